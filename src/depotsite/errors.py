@@ -1,0 +1,58 @@
+"""Domain exceptions.
+
+Each subclasses a built-in so callers that do not know depotsite can still catch it. The CLI maps them
+to exit codes: ``InputError``/``ScenarioError`` -> 1, ``InfeasibleError`` -> 2, ``SolverError`` -> 3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class DepotsiteError(Exception):
+    """Base class of every error depotsite raises on purpose."""
+
+
+class InputError(DepotsiteError, ValueError):
+    """One or more problems in the input tables, all reported at once.
+
+    Parameters
+    ----------
+    problems
+        One line per problem, each naming the file, the row or id, what is wrong and how to fix it.
+    """
+
+    def __init__(self, problems: Iterable[str], *, heading: str = "invalid input") -> None:
+        self.problems = list(problems)
+        self.heading = heading
+        count = len(self.problems)
+        lines = [f"{heading} ({count} problem{'s' if count != 1 else ''}):"]
+        lines += [f"  - {p}" for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class ScenarioError(InputError):
+    """A scenario file or a ``--set`` override is invalid."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        super().__init__(problems, heading="invalid scenario")
+
+
+class NetworkError(InputError):
+    """The road network cannot serve the requested points (unreachable pairs, unknown files)."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        super().__init__(problems, heading="travel times cannot be computed")
+
+
+class InfeasibleError(DepotsiteError, RuntimeError):
+    """The scenario has no feasible posture; ``explanation`` says which constraints conflict."""
+
+    def __init__(self, explanation: Iterable[str]) -> None:
+        self.explanation = list(explanation)
+        lines = ["the scenario is infeasible:"] + [f"  - {e}" for e in self.explanation]
+        super().__init__("\n".join(lines))
+
+
+class SolverError(DepotsiteError, RuntimeError):
+    """The solver failed, or stopped without any feasible posture."""

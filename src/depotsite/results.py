@@ -1,0 +1,133 @@
+"""Typed results keyed by input ids, computed from the posture the solver found (never solver objects).
+
+Every term is recomputed from the integer allocation, so the reported time, risk and cost are the true
+values even where the model used an approximation (the Herfindahl index by tangent cuts).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pyomo.environ as pyo
+
+from depotsite.model import Parameters
+from depotsite.solve import SolveOutcome
+
+
+@dataclass(frozen=True)
+class Delivery:
+    site_id: str
+    destination_id: str
+    system_id: str
+    units: int
+    transit_h: float
+    available_h: float
+
+
+@dataclass(frozen=True)
+class SystemTimes:
+    mean_h: float
+    worst_h: float
+
+
+@dataclass(frozen=True)
+class RunResult:
+    scenario: str
+    status: str
+    objective: float
+    gap: float
+    terms: dict[str, float]  # time_h, risk_pct (or hhi points), cost_musd
+    time_measure: str
+    risk_measure: str
+    stock: dict[tuple[str, str], int]  # (site_id, system_id) -> units, non-zero only
+    deliveries: tuple[Delivery, ...]
+    open_sites: tuple[str, ...]
+    host_value_shares: dict[str, float]  # percent of package value
+    group_value_shares: dict[str, float]
+    system_times: dict[str, SystemTimes]
+    crews: dict[str, float]
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def host_units(self, host_of: dict[str, str]) -> dict[tuple[str, str], int]:
+        units: dict[tuple[str, str], int] = defaultdict(int)
+        for (s, w), n in self.stock.items():
+            units[host_of[s], w] += n
+        return dict(units)
+
+
+def queue_h(p: Parameters, stock: dict[tuple[str, str], int], site_id: str) -> float:
+    """Hours for a site to send off everything it holds (the dispatch queue)."""
+    held = sum(n for (s, _), n in stock.items() if s == site_id)
+    return 24.0 * held / p.inputs.sites[site_id].dispatch_per_day
+
+
+def value_shares(p: Parameters, stock: dict[tuple[str, str], int]) -> dict[str, float]:
+    """Percent of the package value held in each host."""
+    shares = dict.fromkeys(p.hosts, 0.0)
+    for (s, w), n in stock.items():
+        shares[p.host_of[s]] += 100.0 * p.value[w] * n / p.package
+    return shares
+
+
+def risk_value(p: Parameters, shares_pct: dict[str, float]) -> float:
+    kind = p.scenario.objective.risk
+    if kind == "max_host_share":
+        return max(shares_pct.values(), default=0.0)
+    if kind == "hhi":
+        return sum(v * v for v in shares_pct.values())  # (percent)^2 summed = 10 000 * sum of fractions^2
+    threat = {h: (r.threat if (r := p.scenario.hosts.get(h)) else 0.0) for h in p.hosts}
+    return sum(threat[h] * v for h, v in shares_pct.items())
+
+
+def collect(model: pyo.ConcreteModel, outcome: SolveOutcome, *, timings: dict[str, float] | None = None,
+            warnings: tuple[str, ...] = ()) -> RunResult:
+    """Read the posture out of a solved model into a ``RunResult``."""
+    p: Parameters = model.params
+    stock = {k: round(v.value) for k, v in model.stock.items() if v.value is not None and round(v.value) > 0}
+    ship = {k: round(v.value) for k, v in model.ship.items() if v.value is not None and round(v.value) > 0}
+    open_sites = tuple(s for s in p.sites if model.open_site[s].value is not None and model.open_site[s].value > 0.5)
+    return summarise(p, stock, ship, open_sites, outcome=outcome, timings=timings,
+                     warnings=(*outcome.warnings, *warnings))
+
+
+def summarise(p: Parameters, stock: dict[tuple[str, str], int], ship: dict[tuple[str, str, str], int],
+              open_sites: tuple[str, ...], *, outcome: SolveOutcome, timings: dict[str, float] | None = None,
+              warnings: tuple[str, ...] = ()) -> RunResult:
+    """Compute every reported figure from an integer allocation and its shipments."""
+    makespan = p.scenario.objective.time == "makespan"
+    deliveries = []
+    for (s, d, w), units in sorted(ship.items()):
+        available = p.tau_h[s, d, w] + (queue_h(p, stock, s) if makespan else 0.0)
+        deliveries.append(Delivery(s, d, w, units, p.transit_h[s, d, w], available))
+
+    by_system: dict[str, list[Delivery]] = defaultdict(list)
+    for delivery in deliveries:
+        by_system[delivery.system_id].append(delivery)
+    system_times = {
+        w: SystemTimes(
+            mean_h=sum(x.available_h * x.units for x in rows) / sum(x.units for x in rows),
+            worst_h=max(x.available_h for x in rows),
+        )
+        for w, rows in by_system.items()
+    }
+    if makespan:
+        time_h = max((x.available_h for x in deliveries), default=0.0)
+    else:
+        weight = sum(p.priority[w] * p.requirement[w] for w in p.systems)
+        time_h = sum(p.priority[x.system_id] * p.tau_h[x.site_id, x.destination_id, x.system_id] * x.units
+                     for x in deliveries) / weight
+    shares = value_shares(p, stock)
+    group_shares = {g: sum(shares[h] for h in members) for g, members in p.groups.items()}
+    cost = sum(p.inputs.sites[s].fixed_cost_musd for s in open_sites)
+    rotation = p.scenario.report.crew_rotation_factor
+    crews = {w: p.requirement[w] * p.inputs.systems[w].crew_per_unit * rotation for w in p.systems}
+    return RunResult(
+        scenario=p.scenario.name, status=outcome.status, objective=outcome.objective, gap=outcome.gap,
+        terms={"time_h": time_h, "risk": risk_value(p, shares), "cost_musd": cost},
+        time_measure=p.scenario.objective.time, risk_measure=p.scenario.objective.risk,
+        stock=dict(sorted(stock.items())), deliveries=tuple(deliveries), open_sites=open_sites,
+        host_value_shares=shares, group_value_shares=group_shares, system_times=system_times, crews=crews,
+        timings={**(timings or {}), "solve_s": outcome.solve_s}, warnings=warnings,
+    )

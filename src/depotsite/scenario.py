@@ -1,0 +1,362 @@
+"""Scenario files: TOML validated by pydantic, with ``extends`` and ``--set`` overrides.
+
+Precedence, highest first: ``--set key.path=value`` > the scenario file > the file it ``extends``
+(recursively) > the code defaults below. Every override is logged as ``key: old -> new``. Relative paths
+in ``[data]`` are resolved against the file that states them, so a resolved scenario written elsewhere
+(with absolute paths) solves again from wherever it lies.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import logging
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from depotsite.errors import ScenarioError
+
+log = logging.getLogger(__name__)
+
+DATA_KEYS = ("hosts", "sites", "systems", "destinations", "demand", "roads", "boundaries", "travel_times",
+             "purchasers")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class DataConfig(_Strict):
+    hosts: Path
+    sites: Path
+    systems: Path
+    destinations: Path
+    demand: Path
+    roads: Path | None = None
+    """Folder with nodes.csv.gz/edges.csv.gz, or a user's .osm / .osm.pbf file."""
+    boundaries: Path | None = None
+    travel_times: Path | None = None
+    """Bring-your-own matrix (site_id, destination_id, system_id, hours); replaces the road computation."""
+    purchasers: Path | None = None
+
+    @model_validator(mode="after")
+    def _need_times(self) -> DataConfig:
+        if self.travel_times is None and (self.roads is None or self.boundaries is None):
+            raise ValueError("name either [data] travel_times, or both [data] roads and [data] boundaries")
+        return self
+
+
+class Profile(_Strict):
+    mode: Literal["road", "air"] = "road"
+    speed_kph: float = Field(60.0, gt=0)
+    """Convoy cruise speed on the road graph."""
+    border_crossing_h: float = Field(3.0, ge=0)
+    """Delay added each time a route crosses a national border."""
+    max_driving_h_per_day: float | None = Field(None, gt=0, le=24)
+    rest_h: float = Field(0.0, ge=0)
+    """Rest after each full day of driving (with max_driving_h_per_day)."""
+    access_speed_kph: float = Field(30.0, gt=0)
+    """Speed on the leg between a point and its snapped road node."""
+    cruise_kph: float = Field(750.0, gt=0)
+    """Air profiles: ferry-flight cruise speed over the great circle."""
+    prep_h: float = Field(0.0, ge=0)
+    """Air profiles: preparation before take-off."""
+
+
+DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
+    "tracked": {"mode": "road", "speed_kph": 45.0, "border_crossing_h": 3.0},
+    "wheeled": {"mode": "road", "speed_kph": 60.0, "border_crossing_h": 3.0},
+    "air": {"mode": "air", "cruise_kph": 750.0, "prep_h": 4.0, "border_crossing_h": 0.0},
+}
+
+
+class NetworkConfig(_Strict):
+    avoid_countries: tuple[str, ...] = ("BY", "RU")
+    release_delay_h: float = Field(72.0, ge=0)
+    """Default consultation/unlock time for hosts without their own."""
+    snap_warn_km: float = Field(25.0, gt=0)
+    profiles: dict[str, Profile] = Field(default_factory=dict)
+
+
+class ObjectiveConfig(_Strict):
+    time: Literal["mean", "makespan"] = "mean"
+    risk: Literal["max_host_share", "hhi", "expected_loss"] = "max_host_share"
+    time_weight: float = Field(1.0, ge=0)
+    risk_weight: float = Field(2.0, ge=0)
+    cost_weight: float = Field(0.0, ge=0)
+    hhi_tangents: int = Field(41, ge=2)
+    """Number of tangent cuts per host that approximate the Herfindahl index from below."""
+
+
+class HostRule(_Strict):
+    max_value_share: float | None = Field(None, ge=0, le=1)
+    max_unit_share: dict[str, float] = Field(default_factory=dict)
+    """Per system: at most this fraction of the requirement in this host."""
+    release_delay_h: float | None = Field(None, ge=0)
+    threat: float = Field(0.0, ge=0, le=1)
+    """Probability used by the expected_loss risk measure."""
+
+
+class GroupRule(_Strict):
+    hosts: tuple[str, ...] | None = None
+    """Members; by default the hosts whose `group` column in hosts.csv names this group."""
+    max_value_share: float | None = Field(None, ge=0, le=1)
+    max_unit_share: dict[str, float] = Field(default_factory=dict)
+
+
+class Resilience(_Strict):
+    lose_hosts: int = Field(1, ge=1)
+    keep_fraction: float = Field(..., ge=0, le=1)
+
+
+class SystemRule(_Strict):
+    min_hosts: int | None = Field(None, ge=1)
+    max_host_share: float | None = Field(None, ge=0, le=1)
+    deadline_h: float | None = Field(None, gt=0)
+    resilience: Resilience | None = None
+    priority: float = Field(1.0, gt=0)
+
+
+class ConstraintsConfig(_Strict):
+    max_sites: int | None = Field(None, ge=1)
+    budget_musd: float | None = Field(None, ge=0)
+    force_open: tuple[str, ...] = ()
+    exclude_sites: tuple[str, ...] = ()
+    exclude_hosts: tuple[str, ...] = ()
+
+
+class SolverConfig(_Strict):
+    time_limit_s: float = Field(60.0, gt=0)
+    mip_gap: float = Field(0.0, ge=0)
+    threads: int = Field(2, ge=1)
+    log: bool = False
+
+
+class ReportConfig(_Strict):
+    crew_rotation_factor: float = Field(2.0, ge=1)
+    """Crews to train and keep per crew position (rotation and sustainment)."""
+    counted_share: float = Field(1.0, ge=0, le=1)
+
+
+class Scenario(_Strict):
+    name: str
+    description: str = ""
+    data: DataConfig
+    network: NetworkConfig = NetworkConfig()
+    objective: ObjectiveConfig = ObjectiveConfig()
+    hosts: dict[str, HostRule] = Field(default_factory=dict)
+    groups: dict[str, GroupRule] = Field(default_factory=dict)
+    systems: dict[str, SystemRule] = Field(default_factory=dict)
+    constraints: ConstraintsConfig = ConstraintsConfig()
+    solver: SolverConfig = SolverConfig()
+    report: ReportConfig = ReportConfig()
+
+    def to_toml(self) -> str:
+        """The scenario as TOML, every value explicit and every path absolute."""
+        return dump_toml(self.model_dump(mode="json", exclude_none=True))
+
+
+# --- TOML writing (tomllib only reads) ------------------------------------------------------------------
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {value!r} to TOML")
+
+
+def _toml_key(key: str) -> str:
+    return key if key.replace("_", "").replace("-", "").isalnum() else json.dumps(key)
+
+
+def dump_toml(data: dict[str, Any], prefix: str = "") -> str:
+    """Write nested dicts as TOML: scalars and lists first, then each dict as a ``[table]``."""
+    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
+    out = "\n".join(lines) + ("\n" if lines else "")
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            name = f"{prefix}.{_toml_key(key)}" if prefix else _toml_key(key)
+            out += f"\n[{name}]\n" + dump_toml(value, name)
+    return out
+
+
+# --- loading --------------------------------------------------------------------------------------------
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ScenarioError([f"{path}: scenario file not found"])
+    try:
+        with path.open("rb") as stream:
+            return tomllib.load(stream)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([f"{path}: not valid TOML ({exc})"]) from None
+
+
+def _absolute_data(raw: dict[str, Any], base: Path) -> dict[str, Any]:
+    data = raw.get("data")
+    if isinstance(data, dict):
+        raw = dict(raw)
+        raw["data"] = {k: str((base / v).resolve()) if isinstance(v, str) and v else v for k, v in data.items()}
+    return raw
+
+
+def _merge(low: dict[str, Any], high: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(low)
+    for key, value in high.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dict[str, Path]]:
+    """The merged raw dict of a file and its ``extends`` chain; also which file set each top-level key."""
+    path = path.resolve()
+    if path in seen:
+        chain = " -> ".join(str(p) for p in (*seen, path))
+        raise ScenarioError([f"{path}: 'extends' forms a cycle ({chain})"])
+    raw = _absolute_data(_read_toml(path), path.parent)
+    origin = dict.fromkeys(raw, path)
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw, origin
+    if not isinstance(parent, str):
+        raise ScenarioError([f"{path}: 'extends' must be a file name string"])
+    base, base_origin = _load_raw(path.parent / parent, (*seen, path))
+    for key, value in _flatten(raw).items():
+        old = _get(base, key)
+        if old is not _MISSING and old != value:
+            log.info("override from %s: %s: %s -> %s", path.name, key, old, value)
+    return _merge(base, raw), {**base_origin, **origin}
+
+
+_MISSING = object()
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict) and value:
+            out.update(_flatten(value, name))
+        else:
+            out[name] = value
+    return out
+
+
+def _get(data: dict[str, Any], dotted: str) -> Any:
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split ``key.path=value``; the value is read as TOML (numbers, booleans, lists, strings)."""
+    if "=" not in text:
+        raise ScenarioError([f"--set {text!r}: expected key.path=value, e.g. hosts.PL.max_value_share=0.3"])
+    key, _, raw = text.partition("=")
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ScenarioError([f"--set {text!r}: the key is empty or has an empty part"])
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()  # a bare word such as a site id or "makespan"
+    return key, value
+
+
+def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = data
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ScenarioError([f"--set {dotted}: {part!r} is a value, not a table"])
+    node[parts[-1]] = value
+
+
+def _valid_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    keys = []
+    for name, info in model.model_fields.items():
+        dotted = f"{prefix}.{name}" if prefix else name
+        keys.append(dotted)
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys += _valid_keys(annotation, dotted)
+    return keys
+
+
+def _explain(exc: ValidationError, origin: dict[str, Path], overridden: set[str], fallback: Path) -> list[str]:
+    problems = []
+    known = _valid_keys(Scenario) + [f"{k}.{f}" for k, m in (("hosts.<id>", HostRule), ("groups.<id>", GroupRule),
+                                                               ("systems.<id>", SystemRule))
+                                     for f in m.model_fields] + \
+        [f"network.profiles.<id>.{f}" for f in Profile.model_fields]
+    for error in exc.errors():
+        loc = ".".join(str(p) for p in error["loc"])
+        top = str(error["loc"][0]) if error["loc"] else ""
+        where = "--set" if any(loc == o or loc.startswith(o + ".") or o.startswith(loc + ".") for o in overridden) \
+            else str(origin.get(top, fallback))
+        if error["type"] == "extra_forbidden":
+            generic = ".".join("<id>" if i in (1,) and error["loc"][0] in ("hosts", "groups", "systems") else
+                               ("<id>" if i == 2 and error["loc"][:2] == ("network", "profiles") else str(p))
+                               for i, p in enumerate(error["loc"]))
+            hint = difflib.get_close_matches(generic, known, n=1, cutoff=0.6)
+            suggestion = f"; did you mean {hint[0].rsplit('.', 1)[-1]!r}?" if hint else ""
+            problems.append(f"{where}: unknown key {loc!r}{suggestion}")
+        else:
+            problems.append(f"{where}: {loc or 'scenario'}: {error['msg']} (got {error.get('input')!r})")
+    return problems
+
+
+def load_scenario(path: Path | str, *, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+    """Load, merge and validate a scenario.
+
+    Parameters
+    ----------
+    path
+        The scenario TOML file.
+    overrides
+        ``key.path=value`` strings applied last (highest precedence).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file (or ``--set``), the key and, for unknown keys, the closest valid key.
+    """
+    path = Path(path)
+    raw, origin = _load_raw(path)
+    raw = _merge({"network": {"profiles": DEFAULT_PROFILES}}, raw)
+    overridden: set[str] = set()
+    for text in overrides:
+        key, value = parse_override(text)
+        old = _get(raw, key)
+        if key.startswith("data.") and isinstance(value, str):
+            value = str(Path(value).resolve())
+        _set(raw, key, value)
+        overridden.add(key)
+        log.info("override from --set: %s: %s -> %s", key, "(unset)" if old is _MISSING else old, value)
+    if "name" not in raw:
+        raw["name"] = path.stem
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(_explain(exc, origin, overridden, path.resolve())) from None
+    return scenario

@@ -1,0 +1,87 @@
+"""The travel-time table the model consumes, and the bring-your-own-matrix reader.
+
+The model only ever sees a ``TravelTimes`` value keyed by domain ids. It may come from the OSM road
+network (``network.py``), from a user's CSV (``read_matrix``), or from a test written inline.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from depotsite.errors import InputError
+from depotsite.inputs import Inputs, _identifier, _nonneg, read_table
+
+log = logging.getLogger(__name__)
+
+Pair = tuple[str, str, str]  # (site_id, destination_id, system_id)
+
+
+@dataclass(frozen=True)
+class Leg:
+    """How one (site, destination, system) pair travels; ``hours`` is the transit time."""
+
+    hours: float
+    profile: str = ""
+    road_km: float | None = None
+    borders_crossed: int = 0
+    snap_km: float = 0.0
+    path: tuple[tuple[float, float], ...] = ()  # (lon, lat) points of the route, when known
+
+
+@dataclass(frozen=True)
+class TravelTimes:
+    """Transit hours for every reachable pair; a pair that is absent is not reachable.
+
+    ``unreachable`` maps a pair to the reason it has no time (e.g. cut off by avoided territory).
+    """
+
+    legs: Mapping[Pair, Leg]
+    unreachable: Mapping[Pair, str] = field(default_factory=dict)
+    source: str = "inline"
+    warnings: tuple[str, ...] = ()
+
+    @classmethod
+    def from_hours(cls, hours: Mapping[Pair, float], *, source: str = "inline") -> TravelTimes:
+        return cls(legs=MappingProxyType({k: Leg(hours=float(v)) for k, v in hours.items()}), source=source)
+
+    def hours(self, pair: Pair) -> float | None:
+        leg = self.legs.get(pair)
+        return None if leg is None else leg.hours
+
+
+MATRIX_SCHEMA = {"site_id": _identifier, "destination_id": _identifier, "system_id": _identifier, "hours": _nonneg}
+
+
+def read_matrix(path: Path, inputs: Inputs) -> TravelTimes:
+    """Read a ``site_id, destination_id, system_id, hours`` table; a missing pair means not reachable.
+
+    Raises
+    ------
+    InputError
+        Every unknown id, duplicate pair and bad value, with its line.
+    """
+    problems: list[str] = []
+    rows = read_table(Path(path), MATRIX_SCHEMA, problems)
+    name = Path(path).name
+    hours: dict[Pair, float] = {}
+    first: dict[Pair, int] = {}
+    for line, row in rows:
+        pair = (row["site_id"], row["destination_id"], row["system_id"])
+        for column, known in (("site_id", inputs.sites), ("destination_id", inputs.destinations),
+                              ("system_id", inputs.systems)):
+            if row[column] not in known:
+                problems.append(f"{name} line {line}: unknown {column} {row[column]!r}; use an id from the "
+                                f"{column.split('_')[0]} table")
+        if pair in first:
+            problems.append(f"{name} line {line}: duplicate pair {'/'.join(pair)} (first on line {first[pair]}); "
+                            "keep one row per pair")
+        first.setdefault(pair, line)
+        hours[pair] = row["hours"]
+    if problems:
+        raise InputError(problems)
+    log.info("read_matrix read %d pairs from %s", len(hours), name)
+    return TravelTimes.from_hours(hours, source=str(path))
