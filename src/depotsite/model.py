@@ -381,7 +381,9 @@ def add_time_term(m: pyo.ConcreteModel, p: Parameters) -> None:
         return
     m.makespan_h = pyo.Var(domain=pyo.NonNegativeReals)
     m.use_route = pyo.Var(m.R, domain=pyo.Binary)
-    m.use_route_link = pyo.Constraint(m.R, rule=lambda m, s, d, w: m.ship[s, d, w] <= p.demand[d, w] * m.use_route[s, d, w])
+    m.use_route_link = pyo.Constraint(
+        m.R, rule=lambda m, s, d, w: m.ship[s, d, w] <= p.demand[d, w] * m.use_route[s, d, w]
+    )
 
     def queue_h(m, s):
         return 24.0 * sum(m.stock[s2, w] for s2, w in p.allowed if s2 == s) / p.inputs.sites[s].dispatch_per_day

@@ -360,3 +360,50 @@ def load_scenario(path: Path | str, *, overrides: list[str] | tuple[str, ...] = 
     except ValidationError as exc:
         raise ScenarioError(_explain(exc, origin, overridden, path.resolve())) from None
     return scenario
+
+
+def check_against_inputs(scenario: Scenario, inputs: Any) -> None:
+    """Every id the scenario names must exist in the input tables.
+
+    Raises
+    ------
+    ScenarioError
+        One line per unknown id, with the closest known id.
+    """
+    problems = []
+
+    def known(kind: str, value: str, choices: Any, key: str) -> None:
+        if value not in choices:
+            close = difflib.get_close_matches(value, list(choices), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(choices))}"
+            problems.append(f"{key}: unknown {kind} {value!r}; {hint}")
+
+    for h, rule in scenario.hosts.items():
+        known("host", h, inputs.hosts, f"hosts.{h}")
+        for w in rule.max_unit_share:
+            known("system", w, inputs.systems, f"hosts.{h}.max_unit_share")
+    for g, rule in scenario.groups.items():
+        for w in rule.max_unit_share:
+            known("system", w, inputs.systems, f"groups.{g}.max_unit_share")
+        if rule.hosts is not None:
+            for h in rule.hosts:
+                known("host", h, inputs.hosts, f"groups.{g}.hosts")
+        elif not any(host.group == g for host in inputs.hosts.values()):
+            problems.append(f"groups.{g}: no host has group {g!r} in hosts.csv; set groups.{g}.hosts = [...]")
+    for w in scenario.systems:
+        known("system", w, inputs.systems, f"systems.{w}")
+    c = scenario.constraints
+    for s in (*c.force_open, *c.exclude_sites):
+        known("site", s, inputs.sites, "constraints.force_open" if s in c.force_open else "constraints.exclude_sites")
+    for h in c.exclude_hosts:
+        known("host", h, inputs.hosts, "constraints.exclude_hosts")
+    for s in set(c.force_open) & set(c.exclude_sites):
+        problems.append(f"constraints: site {s!r} is both forced open and excluded; keep it in one list")
+    for s in c.force_open:
+        if s in inputs.sites and inputs.sites[s].host_id in c.exclude_hosts:
+            problems.append(f"constraints.force_open: site {s!r} is in excluded host {inputs.sites[s].host_id}")
+    for name, profile in scenario.network.profiles.items():
+        if profile.rest_h > 0 and profile.max_driving_h_per_day is None:
+            problems.append(f"network.profiles.{name}: rest_h needs max_driving_h_per_day")
+    if problems:
+        raise ScenarioError(problems)

@@ -108,13 +108,15 @@ def _describe(family: str, p: Parameters) -> str:
     """A rule family named in policy words, with the scenario's numbers."""
     sc = p.scenario
     if family == "host_share_cap":
-        parts = [f"{h} value {100 * r.max_value_share:g}%" for h, r in sc.hosts.items() if r.max_value_share is not None]
+        parts = [f"{h} value {100 * r.max_value_share:g}%" for h, r in sc.hosts.items()
+                 if r.max_value_share is not None]
         parts += [f"{h} {w} {100 * f:g}%" for h, r in sc.hosts.items() for w, f in r.max_unit_share.items()]
         parts += [f"{w} at most {100 * r.max_host_share:g}% per host" for w, r in sc.systems.items()
                   if r.max_host_share is not None]
         return f"host caps ({', '.join(parts)})"
     if family == "group_share_cap":
-        parts = [f"{g} value {100 * r.max_value_share:g}%" for g, r in sc.groups.items() if r.max_value_share is not None]
+        parts = [f"{g} value {100 * r.max_value_share:g}%" for g, r in sc.groups.items()
+                 if r.max_value_share is not None]
         parts += [f"{g} {w} {100 * f:g}%" for g, r in sc.groups.items() for w, f in r.max_unit_share.items()]
         return f"group caps ({', '.join(parts)})"
     if family == "min_hosts":
@@ -141,7 +143,9 @@ def _components(model: pyo.ConcreteModel, family: str) -> list[pyo.Constraint]:
             if (c.name == family or c.name.startswith(family + "_")) and len(c) > 0]
 
 
-def _shortfall(model: pyo.ConcreteModel, p: Parameters, *, time_limit_s: float, threads: int) -> dict[str, float] | None:
+def _shortfall(
+    model: pyo.ConcreteModel, p: Parameters, *, time_limit_s: float, threads: int
+) -> dict[str, float] | None:
     """Most units of each system that can be placed with every rule but full demand; None if even that fails."""
     model.meet_demand.deactivate()
     model.objective.deactivate()
@@ -157,7 +161,7 @@ def _shortfall(model: pyo.ConcreteModel, p: Parameters, *, time_limit_s: float, 
             return None
         results.solution_loader.load_vars()
         short: dict[str, float] = {}
-        for (d, w), var in model.short.items():
+        for (_d, w), var in model.short.items():
             short[w] = short.get(w, 0.0) + (var.value or 0.0)
         return short
     finally:

@@ -1,0 +1,203 @@
+"""Write a run folder: CSV, JSON, GeoJSON (RFC 7946), the resolved scenario, a manifest and maps.
+
+Everything is written into a temporary sibling folder first and renamed into place at the end, so a
+run folder is either complete or absent, and a failed run never replaces an earlier good one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import json
+import logging
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from depotsite import __version__
+from depotsite.model import Parameters
+from depotsite.results import RunResult
+from depotsite.traveltimes import TravelTimes
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def atomic_folder(target: Path) -> Iterator[Path]:
+    """Yield a temporary folder that replaces ``target`` only if the block succeeds."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run folder is an ordinary folder
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    os.replace(staging, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def input_files(p: Parameters) -> dict[str, Path]:
+    """Every file the run read, by role (``roads`` may stand for two files)."""
+    data = p.scenario.data
+    tables = ("hosts", "sites", "systems", "destinations", "demand")
+    files: dict[str, Path] = {k: Path(getattr(data, k)) for k in tables}
+    if data.travel_times is not None:
+        files["travel_times"] = Path(data.travel_times)
+    else:
+        assert data.roads is not None and data.boundaries is not None
+        roads = Path(data.roads)
+        if roads.is_dir():
+            files["roads_nodes"], files["roads_edges"] = roads / "nodes.csv.gz", roads / "edges.csv.gz"
+        else:
+            files["roads"] = roads
+        files["boundaries"] = Path(data.boundaries)
+    if data.purchasers is not None:
+        files["purchasers"] = Path(data.purchasers)
+    return files
+
+
+def _package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def manifest(p: Parameters, *, command: list[str] | None = None) -> dict[str, Any]:
+    from depotsite.solve import SOLVER_NAME, solver_version
+
+    return {
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": command if command is not None else sys.argv,
+        "inputs": {
+            role: {"path": str(path.resolve()), "sha256": sha256(path)} for role, path in input_files(p).items()
+        },
+        "versions": {
+            "depotsite": __version__, "python": platform.python_version(), "pyomo": _package_version("pyomo"),
+            "highspy": _package_version("highspy"), SOLVER_NAME: solver_version(),
+            "osmnx": _package_version("osmnx"), "scipy": _package_version("scipy"),
+        },
+        "platform": platform.platform(),
+    }
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def summary(result: RunResult, p: Parameters, travel: TravelTimes) -> dict[str, Any]:
+    units_by_host: dict[str, dict[str, int]] = defaultdict(dict)
+    for (h, w), n in sorted(result.host_units(p.host_of).items()):
+        units_by_host[h][w] = n
+    return {
+        "scenario": result.scenario,
+        "status": result.status,
+        "objective": result.objective,
+        "gap": result.gap,
+        "terms": {
+            "time": {"value": result.terms["time_h"], "unit": "hours", "measure": result.time_measure},
+            "risk": {"value": result.terms["risk"], "unit": "HHI points" if result.risk_measure == "hhi"
+                     else "percentage points", "measure": result.risk_measure},
+            "cost": {"value": result.terms["cost_musd"], "unit": "M USD"},
+        },
+        "weights": {k: getattr(p.scenario.objective, k) for k in ("time_weight", "risk_weight", "cost_weight")},
+        "package": {"units": p.requirement, "value_musd": p.package},
+        "open_sites": list(result.open_sites),
+        "host_value_shares": {h: round(v, 6) for h, v in result.host_value_shares.items()},
+        "group_value_shares": {g: round(v, 6) for g, v in result.group_value_shares.items()},
+        "host_units": units_by_host,
+        "system_times_h": {w: {"mean": t.mean_h, "worst": t.worst_h} for w, t in result.system_times.items()},
+        "crews": {"rotation_factor": p.scenario.report.crew_rotation_factor, "by_system": result.crews},
+        "travel_times_source": travel.source,
+        "timings_s": result.timings,
+        "warnings": list(result.warnings),
+    }
+
+
+def _feature(geometry: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "Feature", "geometry": geometry, "properties": properties}
+
+
+def depots_geojson(result: RunResult, p: Parameters) -> dict[str, Any]:
+    features = []
+    for s in result.open_sites:
+        site = p.inputs.sites[s]
+        units = {w: n for (s2, w), n in result.stock.items() if s2 == s}
+        value = sum(p.value[w] * n for w, n in units.items())
+        features.append(_feature(
+            {"type": "Point", "coordinates": [site.lon, site.lat]},
+            {"site_id": s, "name": site.name, "host_id": site.host_id, "kind": site.kind, "units": units,
+             "value_musd": value, **{f"units_{w}": units.get(w, 0) for w in p.systems}},
+        ))
+    return {"type": "FeatureCollection", "features": features}
+
+
+def routes_geojson(result: RunResult, p: Parameters, travel: TravelTimes) -> dict[str, Any]:
+    features = []
+    for x in result.deliveries:
+        leg = travel.legs[x.site_id, x.destination_id, x.system_id]
+        site, dest = p.inputs.sites[x.site_id], p.inputs.destinations[x.destination_id]
+        coords = [list(xy) for xy in leg.path] or [[site.lon, site.lat], [dest.lon, dest.lat]]
+        features.append(_feature(
+            {"type": "LineString", "coordinates": coords},
+            {"site_id": x.site_id, "host_id": site.host_id, "destination_id": x.destination_id,
+             "system_id": x.system_id, "units": x.units, "hours": x.available_h, "transit_h": x.transit_h,
+             "profile": leg.profile, "road_km": leg.road_km, "borders_crossed": leg.borders_crossed,
+             "geometry_kind": "road" if leg.road_km is not None and len(leg.path) > 2 else
+             ("great_circle" if leg.profile else "straight")},
+        ))
+    return {"type": "FeatureCollection", "features": features}
+
+
+def write_run(out: Path, result: RunResult, p: Parameters, travel: TravelTimes, *,
+              command: list[str] | None = None, maps: bool = True) -> Path:
+    """Write every output of a run into ``out`` atomically; return ``out``."""
+    started = time.perf_counter()
+    with atomic_folder(out) as folder:
+        _write_csv(folder / "allocation.csv", ["site_id", "host_id", "system_id", "units"],
+                   [[s, p.host_of[s], w, n] for (s, w), n in result.stock.items()])
+        _write_csv(folder / "deliveries.csv",
+                   ["site_id", "destination_id", "system_id", "units", "transit_h", "available_h"],
+                   [[x.site_id, x.destination_id, x.system_id, x.units, f"{x.transit_h:.4f}", f"{x.available_h:.4f}"]
+                    for x in result.deliveries])
+        (folder / "summary.json").write_text(json.dumps(summary(result, p, travel), indent=2) + "\n")
+        (folder / "depots.geojson").write_text(json.dumps(depots_geojson(result, p)) + "\n")
+        (folder / "routes.geojson").write_text(json.dumps(routes_geojson(result, p, travel)) + "\n")
+        (folder / "scenario.resolved.toml").write_text(p.scenario.to_toml())
+        (folder / "manifest.json").write_text(json.dumps(manifest(p, command=command), indent=2) + "\n")
+        if maps:
+            from depotsite.maps import write_maps
+
+            write_maps(folder, result, p, travel)
+    log.info("write_run wrote %s in %.2f s", out, time.perf_counter() - started)
+    return Path(out)
