@@ -190,6 +190,22 @@ def unserved_demand(p: Parameters, travel: TravelTimes) -> list[str]:
     return reasons
 
 
+def _constraint(name: str, *index, rule) -> pyo.Constraint:
+    """A ``pyo.Constraint`` whose rule may come out trivial: skipped if always true, explained if never."""
+
+    def checked(m, *key):
+        expr = rule(m, *key)
+        if expr is True:
+            return pyo.Constraint.Skip
+        if expr is False:
+            where = "/".join(str(k) for k in key)
+            raise InfeasibleError([f"{name} {where} cannot hold: no allowed site left for it (check site kinds, "
+                                   "exclusions and deadlines)"])
+        return expr
+
+    return pyo.Constraint(*index, rule=checked)
+
+
 # --- sets and variables ---------------------------------------------------------------------------------
 
 
@@ -222,7 +238,7 @@ def add_meet_demand(m: pyo.ConcreteModel, p: Parameters) -> None:
     by_dw = defaultdict(list)
     for s, d, w in p.routes:
         by_dw[d, w].append(s)
-    m.meet_demand = pyo.Constraint(
+    m.meet_demand = _constraint("meet_demand",
         list(p.demand), rule=lambda m, d, w: sum(m.ship[s, d, w] for s in by_dw[d, w]) == p.demand[d, w]
     )
 
@@ -232,13 +248,14 @@ def add_ship_from_stock(m: pyo.ConcreteModel, p: Parameters) -> None:
     by_sw = defaultdict(list)
     for s, d, w in p.routes:
         by_sw[s, w].append(d)
-    m.ship_from_stock = pyo.Constraint(m.A, rule=lambda m, s, w: sum(m.ship[s, d, w] for d in by_sw[s, w])
-                                       == m.stock[s, w])
+    m.ship_from_stock = _constraint(
+        "ship_from_stock", m.A, rule=lambda m, s, w: sum(m.ship[s, d, w] for d in by_sw[s, w]) == m.stock[s, w]
+    )
 
 
 def add_ship_only_if_open(m: pyo.ConcreteModel, p: Parameters) -> None:
     """ship[s,d,w] <= dem[d,w] open_site[s]: redundant, but tightens the LP relaxation a lot."""
-    m.ship_only_if_open = pyo.Constraint(m.R, rule=lambda m, s, d, w: m.ship[s, d, w]
+    m.ship_only_if_open = _constraint("ship_only_if_open", m.R, rule=lambda m, s, d, w: m.ship[s, d, w]
                                          <= p.demand[d, w] * m.open_site[s])
 
 
@@ -258,7 +275,7 @@ def add_site_capacity(m: pyo.ConcreteModel, p: Parameters) -> None:
         used = sum(getattr(systems[w], per_unit) * m.stock[s, w] for s2, w in p.allowed if s2 == s)
         return used <= getattr(sites[s], resource) * m.open_site[s]
 
-    m.site_capacity = pyo.Constraint(keys, rule=rule)
+    m.site_capacity = _constraint("site_capacity", keys, rule=rule)
 
 
 def _unit_caps(p: Parameters) -> dict[tuple[str, str], float]:
@@ -281,12 +298,12 @@ def _unit_caps(p: Parameters) -> dict[tuple[str, str], float]:
 def add_host_share_cap(m: pyo.ConcreteModel, p: Parameters) -> None:
     """Units: sum_{s in h} stock[s,w] <= floor(share[h,w] req[w]); value: value in h <= share[h] V."""
     units = _unit_caps(p)
-    m.host_share_cap_units = pyo.Constraint(
+    m.host_share_cap_units = _constraint("host_share_cap_units",
         list(units),
         rule=lambda m, h, w: _stock_in(m, p, {h}, w) <= math.floor(units[h, w] * p.requirement[w] + 1e-9),
     )
     value = {h: r.max_value_share for h, r in p.scenario.hosts.items() if r.max_value_share is not None}
-    m.host_share_cap_value = pyo.Constraint(
+    m.host_share_cap_value = _constraint("host_share_cap_value",
         list(value), rule=lambda m, h: _stock_in(m, p, {h}) <= value[h] * p.package
     )
 
@@ -294,13 +311,13 @@ def add_host_share_cap(m: pyo.ConcreteModel, p: Parameters) -> None:
 def add_group_share_cap(m: pyo.ConcreteModel, p: Parameters) -> None:
     """The host_share_cap rules, for the summed stock of a group's members."""
     units = [(g, w) for g, r in p.scenario.groups.items() for w in r.max_unit_share if w in p.requirement]
-    m.group_share_cap_units = pyo.Constraint(
+    m.group_share_cap_units = _constraint("group_share_cap_units",
         units,
         rule=lambda m, g, w: _stock_in(m, p, set(p.groups[g]), w)
         <= math.floor(p.scenario.groups[g].max_unit_share[w] * p.requirement[w] + 1e-9),
     )
     value = [g for g, r in p.scenario.groups.items() if r.max_value_share is not None]
-    m.group_share_cap_value = pyo.Constraint(
+    m.group_share_cap_value = _constraint("group_share_cap_value",
         value, rule=lambda m, g: _stock_in(m, p, set(p.groups[g])) <= p.scenario.groups[g].max_value_share * p.package
     )
 
@@ -310,13 +327,13 @@ def add_min_hosts(m: pyo.ConcreteModel, p: Parameters) -> None:
     wanted = {w: r.min_hosts for w, r in p.scenario.systems.items() if r.min_hosts and w in p.requirement}
     keys = sorted({(p.host_of[s], w) for s, w in p.allowed if w in wanted})
     m.host_holds = pyo.Var(keys, domain=pyo.Binary)
-    m.min_hosts_link_low = pyo.Constraint(
+    m.min_hosts_link_low = _constraint("min_hosts_link_low",
         keys, rule=lambda m, h, w: _stock_in(m, p, {h}, w) >= p.inputs.systems[w].min_lot * m.host_holds[h, w]
     )
-    m.min_hosts_link_high = pyo.Constraint(
+    m.min_hosts_link_high = _constraint("min_hosts_link_high",
         keys, rule=lambda m, h, w: _stock_in(m, p, {h}, w) <= p.requirement[w] * m.host_holds[h, w]
     )
-    m.min_hosts = pyo.Constraint(
+    m.min_hosts = _constraint("min_hosts",
         list(wanted),
         rule=lambda m, w: sum(m.host_holds[h, w2] for h, w2 in keys if w2 == w) >= wanted[w],
     )
@@ -326,10 +343,10 @@ def add_min_lot(m: pyo.ConcreteModel, p: Parameters) -> None:
     """min_lot[w] holds[s,w] <= stock[s,w] <= req[w] holds[s,w], for systems whose lot exceeds 1."""
     keys = [(s, w) for s, w in p.allowed if p.inputs.systems[w].min_lot > 1]
     m.holds = pyo.Var(keys, domain=pyo.Binary)
-    m.min_lot_low = pyo.Constraint(
+    m.min_lot_low = _constraint("min_lot_low",
         keys, rule=lambda m, s, w: m.stock[s, w] >= p.inputs.systems[w].min_lot * m.holds[s, w]
     )
-    m.min_lot_high = pyo.Constraint(
+    m.min_lot_high = _constraint("min_lot_high",
         keys, rule=lambda m, s, w: m.stock[s, w] <= p.requirement[w] * m.holds[s, w]
     )
 
@@ -351,7 +368,7 @@ def add_host_loss_resilience(m: pyo.ConcreteModel, p: Parameters) -> None:
         assert resilience is not None
         return math.ceil(resilience.keep_fraction * p.requirement[w] - 1e-9)
 
-    m.host_loss_resilience = pyo.Constraint(
+    m.host_loss_resilience = _constraint("host_loss_resilience",
         keys,
         rule=lambda m, w, lost: _stock_in(m, p, set(p.hosts) - lost_sets[w, lost], w) >= need(w),
     )
@@ -360,13 +377,14 @@ def add_host_loss_resilience(m: pyo.ConcreteModel, p: Parameters) -> None:
 def add_site_limits(m: pyo.ConcreteModel, p: Parameters) -> None:
     """max_sites: sum open_site <= n; budget: sum fc open_site <= B; force_open: open_site[s] = 1."""
     c = p.scenario.constraints
-    m.max_sites = pyo.Constraint([0] if c.max_sites is not None else [],
+    m.max_sites = _constraint("max_sites", [0] if c.max_sites is not None else [],
                                  rule=lambda m, _: sum(m.open_site[s] for s in m.S) <= c.max_sites)
-    m.budget = pyo.Constraint(
+    m.budget = _constraint("budget",
         [0] if c.budget_musd is not None else [],
         rule=lambda m, _: sum(p.inputs.sites[s].fixed_cost_musd * m.open_site[s] for s in m.S) <= c.budget_musd,
     )
-    m.force_open = pyo.Constraint([s for s in c.force_open if s in p.sites], rule=lambda m, s: m.open_site[s] == 1)
+    forced = [s for s in c.force_open if s in p.sites]
+    m.force_open = _constraint("force_open", forced, rule=lambda m, s: m.open_site[s] == 1)
 
 
 # --- objective ------------------------------------------------------------------------------------------
@@ -381,16 +399,26 @@ def add_time_term(m: pyo.ConcreteModel, p: Parameters) -> None:
         return
     m.makespan_h = pyo.Var(domain=pyo.NonNegativeReals)
     m.use_route = pyo.Var(m.R, domain=pyo.Binary)
-    m.use_route_link = pyo.Constraint(
+    m.use_route_link = _constraint("use_route_link",
         m.R, rule=lambda m, s, d, w: m.ship[s, d, w] <= p.demand[d, w] * m.use_route[s, d, w]
     )
 
     def queue_h(m, s):
         return 24.0 * sum(m.stock[s2, w] for s2, w in p.allowed if s2 == s) / p.inputs.sites[s].dispatch_per_day
 
-    m.makespan = pyo.Constraint(
+    m.makespan = _constraint("makespan",
         m.R, rule=lambda m, s, d, w: m.makespan_h >= p.tau_h[s, d, w] * m.use_route[s, d, w] + queue_h(m, s)
     )
+    # Valid cuts that make the LP bound useful: the last unit of a destination arrives no earlier than the
+    # average of its units, and no earlier than its fastest possible route.
+    by_dw = defaultdict(list)
+    for s, d, w in p.routes:
+        by_dw[d, w].append(s)
+    m.makespan_average_cut = _constraint("makespan_average_cut",
+        list(p.demand), rule=lambda m, d, w: m.makespan_h
+        >= sum(p.tau_h[s, d, w] * m.ship[s, d, w] for s in by_dw[d, w]) / p.demand[d, w]
+    )
+    m.makespan_h.setlb(max(min(p.tau_h[s, d, w] for s in by_dw[d, w]) for d, w in p.demand))
     m.time_h = pyo.Expression(expr=m.makespan_h)
 
 
@@ -404,12 +432,12 @@ def add_risk_term(m: pyo.ConcreteModel, p: Parameters) -> None:
     share = {h: _stock_in(m, p, {h}) / p.package for h in p.hosts}
     if kind == "max_host_share":
         m.max_share_pct = pyo.Var(domain=pyo.NonNegativeReals)
-        m.max_host_share = pyo.Constraint(m.H, rule=lambda m, h: m.max_share_pct >= 100.0 * share[h])
+        m.max_host_share = _constraint("max_host_share", m.H, rule=lambda m, h: m.max_share_pct >= 100.0 * share[h])
         m.risk = pyo.Expression(expr=m.max_share_pct)
     elif kind == "hhi":
         points = hhi_tangents(p.scenario.objective.hhi_tangents)
         m.share_sq = pyo.Var(m.H, domain=pyo.NonNegativeReals)
-        m.hhi_tangent = pyo.Constraint(
+        m.hhi_tangent = _constraint("hhi_tangent",
             m.H, range(len(points)),
             rule=lambda m, h, i: m.share_sq[h] >= 2 * points[i] * share[h] - points[i] ** 2,
         )
