@@ -163,7 +163,7 @@ def _read_osm_pbf(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         speed = _parse_maxspeed(tags.get("maxspeed"))
         if math.isnan(speed):
             speed = _class_speed(tags.get("highway"))
-        oneway = tags.get("oneway") in ("yes", "true", "1") or tags.get("highway") == "motorway"
+        oneway = tags.get("oneway") in ("yes", "true", "1")  # as osmnx reads it
         reverse_only = tags.get("oneway") == "-1"
         refs = [(n.ref, n.lat, n.lon) for n in obj.nodes if n.location.valid()]
         for (a, alat, alon), (b, blat, blon) in itertools.pairwise(refs):
@@ -483,9 +483,16 @@ def travel_times(inputs: Inputs, scenario: Scenario, *, use_cache: bool = True) 
     data = scenario.data
     if data.roads is None or data.boundaries is None:
         raise NetworkError(["name [data] roads and [data] boundaries, or a [data] travel_times matrix"])
-    missing = [p for p in [*road_files(data.roads), data.boundaries] if not Path(p).is_file()]
-    if missing:
-        raise NetworkError([f"{p}: file not found; check [data] in the scenario" for p in missing])
+    problems = []
+    if not Path(data.roads).exists():
+        problems.append(f"{data.roads}: road source not found; set [data] roads to the extract folder "
+                        "(nodes.csv.gz, edges.csv.gz) or to a .osm / .osm.pbf file")
+    else:
+        problems += [f"{p}: file not found; check [data] roads" for p in road_files(data.roads) if not p.is_file()]
+    if not Path(data.boundaries).is_file():
+        problems.append(f"{data.boundaries}: file not found; check [data] boundaries")
+    if problems:
+        raise NetworkError(problems)
     key = cache_key(inputs, scenario)
     cached = cache_dir() / f"travel-{key[:32]}.npz"
     source = "cache"

@@ -1,0 +1,277 @@
+"""Travel times: a hand-written tagged OSM fixture whose times are computed by hand, and the shipped
+OpenStreetMap extract checked against the real world."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import LineString, Point
+
+from depotsite.errors import InputError, NetworkError
+from depotsite.inputs import Destination, Host, Inputs, Site, System
+from depotsite.network import haversine_km, load_network, travel_times
+from depotsite.scenario import Scenario, load_scenario
+from depotsite.traveltimes import read_matrix
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+KM_PER_TENTH_DEGREE = 2 * math.pi * 6371.009 / 360 * 0.1  # 11.1195 km along the equator
+
+
+def tiny_inputs(site_points: dict[str, tuple[float, float, str]], *, profile: str = "wheeled") -> Inputs:
+    """Sites as {id: (lat, lon, kind)}; one destination at node C (0, 0.2), an air base."""
+    return Inputs.build(
+        hosts=[Host("AA", "West", "", 0.0)],
+        sites=[Site(s, s, "AA", lat, lon, kind, 10, 10, 24, 0, "test") for s, (lat, lon, kind) in site_points.items()],
+        systems=[System("x", "x", "I", profile, 1, 0, 1, 1, 1, frozenset({"air_base", "army_base"}))],
+        destinations=[Destination("c", "C", 0.0, 0.2, "air_base")],
+        demand={("c", "x"): 1},
+    )
+
+
+def tiny_scenario(roads: Path, **network) -> Scenario:
+    return Scenario.model_validate({
+        "name": "tiny",
+        "data": {"hosts": "h.csv", "sites": "s.csv", "systems": "w.csv", "destinations": "d.csv", "demand": "x.csv",
+                 "roads": str(roads), "boundaries": str(FIXTURES / "tiny_countries.geojson")},
+        "network": {"avoid_countries": [], "profiles": {
+            "wheeled": {"speed_kph": 60, "border_crossing_h": 1.0},
+            "tracked": {"speed_kph": 45, "border_crossing_h": 1.0},
+            "air": {"mode": "air", "cruise_kph": 750, "prep_h": 4.0}}, **network},
+    })
+
+
+@pytest.fixture(params=["tiny.osm", "tiny.osm.pbf"])
+def tiny_roads(request, tmp_path):
+    """The XML fixture, and the same data converted to PBF (read through pyosmium)."""
+    if request.param == "tiny.osm":
+        return FIXTURES / "tiny.osm"
+    import osmium
+
+    pbf = tmp_path / "tiny.osm.pbf"
+    writer = osmium.SimpleWriter(str(pbf))
+    for obj in osmium.FileProcessor(str(FIXTURES / "tiny.osm")):
+        writer.add(obj)
+    writer.close()
+    return pbf
+
+
+def test_wheeled_time_by_hand(tiny_roads):
+    """A-B at min(60, 50) = 50 km/h, B-C at min(60, 90) = 60 km/h, one border (B in AA, C in BB): beats the
+    direct 40 km/h road (0.556 h + 1 h)."""
+    inputs = tiny_inputs({"a": (0.0, 0.0, "army_base")})
+    leg = travel_times(inputs, tiny_scenario(tiny_roads), use_cache=False).legs["a", "c", "x"]
+    assert leg.hours == pytest.approx(KM_PER_TENTH_DEGREE / 50 + KM_PER_TENTH_DEGREE / 60 + 1.0, rel=1e-6)
+    assert leg.road_km == pytest.approx(2 * KM_PER_TENTH_DEGREE, rel=1e-6)
+    assert leg.borders_crossed == 1
+    assert [round(lon, 6) for lon, _ in leg.path] == [0.0, 0.0, 0.1, 0.2, 0.2]
+
+
+def test_tracked_time_by_hand(tiny_roads):
+    """Tracked convoys run at 45 km/h on both legs: 2 * 11.1195 / 45 + 1 border hour."""
+    inputs = tiny_inputs({"a": (0.0, 0.0, "army_base")}, profile="tracked")
+    leg = travel_times(inputs, tiny_scenario(tiny_roads), use_cache=False).legs["a", "c", "x"]
+    assert leg.hours == pytest.approx(2 * KM_PER_TENTH_DEGREE / 45 + 1.0, rel=1e-6)
+
+
+def test_maxspeed_makes_the_direct_road_faster(tiny_roads):
+    """With the wheeled convoy at 100 km/h the direct road (40) is 0.556 h, via B 0.222 + 0.124 = 0.346 h;
+    at 35 km/h the A-B cap (50) no longer binds: via B 2 * 11.1195 / 35 = 0.635 h, direct 22.239 / 35 the same
+    length: a tie broken either way gives the same hours."""
+    inputs = tiny_inputs({"a": (0.0, 0.0, "army_base")})
+    fast = tiny_scenario(tiny_roads, profiles={"wheeled": {"speed_kph": 100, "border_crossing_h": 0.0}})
+    leg = travel_times(inputs, fast, use_cache=False).legs["a", "c", "x"]
+    assert leg.hours == pytest.approx(KM_PER_TENTH_DEGREE / 50 + KM_PER_TENTH_DEGREE / 90, rel=1e-6)
+    slow = tiny_scenario(tiny_roads, profiles={"wheeled": {"speed_kph": 35, "border_crossing_h": 0.0}})
+    leg = travel_times(inputs, slow, use_cache=False).legs["a", "c", "x"]
+    assert leg.hours == pytest.approx(2 * KM_PER_TENTH_DEGREE / 35, rel=1e-6)
+
+
+def test_air_profile_is_great_circle_over_cruise_plus_prep(tiny_roads):
+    inputs = tiny_inputs({"a": (0.0, 0.0, "air_base"), "b": (0.0, 0.1, "army_base")}, profile="air")
+    times = travel_times(inputs, tiny_scenario(tiny_roads), use_cache=False)
+    assert times.legs["a", "c", "x"].hours == pytest.approx(2 * KM_PER_TENTH_DEGREE / 750 + 4.0, rel=1e-6)
+    assert ("b", "c", "x") not in times.legs  # ferry flights only between air bases
+
+
+def test_snap_access_leg_and_march_discipline(tiny_roads):
+    """A site 0.01 degrees north of B snaps to B (1.112 km at the 30 km/h access speed). With at most 0.3 h of
+    driving a day and 2 h rest, the 0.222 h of driving needs no rest; from A (0.408 h) one rest is due."""
+    inputs = tiny_inputs({"n": (0.01, 0.1, "army_base"), "a": (0.0, 0.0, "army_base")})
+    march = tiny_scenario(tiny_roads, profiles={"wheeled": {"speed_kph": 60, "border_crossing_h": 1.0,
+                                                            "max_driving_h_per_day": 0.3, "rest_h": 2.0}})
+    times = travel_times(inputs, march, use_cache=False)
+    near = times.legs["n", "c", "x"]
+    snap_km = KM_PER_TENTH_DEGREE / 10
+    assert near.snap_km == pytest.approx(snap_km, rel=1e-4)
+    assert near.hours == pytest.approx(snap_km / 30 + KM_PER_TENTH_DEGREE / 60 + 1.0, rel=1e-4)
+    far = times.legs["a", "c", "x"]
+    assert far.hours == pytest.approx(KM_PER_TENTH_DEGREE / 50 + KM_PER_TENTH_DEGREE / 60 + 2.0 + 1.0, rel=1e-6)
+
+
+def test_avoided_country_cuts_the_route_and_is_reported(tiny_roads):
+    inputs = tiny_inputs({"a": (0.0, 0.0, "army_base")})
+    times = travel_times(inputs, tiny_scenario(tiny_roads, avoid_countries=["BB"]), use_cache=False)
+    assert ("a", "c", "x") not in times.legs
+    assert times.unreachable["a", "c", "x"] == "c lies in avoided territory (BB)"
+
+
+# --- the shipped network ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def base():
+    from depotsite.inputs import load_inputs
+
+    scenario = load_scenario(ROOT / "models" / "base.toml")
+    d = scenario.data
+    inputs = load_inputs(hosts=d.hosts, sites=d.sites, systems=d.systems, destinations=d.destinations,
+                         demand=d.demand)
+    return scenario, inputs
+
+
+@pytest.fixture(scope="module")
+def base_times(base, tmp_path_factory):
+    scenario, inputs = base
+    return travel_times(inputs, scenario, use_cache=False)
+
+
+@pytest.fixture(scope="module")
+def countries():
+    return gpd.read_file(ROOT / "data" / "boundaries" / "countries.geojson").set_index("country_id")
+
+
+def test_baltic_route_to_lviv_avoids_belarus(base, base_times, countries):
+    scenario, inputs = base
+    leg = base_times.legs["lt_rukla", "ua_lviv", "leopard2"]
+    route = LineString(leg.path)
+    assert not route.intersects(countries.loc["BY"].geometry)
+    assert route.intersects(countries.loc["PL"].geometry)  # through the Suwałki gap
+    through_belarus = travel_times(inputs, scenario.model_copy(update={"network": scenario.network.model_copy(
+        update={"avoid_countries": ("RU",)})}), use_cache=False).legs["lt_rukla", "ua_lviv", "leopard2"]
+    assert LineString(through_belarus.path).intersects(countries.loc["BY"].geometry)
+    assert leg.road_km > through_belarus.road_km
+
+
+def test_road_km_is_never_shorter_than_great_circle(base, base_times):
+    _, inputs = base
+    checked = 0
+    for (s, d, _w), leg in base_times.legs.items():
+        if leg.road_km is None:
+            continue
+        site, dest = inputs.sites[s], inputs.destinations[d]
+        assert leg.road_km >= float(haversine_km(site.lat, site.lon, dest.lat, dest.lon)) - 1e-6
+        checked += 1
+    assert checked > 1000
+
+
+def test_border_crossings_from_germany_to_ukraine(base_times, countries):
+    leg = base_times.legs["de_grafenwoehr", "ua_kyiv", "himars"]
+    assert leg.borders_crossed >= 2
+    # recount independently: the country of every road node on the route, in order
+    points = shapely.points(np.array(leg.path[1:-1]))
+    tree = shapely.STRtree(countries.geometry.values)
+    names = []
+    for point in points:
+        hits = tree.query(point, predicate="within")
+        hit = hits[0] if len(hits) else tree.query_nearest(point)[0]
+        names.append(countries.index[hit])
+    changes = sum(1 for a, b in zip(names, names[1:], strict=False) if a != b)
+    assert names[0] == "DE" and names[-1] == "UA"
+    assert leg.borders_crossed == changes
+
+
+def test_unreachable_pairs_are_reported_not_filled(base):
+    scenario, inputs = base
+    cut = scenario.model_copy(update={"network": scenario.network.model_copy(
+        update={"avoid_countries": ("BY", "RU", "PL", "SK", "HU", "RO", "MD")})})
+    times = travel_times(inputs, cut, use_cache=False)
+    assert ("de_ramstein", "ua_kyiv", "himars") not in times.legs
+    assert times.unreachable["de_ramstein", "ua_kyiv", "himars"] == (
+        "no road from de_ramstein to ua_kyiv that avoids BY, HU, MD, PL, RO, RU, SK")
+    assert times.unreachable["pl_rzeszow_jasionka", "ua_kyiv", "himars"] == (
+        "pl_rzeszow_jasionka lies in avoided territory (PL)")
+    assert ("de_ramstein", "ua_vasylkiv", "f16") in times.legs  # ferry flights are not road-bound
+
+
+def test_rzeszow_to_lviv_road_distance_is_plausible(base_times, base):
+    _, inputs = base
+    leg = base_times.legs["pl_rzeszow_jasionka", "ua_lviv", "himars"]
+    site, dest = inputs.sites["pl_rzeszow_jasionka"], inputs.destinations["ua_lviv"]
+    great_circle = float(haversine_km(site.lat, site.lon, dest.lat, dest.lon))
+    assert 1.0 <= leg.road_km / great_circle <= 1.5
+
+
+def test_cache_is_reused_and_invalidated(base, tmp_path, monkeypatch):
+    monkeypatch.setenv("DEPOTSITE_CACHE", str(tmp_path))
+    scenario, inputs = base
+    first = travel_times(inputs, scenario)
+    assert first.source.endswith("(roads)")
+    again = travel_times(inputs, scenario)
+    assert again.source.endswith("(cache)")
+    assert again.legs == first.legs
+    faster = scenario.model_copy(update={"network": scenario.network.model_copy(update={"profiles": {
+        **scenario.network.profiles,
+        "tracked": scenario.network.profiles["tracked"].model_copy(update={"speed_kph": 50.0})}})})
+    changed = travel_times(inputs, faster)
+    assert changed.source.endswith("(roads)")
+    assert changed.legs["lt_rukla", "ua_lviv", "leopard2"].hours < first.legs["lt_rukla", "ua_lviv", "leopard2"].hours
+    moved = Inputs.build(hosts=list(inputs.hosts.values()), systems=list(inputs.systems.values()),
+                         destinations=list(inputs.destinations.values()), demand=inputs.demand,
+                         sites=[s if s.site_id != "lt_rukla" else Site(**{**s.__dict__, "lat": s.lat + 0.5})
+                                for s in inputs.sites.values()])
+    assert travel_times(moved, scenario).source.endswith("(roads)")
+
+
+def test_graph_is_one_large_component_with_every_host_and_ukraine(countries):
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    network = load_network(ROOT / "data" / "roads", ROOT / "data" / "boundaries" / "countries.geojson")
+    n = network.n_nodes
+    _, label = connected_components(csr_matrix((np.ones(len(network.u)), (network.u, network.v)), shape=(n, n)))
+    largest = np.bincount(label).argmax()
+    in_largest = label == largest
+    assert in_largest.mean() > 0.9
+    for country in ("PL", "RO", "DE", "CZ", "LT", "LV", "EE", "UA"):
+        assert (in_largest & (network.country == country)).sum() > 200, country
+
+
+def test_missing_road_file_is_a_clear_error(base, tmp_path):
+    scenario, inputs = base
+    broken = scenario.model_copy(update={"data": scenario.data.model_copy(update={"roads": tmp_path / "none"})})
+    with pytest.raises(NetworkError) as caught:
+        travel_times(inputs, broken, use_cache=False)
+    assert caught.value.problems == [f"{tmp_path / 'none'}: road source not found; set [data] roads to the extract "
+                                     "folder (nodes.csv.gz, edges.csv.gz) or to a .osm / .osm.pbf file"]
+
+
+def test_bring_your_own_matrix_is_validated(base, tmp_path):
+    _, inputs = base
+    matrix = tmp_path / "matrix.csv"
+    matrix.write_text("site_id,destination_id,system_id,hours\n"
+                      "pl_lask,ua_kyiv,patriot,12.5\n"
+                      "pl_nowhere,ua_kyiv,patriot,3\n"
+                      "pl_lask,ua_kyiv,patriot,4\n"
+                      "pl_lask,ua_kyiv,tank,-1\n")
+    with pytest.raises(InputError) as caught:
+        read_matrix(matrix, inputs)
+    assert caught.value.problems == [
+        "matrix.csv line 5 (pl_lask): hours must be a number >= 0, got '-1'",
+        "matrix.csv line 3: unknown site_id 'pl_nowhere'; use an id from the site table",
+        "matrix.csv line 4: duplicate pair pl_lask/ua_kyiv/patriot (first on line 2); keep one row per pair",
+    ]
+    matrix.write_text("site_id,destination_id,system_id,hours\npl_lask,ua_kyiv,patriot,12.5\n")
+    assert read_matrix(matrix, inputs).hours(("pl_lask", "ua_kyiv", "patriot")) == 12.5
+
+
+def test_site_far_from_roads_warns(base):
+    scenario, inputs = base
+    times = travel_times(inputs, scenario, use_cache=False)
+    assert any(w.startswith("ua_myrhorod is 25.2 km from the nearest road") for w in times.warnings)
+    assert Point(0, 0)  # shapely imported for the route checks above
