@@ -7,12 +7,12 @@ worked out in the test's docstring.
 from __future__ import annotations
 
 import pytest
-from instances import make_inputs, make_scenario, site, system, times
 
 from depotsite.errors import InfeasibleError
 from depotsite.model import build_model
 from depotsite.results import collect
 from depotsite.solve import solve
+from instances import make_inputs, make_scenario, site, system, times
 
 
 def run(inputs, travel, scenario):
@@ -168,8 +168,8 @@ def test_host_loss_resilience_losing_two_hosts():
 
 def test_max_sites():
     """Two small fast sites would do; with one site allowed only a3 (10 bays) can hold all 4."""
-    inputs = make_inputs(hosts=["A"], sites=[site("a1", "A", bays=2), site("a2", "A", bays=2), site("a3", "A", bays=10)],
-                         systems=[system("x")], demand={("d1", "x"): 4})
+    sites = [site("a1", "A", bays=2), site("a2", "A", bays=2), site("a3", "A", bays=10)]
+    inputs = make_inputs(hosts=["A"], sites=sites, systems=[system("x")], demand={("d1", "x"): 4})
     travel = times({("a1", "d1", "x"): 1, ("a2", "d1", "x"): 2, ("a3", "d1", "x"): 3})
     assert run(inputs, travel, make_scenario()).stock == {("a1", "x"): 2, ("a2", "x"): 2}
     result = run(inputs, travel, make_scenario(constraints={"max_sites": 1}))

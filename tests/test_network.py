@@ -3,6 +3,7 @@ OpenStreetMap extract checked against the real world."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -181,7 +182,7 @@ def test_border_crossings_from_germany_to_ukraine(base_times, countries):
         hits = tree.query(point, predicate="within")
         hit = hits[0] if len(hits) else tree.query_nearest(point)[0]
         names.append(countries.index[hit])
-    changes = sum(1 for a, b in zip(names, names[1:], strict=False) if a != b)
+    changes = sum(1 for a, b in itertools.pairwise(names) if a != b)
     assert names[0] == "DE" and names[-1] == "UA"
     assert leg.borders_crossed == changes
 

@@ -12,11 +12,11 @@ import random
 
 import numpy as np
 import pytest
-from instances import make_inputs, make_scenario, site, system, times
 from scipy.optimize import linprog
 
 from depotsite.model import build_model
 from depotsite.solve import solve
+from instances import make_inputs, make_scenario, site, system, times
 
 
 def enumerate_optimum(capacity, fixed, demand, hours, cost_weight):

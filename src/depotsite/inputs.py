@@ -239,17 +239,20 @@ SCHEMAS: dict[str, dict[str, Parser]] = {
 RECORDS = {"hosts": Host, "sites": Site, "systems": System, "destinations": Destination}
 
 
-def read_table(path: Path, schema: Mapping[str, Parser], problems: list[str]) -> list[tuple[int, dict[str, Any]]]:
+def read_table(
+    path: Path, schema: Mapping[str, Parser], problems: list[str], rejected: set[str] | None = None
+) -> list[tuple[int, dict[str, Any]]] | None:
     """Read one CSV into ``(line number, parsed row)`` pairs; append every problem to ``problems``.
 
-    Rows with a bad cell are left out of the result (their problems are recorded), so later checks
-    do not report follow-on errors for them.
+    Returns None when the table cannot be read at all (missing file, wrong header). Rows with a bad cell
+    are left out and their first cell added to ``rejected``, so later checks report no follow-on errors
+    for them.
     """
     name = path.name
     expected = ", ".join(schema)
     if not path.is_file():
         problems.append(f"{path}: file not found; check the path in the scenario's [data] table")
-        return []
+        return None
     try:
         with path.open(newline="", encoding="utf-8-sig") as stream:
             reader = csv.reader(stream, strict=True)
@@ -263,7 +266,7 @@ def read_table(path: Path, schema: Mapping[str, Parser], problems: list[str]) ->
                 did_you_mean = f" (did you mean {hint[0]!r}?)" if hint else ""
                 problems.append(f"{name}: unexpected column {column!r}{did_you_mean}; the header must be: {expected}")
             if missing or extra:
-                return []
+                return None
             rows: list[tuple[int, dict[str, Any]]] = []
             for cells in reader:
                 line = reader.line_num
@@ -274,6 +277,8 @@ def read_table(path: Path, schema: Mapping[str, Parser], problems: list[str]) ->
                         f"{name} line {line}: {len(cells)} fields but the header has {len(header)}; "
                         "quote any field that contains a comma"
                     )
+                    if rejected is not None and cells:
+                        rejected.add(cells[0].strip())
                     continue
                 row, ok = {}, True
                 for column, raw in zip(header, cells, strict=True):
@@ -285,14 +290,17 @@ def read_table(path: Path, schema: Mapping[str, Parser], problems: list[str]) ->
                         ok = False
                 if ok:
                     rows.append((line, row))
+                elif rejected is not None:
+                    rejected.add(cells[0].strip())
             return rows
     except (csv.Error, UnicodeDecodeError) as exc:
         problems.append(f"{name}: not a readable UTF-8 CSV file ({exc}); save it as CSV with a header row")
-        return []
+        return None
 
 
 def _suggest(value: str, choices: Collection[str]) -> str:
-    close = difflib.get_close_matches(value, list(choices), n=1)
+    cutoff = 0.5 if len(value) <= 3 else 0.7  # two-letter codes differ by one letter at ratio 0.5
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=cutoff)
     return f"did you mean {close[0]!r}?" if close else f"known ids: {', '.join(sorted(choices))}"
 
 
@@ -337,16 +345,20 @@ def load_inputs(
     paths = {"hosts": Path(hosts), "sites": Path(sites), "systems": Path(systems),
              "destinations": Path(destinations), "demand": Path(demand)}
     problems: list[str] = []
-    raw = {table: read_table(path, SCHEMAS[table], problems) for table, path in paths.items()}
-    by_id = {table: _unique(table, f"{table[:-1]}_id", raw[table], problems) for table in RECORDS}
+    rejected: dict[str, set[str]] = {table: set() for table in paths}
+    raw = {table: read_table(path, SCHEMAS[table], problems, rejected[table]) for table, path in paths.items()}
+    by_id = {table: _unique(table, f"{table[:-1]}_id", raw[table] or [], problems) for table in RECORDS}
 
-    host_ids, system_ids = set(by_id["hosts"]), set(by_id["systems"])
+    def check_reference(table: str, value: str, message: str) -> bool:
+        """Report a reference to an unknown id, unless the table is unreadable or that row was rejected."""
+        if raw[table] is None or value in rejected[table] or value in by_id[table]:
+            return True
+        problems.append(f"{message} ({_suggest(value, by_id[table])})")
+        return False
+
     for site_id, (line, row) in by_id["sites"].items():
-        if row["host_id"] not in host_ids:
-            problems.append(
-                f"sites.csv line {line} ({site_id}): unknown host_id {row['host_id']!r}; "
-                f"add it to hosts.csv or fix the id ({_suggest(row['host_id'], host_ids)})"
-            )
+        check_reference("hosts", row["host_id"], f"sites.csv line {line} ({site_id}): unknown host_id "
+                        f"{row['host_id']!r}; add it to hosts.csv or fix the id")
     for system_id, (line, row) in by_id["systems"].items():
         if profiles is not None and row["profile"] not in profiles:
             problems.append(
@@ -356,21 +368,12 @@ def load_inputs(
 
     demand_units: dict[tuple[str, str], int] = {}
     demand_line: dict[tuple[str, str], int] = {}
-    for line, row in raw["demand"]:
+    for line, row in raw["demand"] or []:
         key = (row["destination_id"], row["system_id"])
-        ok = True
-        if key[0] not in by_id["destinations"]:
-            problems.append(
-                f"demand.csv line {line}: unknown destination_id {key[0]!r}; add it to destinations.csv "
-                f"or fix the id ({_suggest(key[0], by_id['destinations'])})"
-            )
-            ok = False
-        if key[1] not in system_ids:
-            problems.append(
-                f"demand.csv line {line}: unknown system_id {key[1]!r}; add it to systems.csv "
-                f"or fix the id ({_suggest(key[1], system_ids)})"
-            )
-            ok = False
+        ok = check_reference("destinations", key[0], f"demand.csv line {line}: unknown destination_id {key[0]!r}; "
+                             "add it to destinations.csv or fix the id")
+        ok &= check_reference("systems", key[1], f"demand.csv line {line}: unknown system_id {key[1]!r}; "
+                              "add it to systems.csv or fix the id")
         if key in demand_line:
             problems.append(
                 f"demand.csv line {line}: duplicate row for {key[0]}/{key[1]} (first on line {demand_line[key]}); "
@@ -379,7 +382,7 @@ def load_inputs(
             ok = False
         if ok:
             demand_line[key] = line
-            if row["units"] > 0:
+            if row["units"] > 0 and key[0] in by_id["destinations"] and key[1] in by_id["systems"]:
                 demand_units[key] = row["units"]
 
     records = {

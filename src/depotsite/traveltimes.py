@@ -65,7 +65,7 @@ def read_matrix(path: Path, inputs: Inputs) -> TravelTimes:
         Every unknown id, duplicate pair and bad value, with its line.
     """
     problems: list[str] = []
-    rows = read_table(Path(path), MATRIX_SCHEMA, problems)
+    rows = read_table(Path(path), MATRIX_SCHEMA, problems) or []
     name = Path(path).name
     hours: dict[Pair, float] = {}
     first: dict[Pair, int] = {}

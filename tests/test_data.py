@@ -1,0 +1,64 @@
+"""The shipped data against the real world (by the shipped Natural Earth boundaries)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point
+
+from depotsite.inputs import load_inputs
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    return load_inputs(**{name: DATA / f"{name}.csv" for name in ("hosts", "sites", "systems", "destinations",
+                                                                 "demand")})
+
+
+@pytest.fixture(scope="module")
+def countries():
+    return gpd.read_file(DATA / "boundaries" / "countries.geojson").set_index("country_id")
+
+
+def test_every_site_lies_inside_its_host(inputs, countries):
+    outside = [s.site_id for s in inputs.sites.values()
+               if not countries.loc[s.host_id].geometry.contains(Point(s.lon, s.lat))]
+    assert outside == []
+
+
+def test_every_destination_lies_inside_ukraine(inputs, countries):
+    ukraine = countries.loc["UA"].geometry
+    assert [d.destination_id for d in inputs.destinations.values() if not ukraine.contains(Point(d.lon, d.lat))] == []
+
+
+def test_sites_cover_every_host_and_kind(inputs):
+    per_host = Counter(s.host_id for s in inputs.sites.values())
+    assert set(per_host) == {"PL", "RO", "DE", "CZ", "LT", "LV", "EE"}
+    assert min(per_host.values()) >= 3
+    assert len(inputs.sites) >= 30
+    kinds = Counter(s.kind for s in inputs.sites.values())
+    assert kinds["air_base"] >= 8 and all(kinds[k] >= 1 for k in ("army_base", "logistics_hub", "rail_hub", "port"))
+    assert all(s.source for s in inputs.sites.values())
+    assert all(s.aircraft_shelters > 0 for s in inputs.sites.values() if s.kind == "air_base")
+
+
+def test_destinations_and_package(inputs):
+    assert len(inputs.destinations) >= 10
+    kinds = Counter(d.kind for d in inputs.destinations.values())
+    assert kinds["air_base"] >= 3 and kinds["city"] >= 3
+    f16_points = {d for (d, w) in inputs.demand if w == "f16"}
+    assert all(inputs.destinations[d].kind == "air_base" for d in f16_points)
+    assert {w.unroca_category for w in inputs.systems.values()} == {"I", "III", "IV", "VII"}
+
+
+def test_boundaries_keep_the_region_and_iso_ids(countries):
+    for code in ("PL", "RO", "DE", "CZ", "LT", "LV", "EE", "UA", "BY", "RU", "MD", "SK", "HU"):
+        assert code in countries.index
+    assert countries.crs.to_epsg() == 4326
+    assert countries.loc["RU"].geometry.contains(Point(20.5, 54.7))  # Kaliningrad
