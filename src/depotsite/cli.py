@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
 from depotsite import __version__
@@ -67,7 +68,7 @@ def main_options(
 
 
 def _fail(code: int, message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -192,7 +193,7 @@ def print_summary(result, p, out_dir: Path) -> None:
               f"{result.terms['risk']:.2f} {risk_unit} · cost {result.terms['cost_musd']:.1f} M USD · "
               f"{len(result.open_sites)} sites open")
     for warning in result.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     out.print(f"wrote {out_dir}")
 
 

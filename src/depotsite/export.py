@@ -162,12 +162,21 @@ def depots_geojson(result: RunResult, p: Parameters) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
+def route_points(p: Parameters, travel: TravelTimes, x) -> list[tuple[float, float]]:
+    """The (lon, lat) points of a delivery's route: along the roads when known, else a straight line."""
+    path = travel.legs[x.site_id, x.destination_id, x.system_id].path
+    if path:
+        return list(path)
+    site, dest = p.inputs.sites[x.site_id], p.inputs.destinations[x.destination_id]
+    return [(site.lon, site.lat), (dest.lon, dest.lat)]
+
+
 def routes_geojson(result: RunResult, p: Parameters, travel: TravelTimes) -> dict[str, Any]:
     features = []
     for x in result.deliveries:
         leg = travel.legs[x.site_id, x.destination_id, x.system_id]
-        site, dest = p.inputs.sites[x.site_id], p.inputs.destinations[x.destination_id]
-        coords = [list(xy) for xy in leg.path] or [[site.lon, site.lat], [dest.lon, dest.lat]]
+        site = p.inputs.sites[x.site_id]
+        coords = [list(xy) for xy in route_points(p, travel, x)]
         features.append(_feature(
             {"type": "LineString", "coordinates": coords},
             {"site_id": x.site_id, "host_id": site.host_id, "destination_id": x.destination_id,

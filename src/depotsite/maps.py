@@ -68,8 +68,7 @@ def html_map(result: RunResult, p: Parameters, travel: TravelTimes) -> go.Figure
         for x in result.deliveries:
             if x.system_id != w:
                 continue
-            path = travel.legs[x.site_id, x.destination_id, w].path
-            for lon, lat in path:
+            for lon, lat in route_points(p, travel, x):
                 xs.append(lon)
                 ys.append(lat)
                 text.append(f"{x.units} x {w}: {x.site_id} -> {x.destination_id}, {x.available_h:.1f} h")
@@ -121,7 +120,7 @@ def png_map(path: Path, result: RunResult, p: Parameters, travel: TravelTimes) -
         first = True
         for x in result.deliveries:
             if x.system_id == w:
-                lons, lats = zip(*travel.legs[x.site_id, x.destination_id, w].path, strict=True)
+                lons, lats = zip(*route_points(p, travel, x), strict=True)
                 ax.plot(lons, lats, color=system_colour[w], linewidth=1.0, alpha=0.7, label=w if first else None)
                 first = False
     host_colour = _colours(p.hosts, HOST_COLOURS)

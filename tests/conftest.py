@@ -1,0 +1,44 @@
+"""Shared fixtures: a private travel-time cache and one solved base run per test session."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from depotsite.cli import app
+
+sys.path.insert(0, str(Path(__file__).parent))  # the inline-instance helpers
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = ROOT / "models" / "base.toml"
+runner = CliRunner()
+
+
+def invoke(*args: object):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="session")
+def cache(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cache")
+    old = os.environ.get("DEPOTSITE_CACHE")
+    os.environ["DEPOTSITE_CACHE"] = str(folder)
+    yield folder
+    if old is None:
+        del os.environ["DEPOTSITE_CACHE"]
+    else:
+        os.environ["DEPOTSITE_CACHE"] = old
+
+
+@pytest.fixture(scope="session")
+def base_run(tmp_path_factory, cache):
+    out = tmp_path_factory.mktemp("runs") / "base"
+    result = invoke("solve", BASE, "--out", out)
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+

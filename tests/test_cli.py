@@ -1,0 +1,248 @@
+"""The command line end to end on the shipped data: exit codes, messages, outputs checked from the files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+from conftest import BASE, ROOT, invoke
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def test_base_solves_optimally_with_every_output(base_run):
+    out, output = base_run
+    names = {"allocation.csv", "deliveries.csv", "summary.json", "depots.geojson", "routes.geojson",
+             "scenario.resolved.toml", "manifest.json", "map.html", "map.png"}
+    assert names <= {p.name for p in out.iterdir()}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "optimal"
+    assert summary["gap"] == 0.0
+    assert set(summary["terms"]) == {"time", "risk", "cost"}
+    assert summary["terms"]["time"]["unit"] == "hours"
+    assert summary["terms"]["risk"]["unit"] == "percentage points"
+    assert summary["terms"]["cost"]["unit"] == "M USD"
+    assert "base: optimal" in output and "wrote" in output
+
+
+def test_base_outputs_satisfy_every_rule_recomputed_from_the_files(base_run):
+    """Demand met, stock = shipments, capacities, kinds, host and group caps, deadlines, objective terms."""
+    out, _ = base_run
+    data = {name: read_csv(ROOT / "data" / f"{name}.csv") for name in ("hosts", "sites", "systems", "demand")}
+    sites = {r["site_id"]: r for r in data["sites"]}
+    systems = {r["system_id"]: r for r in data["systems"]}
+    allocation = read_csv(out / "allocation.csv")
+    deliveries = read_csv(out / "deliveries.csv")
+    stock = {(r["site_id"], r["system_id"]): int(r["units"]) for r in allocation}
+    shipped = defaultdict(int)
+    received = defaultdict(int)
+    for r in deliveries:
+        shipped[r["site_id"], r["system_id"]] += int(r["units"])
+        received[r["destination_id"], r["system_id"]] += int(r["units"])
+    assert dict(shipped) == stock
+    assert dict(received) == {(r["destination_id"], r["system_id"]): int(r["units"]) for r in data["demand"]}
+    for s in {s for s, _ in stock}:
+        bays = sum(float(systems[w]["vehicle_bays_per_unit"]) * n for (s2, w), n in stock.items() if s2 == s)
+        shelters = sum(float(systems[w]["shelters_per_unit"]) * n for (s2, w), n in stock.items() if s2 == s)
+        assert bays <= int(sites[s]["vehicle_bays"]) and shelters <= int(sites[s]["aircraft_shelters"])
+    for (s, w), n in stock.items():
+        assert sites[s]["kind"] in systems[w]["site_kinds"].split(";")
+        assert n >= int(systems[w]["min_lot"])
+    value = {w: float(r["value_musd"]) for w, r in systems.items()}
+    package = sum(value[r["system_id"]] * int(r["units"]) for r in data["demand"])
+    host_value = defaultdict(float)
+    for (s, w), n in stock.items():
+        host_value[sites[s]["host_id"]] += value[w] * n
+    for host in ("PL", "RO", "DE"):
+        assert host_value[host] <= 0.35 * package + 1e-6
+    assert sum(host_value[h] for h in ("LT", "LV", "EE")) <= 0.25 * package + 1e-6
+    deadline = {"patriot": 120, "himars": 120, "leopard2": 144, "f16": 96}
+    assert all(float(r["available_h"]) <= deadline[r["system_id"]] + 1e-6 for r in deliveries)
+    hosts_holding = defaultdict(set)
+    for (s, w) in stock:
+        hosts_holding[w].add(sites[s]["host_id"])
+    assert all(len(hosts_holding[w]) >= 2 for w in systems)
+    assert len({s for s, _ in stock}) <= 14
+    summary = json.loads((out / "summary.json").read_text())
+    mean_time = sum(float(r["available_h"]) * int(r["units"]) for r in deliveries) / sum(
+        int(r["units"]) for r in data["demand"])
+    assert summary["terms"]["time"]["value"] == pytest.approx(mean_time, rel=1e-6)
+    assert summary["terms"]["risk"]["value"] == pytest.approx(100 * max(host_value.values()) / package, rel=1e-6)
+    cost = sum(float(sites[s]["fixed_cost_musd"]) for s in {s for s, _ in stock})
+    assert summary["terms"]["cost"]["value"] == pytest.approx(cost)
+    assert summary["objective"] == pytest.approx(mean_time + 2.0 * summary["terms"]["risk"]["value"] + 0.05 * cost,
+                                                 rel=1e-6)
+
+
+def test_geojson_is_rfc7946_and_matches_the_allocation(base_run):
+    out, _ = base_run
+    depots = gpd.read_file(out / "depots.geojson")
+    routes = gpd.read_file(out / "routes.geojson")
+    assert depots.crs.to_epsg() == 4326 and routes.crs.to_epsg() == 4326
+    assert set(depots.geom_type) == {"Point"} and set(routes.geom_type) == {"LineString"}
+    allocation = read_csv(out / "allocation.csv")
+    for w in {r["system_id"] for r in allocation}:
+        total = sum(int(r["units"]) for r in allocation if r["system_id"] == w)
+        assert depots[f"units_{w}"].sum() == total
+        assert routes.loc[routes.system_id == w, "units"].sum() == total
+    assert set(depots.site_id) == {r["site_id"] for r in allocation}
+    assert {"site_id", "host_id", "destination_id", "system_id", "units", "hours"} <= set(routes.columns)
+    # lon/lat order: every depot lies in the box of the shipped extract
+    assert depots.geometry.x.between(5.5, 41).all() and depots.geometry.y.between(43, 60).all()
+    road = routes[routes.profile != "air"]
+    assert (road.geometry.apply(lambda g: len(g.coords)) > 2).all()  # along the road graph, not straight lines
+
+
+def test_manifest_hashes_every_input(base_run):
+    import hashlib
+
+    out, _ = base_run
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {"hosts", "sites", "systems", "destinations", "demand", "roads_nodes", "roads_edges",
+            "boundaries"} == set(manifest["inputs"])
+    for entry in manifest["inputs"].values():
+        assert hashlib.sha256(Path(entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
+    assert {"depotsite", "pyomo", "highspy", "HiGHS"} <= set(manifest["versions"])
+
+
+def test_resolve_from_the_resolved_scenario_reproduces_the_allocation(base_run, tmp_path):
+    out, _ = base_run
+    moved = tmp_path / "elsewhere" / "scenario.toml"
+    moved.parent.mkdir()
+    moved.write_text((out / "scenario.resolved.toml").read_text())
+    again = tmp_path / "again"
+    result = invoke("solve", moved, "--out", again, "--no-maps")
+    assert result.exit_code == 0, result.output
+    assert read_csv(again / "allocation.csv") == read_csv(out / "allocation.csv")
+
+
+def test_set_override_caps_poland_and_shows_in_compare(base_run, tmp_path):
+    out, _ = base_run
+    capped = tmp_path / "pl20"
+    result = invoke("solve", BASE, "--out", capped, "--no-maps", "--set", "hosts.PL.max_value_share=0.2")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((capped / "summary.json").read_text())
+    assert summary["host_value_shares"]["PL"] <= 20.0 + 1e-6
+    assert "max_value_share = 0.2" in (capped / "scenario.resolved.toml").read_text().split("[hosts.PL]")[1]
+    compared = invoke("compare", out, capped)
+    assert compared.exit_code == 0
+    assert "hosts.PL.max_value_share" in compared.output
+    assert "0.35" in compared.output and "0.2" in compared.output
+    same = invoke("compare", out, out)
+    assert "identical" in same.output
+
+
+def test_time_limit_reports_a_feasible_posture_with_its_gap(tmp_path, cache):
+    out = tmp_path / "limited"
+    result = invoke("solve", BASE, "--out", out, "--no-maps", "--time-limit", "1")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "time_limit"
+    assert summary["gap"] > 0
+    assert any(w.startswith("stopped at the time limit of 1 s with a feasible posture") for w in summary["warnings"])
+
+
+def _fails(args, code: int, message: str, tmp_path: Path) -> None:
+    out = tmp_path / "failed-run"
+    result = invoke(*args, "--out", out) if args[0] == "solve" else invoke(*args)
+    assert result.exit_code == code, result.output
+    assert message in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".failed-run")]
+
+
+def test_unknown_scenario_key(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'extends = "{BASE}"\n[constraints]\nmax_site = 3\n')
+    _fails(["solve", bad], 1, "unknown key 'constraints.max_site'; did you mean 'max_sites'?", tmp_path)
+
+
+def test_bad_set_value(tmp_path):
+    _fails(["solve", BASE, "--set", "objective.risk_weight=-1"], 1,
+           "--set: objective.risk_weight: Input should be greater than or equal to 0 (got -1)", tmp_path)
+
+
+def test_missing_data_file(tmp_path):
+    _fails(["solve", BASE, "--set", f"data.sites={tmp_path / 'nope.csv'}"], 1,
+           "nope.csv: file not found; check the path in the scenario's [data] table", tmp_path)
+
+
+def test_malformed_csv(tmp_path):
+    broken = tmp_path / "sites.csv"
+    text = (ROOT / "data" / "sites.csv").read_text()
+    broken.write_text(text.replace(",Rzeszów-Jasionka airport", ",Rzeszów, Jasionka", 1))
+    _fails(["solve", BASE, "--set", f"data.sites={broken}"], 1,
+           "sites.csv line 2: 12 fields but the header has 11; quote any field that contains a comma", tmp_path)
+
+
+def test_infeasible_scenario_exits_2_with_the_explanation(tmp_path, cache):
+    _fails(["solve", BASE, "--set", "hosts.PL.max_value_share=0.05", "--set", "hosts.RO.max_value_share=0.05",
+            "--set", "hosts.DE.max_value_share=0.05", "--set", "hosts.CZ.max_value_share=0.05"], 2,
+           "relaxing any one of these alone would make it feasible: host caps (PL value 5%, RO value 5%, DE value 5%, "
+           "CZ value 5%, leopard2 at most 50% per host)", tmp_path)
+
+
+def test_failed_run_keeps_an_earlier_good_run(tmp_path, cache):
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "allocation.csv").write_text("site_id,host_id,system_id,units\n")
+    caps = [f"--set=hosts.{h}.max_value_share=0.01" for h in ("PL", "RO", "DE", "CZ")]
+    result = invoke("solve", BASE, "--out", keep, *caps)
+    assert result.exit_code == 2
+    assert (keep / "allocation.csv").read_text() == "site_id,host_id,system_id,units\n"
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = invoke("--debug", "solve", BASE, "--out", tmp_path / "x", "--set", "objective.risk_weight=-1")
+    assert result.exit_code != 0
+    assert result.exception is not None and type(result.exception).__name__ == "ScenarioError"
+
+
+def test_validate_and_version():
+    result = invoke("validate", BASE)
+    assert result.exit_code == 0
+    assert "valid; 40 sites in 7 hosts, 14 destinations, package 6 patriot, 40 himars, 120 leopard2, 48 f16" in (
+        " ".join(result.output.split()))
+    version = subprocess.run([sys.executable, "-m", "depotsite.cli", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("depotsite ")
+
+
+def test_help_documents_the_exit_codes():
+    result = invoke("--help")
+    text = " ".join(result.output.split())
+    assert "Exit codes: 0 solved" in text and "2 infeasible" in text
+
+
+def test_travel_times_command_writes_every_pair(tmp_path, cache):
+    out = tmp_path / "tt.csv"
+    result = invoke("travel-times", BASE, "--out", out)
+    assert result.exit_code == 0, result.output
+    rows = read_csv(out)
+    assert list(rows[0]) == ["site_id", "destination_id", "system_id", "profile", "hours", "road_km",
+                             "borders_crossed", "snap_km", "unreachable_reason"]
+    road = [r for r in rows if r["profile"] in ("wheeled", "tracked")]
+    patriot_and_himars = 40 * 14 * 2
+    assert len([r for r in road if r["system_id"] in ("patriot", "himars")]) == patriot_and_himars
+    assert all(float(r["hours"]) > 0 for r in rows if r["hours"])
+
+
+def test_cli_runs_as_a_real_process(tmp_path, cache):
+    """The installed entry point, in a subprocess: one red line and exit 1 on a bad scenario."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'extends = "{BASE}"\n[objective]\nrisk = "variance"\n')
+    done = subprocess.run([sys.executable, "-m", "depotsite.cli", "validate", str(bad)], capture_output=True,
+                          text=True)
+    assert done.returncode == 1
+    assert "objective.risk: Input should be 'max_host_share', 'hhi' or 'expected_loss'" in " ".join(done.stderr.split())
+    assert "Traceback" not in done.stderr
