@@ -216,6 +216,7 @@ def test_cache_is_reused_and_invalidated(base, tmp_path, monkeypatch):
     again = travel_times(inputs, scenario)
     assert again.source.endswith("(cache)")
     assert again.legs == first.legs
+    assert all(np.array_equal(again.legs[k].path, leg.path) for k, leg in first.legs.items())
     faster = scenario.model_copy(update={"network": scenario.network.model_copy(update={"profiles": {
         **scenario.network.profiles,
         "tracked": scenario.network.profiles["tracked"].model_copy(update={"speed_kph": 50.0})}})})

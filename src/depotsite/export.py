@@ -165,8 +165,8 @@ def depots_geojson(result: RunResult, p: Parameters) -> dict[str, Any]:
 def route_points(p: Parameters, travel: TravelTimes, x) -> list[tuple[float, float]]:
     """The (lon, lat) points of a delivery's route: along the roads when known, else a straight line."""
     path = travel.legs[x.site_id, x.destination_id, x.system_id].path
-    if path:
-        return list(path)
+    if len(path):
+        return [(float(lon), float(lat)) for lon, lat in path]
     site, dest = p.inputs.sites[x.site_id], p.inputs.destinations[x.destination_id]
     return [(site.lon, site.lat), (dest.lon, dest.lat)]
 

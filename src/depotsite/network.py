@@ -366,7 +366,7 @@ def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tupl
                         km = float(haversine_km(s.lat, s.lon, d.lat, d.lon))
                         legs[s.site_id, d.destination_id, name] = Leg(
                             hours=km / profile.cruise_kph + profile.prep_h, profile=name,
-                            path=((s.lon, s.lat), (d.lon, d.lat)))
+                            path=np.array([[s.lon, s.lat], [d.lon, d.lat]]))
             continue
         graph = _profile_graph(network, kept_edges, profile)
         target_nodes = np.unique([snap.node[index[d.destination_id]] for d in dests
@@ -392,8 +392,8 @@ def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tupl
                 borders = int(np.count_nonzero(network.country[steps[:-1]] != network.country[steps[1:]]))
                 access_km = float(snap.km[si] + snap.km[di])
                 driving = _along(graph.hours, steps) + access_km / profile.access_speed_kph
-                coords = ((s.lon, s.lat), *zip(network.lon[steps].tolist(), network.lat[steps].tolist(), strict=True),
-                          (d.lon, d.lat))
+                coords = np.vstack([[s.lon, s.lat], np.column_stack([network.lon[steps], network.lat[steps]]),
+                                    [d.lon, d.lat]])
                 legs[key] = Leg(
                     hours=driving + _march_h(driving, profile) + borders * profile.border_crossing_h,
                     profile=name, road_km=_along(graph.length_km, steps) + access_km,
@@ -438,7 +438,7 @@ def cache_dir() -> Path:
 def _save(path: Path, legs: dict, unreachable: dict, warnings: list[str]) -> None:
     keys = list(legs)
     lengths = np.array([len(legs[k].path) for k in keys], dtype=np.int64)
-    coords = np.array([xy for k in keys for xy in legs[k].path], dtype=float).reshape(-1, 2)
+    coords = np.concatenate([legs[k].path for k in keys]) if keys else np.empty((0, 2))
     meta = {
         "keys": keys, "profiles": [legs[k].profile for k in keys],
         "unreachable": [[*k, r] for k, r in unreachable.items()], "warnings": warnings,
@@ -456,17 +456,19 @@ def _save(path: Path, legs: dict, unreachable: dict, warnings: list[str]) -> Non
 
 def _load(path: Path) -> tuple[dict, dict, list[str]]:
     with np.load(path, allow_pickle=False) as data:
-        meta = json.loads(str(data["meta"]))
-        offsets = np.concatenate([[0], np.cumsum(data["path_len"])])
-        coords, hours, road_km = data["coords"], data["hours"], data["road_km"]
-        legs = {}
-        for i, key in enumerate(meta["keys"]):
-            km = float(road_km[i])
-            legs[tuple(key)] = Leg(
-                hours=float(hours[i]), profile=meta["profiles"][i], road_km=None if math.isnan(km) else km,
-                borders_crossed=int(data["borders"][i]), snap_km=float(data["snap_km"][i]),
-                path=tuple(map(tuple, coords[offsets[i]:offsets[i + 1]].tolist())),
-            )
+        arrays = {name: data[name] for name in data.files}  # each data[name] access re-reads the zip member
+    meta = json.loads(str(arrays["meta"]))
+    offsets = np.concatenate([[0], np.cumsum(arrays["path_len"])]).tolist()
+    coords = arrays["coords"]
+    hours, road_km = arrays["hours"].tolist(), arrays["road_km"].tolist()
+    borders, snap_km = arrays["borders"].tolist(), arrays["snap_km"].tolist()
+    legs = {
+        tuple(key): Leg(
+            hours=hours[i], profile=meta["profiles"][i], road_km=None if math.isnan(road_km[i]) else road_km[i],
+            borders_crossed=int(borders[i]), snap_km=snap_km[i], path=coords[offsets[i]:offsets[i + 1]],
+        )
+        for i, key in enumerate(meta["keys"])
+    }
     unreachable = {tuple(row[:3]): row[3] for row in meta["unreachable"]}
     return legs, unreachable, list(meta["warnings"])
 

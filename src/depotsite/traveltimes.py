@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+import numpy as np
+
 from depotsite.errors import InputError
 from depotsite.inputs import Inputs, _identifier, _nonneg, read_table
 
@@ -29,7 +31,8 @@ class Leg:
     road_km: float | None = None
     borders_crossed: int = 0
     snap_km: float = 0.0
-    path: tuple[tuple[float, float], ...] = ()  # (lon, lat) points of the route, when known
+    # (lon, lat) points of the route as an (n, 2) array, empty when unknown; left out of comparisons
+    path: np.ndarray = field(default_factory=lambda: np.empty((0, 2)), compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,102 @@
+"""Travel-time matrix speed on the shipped network.
+
+Prints the graph load time, the full matrix (every site x destination x profile) cold and from the cache,
+and the same road pairs through per-pair networkx shortest paths (the baseline), with the ratio.
+
+Usage::
+
+    python benchmarks/travel_times.py [--baseline-pairs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from depotsite.inputs import load_inputs
+from depotsite.network import _edge_hours, load_network, route_legs, to_networkx, travel_times
+from depotsite.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline-pairs", type=int, default=0,
+                        help="time only this many per-pair baseline routes and extrapolate (0 = all)")
+    args = parser.parse_args()
+    scenario = load_scenario(ROOT / "models" / "base.toml")
+    d = scenario.data
+    inputs = load_inputs(hosts=d.hosts, sites=d.sites, systems=d.systems, destinations=d.destinations,
+                         demand=d.demand)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
+
+    started = time.perf_counter()
+    network = load_network(d.roads, d.boundaries)
+    load_s = time.perf_counter() - started
+    started = time.perf_counter()
+    legs, _, _ = route_legs(network, inputs, scenario)
+    route_s = time.perf_counter() - started
+    road_pairs = [(s, dest, name) for (s, dest, name), leg in legs.items() if leg.road_km is not None]
+
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ["DEPOTSITE_CACHE"] = cache
+        started = time.perf_counter()
+        travel_times(inputs, scenario)
+        cold_s = time.perf_counter() - started
+        started = time.perf_counter()
+        cached = travel_times(inputs, scenario)
+        cached_s = time.perf_counter() - started
+        assert cached.source.endswith("(cache)")
+
+    # Baseline: the same road pairs, one networkx Dijkstra per pair, on the same weights.
+    graph = to_networkx(network)
+    avoid = set(scenario.network.avoid_countries)
+    graph.remove_nodes_from([n for n, c in graph.nodes(data="country") if c in avoid])
+    from scipy.spatial import cKDTree
+
+    kept = np.array(list(graph.nodes))
+    xyz = lambda lat, lon: np.column_stack([np.cos(np.radians(lat)) * np.cos(np.radians(lon)),  # noqa: E731
+                                            np.cos(np.radians(lat)) * np.sin(np.radians(lon)), np.sin(np.radians(lat))])
+    tree = cKDTree(xyz(network.lat[kept], network.lon[kept]))
+    nearest = {}
+    for point in [*inputs.sites.values(), *inputs.destinations.values()]:
+        key = getattr(point, "site_id", None) or point.destination_id
+        nearest[key] = int(kept[tree.query(xyz(np.array([point.lat]), np.array([point.lon])))[1][0]])
+    weights = {}
+    for name in {p for _, _, p in road_pairs}:
+        hours = _edge_hours(network, scenario.network.profiles[name])
+        crossing = scenario.network.profiles[name].border_crossing_h * (network.country[network.u]
+                                                                        != network.country[network.v])
+        weights[name] = {(int(a), int(b)): float(h + c) for a, b, h, c in zip(network.u, network.v, hours, crossing,
+                                                                                strict=True)}
+    sample = road_pairs if args.baseline_pairs <= 0 else road_pairs[: args.baseline_pairs]
+    started = time.perf_counter()
+    for s, dest, name in sample:
+        w = weights[name]
+        nx.shortest_path_length(graph, nearest[s], nearest[dest], weight=lambda a, b, _data, w=w: w[a, b])
+    per_pair_s = (time.perf_counter() - started) * len(road_pairs) / len(sample)
+
+    full_s = load_s + route_s
+    print(f"graph: {network.n_nodes:,} nodes, {len(network.u):,} directed edges")
+    print(f"pairs: {len(legs):,} (site x destination x profile), {len(road_pairs):,} by road")
+    print(f"graph load                       {load_s:8.3f} s")
+    print(f"full matrix (routing only)       {route_s:8.3f} s")
+    print(f"travel_times cold (load+matrix)  {cold_s:8.3f} s")
+    print(f"travel_times cached              {cached_s:8.3f} s")
+    print(f"networkx per-pair baseline       {per_pair_s:8.3f} s"
+          + (f" (extrapolated from {len(sample)} pairs)" if len(sample) < len(road_pairs) else ""))
+    print(f"speed-up over the baseline (routing): {per_pair_s / route_s:6.1f}x;  (cold end-to-end): "
+          f"{per_pair_s / cold_s:6.1f}x")
+    print(f"cold load + full matrix {full_s:.2f} s (target < 3 s); cached {cached_s:.3f} s (target < 0.3 s)")
+
+
+if __name__ == "__main__":
+    main()
