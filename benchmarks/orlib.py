@@ -18,6 +18,7 @@ import argparse
 import platform
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import highspy
@@ -125,7 +126,7 @@ def main() -> None:
     args = parser.parse_args()
     names = args.only or sorted(OPTIMA, key=lambda s: (len(s), s))
     print(f"machine: {platform.machine()}, {platform.processor() or platform.system()}, python "
-          f"{platform.python_version()}, highspy {highspy.__version__ if hasattr(highspy, '__version__') else ''}")
+          f"{platform.python_version()}, highspy {version('highspy')}")
     print(f"{'instance':9} {'ours':>15} {'published':>15} {'rel.err':>9} {'ours_s':>8} {'direct_s':>8} {'ratio':>6}")
     worst, total_ours, total_direct = 0.0, 0.0, 0.0
     for name in names:

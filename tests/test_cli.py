@@ -246,3 +246,23 @@ def test_cli_runs_as_a_real_process(tmp_path, cache):
     assert done.returncode == 1
     assert "objective.risk: Input should be 'max_host_share', 'hhi' or 'expected_loss'" in " ".join(done.stderr.split())
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("variant", sorted(p.stem for p in (ROOT / "models").glob("*.toml") if p.stem != "base"))
+def test_every_variant_solves(variant, tmp_path, cache):
+    out = tmp_path / variant
+    result = invoke("solve", ROOT / "models" / f"{variant}.toml", "--out", out, "--no-maps")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "optimal", summary["warnings"]
+    allocation = read_csv(out / "allocation.csv")
+    assert sum(int(r["units"]) for r in allocation) == 6 + 40 + 120 + 48
+    if variant == "no_baltics":
+        assert not {r["host_id"] for r in allocation} & {"LT", "LV", "EE"}
+    if variant == "host_withholds":
+        for w, need in {"patriot": 4, "himars": 24, "leopard2": 72, "f16": 29}.items():
+            held = defaultdict(int)
+            for r in allocation:
+                if r["system_id"] == w:
+                    held[r["host_id"]] += int(r["units"])
+            assert sum(held.values()) - max(held.values()) >= need, w
