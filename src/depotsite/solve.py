@@ -37,8 +37,15 @@ class SolveOutcome:
     warnings: tuple[str, ...] = ()
 
 
-def _run(model: pyo.ConcreteModel, *, time_limit_s: float, mip_gap: float, threads: int, show_log: bool):
-    solver = Highs()
+def new_solver() -> Highs:
+    """A persistent HiGHS interface: solving the same model again after changing a mutable parameter,
+    a bound or the active objective updates the solver's copy instead of rebuilding it."""
+    return Highs()
+
+
+def _run(model: pyo.ConcreteModel, *, time_limit_s: float, mip_gap: float, threads: int, show_log: bool,
+         solver: Highs | None = None):
+    solver = solver or Highs()
     if not solver.available():
         raise SolverError("HiGHS is not available; reinstall the 'highspy' package")
     return solver.solve(
@@ -59,6 +66,7 @@ def solve(
     threads: int = 2,
     show_log: bool = False,
     explain: bool = True,
+    solver: Highs | None = None,
 ) -> SolveOutcome:
     """Solve ``model`` in place (its variables hold the posture afterwards).
 
@@ -70,7 +78,8 @@ def solve(
         When HiGHS fails, or stops at the time limit without any feasible posture.
     """
     started = time.perf_counter()
-    results = _run(model, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, show_log=show_log)
+    results = _run(model, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, show_log=show_log,
+                   solver=solver)
     elapsed = time.perf_counter() - started
     term = results.termination_condition
     if term in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):

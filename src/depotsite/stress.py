@@ -1,0 +1,83 @@
+"""Host-loss stress test: remove the stock of one host (or two), re-route only the surviving stock.
+
+For every lost set the surviving stock stays where it is; a small transportation model sends it to
+the destinations on the same routes and deadlines, first minimising the units short, then the mean
+time of what arrives. With ``time = "makespan"`` each surviving site's dispatch queue is added to its
+arrival times, as in the main model.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pyomo.environ as pyo
+
+from depotsite.model import Parameters
+from depotsite.solve import solve
+
+SHORT_PENALTY_H = 1e6  # hours charged per unit short: any shortfall outweighs every transit time
+
+
+@dataclass(frozen=True)
+class StressCase:
+    lost: tuple[str, ...]
+    short: dict[str, int]  # system -> units that cannot be delivered
+    value_lost_pct: float  # percent of the package value held by the lost hosts
+    mean_h: dict[str, float | None]  # per system, over the units that arrive
+    worst_h: dict[str, float | None]
+    delivered: dict[str, int]
+
+    @property
+    def total_short(self) -> int:
+        return sum(self.short.values())
+
+
+def reroute_model(p: Parameters, surviving: dict[tuple[str, str], int],
+                  arrival: dict[tuple[str, str, str], float]) -> pyo.ConcreteModel:
+    """Send surviving stock on the allowed routes; minimise units short, then arrival hours."""
+    routes = list(arrival)
+    m = pyo.ConcreteModel()
+    m.ship = pyo.Var(routes, domain=pyo.NonNegativeIntegers)
+    m.short = pyo.Var(list(p.demand), domain=pyo.NonNegativeIntegers)
+    m.meet = pyo.Constraint(list(p.demand), rule=lambda m, d, w: sum(
+        m.ship[r] for r in routes if r[1] == d and r[2] == w) + m.short[d, w] == p.demand[d, w])
+    held = sorted({(s, w) for s, _, w in routes})
+    m.from_stock = pyo.Constraint(held, rule=lambda m, s, w: sum(
+        m.ship[r] for r in routes if r[0] == s and r[2] == w) <= surviving[s, w])
+    m.objective = pyo.Objective(expr=sum(arrival[r] * m.ship[r] for r in routes)
+                                + SHORT_PENALTY_H * sum(m.short.values()))
+    return m
+
+
+def stress_test(p: Parameters, stock: dict[tuple[str, str], int], *, lose: int, threads: int = 2,
+                time_limit_s: float = 60.0) -> list[StressCase]:
+    """Every set of ``lose`` hosts, worst first (most units short, then most value lost)."""
+    makespan = p.scenario.objective.time == "makespan"
+    queue = defaultdict(float)
+    for (s, _w), n in stock.items():
+        queue[s] += 24.0 * n / p.inputs.sites[s].dispatch_per_day
+    cases = []
+    for lost in itertools.combinations(p.hosts, lose):
+        surviving = {(s, w): n for (s, w), n in stock.items() if p.host_of[s] not in lost}
+        routes = [(s, d, w) for (s, d, w) in p.routes if (s, w) in surviving]
+        arrival = {r: p.tau_h[r] + (queue[r[0]] if makespan else 0.0) for r in routes}
+        m = reroute_model(p, surviving, arrival)
+        solve(m, time_limit_s=time_limit_s, threads=threads, explain=False)
+        short = {w: 0 for w in p.systems}
+        for (_, w), var in m.short.items():
+            short[w] += round(var.value or 0)
+        arrived = defaultdict(list)
+        for r, var in m.ship.items():
+            if round(var.value or 0) > 0:
+                arrived[r[2]].append((arrival[r], round(var.value)))
+        lost_value = sum(p.value[w] * n for (s, w), n in stock.items() if p.host_of[s] in lost)
+        cases.append(StressCase(
+            lost=lost, short=short, value_lost_pct=100.0 * lost_value / p.package,
+            mean_h={w: (sum(h * n for h, n in arrived[w]) / sum(n for _, n in arrived[w]) if arrived[w] else None)
+                    for w in p.systems},
+            worst_h={w: (max(h for h, _ in arrived[w]) if arrived[w] else None) for w in p.systems},
+            delivered={w: sum(n for _, n in arrived[w]) for w in p.systems},
+        ))
+    return sorted(cases, key=lambda c: (-c.total_short, -c.value_lost_pct, c.lost))

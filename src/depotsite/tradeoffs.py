@@ -1,0 +1,189 @@
+"""Trade-off analysis on one built model: the time-risk Pareto front and near-optimal alternatives.
+
+The model is built once; each point changes a mutable bound (``risk_cap``, ``time_cap``), switches the
+active objective, or adds a cut, and the same persistent HiGHS interface re-solves it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyomo.environ as pyo
+
+from depotsite.errors import InfeasibleError, SolverError
+from depotsite.model import Parameters
+from depotsite.results import RunResult, collect
+from depotsite.solve import SolveOutcome, new_solver, solve
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FrontPoint:
+    epsilon: float  # the risk bound of this point (risk units)
+    result: RunResult
+
+
+def _add_tradeoff_components(model: pyo.ConcreteModel) -> None:
+    """Objectives for time and risk alone, and mutable caps on each (inactive until used)."""
+    if hasattr(model, "risk_cap"):
+        return
+    model.epsilon = pyo.Param(mutable=True, initialize=1e9)
+    model.time_bound = pyo.Param(mutable=True, initialize=1e9)
+    model.risk_cap = pyo.Constraint(expr=model.risk <= model.epsilon)
+    model.time_cap = pyo.Constraint(expr=model.time_h <= model.time_bound)
+    model.min_time = pyo.Objective(expr=model.time_h)
+    model.min_risk = pyo.Objective(expr=model.risk)
+    for component in (model.min_time, model.min_risk):
+        component.deactivate()
+
+
+def _use(model: pyo.ConcreteModel, objective: str) -> None:
+    for name in ("objective", "min_time", "min_risk"):
+        getattr(model, name).activate() if name == objective else getattr(model, name).deactivate()
+
+
+def pareto_front(
+    model: pyo.ConcreteModel,
+    *,
+    points: int,
+    time_limit_s: float,
+    mip_gap: float = 0.0,
+    threads: int = 2,
+    progress: Callable[[int, int], None] | None = None,
+    rebuild: Callable[[], pyo.ConcreteModel] | None = None,
+) -> list[FrontPoint]:
+    """The time-vs-risk front by the epsilon-constraint method, lexicographic at every point.
+
+    The first point is the fastest posture (least risk among the fastest), the last the least risky
+    (fastest among the least risky); between them epsilon sweeps the risk evenly. At each: minimise time
+    with risk <= epsilon, then minimise risk with time <= that optimum, so no reported point is dominated.
+    ``rebuild`` (for benchmarks) builds a fresh model and solver for every point instead of reusing them.
+    """
+    if points < 2:
+        raise ValueError("a front needs at least 2 points")
+    hair = 1e-7  # relative slack when fixing the first objective's optimum as a bound for the second
+
+    def run(m: pyo.ConcreteModel, solver, objective: str) -> SolveOutcome:
+        _use(m, objective)
+        return solve(m, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, explain=False, solver=solver)
+
+    def point(m: pyo.ConcreteModel, solver, *, risk_first: bool, epsilon: float = 1e9) -> RunResult:
+        m.epsilon.set_value(epsilon)
+        m.time_bound.set_value(1e9)
+        if risk_first:
+            least_risk = run(m, solver, "min_risk")
+            m.epsilon.set_value(least_risk.objective * (1 + hair) + 1e-9)
+            return collect(m, run(m, solver, "min_time"))
+        fastest = run(m, solver, "min_time")
+        m.time_bound.set_value(fastest.objective * (1 + hair) + 1e-9)
+        return collect(m, run(m, solver, "min_risk"))
+
+    def fresh() -> tuple[pyo.ConcreteModel, object]:
+        m = rebuild() if rebuild is not None else model
+        _add_tradeoff_components(m)
+        return m, new_solver()
+
+    started = time.perf_counter()
+    m, solver = fresh()
+    fastest = point(m, solver, risk_first=False)
+    if progress:
+        progress(1, points)
+    if rebuild is not None:
+        m, solver = fresh()
+    safest = point(m, solver, risk_first=True)
+    r_max, r_min = fastest.terms["risk"], safest.terms["risk"]
+    front = [FrontPoint(epsilon=r_max, result=fastest)]
+    for i in range(1, points - 1):
+        if rebuild is not None:
+            m, solver = fresh()
+        epsilon = r_max - (r_max - r_min) * i / (points - 1)
+        front.append(FrontPoint(epsilon=epsilon, result=point(m, solver, risk_first=False, epsilon=epsilon)))
+        if progress:
+            progress(i + 1, points)
+    front.append(FrontPoint(epsilon=r_min, result=safest))
+    if progress:
+        progress(points, points)
+    for m_done in {id(model): model, id(m): m}.values():
+        _use(m_done, "objective")
+        m_done.epsilon.set_value(1e9)
+        m_done.time_bound.set_value(1e9)
+    log.info("pareto_front solved %d points in %.1f s", points, time.perf_counter() - started)
+    return front
+
+
+def knee(front: list[FrontPoint]) -> int:
+    """Index of the point farthest from the straight line between the two extremes (both axes scaled)."""
+    times = [p.result.terms["time_h"] for p in front]
+    risks = [p.result.terms["risk"] for p in front]
+    t_span = (max(times) - min(times)) or 1.0
+    r_span = (max(risks) - min(risks)) or 1.0
+    x = [(t - min(times)) / t_span for t in times]
+    y = [(r - min(risks)) / r_span for r in risks]
+    x0, y0, x1, y1 = x[0], y[0], x[-1], y[-1]
+    norm = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 or 1.0
+    distance = [abs((x1 - x0) * (y0 - yi) - (x0 - xi) * (y1 - y0)) / norm for xi, yi in zip(x, y, strict=True)]
+    return max(range(len(front)), key=lambda i: distance[i])
+
+
+@dataclass(frozen=True)
+class Alternative:
+    rank: int
+    result: RunResult
+    difference: str
+
+
+def describe_difference(p: Parameters, base: RunResult, other: RunResult) -> str:
+    """One line: sites opened and closed, and the host shares that moved most."""
+    opened = sorted(set(other.open_sites) - set(base.open_sites))
+    closed = sorted(set(base.open_sites) - set(other.open_sites))
+    parts = []
+    if opened:
+        parts.append("opens " + ", ".join(opened))
+    if closed:
+        parts.append("closes " + ", ".join(closed))
+    moves = sorted(p.hosts, key=lambda h: -abs(other.host_value_shares[h] - base.host_value_shares[h]))
+    shifts = [f"{h} {base.host_value_shares[h]:.1f}->{other.host_value_shares[h]:.1f}%" for h in moves[:3]
+              if abs(other.host_value_shares[h] - base.host_value_shares[h]) > 0.05]
+    if shifts:
+        parts.append("shares " + ", ".join(shifts))
+    extra = 100 * (other.objective - base.objective) / abs(base.objective) if base.objective else 0.0
+    return "; ".join(parts or ["same sites, same shares"]) + f" (objective +{extra:.2f}%)"
+
+
+def alternatives(
+    model: pyo.ConcreteModel, *, count: int, within_pct: float, time_limit_s: float, threads: int = 2,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[RunResult, list[Alternative]]:
+    """The optimum and up to ``count`` postures with other open-site sets within ``within_pct`` of it.
+
+    Each new posture must differ from every earlier one in at least one open site (a no-good cut on the
+    ``open_site`` binaries) and keep the weighted objective within the allowance.
+    """
+    p: Parameters = model.params
+    solver = new_solver()
+    best = collect(model, solve(model, time_limit_s=time_limit_s, threads=threads, solver=solver))
+    model.within = pyo.Constraint(expr=model.objective.expr <= best.objective * (1 + within_pct / 100) + 1e-9)
+    model.no_good = pyo.ConstraintList()
+    found: list[Alternative] = []
+    seen = [set(best.open_sites)]
+    for rank in range(1, count + 1):
+        opened = seen[-1]
+        model.no_good.add(sum(1 - model.open_site[s] for s in p.sites if s in opened)
+                          + sum(model.open_site[s] for s in p.sites if s not in opened) >= 1)
+        try:
+            outcome = solve(model, time_limit_s=time_limit_s, threads=threads, solver=solver, explain=False)
+        except (InfeasibleError, SolverError):  # no further posture within the allowance
+            log.info("alternatives: no further posture within %.2f%%", within_pct)
+            break
+        result = collect(model, outcome)
+        seen.append(set(result.open_sites))
+        found.append(Alternative(rank=rank, result=result, difference=describe_difference(p, best, result)))
+        if progress:
+            progress(rank, count)
+    model.del_component(model.within)
+    model.del_component(model.no_good)
+    return best, found
