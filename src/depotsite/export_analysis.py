@@ -34,7 +34,7 @@ def write_front(out: Path, front: list[FrontPoint], knee_index: int, p: Paramete
             (folder / name).mkdir()
             write_allocation(folder / name / "allocation.csv", point.result, p)
             r = point.result
-            rows.append([i, f"{point.epsilon:.6f}", f"{r.terms['time_h']:.6f}", f"{r.terms['risk']:.6f}",
+            rows.append([i, f"{point.epsilon:.10g}", f"{r.terms['time_h']:.10g}", f"{r.terms['risk']:.10g}",
                          f"{r.terms['cost_musd']:.3f}", r.status, f"{r.gap:.6g}", f"{name}/allocation.csv",
                          "yes" if i == knee_index else ""])
         _write_csv(folder / "front.csv", ["point", "epsilon", "time_h", "risk", "cost_musd", "status", "gap",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pyomo.environ as pyo
 
@@ -75,12 +75,18 @@ def pareto_front(
         m.epsilon.set_value(epsilon)
         m.time_bound.set_value(1e9)
         if risk_first:
-            least_risk = run(m, solver, "min_risk")
-            m.epsilon.set_value(least_risk.objective * (1 + hair) + 1e-9)
-            return collect(m, run(m, solver, "min_time"))
-        fastest = run(m, solver, "min_time")
-        m.time_bound.set_value(fastest.objective * (1 + hair) + 1e-9)
-        return collect(m, run(m, solver, "min_risk"))
+            first = run(m, solver, "min_risk")
+            m.epsilon.set_value(first.objective * (1 + hair) + 1e-9)
+            second = run(m, solver, "min_time")
+        else:
+            first = run(m, solver, "min_time")
+            m.time_bound.set_value(first.objective * (1 + hair) + 1e-9)
+            second = run(m, solver, "min_risk")
+        result = collect(m, second)
+        if first.status != "optimal":  # the point is only as proven as its first stage
+            result = replace(result, status=first.status, gap=max(first.gap, second.gap),
+                             warnings=(*first.warnings, *result.warnings))
+        return result
 
     def fresh() -> tuple[pyo.ConcreteModel, object]:
         m = rebuild() if rebuild is not None else model
@@ -108,6 +114,8 @@ def pareto_front(
     if progress:
         progress(points, points)
     for m_done in {id(model): model, id(m): m}.values():
+        if not hasattr(m_done, "risk_cap"):
+            continue
         _use(m_done, "objective")
         m_done.epsilon.set_value(1e9)
         m_done.time_bound.set_value(1e9)

@@ -1,0 +1,198 @@
+"""Pareto front, host-loss stress test and near-optimal alternatives."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+from collections import defaultdict
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+from conftest import BASE, invoke
+from depotsite.inputs import load_inputs
+from depotsite.model import build_model, parameters
+from depotsite.network import travel_times
+from depotsite.results import collect
+from depotsite.scenario import load_scenario
+from depotsite.solve import solve
+from depotsite.stress import stress_test
+from depotsite.tradeoffs import alternatives, pareto_front
+from instances import make_inputs, make_scenario, site, system, times
+
+PARETO_LIMIT_S = 20
+
+
+def read_allocation(path):
+    with path.open(newline="") as stream:
+        return {(r["site_id"], r["system_id"]): int(r["units"]) for r in csv.DictReader(stream)}
+
+
+def fastest_delivery_h(p, stock):
+    """Mean time-to-availability of the fastest way to deliver this stock (an LP, independent of pyomo)."""
+    routes = [r for r in p.routes if (r[0], r[2]) in stock]
+    c = np.array([p.tau_h[r] for r in routes]) / sum(p.requirement.values())
+    rows = list(p.demand)
+    a_eq = np.array([[1.0 if (r[1], r[2]) == row else 0.0 for r in routes] for row in rows])
+    a_stock = np.array([[1.0 if (r[0], r[2]) == key else 0.0 for r in routes] for key in stock])
+    lp = linprog(c, A_eq=np.vstack([a_eq, a_stock]),
+                 b_eq=np.array([p.demand[row] for row in rows] + list(stock.values()), dtype=float), method="highs")
+    assert lp.status == 0
+    return lp.fun
+
+
+def max_share_pct(p, stock):
+    held = defaultdict(float)
+    for (s, w), n in stock.items():
+        held[p.host_of[s]] += p.value[w] * n
+    return 100 * max(held.values()) / p.package
+
+
+@pytest.fixture(scope="module")
+def base_front(tmp_path_factory, cache):
+    out = tmp_path_factory.mktemp("front") / "front"
+    result = invoke("pareto", BASE, "--out", out, "--points", 9, "--time-limit", PARETO_LIMIT_S)
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+@pytest.fixture(scope="module")
+def base_parameters(cache):
+    scenario = load_scenario(BASE)
+    d = scenario.data
+    inputs = load_inputs(hosts=d.hosts, sites=d.sites, systems=d.systems, destinations=d.destinations,
+                         demand=d.demand)
+    travel = travel_times(inputs, scenario)
+    return inputs, travel, scenario, parameters(inputs, travel, scenario)
+
+
+def test_pareto_front_is_monotone_and_non_dominated(base_front, base_parameters):
+    out, output = base_front
+    *_, p = base_parameters
+    with (out / "front.csv").open(newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert len(rows) == 9
+    assert (out / "front.png").stat().st_size > 10_000
+    epsilons = [float(r["epsilon"]) for r in rows]
+    assert epsilons == sorted(epsilons, reverse=True)
+    # recomputed from each point's allocation, not taken from the solver
+    points = []
+    for r in rows:
+        stock = read_allocation(out / r["allocation"])
+        points.append((fastest_delivery_h(p, stock), max_share_pct(p, stock)))
+        assert points[-1][0] == pytest.approx(float(r["time_h"]), rel=1e-6)
+        assert points[-1][1] == pytest.approx(float(r["risk"]), rel=1e-9)
+        assert points[-1][1] <= float(r["epsilon"]) + 1e-6
+    by_growing_epsilon = list(reversed(points))
+    for (t_a, _), (t_b, _) in itertools.pairwise(by_growing_epsilon):
+        assert t_b <= t_a + 1e-6  # more risk allowed never costs time
+    for i, (t_i, r_i) in enumerate(points):
+        for j, (t_j, r_j) in enumerate(points):
+            dominates = t_j <= t_i + 1e-6 and r_j <= r_i + 1e-6 and (t_j < t_i - 1e-6 or r_j < r_i - 1e-6)
+            assert not (i != j and dominates), (i, j)
+    summary = json.loads((out / "summary.json").read_text())
+    assert rows[summary["knee"]["point"]]["knee"] == "yes"
+    assert f"knee: point {summary['knee']['point']}" in " ".join(output.split())
+
+
+def test_pareto_extremes_are_the_single_objective_optima(base_front, base_parameters):
+    out, _ = base_front
+    inputs, travel, scenario, _ = base_parameters
+    with (out / "front.csv").open(newline="") as stream:
+        rows = list(csv.DictReader(stream))
+
+    def single(objective):
+        model = build_model(inputs, travel, scenario.model_copy(update={"objective": scenario.objective.model_copy(
+            update=objective)}))
+        return collect(model, solve(model, time_limit_s=PARETO_LIMIT_S))
+
+    assert float(rows[0]["time_h"]) == pytest.approx(
+        single({"time_weight": 1.0, "risk_weight": 0.0, "cost_weight": 0.0}).terms["time_h"], rel=1e-7)
+    assert float(rows[-1]["risk"]) == pytest.approx(
+        single({"time_weight": 0.0, "risk_weight": 1.0, "cost_weight": 0.0}).terms["risk"], rel=1e-7)
+
+
+def test_stress_shortfall_by_hand():
+    """A holds 3 x (a1), B holds 2 x and 1 y (b1), C holds 1 y (c1); demand 5 x and 2 y at d1; x is worth 1,
+    y 4 (package 13). Losing A: 3 x short (value 3); losing B: 2 x and 1 y short (value 6); losing C: 1 y short.
+    Worst first: B (3 short, more value), A (3 short), C (1 short)."""
+    inputs = make_inputs(hosts=["A", "B", "C"], sites=[site("a1", "A"), site("b1", "B"), site("c1", "C")],
+                         systems=[system("x", value=1.0), system("y", value=4.0)],
+                         demand={("d1", "x"): 5, ("d1", "y"): 2})
+    travel = times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2, ("b1", "d1", "y"): 2, ("c1", "d1", "y"): 5,
+                    ("a1", "d1", "y"): 1})
+    p = parameters(inputs, travel, make_scenario())
+    stock = {("a1", "x"): 3, ("b1", "x"): 2, ("b1", "y"): 1, ("c1", "y"): 1}
+    cases = {c.lost: c for c in stress_test(p, stock, lose=1)}
+    assert cases[("A",)].short == {"x": 3, "y": 0}
+    assert cases[("B",)].short == {"x": 2, "y": 1}
+    assert cases[("C",)].short == {"x": 0, "y": 1}
+    package = 5 * 1 + 2 * 4
+    assert cases[("B",)].value_lost_pct == pytest.approx(100 * (2 + 4) / package)
+    assert cases[("A",)].mean_h == {"x": 2.0, "y": pytest.approx((2 + 5) / 2)}
+    assert cases[("C",)].worst_h == {"x": 2.0, "y": 2.0}
+    order = [c.lost for c in stress_test(p, stock, lose=1)]
+    assert order == [("B",), ("A",), ("C",)]
+    pairs = {c.lost: c for c in stress_test(p, stock, lose=2)}
+    assert pairs[("A", "B")].short == {"x": 5, "y": 1}
+    assert pairs[("B", "C")].delivered == {"x": 3, "y": 0}
+
+
+def test_stress_with_makespan_adds_the_dispatch_queue():
+    """b1 sends 1 unit per hour (dispatch 24/day): its 2 units arrive at 2 h transit + 2 h queue."""
+    inputs = make_inputs(hosts=["A", "B"], sites=[site("a1", "A"), site("b1", "B", dispatch=24)],
+                         systems=[system("x")], demand={("d1", "x"): 3})
+    travel = times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2})
+    p = parameters(inputs, travel, make_scenario(objective={"time": "makespan"}))
+    cases = {c.lost: c for c in stress_test(p, {("a1", "x"): 1, ("b1", "x"): 2}, lose=1)}
+    assert cases[("A",)].worst_h == {"x": pytest.approx(2 + 24 * 2 / 24)}
+    assert cases[("A",)].short == {"x": 1}
+
+
+def test_stress_command_on_a_run_folder(base_run, tmp_path):
+    out, _ = base_run
+    result = invoke("stress", out, "--out", tmp_path / "stress", "--lose", 2)
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "stress" / "stress.csv").open(newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert len(rows) == 21  # 7 hosts choose 2
+    shorts = [int(r["units_short"]) for r in rows]
+    assert shorts == sorted(shorts, reverse=True)
+    allocation = read_allocation(out / "allocation.csv")
+    with (out / "allocation.csv").open(newline="") as stream:
+        held = defaultdict(int)
+        for r in csv.DictReader(stream):
+            held[r["host_id"]] += int(r["units"])
+    for r in rows:
+        lost = r["lost_hosts"].split("+")
+        assert int(r["units_short"]) >= 0
+        assert int(r["units_short"]) <= sum(held[h] for h in lost)
+    assert sum(allocation.values()) == 214
+
+
+def test_alternatives_are_different_and_within_the_allowance():
+    """One site may open: a1 (1 h) is optimal, b1 (2 h) is within 150%, c1 (3 h) is not."""
+    inputs = make_inputs(hosts=["A", "B", "C"], sites=[site("a1", "A"), site("b1", "B"), site("c1", "C")],
+                         systems=[system("x")], demand={("d1", "x"): 4})
+    travel = times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2, ("c1", "d1", "x"): 3})
+    model = build_model(inputs, travel, make_scenario(constraints={"max_sites": 1}))
+    best, found = alternatives(model, count=5, within_pct=150, time_limit_s=10)
+    assert best.open_sites == ("a1",)
+    assert [a.result.open_sites for a in found] == [("b1",)]
+    assert found[0].difference == "opens b1; closes a1; shares A 100.0->0.0%, B 0.0->100.0% (objective +100.00%)"
+
+
+def test_pareto_front_on_one_model_matches_rebuilding():
+    inputs = make_inputs(hosts=["A", "B", "C"], sites=[site("a1", "A"), site("b1", "B"), site("c1", "C")],
+                         systems=[system("x")], demand={("d1", "x"): 6})
+    travel = times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2, ("c1", "d1", "x"): 4})
+    scenario = make_scenario(objective={"risk_weight": 1.0})
+    reused = pareto_front(build_model(inputs, travel, scenario), points=4, time_limit_s=10)
+    rebuilt = pareto_front(build_model(inputs, travel, scenario), points=4, time_limit_s=10,
+                           rebuild=lambda: build_model(inputs, travel, scenario))
+    assert [pt.result.stock for pt in reused] == [pt.result.stock for pt in rebuilt]
+    # 6 units, 1/2/4 h: fastest is all at a1 (100%); least risk is 2/2/2 (33.3%)
+    assert reused[0].result.stock == {("a1", "x"): 6}
+    assert reused[-1].result.stock == {("a1", "x"): 2, ("b1", "x"): 2, ("c1", "x"): 2}
