@@ -255,6 +255,8 @@ def test_every_variant_solves(variant, tmp_path, cache):
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "optimal", summary["warnings"]
+    verified = invoke("verify", out)
+    assert verified.exit_code == 0, verified.output
     allocation = read_csv(out / "allocation.csv")
     assert sum(int(r["units"]) for r in allocation) == 6 + 40 + 120 + 48
     if variant == "no_baltics":

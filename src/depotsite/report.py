@@ -1,0 +1,243 @@
+"""Disclosure reports of a run at three tiers, UNROCA-style tables, crews and financing.
+
+Tiers, from most to least detailed:
+
+- ``full`` (the verification commission): every site with its units per system, coordinates and host,
+  and the depots as GeoJSON;
+- ``host`` (host and partner governments): units per host and system, no site names or coordinates;
+- ``kinds`` (the public, and the other side): only which kinds of systems the programme stores and,
+  optionally, in which hosts; no counts, sites or coordinates.
+
+Each lower tier is built from aggregated values only, never by deleting columns from a richer table, so
+nothing in it can be joined back to a higher tier.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import shutil
+import tomllib
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from depotsite.errors import InputError
+from depotsite.export import _write_csv, atomic_folder
+
+TIERS = ("full", "host", "kinds")
+UNROCA = {
+    "I": "Battle tanks",
+    "II": "Armoured combat vehicles",
+    "III": "Large-calibre artillery systems (incl. multiple-launch rocket systems of 75 mm and more)",
+    "IV": "Combat aircraft",
+    "V": "Attack helicopters",
+    "VI": "Warships",
+    "VII": "Missiles and missile launchers",
+}
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with Path(path).open(newline="", encoding="utf-8-sig") as stream:
+        return list(csv.DictReader(stream))
+
+
+def read_purchasers(path: Path, systems: dict[str, Any], hosts: dict[str, Any]) -> list[dict[str, Any]]:
+    """``purchaser_id, system_id, units, host_id`` (host optional); every problem reported at once."""
+    problems, rows = [], []
+    for line, r in enumerate(_rows(path), start=2):
+        missing = {"purchaser_id", "system_id", "units", "host_id"} - set(r)
+        if missing:
+            raise InputError([f"{path.name}: missing column(s) {', '.join(sorted(missing))}; the header must be: "
+                              "purchaser_id, system_id, units, host_id"])
+        if r["system_id"] not in systems:
+            problems.append(f"{path.name} line {line}: unknown system_id {r['system_id']!r}")
+        if r["host_id"] and r["host_id"] not in hosts:
+            problems.append(f"{path.name} line {line}: unknown host_id {r['host_id']!r}")
+        try:
+            units = int(r["units"])
+            if units < 0:
+                raise ValueError
+        except ValueError:
+            problems.append(f"{path.name} line {line}: units must be a whole number >= 0, got {r['units']!r}")
+            continue
+        rows.append({"purchaser_id": r["purchaser_id"], "system_id": r["system_id"], "units": units,
+                     "host_id": r["host_id"]})
+    if problems:
+        raise InputError(problems)
+    return rows
+
+
+class Run:
+    """The parts of a run folder a report needs, read from the files."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        for name in ("allocation.csv", "summary.json", "scenario.resolved.toml"):
+            if not (self.folder / name).is_file():
+                raise InputError([f"{folder}: not a depotsite run folder (missing {name})"])
+        self.scenario = tomllib.loads((self.folder / "scenario.resolved.toml").read_text())
+        self.summary = json.loads((self.folder / "summary.json").read_text())
+        data = self.scenario["data"]
+        self.systems = {r["system_id"]: r for r in _rows(data["systems"])}
+        self.sites = {r["site_id"]: r for r in _rows(data["sites"])}
+        self.hosts = {r["host_id"]: r for r in _rows(data["hosts"])}
+        self.allocation = [{**r, "units": int(r["units"])} for r in _rows(self.folder / "allocation.csv")]
+        self.purchasers = read_purchasers(Path(data["purchasers"]), self.systems, self.hosts) \
+            if data.get("purchasers") else []
+
+    @property
+    def systems_held(self) -> list[str]:
+        return [w for w in self.systems if any(r["system_id"] == w for r in self.allocation)]
+
+    def host_units(self) -> dict[tuple[str, str], int]:
+        units: dict[tuple[str, str], int] = defaultdict(int)
+        for r in self.allocation:
+            units[r["host_id"], r["system_id"]] += r["units"]
+        return units
+
+
+def unroca_rows(run: Run) -> list[list[Any]]:
+    """category, host, number of items, description: one row per host and category held."""
+    items: dict[tuple[str, str], int] = defaultdict(int)
+    names: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for (h, w), n in run.host_units().items():
+        category = run.systems[w]["unroca_category"]
+        items[category, h] += n
+        names[category, h].add(run.systems[w]["name"])
+    order = list(UNROCA)
+    return [[c, h, n, f"{UNROCA[c]}: {', '.join(sorted(names[c, h]))}"]
+            for (c, h), n in sorted(items.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1]))]
+
+
+def crew_rows(run: Run) -> list[list[Any]]:
+    rotation = float(run.scenario.get("report", {}).get("crew_rotation_factor", 2.0))
+    units: dict[str, int] = defaultdict(int)
+    for r in run.allocation:
+        units[r["system_id"]] += r["units"]
+    return [[w, units[w], float(run.systems[w]["crew_per_unit"]), rotation,
+             units[w] * float(run.systems[w]["crew_per_unit"]) * rotation] for w in run.systems_held]
+
+
+def financing_rows(run: Run) -> tuple[list[list[Any]], list[str]]:
+    counted = float(run.scenario.get("report", {}).get("counted_share", 1.0))
+    held = run.host_units()
+    warnings = []
+    rows = []
+    for p in run.purchasers:
+        value = p["units"] * float(run.systems[p["system_id"]]["value_musd"])
+        if p["host_id"] and p["units"] > held.get((p["host_id"], p["system_id"]), 0):
+            warnings.append(f"{p['purchaser_id']} funds {p['units']} {p['system_id']} stored in {p['host_id']}, "
+                            f"which holds {held.get((p['host_id'], p['system_id']), 0)} in this run")
+        rows.append([p["purchaser_id"], p["system_id"], p["host_id"] or "any", p["units"], value, value * counted])
+    return rows, warnings
+
+
+def _markdown_table(header: list[str], rows: list[list[Any]]) -> str:
+    def cell(x: Any) -> str:
+        return f"{x:,.1f}" if isinstance(x, float) else str(x)
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(x) for x in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _html(markdown: str, title: str) -> str:
+    """A plain HTML page of the Markdown report (tables and headings only; no scripts, no links out)."""
+    body, table = [], []
+
+    def flush() -> None:
+        if table:
+            head, *rest = [[c.strip() for c in row.strip("|").split("|")] for row in table if "---" not in row]
+            body.append("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr>" + "".join(
+                "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rest) + "</table>")
+            table.clear()
+
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            table.append(line)
+            continue
+        flush()
+        if line.startswith("#"):
+            level = len(line) - len(line.lstrip("#"))
+            body.append(f"<h{level}>{html.escape(line.lstrip('# '))}</h{level}>")
+        elif line.strip():
+            body.append(f"<p>{html.escape(line)}</p>")
+    flush()
+    style = "body{font-family:sans-serif;max-width:60em}table{border-collapse:collapse}td,th{border:1px solid #999;" \
+            "padding:2px 6px}"
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")
+
+
+def write_report(run_dir: Path, out: Path, *, tier: str, with_hosts: bool = False) -> list[str]:
+    """Write the tier's CSV, Markdown and HTML files into ``out`` (atomically); return warnings."""
+    if tier not in TIERS:
+        raise InputError([f"--tier {tier!r}: use one of {', '.join(TIERS)}"])
+    run = Run(run_dir)
+    warnings: list[str] = []
+    title = f"depotsite disclosure report, tier '{tier}': {run.scenario['name']}"
+    md = [f"# {title}", ""]
+    with atomic_folder(out) as folder:
+        if tier == "kinds":
+            hosts_of: dict[str, set[str]] = defaultdict(set)
+            for r in run.allocation:
+                hosts_of[r["system_id"]].add(r["host_id"])
+            header = ["system", "UNROCA category", "category description"] + (["hosts"] if with_hosts else [])
+            rows = [[run.systems[w]["name"], run.systems[w]["unroca_category"],
+                     UNROCA[run.systems[w]["unroca_category"]]] + ([", ".join(sorted(hosts_of[w]))] if with_hosts
+                                                                   else [])
+                    for w in run.systems_held]
+            _write_csv(folder / "kinds.csv", header, rows)
+            md += ["Kinds of systems stored in the programme (no numbers, sites or locations are disclosed at "
+                   "this tier).", "", _markdown_table(header, rows)]
+        else:
+            if tier == "full":
+                systems = list(run.systems)
+                header = ["site_id", "name", "host_id", "lat", "lon", "kind", *systems]
+                per_site: dict[str, dict[str, int]] = defaultdict(dict)
+                for r in run.allocation:
+                    per_site[r["site_id"]][r["system_id"]] = r["units"]
+                rows = [[s, run.sites[s]["name"], run.sites[s]["host_id"], run.sites[s]["lat"], run.sites[s]["lon"],
+                         run.sites[s]["kind"], *[per_site[s].get(w, 0) for w in systems]] for s in per_site]
+                _write_csv(folder / "sites.csv", header, rows)
+                md += ["## Sites", "", _markdown_table(header, rows), ""]
+                if (run.folder / "depots.geojson").is_file():
+                    shutil.copy(run.folder / "depots.geojson", folder / "depots.geojson")
+            units = run.host_units()
+            systems_held = run.systems_held
+            host_rows = [[h, *[units.get((h, w), 0) for w in systems_held],
+                          f"{run.summary['host_value_shares'].get(h, 0.0):.2f}"] for h in run.hosts
+                         if any(units.get((h, w), 0) for w in systems_held)]
+            host_header = ["host_id", *systems_held, "value_share_pct"]
+            _write_csv(folder / "hosts.csv", host_header, host_rows)
+            md += ["## Units per host", "", _markdown_table(host_header, host_rows), ""]
+            unroca = unroca_rows(run)
+            _write_csv(folder / "unroca.csv", ["category", "host", "number_of_items", "description"], unroca)
+            for h in sorted({row[1] for row in unroca}):
+                _write_csv(folder / f"unroca_{h}.csv", ["reporting_host", "category", "description", "number_of_items"],
+                           [[h, c, d, n] for c, h2, n, d in unroca if h2 == h])
+            md += ["## UN Register of Conventional Arms (holdings by host)", "",
+                   _markdown_table(["category", "host", "number of items", "description"], unroca), ""]
+            crews = crew_rows(run)
+            _write_csv(folder / "crews.csv", ["system_id", "units", "crew_per_unit", "rotation_factor",
+                                              "crews_to_train"], crews)
+            md += ["## Ukrainian crews to train and keep available", "",
+                   _markdown_table(["system", "units", "crew per unit", "rotation factor", "crews"], crews), ""]
+            if run.purchasers:
+                financing, warnings = financing_rows(run)
+                header = ["purchaser_id", "system_id", "stored_in", "units", "value_musd", "counted_musd"]
+                _write_csv(folder / "financing.csv", header, financing)
+                totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+                for row in financing:
+                    totals[row[0]][0] += row[4]
+                    totals[row[0]][1] += row[5]
+                md += ["## Financing (value per purchaser; counted toward the defence-spending target)", "",
+                       _markdown_table(["purchaser", "value (M USD)", "counted (M USD)"],
+                                       [[k, v[0], v[1]] for k, v in sorted(totals.items())]), ""]
+                md += [f"Warning: {w}" for w in warnings]
+        text = "\n".join(md) + "\n"
+        (folder / "report.md").write_text(text)
+        (folder / "report.html").write_text(_html(text, title))
+    return warnings
