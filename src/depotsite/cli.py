@@ -322,7 +322,7 @@ def pareto(
         r = point.result
         table.add_row(f"{i}{' knee' if i == k else ''}", f"{point.epsilon:.2f}", f"{r.terms['time_h']:.2f}",
                       f"{r.terms['risk']:.2f}", f"{r.terms['cost_musd']:.0f}",
-                      r.status + (f" ({100 * r.gap:.1f}%)" if r.gap > 0 else ""), str(len(r.open_sites)))
+                      r.status + (f" (gap {100 * r.gap:.2g}%)" if r.gap > 0 else ""), str(len(r.open_sites)))
     out.print(table)
     knee_point = front[k].result
     out.print(f"knee: point {k}, {knee_point.terms['time_h']:.2f} h at {knee_point.terms['risk']:.2f} {unit}; "
