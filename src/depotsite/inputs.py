@@ -386,7 +386,7 @@ def load_inputs(
                 demand_units[key] = row["units"]
 
     records = {
-        table: [RECORDS[table](**row) for _, row in by_id[table].values()] for table in RECORDS  # type: ignore[arg-type]
+        table: [RECORDS[table](**row) for _, row in by_id[table].values()] for table in RECORDS
     }
     inputs = Inputs(
         hosts=MappingProxyType({h.host_id: h for h in records["hosts"]}),

@@ -316,9 +316,10 @@ def add_group_share_cap(m: pyo.ConcreteModel, p: Parameters) -> None:
         rule=lambda m, g, w: _stock_in(m, p, set(p.groups[g]), w)
         <= math.floor(p.scenario.groups[g].max_unit_share[w] * p.requirement[w] + 1e-9),
     )
-    value = [g for g, r in p.scenario.groups.items() if r.max_value_share is not None]
-    m.group_share_cap_value = _constraint("group_share_cap_value",
-        value, rule=lambda m, g: _stock_in(m, p, set(p.groups[g])) <= p.scenario.groups[g].max_value_share * p.package
+    value = {g: r.max_value_share for g, r in p.scenario.groups.items() if r.max_value_share is not None}
+    m.group_share_cap_value = _constraint(
+        "group_share_cap_value", list(value),
+        rule=lambda m, g: _stock_in(m, p, set(p.groups[g])) <= value[g] * p.package,
     )
 
 

@@ -157,7 +157,7 @@ def _read_osm_pbf(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = []
     processor = osmium.FileProcessor(str(path)).with_locations().with_filter(osmium.filter.KeyFilter("highway"))
     for obj in processor:
-        if not obj.is_way():
+        if not isinstance(obj, osmium.osm.Way):
             continue
         tags = dict(obj.tags)
         speed = _parse_maxspeed(tags.get("maxspeed"))

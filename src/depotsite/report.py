@@ -20,6 +20,7 @@ import json
 import shutil
 import tomllib
 from collections import defaultdict
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(stream))
 
 
-def read_purchasers(path: Path, systems: dict[str, Any], hosts: dict[str, Any]) -> list[dict[str, Any]]:
+def read_purchasers(path: Path, systems: Collection[str], hosts: Collection[str]) -> list[dict[str, Any]]:
     """``purchaser_id, system_id, units, host_id`` (host optional); every problem reported at once."""
     problems, rows = [], []
     for line, r in enumerate(_rows(path), start=2):
@@ -83,9 +84,10 @@ class Run:
         self.systems = {r["system_id"]: r for r in _rows(data["systems"])}
         self.sites = {r["site_id"]: r for r in _rows(data["sites"])}
         self.hosts = {r["host_id"]: r for r in _rows(data["hosts"])}
-        self.allocation = [{**r, "units": int(r["units"])} for r in _rows(self.folder / "allocation.csv")]
-        self.purchasers = read_purchasers(Path(data["purchasers"]), self.systems, self.hosts) \
-            if data.get("purchasers") else []
+        self.allocation: list[dict[str, Any]] = [{**r, "units": int(r["units"])}
+                                                 for r in _rows(self.folder / "allocation.csv")]
+        self.purchasers = (read_purchasers(Path(data["purchasers"]), self.systems, self.hosts)
+                           if data.get("purchasers") else [])
 
     @property
     def systems_held(self) -> list[str]:
@@ -145,7 +147,8 @@ def _markdown_table(header: list[str], rows: list[list[Any]]) -> str:
 
 def _html(markdown: str, title: str) -> str:
     """A plain HTML page of the Markdown report (tables and headings only; no scripts, no links out)."""
-    body, table = [], []
+    body: list[str] = []
+    table: list[str] = []
 
     def flush() -> None:
         if table:
@@ -199,10 +202,11 @@ def write_report(run_dir: Path, out: Path, *, tier: str, with_hosts: bool = Fals
                 per_site: dict[str, dict[str, int]] = defaultdict(dict)
                 for r in run.allocation:
                     per_site[r["site_id"]][r["system_id"]] = r["units"]
-                rows = [[s, run.sites[s]["name"], run.sites[s]["host_id"], run.sites[s]["lat"], run.sites[s]["lon"],
-                         run.sites[s]["kind"], *[per_site[s].get(w, 0) for w in systems]] for s in per_site]
-                _write_csv(folder / "sites.csv", header, rows)
-                md += ["## Sites", "", _markdown_table(header, rows), ""]
+                site_rows: list[list[Any]] = [
+                    [s, run.sites[s]["name"], run.sites[s]["host_id"], run.sites[s]["lat"], run.sites[s]["lon"],
+                     run.sites[s]["kind"], *[per_site[s].get(w, 0) for w in systems]] for s in per_site]
+                _write_csv(folder / "sites.csv", header, site_rows)
+                md += ["## Sites", "", _markdown_table(header, site_rows), ""]
                 if (run.folder / "depots.geojson").is_file():
                     shutil.copy(run.folder / "depots.geojson", folder / "depots.geojson")
             units = run.host_units()

@@ -378,15 +378,15 @@ def check_against_inputs(scenario: Scenario, inputs: Any) -> None:
             hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(choices))}"
             problems.append(f"{key}: unknown {kind} {value!r}; {hint}")
 
-    for h, rule in scenario.hosts.items():
+    for h, host_rule in scenario.hosts.items():
         known("host", h, inputs.hosts, f"hosts.{h}")
-        for w in rule.max_unit_share:
+        for w in host_rule.max_unit_share:
             known("system", w, inputs.systems, f"hosts.{h}.max_unit_share")
-    for g, rule in scenario.groups.items():
-        for w in rule.max_unit_share:
+    for g, group_rule in scenario.groups.items():
+        for w in group_rule.max_unit_share:
             known("system", w, inputs.systems, f"groups.{g}.max_unit_share")
-        if rule.hosts is not None:
-            for h in rule.hosts:
+        if group_rule.hosts is not None:
+            for h in group_rule.hosts:
                 known("host", h, inputs.hosts, f"groups.{g}.hosts")
         elif not any(host.group == g for host in inputs.hosts.values()):
             problems.append(f"groups.{g}: no host has group {g!r} in hosts.csv; set groups.{g}.hosts = [...]")

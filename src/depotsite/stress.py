@@ -55,7 +55,7 @@ def stress_test(p: Parameters, stock: dict[tuple[str, str], int], *, lose: int, 
                 time_limit_s: float = 60.0) -> list[StressCase]:
     """Every set of ``lose`` hosts, worst first (most units short, then most value lost)."""
     makespan = p.scenario.objective.time == "makespan"
-    queue = defaultdict(float)
+    queue: dict[str, float] = defaultdict(float)
     for (s, _w), n in stock.items():
         queue[s] += 24.0 * n / p.inputs.sites[s].dispatch_per_day
     cases = []
