@@ -268,3 +268,15 @@ def test_every_variant_solves(variant, tmp_path, cache):
                 if r["system_id"] == w:
                     held[r["host_id"]] += int(r["units"])
             assert sum(held.values()) - max(held.values()) >= need, w
+
+
+def test_save_lp_reads_as_policy_language(tmp_path, cache):
+    """The LP file names its rows and columns after the formulation (stock, ship, meet_demand, host caps)."""
+    lp = tmp_path / "base.lp"
+    result = invoke("solve", BASE, "--out", tmp_path / "run", "--no-maps", "--save-lp", lp, "--time-limit", 1)
+    assert result.exit_code == 0, result.output
+    text = lp.read_text()
+    for name in ("meet_demand(ua_kyiv_patriot)", "ship_from_stock(", "site_capacity(", "host_share_cap_value(PL)",
+                 "group_share_cap_value(baltics)", "min_hosts(f16)", "min_lot_low(", "max_sites(0)",
+                 "stock(pl_lask_f16)", "open_site(pl_lask)"):
+        assert name in text, name

@@ -277,3 +277,19 @@ def test_site_far_from_roads_warns(base):
     times = travel_times(inputs, scenario, use_cache=False)
     assert any(w.startswith("ua_myrhorod is 25.2 km from the nearest road") for w in times.warnings)
     assert Point(0, 0)  # shapely imported for the route checks above
+
+
+def test_network_as_an_osmnx_graph_routes_like_the_arrays():
+    """The osmnx MultiDiGraph of the fixture: both directions, lengths in metres, and osmnx's own shortest
+    path by length is the direct A-C road (one edge of 22.239 km)."""
+    import osmnx as ox
+
+    from depotsite.network import to_networkx
+
+    graph = to_networkx(load_network(FIXTURES / "tiny.osm", FIXTURES / "tiny_countries.geojson"))
+    assert graph.graph["crs"] == "EPSG:4326"
+    assert graph.number_of_nodes() == 3 and graph.number_of_edges() == 6
+    assert {graph.nodes[n]["country"] for n in graph.nodes} == {"AA", "BB"}
+    path = ox.routing.shortest_path(graph, 0, 2, weight="length")
+    assert path == [0, 2]
+    assert graph.edges[0, 2, 0]["length"] == pytest.approx(2 * KM_PER_TENTH_DEGREE * 1000, rel=1e-9)

@@ -233,14 +233,24 @@ def load_network(roads: Path, boundaries: Path | None) -> RoadNetwork:
 
 
 def to_networkx(network: RoadNetwork) -> nx.MultiDiGraph:
-    """The network as an osmnx-style MultiDiGraph (``x``/``y``/``country`` nodes, ``length`` in metres)."""
-    graph = nx.MultiDiGraph(crs="epsg:4326")
-    graph.add_nodes_from((i, {"x": network.lon[i], "y": network.lat[i], "country": network.country[i]})
-                         for i in range(network.n_nodes))
-    graph.add_edges_from((int(a), int(b), {"length": float(m), "maxspeed_kph": float(s)})
-                         for a, b, m, s in zip(network.u, network.v, network.length_m, network.maxspeed_kph,
-                                               strict=True))
-    return graph
+    """The network as an osmnx ``MultiDiGraph`` (built by ``osmnx.convert.graph_from_gdfs``).
+
+    Nodes carry ``x``, ``y`` and ``country``; edges ``length`` (metres), ``maxspeed_kph`` and a straight
+    ``geometry``; the graph's CRS is EPSG:4326. For analysts and the per-pair baseline; routing itself
+    runs on the arrays.
+    """
+    import osmnx as ox
+
+    nodes = gpd.GeoDataFrame({"x": network.lon, "y": network.lat, "country": network.country},
+                             geometry=gpd.points_from_xy(network.lon, network.lat), crs="EPSG:4326")
+    nodes.index.name = "osmid"
+    ends = np.stack([np.column_stack([network.lon[network.u], network.lat[network.u]]),
+                     np.column_stack([network.lon[network.v], network.lat[network.v]])], axis=1)
+    edges = gpd.GeoDataFrame({"u": network.u, "v": network.v, "length": network.length_m,
+                              "maxspeed_kph": network.maxspeed_kph}, geometry=shapely.linestrings(ends),
+                             crs="EPSG:4326")
+    edges["key"] = edges.groupby(["u", "v"]).cumcount()
+    return ox.convert.graph_from_gdfs(nodes, edges.set_index(["u", "v", "key"]))
 
 
 # --- routing --------------------------------------------------------------------------------------------
