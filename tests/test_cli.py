@@ -280,3 +280,11 @@ def test_save_lp_reads_as_policy_language(tmp_path, cache):
                  "group_share_cap_value(baltics)", "min_hosts(f16)", "min_lot_low(", "max_sites(0)",
                  "stock(pl_lask_f16)", "open_site(pl_lask)"):
         assert name in text, name
+
+
+def test_overrides_are_logged_by_default(tmp_path):
+    result = invoke("validate", ROOT / "models" / "no_baltics.toml", "--set", "hosts.PL.max_value_share=0.3")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "override from no_baltics.toml: constraints.exclude_hosts: (default) -> ['LT', 'LV', 'EE']" in text
+    assert "override from --set: hosts.PL.max_value_share: 0.35 -> 0.3" in text

@@ -65,6 +65,8 @@ def main_options(
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
     log.setLevel(level)
+    if level > logging.INFO and not quiet:
+        logging.getLogger("depotsite.scenario").setLevel(logging.INFO)  # overrides are always shown
     state.update(debug=debug, quiet=quiet)
 
 

@@ -239,8 +239,8 @@ def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], 
     base, base_origin = _load_raw(path.parent / parent, (*seen, path))
     for key, value in _flatten(raw).items():
         old = _get(base, key)
-        if old is not _MISSING and old != value:
-            log.info("override from %s: %s: %s -> %s", path.name, key, old, value)
+        if old != value and key not in ("name", "description"):
+            log.info("override from %s: %s: %s -> %s", path.name, key, "(default)" if old is _MISSING else old, value)
     return _merge(base, raw), {**base_origin, **origin}
 
 
