@@ -286,5 +286,5 @@ def test_overrides_are_logged_by_default(tmp_path):
     result = invoke("validate", ROOT / "models" / "no_baltics.toml", "--set", "hosts.PL.max_value_share=0.3")
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert "override from no_baltics.toml: constraints.exclude_hosts: (default) -> ['LT', 'LV', 'EE']" in text
+    assert "override from no_baltics.toml: constraints.exclude_hosts: (unset) -> ['LT', 'LV', 'EE']" in text
     assert "override from --set: hosts.PL.max_value_share: 0.35 -> 0.3" in text

@@ -240,7 +240,7 @@ def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], 
     for key, value in _flatten(raw).items():
         old = _get(base, key)
         if old != value and key not in ("name", "description"):
-            log.info("override from %s: %s: %s -> %s", path.name, key, "(default)" if old is _MISSING else old, value)
+            log.info("override from %s: %s: %s -> %s", path.name, key, "(unset)" if old is _MISSING else old, value)
     return _merge(base, raw), {**base_origin, **origin}
 
 
