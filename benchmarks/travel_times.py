@@ -21,7 +21,7 @@ import networkx as nx
 import numpy as np
 
 from depotsite.inputs import load_inputs
-from depotsite.network import _edge_hours, load_network, route_legs, to_networkx, travel_times
+from depotsite.network import edge_hours, load_network, route_legs, to_networkx, travel_times
 from depotsite.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,7 +72,7 @@ def main() -> None:
         nearest[key] = int(kept[tree.query(xyz(np.array([point.lat]), np.array([point.lon])))[1][0]])
     weights = {}
     for name in {p for _, _, p in road_pairs}:
-        hours = _edge_hours(network, scenario.network.profiles[name])
+        hours = edge_hours(network, scenario.network.profiles[name])
         crossing = scenario.network.profiles[name].border_crossing_h * (network.country[network.u]
                                                                         != network.country[network.v])
         weights[name] = {(int(a), int(b)): float(h + c) for a, b, h, c in zip(network.u, network.v, hours, crossing,

@@ -1,0 +1,177 @@
+"""Routing on the arrays: avoided territory, snapping, one multi-source Dijkstra per profile."""
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.spatial import cKDTree
+
+from depotsite.inputs import Inputs
+from depotsite.network.graph import RoadNetwork, haversine_km, tag_countries
+from depotsite.scenario import Profile, Scenario
+from depotsite.traveltimes import Leg
+
+log = logging.getLogger(__name__)
+
+MIN_COMPONENT_NODES = 100  # smaller road fragments (islands without ferries) are never snapped to
+
+
+def _unit_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    phi, lmb = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(phi) * np.cos(lmb), np.cos(phi) * np.sin(lmb), np.sin(phi)])
+
+
+@dataclass(frozen=True)
+class _Snap:
+    node: np.ndarray  # node position, -1 where the point cannot be snapped
+    km: np.ndarray
+    reason: list[str]  # why a point could not be snapped ("" if it could)
+
+
+def _snap(network: RoadNetwork, keep: np.ndarray, component: np.ndarray, lat, lon, avoided) -> _Snap:
+    """Nearest kept node of a major component for each point; points in avoided territory are not snapped."""
+    sizes = np.bincount(component[keep], minlength=component.max() + 1 if len(component) else 1)
+    major = keep & (sizes[component] >= min(MIN_COMPONENT_NODES, sizes.max(initial=0)))
+    candidates = np.flatnonzero(major)
+    node = np.full(len(lat), -1, dtype=np.int64)
+    km = np.full(len(lat), np.nan)
+    reason = [""] * len(lat)
+    if len(candidates) == 0:
+        return _Snap(node, km, ["no road is left outside the avoided countries"] * len(lat))
+    tree = cKDTree(_unit_xyz(network.lat[candidates], network.lon[candidates]))
+    _, idx = tree.query(_unit_xyz(np.asarray(lat), np.asarray(lon)))
+    node[:] = candidates[idx]
+    km[:] = haversine_km(np.asarray(lat), np.asarray(lon), network.lat[node], network.lon[node])
+    for i, c in enumerate(avoided):
+        if c:
+            node[i], km[i], reason[i] = -1, np.nan, f"lies in avoided territory ({c})"
+    return _Snap(node, km, reason)
+
+
+def edge_hours(network: RoadNetwork, profile: Profile) -> np.ndarray:
+    speed = np.fmin(profile.speed_kph, np.where(np.isnan(network.maxspeed_kph), np.inf, network.maxspeed_kph))
+    return network.length_m / 1000.0 / speed
+
+
+def _march_h(driving_h: float, profile: Profile) -> float:
+    """Rest stops: ``rest_h`` after each full ``max_driving_h_per_day`` of driving."""
+    if profile.max_driving_h_per_day is None:
+        return 0.0
+    full_days = math.floor(driving_h / profile.max_driving_h_per_day - 1e-9)
+    return max(full_days, 0) * profile.rest_h
+
+
+def _walk(pred_row: np.ndarray, start: int) -> list[int]:
+    path = [start]
+    while pred_row[path[-1]] >= 0:
+        path.append(int(pred_row[path[-1]]))
+    return path
+
+
+@dataclass(frozen=True)
+class _ProfileGraph:
+    """One profile's forward edges (parallel edges reduced to the fastest) as arrays and CSR lookups."""
+
+    reverse: csr_matrix  # weights on reversed edges, for Dijkstra from the destinations
+    hours: csr_matrix  # forward driving hours per edge
+    length_km: csr_matrix
+
+
+def _profile_graph(network: RoadNetwork, kept: np.ndarray, profile: Profile) -> _ProfileGraph:
+    n = network.n_nodes
+    u, v = network.u[kept], network.v[kept]
+    hours = edge_hours(network, profile)[kept]
+    crossing = network.country[u] != network.country[v]
+    weight = hours + profile.border_crossing_h * crossing
+    order = np.lexsort((weight, v, u))
+    u, v, weight, hours, km = u[order], v[order], weight[order], hours[order], network.length_m[kept][order] / 1000
+    first = np.ones(len(u), dtype=bool)
+    first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+    u, v, weight, hours, km = u[first], v[first], weight[first], hours[first], km[first]
+    tiny = 1e-9  # scipy drops explicit zeros; a zero-length edge must still connect
+    return _ProfileGraph(
+        reverse=csr_matrix((weight + tiny, (v, u)), shape=(n, n)),
+        hours=csr_matrix((hours + tiny, (u, v)), shape=(n, n)),
+        length_km=csr_matrix((km + tiny, (u, v)), shape=(n, n)),
+    )
+
+
+def _along(matrix: csr_matrix, steps: np.ndarray) -> float:
+    if len(steps) < 2:
+        return 0.0
+    return float(np.asarray(matrix[steps[:-1], steps[1:]]).sum())
+
+
+def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tuple[dict, dict, list[str]]:
+    """Legs of every (site, destination, profile) pair, the unreachable pairs with reasons, and warnings."""
+    avoid = sorted(set(scenario.network.avoid_countries))
+    keep = ~np.isin(network.country.astype(str), avoid)
+    kept_edges = keep[network.u] & keep[network.v]
+    n = network.n_nodes
+    structure = csr_matrix((np.ones(kept_edges.sum()), (network.u[kept_edges], network.v[kept_edges])), shape=(n, n))
+    _, component = connected_components(structure, directed=True, connection="strong")
+
+    sites, dests = list(inputs.sites.values()), list(inputs.destinations.values())
+    ids = [s.site_id for s in sites] + [d.destination_id for d in dests]
+    lat = np.array([s.lat for s in sites] + [d.lat for d in dests])
+    lon = np.array([s.lon for s in sites] + [d.lon for d in dests])
+    inside = tag_countries(lat, lon, network.boundaries, nearest=False)
+    in_avoided = np.where(np.isin(inside.astype(str), avoid), inside, "")
+    snap = _snap(network, keep, component, lat, lon, in_avoided)
+    warnings = [
+        f"{point_id} is {snap.km[i]:.1f} km from the nearest road of the network; its times include an "
+        "access leg of that length"
+        for i, point_id in enumerate(ids) if snap.node[i] >= 0 and snap.km[i] > scenario.network.snap_warn_km
+    ]
+    index = {point_id: i for i, point_id in enumerate(ids)}
+
+    legs: dict[tuple[str, str, str], Leg] = {}
+    unreachable: dict[tuple[str, str, str], str] = {}
+    for name in sorted({inputs.systems[w].profile for w in inputs.systems}):
+        profile = scenario.network.profiles[name]
+        if profile.mode == "air":
+            for s in sites:
+                for d in dests:
+                    if s.kind == "air_base" and d.kind == "air_base":
+                        km = float(haversine_km(s.lat, s.lon, d.lat, d.lon))
+                        legs[s.site_id, d.destination_id, name] = Leg(
+                            hours=km / profile.cruise_kph + profile.prep_h, profile=name,
+                            path=np.array([[s.lon, s.lat], [d.lon, d.lat]]))
+            continue
+        graph = _profile_graph(network, kept_edges, profile)
+        target_nodes = np.unique([snap.node[index[d.destination_id]] for d in dests
+                                  if snap.node[index[d.destination_id]] >= 0]).astype(np.int64)
+        row_of = {int(t): r for r, t in enumerate(target_nodes)}
+        if len(target_nodes):
+            dist, pred = dijkstra(graph.reverse, directed=True, indices=target_nodes, return_predecessors=True)
+        for d in dests:
+            di = index[d.destination_id]
+            for s in sites:
+                si = index[s.site_id]
+                key = (s.site_id, d.destination_id, name)
+                if snap.node[si] < 0 or snap.node[di] < 0:
+                    who = si if snap.node[si] < 0 else di
+                    unreachable[key] = f"{ids[who]} {snap.reason[who]}"
+                    continue
+                row = row_of[int(snap.node[di])]
+                if not np.isfinite(dist[row, snap.node[si]]):
+                    unreachable[key] = (f"no road from {s.site_id} to {d.destination_id} that avoids "
+                                        f"{', '.join(avoid) or 'nothing'}")
+                    continue
+                steps = np.array(_walk(pred[row], int(snap.node[si])))
+                borders = int(np.count_nonzero(network.country[steps[:-1]] != network.country[steps[1:]]))
+                access_km = float(snap.km[si] + snap.km[di])
+                driving = _along(graph.hours, steps) + access_km / profile.access_speed_kph
+                coords = np.vstack([[s.lon, s.lat], np.column_stack([network.lon[steps], network.lat[steps]]),
+                                    [d.lon, d.lat]])
+                legs[key] = Leg(
+                    hours=driving + _march_h(driving, profile) + borders * profile.border_crossing_h,
+                    profile=name, road_km=_along(graph.length_km, steps) + access_km,
+                    borders_crossed=borders, snap_km=access_km, path=coords,
+                )
+    return legs, unreachable, warnings
+
+
