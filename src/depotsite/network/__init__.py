@@ -35,9 +35,9 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "RoadNetwork",
-    "edge_hours",
     "cache_dir",
     "cache_key",
+    "edge_hours",
     "haversine_km",
     "load_boundaries",
     "load_network",
