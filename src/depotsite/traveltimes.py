@@ -1,7 +1,7 @@
 """The travel-time table the model consumes, and the bring-your-own-matrix reader.
 
 The model only ever sees a ``TravelTimes`` value keyed by domain ids. It may come from the OSM road
-network (``network.py``), from a user's CSV (``read_matrix``), or from a test written inline.
+network (``depotsite.network``), from a user's CSV (``read_matrix``), or from a test written inline.
 """
 
 from __future__ import annotations
