@@ -211,10 +211,12 @@ def write_report(run_dir: Path, out: Path, *, tier: str, with_hosts: bool = Fals
                     shutil.copy(run.folder / "depots.geojson", folder / "depots.geojson")
             units = run.host_units()
             systems_held = run.systems_held
+            value = {w: float(run.systems[w]["value_musd"]) for w in systems_held}
             host_rows = [[h, *[units.get((h, w), 0) for w in systems_held],
+                          f"{sum(value[w] * units.get((h, w), 0) for w in systems_held):.1f}",
                           f"{run.summary['host_value_shares'].get(h, 0.0):.2f}"] for h in run.hosts
                          if any(units.get((h, w), 0) for w in systems_held)]
-            host_header = ["host_id", *systems_held, "value_share_pct"]
+            host_header = ["host_id", *systems_held, "value_musd", "value_share_pct"]
             _write_csv(folder / "hosts.csv", host_header, host_rows)
             md += ["## Units per host", "", _markdown_table(host_header, host_rows), ""]
             unroca = unroca_rows(run)
