@@ -1,0 +1,158 @@
+"""Shared options, error handling, progress and the stage helpers every command composes."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.markup import escape
+
+from depotsite import __version__
+from depotsite.errors import DepotsiteError, InfeasibleError, InputError, SolverError
+
+EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 1, 2, 3
+EXIT_CODES_HELP = (
+    "Exit codes: 0 solved (optimal, or feasible at the time limit with a warning); 1 bad input or scenario; "
+    "2 infeasible (the explanation is printed); 3 solver or internal error."
+)
+
+app = typer.Typer(help=f"Depot siting for surge stockpiles outside Ukraine. {EXIT_CODES_HELP}",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+err = Console(stderr=True)
+out = Console()
+state: dict[str, Any] = {"debug": False, "quiet": False}
+log = logging.getLogger("depotsite")
+
+
+def _version(value: bool) -> None:
+    if value:
+        import highspy  # noqa: F401 - reported below through the solver module
+        import pyomo
+
+        from depotsite.solve import solver_version
+
+        out.print(f"depotsite {__version__} (pyomo {pyomo.__version__}, HiGHS {solver_version()})")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log lines (-vv for debug).")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors; no progress or tables.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show versions and exit.")] = False,
+) -> None:
+    """Shared options, defined once."""
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    handler = RichHandler(console=err, show_time=False, show_path=False, markup=False)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    log.setLevel(level)
+    if level > logging.INFO and not quiet:
+        logging.getLogger("depotsite.scenario").setLevel(logging.INFO)  # overrides are always shown
+    state.update(debug=debug, quiet=quiet)
+
+
+def fail(code: int, message: str) -> None:
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def guarded(command: Callable[..., None]) -> Callable[..., None]:
+    """Map domain errors to one red message and an exit code; tracebacks only with --debug."""
+    import functools
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:
+            if state["debug"]:
+                raise
+            if isinstance(exc, InfeasibleError):
+                fail(EXIT_INFEASIBLE, str(exc))
+            if isinstance(exc, InputError):
+                fail(EXIT_INPUT, str(exc))
+            if isinstance(exc, SolverError | DepotsiteError):
+                fail(EXIT_SOLVER, str(exc))
+            fail(EXIT_SOLVER, f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+
+    return wrapper
+
+
+@contextmanager
+def step(message: str, timings: dict[str, float], key: str) -> Iterator[None]:
+    started = time.perf_counter()
+    if state["quiet"]:
+        yield
+    else:
+        with err.status(message):
+            yield
+    timings[key] = time.perf_counter() - started
+
+
+def load_checked(scenario_path: Path, overrides: list[str], timings: dict[str, float]):
+    from depotsite.inputs import load_inputs
+    from depotsite.scenario import load_scenario
+
+    with step("reading scenario and inputs", timings, "inputs_s"):
+        scenario = load_scenario(scenario_path, overrides=overrides)
+        d = scenario.data
+        inputs = load_inputs(hosts=d.hosts, sites=d.sites, systems=d.systems, destinations=d.destinations,
+                             demand=d.demand, profiles=scenario.network.profiles)
+        from depotsite.scenario import check_against_inputs
+
+        check_against_inputs(scenario, inputs)
+        if d.purchasers is not None:
+            from depotsite.report import read_purchasers
+
+            read_purchasers(d.purchasers, inputs.systems, inputs.hosts)
+    return scenario, inputs
+
+
+def compute_travel(scenario, inputs, timings: dict[str, float]):
+    with step("computing travel times over the road network", timings, "travel_times_s"):
+        if scenario.data.travel_times is not None:
+            from depotsite.traveltimes import read_matrix
+
+            return read_matrix(scenario.data.travel_times, inputs)
+        from depotsite.network import travel_times
+
+        return travel_times(inputs, scenario)
+
+
+SetOption = Annotated[list[str], typer.Option("--set", help="Override a scenario key: key.path=value (repeatable).")]
+
+
+def build_checked(scenario: Path, overrides: list[str], timings: dict[str, float]):
+    from depotsite.model import build_model
+
+    sc, inputs = load_checked(scenario, overrides, timings)
+    travel = compute_travel(sc, inputs, timings)
+    with step("building the model", timings, "build_s"):
+        return sc, build_model(inputs, travel, sc)
+
+
+def progress_bar(label: str):
+    """A rich progress bar (a no-op with -q); returns (context, callback(done, total))."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if state["quiet"]:
+        return contextlib.nullcontext(), lambda done, total: None
+    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err)
+    task = bar.add_task(label, total=None)
+    return bar, lambda done, total: bar.update(task, completed=done, total=total)
+
+

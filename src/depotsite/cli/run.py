@@ -1,0 +1,156 @@
+"""Commands that solve and inspect single runs: solve, validate, travel-times, compare."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from depotsite.cli.common import (
+    SetOption,
+    app,
+    compute_travel,
+    err,
+    guarded,
+    load_checked,
+    out,
+    state,
+    step,
+)
+
+
+@app.command()
+@guarded
+def solve(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Run folder to write (replaced atomically).")],
+    set_: SetOption = [],  # noqa: B006 - typer reads the default
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Solver time limit, seconds.")] = None,
+    save_lp: Annotated[Path | None, typer.Option("--save-lp", help="Also write the model as an LP file.")] = None,
+    no_maps: Annotated[bool, typer.Option("--no-maps", help="Skip map.html and map.png.")] = False,
+) -> None:
+    """Solve a scenario and write its run folder."""
+    from depotsite.export import write_run
+    from depotsite.model import build_model
+    from depotsite.results import collect
+    from depotsite.solve import solve as run_solver
+
+    timings: dict[str, float] = {}
+    overrides = list(set_) + ([f"solver.time_limit_s={time_limit}"] if time_limit is not None else [])
+    sc, inputs = load_checked(scenario, overrides, timings)
+    travel = compute_travel(sc, inputs, timings)
+    with step("building the model", timings, "build_s"):
+        model = build_model(inputs, travel, sc)
+    if save_lp is not None:
+        model.write(str(save_lp), io_options={"symbolic_solver_labels": True})
+    with step(f"solving with HiGHS (limit {sc.solver.time_limit_s:g} s)", timings, "solve_wall_s"):
+        outcome = run_solver(model, time_limit_s=sc.solver.time_limit_s, mip_gap=sc.solver.mip_gap,
+                             threads=sc.solver.threads, show_log=sc.solver.log)
+    result = collect(model, outcome, timings=timings, warnings=travel.warnings)
+    with step("writing outputs", timings, "export_s"):
+        write_run(out_dir, result, model.params, travel, command=sys.argv)
+    if not state["quiet"]:
+        print_summary(result, model.params, out_dir)
+
+
+def print_summary(result, p, out_dir: Path) -> None:
+    table = Table(title=f"{result.scenario}: {result.status}, objective {result.objective:.4g}"
+                        + (f", gap {100 * result.gap:.2f}%" if result.gap > 0 else ""))
+    table.add_column("host")
+    for w in p.systems:
+        table.add_column(w, justify="right")
+    table.add_column("value share", justify="right")
+    units = result.host_units(p.host_of)
+    for h in p.hosts:
+        table.add_row(h, *[str(units.get((h, w), 0) or "") for w in p.systems], f"{result.host_value_shares[h]:.1f}%")
+    out.print(table)
+    times = Table(title="time to availability in Ukraine (hours)")
+    for column in ("system", "units", "mean", "worst", "crews"):
+        times.add_column(column, justify="right" if column != "system" else "left")
+    for w in p.systems:
+        t = result.system_times[w]
+        times.add_row(w, str(p.requirement[w]), f"{t.mean_h:.1f}", f"{t.worst_h:.1f}", f"{result.crews[w]:g}")
+    out.print(times)
+    risk_unit = "HHI points" if result.risk_measure == "hhi" else "pp"
+    out.print(f"time ({result.time_measure}) {result.terms['time_h']:.2f} h · risk ({result.risk_measure}) "
+              f"{result.terms['risk']:.2f} {risk_unit} · cost {result.terms['cost_musd']:.1f} M USD · "
+              f"{len(result.open_sites)} sites open")
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+    out.print(f"wrote {out_dir}")
+
+
+@app.command()
+@guarded
+def validate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    set_: SetOption = [],  # noqa: B006
+) -> None:
+    """Check a scenario and its input tables without solving."""
+    timings: dict[str, float] = {}
+    _, inputs = load_checked(scenario, list(set_), timings)
+    req = inputs.requirement
+    out.print(f"{scenario}: valid; {len(inputs.sites)} sites in {len(inputs.hosts)} hosts, "
+              f"{len(inputs.destinations)} destinations, package "
+              + ", ".join(f"{n} {w}" for w, n in req.items()) + f" ({inputs.package_value_musd:,.0f} M USD)")
+
+
+@app.command("travel-times")
+@guarded
+def travel_times_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    out_file: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    set_: SetOption = [],  # noqa: B006
+) -> None:
+    """Write the travel-time matrix (one row per site, destination and system; unreachable pairs too)."""
+    timings: dict[str, float] = {}
+    sc, inputs = load_checked(scenario, list(set_), timings)
+    travel = compute_travel(sc, inputs, timings)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_file.with_name(f".{out_file.name}.tmp")
+    with tmp.open("w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["site_id", "destination_id", "system_id", "profile", "hours", "road_km",
+                         "borders_crossed", "snap_km", "unreachable_reason"])
+        for (s, d, w), leg in sorted(travel.legs.items()):
+            writer.writerow([s, d, w, leg.profile or inputs.systems[w].profile, f"{leg.hours:.4f}",
+                             "" if leg.road_km is None else f"{leg.road_km:.3f}", leg.borders_crossed,
+                             f"{leg.snap_km:.3f}", ""])
+        for (s, d, w), reason in sorted(travel.unreachable.items()):
+            writer.writerow([s, d, w, inputs.systems[w].profile, "", "", "", "", reason])
+    tmp.replace(out_file)
+    if not state["quiet"]:
+        out.print(f"wrote {len(travel.legs)} pairs ({len(travel.unreachable)} unreachable) to {out_file} "
+                  f"in {sum(timings.values()):.2f} s")
+
+
+@app.command()
+@guarded
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="First run folder.")],
+    run_b: Annotated[Path, typer.Argument(help="Second run folder.")],
+) -> None:
+    """Show what changed between two runs: stock, host shares, objective terms, scenario keys."""
+    from depotsite.compare import compare_runs
+
+    changes = compare_runs(run_a, run_b)
+    if not changes:
+        out.print("the two runs are identical in stock, shares, terms and scenario")
+        return
+    table = Table(title=f"{run_a} -> {run_b}")
+    for column in ("what", "key", "before", "after"):
+        table.add_column(column)
+
+    def fmt(value: Any) -> str:
+        return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+    for change in changes:
+        table.add_row(change.what, change.key, fmt(change.before), fmt(change.after))
+    out.print(table)
+
+

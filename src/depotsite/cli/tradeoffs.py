@@ -1,0 +1,150 @@
+"""Trade-off commands: pareto, stress, alternatives."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from depotsite.cli.common import (
+    SetOption,
+    app,
+    build_checked,
+    compute_travel,
+    guarded,
+    load_checked,
+    out,
+    progress_bar,
+    state,
+    step,
+)
+
+
+@app.command()
+@guarded
+def pareto(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for front.csv, front.png and each point.")],
+    points: Annotated[int, typer.Option("--points", min=2, help="Points on the front, extremes included.")] = 9,
+    set_: SetOption = [],  # noqa: B006
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Limit per solve, seconds.")] = None,
+) -> None:
+    """The time-vs-risk Pareto front (epsilon-constraint), with the knee marked."""
+    from depotsite.export_analysis import write_front
+    from depotsite.tradeoffs import knee, pareto_front
+
+    timings: dict[str, float] = {}
+    sc, model = build_checked(scenario, list(set_), timings)
+    bar, advance = progress_bar("Pareto points")
+    with bar:
+        front = pareto_front(model, points=points, time_limit_s=time_limit or sc.solver.time_limit_s,
+                             mip_gap=sc.solver.mip_gap, threads=sc.solver.threads, progress=advance)
+    k = knee(front)
+    write_front(out_dir, front, k, model.params)
+    if state["quiet"]:
+        return
+    unit = "HHI" if sc.objective.risk == "hhi" else "pp"
+    table = Table(title=f"{sc.name}: time vs {sc.objective.risk} ({points} points)")
+    for column in ("point", "risk ≤ ε", "time (h)", f"risk ({unit})", "cost (M USD)", "status", "sites"):
+        table.add_column(column, justify="right")
+    for i, point in enumerate(front):
+        r = point.result
+        table.add_row(f"{i}{' knee' if i == k else ''}", f"{point.epsilon:.2f}", f"{r.terms['time_h']:.2f}",
+                      f"{r.terms['risk']:.2f}", f"{r.terms['cost_musd']:.0f}",
+                      r.status + (f" (gap {100 * r.gap:.2g}%)" if r.gap > 0 else ""), str(len(r.open_sites)))
+    out.print(table)
+    knee_point = front[k].result
+    out.print(f"knee: point {k}, {knee_point.terms['time_h']:.2f} h at {knee_point.terms['risk']:.2f} {unit}; "
+              f"wrote {out_dir}")
+
+
+def stock_from_run(run_dir: Path) -> dict[tuple[str, str], int]:
+    with (run_dir / "allocation.csv").open(newline="") as stream:
+        return {(r["site_id"], r["system_id"]): int(r["units"]) for r in csv.DictReader(stream)}
+
+
+@app.command()
+@guarded
+def stress(
+    source: Annotated[Path, typer.Argument(help="A run folder (from solve), or a scenario to solve first.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for stress.csv.")],
+    lose: Annotated[int, typer.Option("--lose", min=1, max=2, help="Hosts lost at once: 1 or 2.")] = 1,
+    set_: SetOption = [],  # noqa: B006
+) -> None:
+    """Lose each host (or pair): units short, time of what is left, value lost; worst case first."""
+    from depotsite.export_analysis import write_stress
+    from depotsite.model import parameters
+    from depotsite.results import collect
+    from depotsite.solve import solve as run_solver
+    from depotsite.stress import stress_test
+
+    timings: dict[str, float] = {}
+    if source.is_dir():
+        from depotsite.compare import read_run
+
+        read_run(source)  # a clear error if it is not a run folder
+        sc, inputs = load_checked(source / "scenario.resolved.toml", list(set_), timings)
+        travel = compute_travel(sc, inputs, timings)
+        p = parameters(inputs, travel, sc)
+        stock = stock_from_run(source)
+    else:
+        sc, model = build_checked(source, list(set_), timings)
+        with step("solving with HiGHS", timings, "solve_s"):
+            outcome = run_solver(model, time_limit_s=sc.solver.time_limit_s, mip_gap=sc.solver.mip_gap,
+                                 threads=sc.solver.threads)
+        p, stock = model.params, collect(model, outcome).stock
+    with step(f"re-routing after losing {lose} host(s)", timings, "stress_s"):
+        cases = stress_test(p, stock, lose=lose, threads=sc.solver.threads)
+    write_stress(out_dir, cases, p)
+    if state["quiet"]:
+        return
+    table = Table(title=f"{sc.name}: losing {lose} host(s), worst first (units short; mean/worst hours)")
+    table.add_column("lost")
+    table.add_column("value lost", justify="right")
+    for w in p.systems:
+        table.add_column(w, justify="right")
+    for c in cases:
+        cells = ["+".join(c.lost), f"{c.value_lost_pct:.1f}%"]
+        for w in p.systems:
+            times = "-" if c.mean_h[w] is None else f"{c.mean_h[w]:.0f}/{c.worst_h[w]:.0f}"
+            cells.append(f"[red]-{c.short[w]}[/] {times}" if c.short[w] else times)
+        table.add_row(*cells)
+    out.print(table)
+    out.print(f"wrote {out_dir}")
+
+
+@app.command()
+@guarded
+def alternatives(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for alternatives.csv and each posture.")],
+    count: Annotated[int, typer.Option("--count", min=1, help="Most alternatives to find.")] = 5,
+    within: Annotated[float, typer.Option("--within", min=0.0, help="Allowed objective increase, percent.")] = 5.0,
+    set_: SetOption = [],  # noqa: B006
+) -> None:
+    """Near-optimal postures with different open sites, for negotiations with hosts."""
+    from depotsite.export_analysis import write_alternatives
+    from depotsite.tradeoffs import alternatives as find
+
+    timings: dict[str, float] = {}
+    sc, model = build_checked(scenario, list(set_), timings)
+    bar, advance = progress_bar("alternatives")
+    with bar:
+        best, found = find(model, count=count, within_pct=within, time_limit_s=sc.solver.time_limit_s,
+                           threads=sc.solver.threads, progress=advance)
+    write_alternatives(out_dir, best, found, model.params)
+    if state["quiet"]:
+        return
+    table = Table(title=f"{sc.name}: {len(found)} alternative(s) within {within:g}% of {best.objective:.4g}")
+    for column in ("rank", "objective", "sites", "difference from the optimum"):
+        table.add_column(column)
+    table.add_row("0", f"{best.objective:.4g}", str(len(best.open_sites)), "optimum: " + ", ".join(best.open_sites))
+    for alt in found:
+        table.add_row(str(alt.rank), f"{alt.result.objective:.4g}", str(len(alt.result.open_sites)), alt.difference)
+    out.print(table)
+    out.print(f"wrote {out_dir}")
+
+

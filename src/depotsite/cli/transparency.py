@@ -1,0 +1,56 @@
+"""Transparency commands: report (disclosure tiers) and verify (independent check)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from depotsite.cli.common import (
+    EXIT_INPUT,
+    app,
+    err,
+    fail,
+    guarded,
+    out,
+    state,
+)
+
+
+@app.command()
+@guarded
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by solve.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report files.")],
+    tier: Annotated[str, typer.Option("--tier", help="full (verifiers), host (governments) or kinds (public).")],
+    with_hosts: Annotated[bool, typer.Option("--with-hosts", help="kinds tier: also name the hosts.")] = False,
+) -> None:
+    """Disclosure report of a run: full, host or kinds tier (CSV, Markdown, HTML)."""
+    from depotsite.report import write_report
+
+    warnings = write_report(run_dir, out_dir, tier=tier, with_hosts=with_hosts)
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+    if not state["quiet"]:
+        out.print((out_dir / "report.md").read_text(), markup=False, highlight=False)
+        out.print(f"wrote {out_dir}")
+
+
+@app.command()
+@guarded
+def verify(run_dir: Annotated[Path, typer.Argument(help="A run folder written by solve.")]) -> None:
+    """Re-derive from the files that every rule of the run's scenario holds (exit 1 on any violation)."""
+    from depotsite.verify import verify_run
+
+    result = verify_run(run_dir)
+    if not result.ok:
+        fail(EXIT_INPUT, f"{run_dir}: {len(result.violations)} violation(s):\n"
+              + "\n".join(f"  - {v}" for v in result.violations))
+    if not state["quiet"]:
+        out.print(f"{run_dir}: every rule holds ({len(result.checks)} groups of checks)")
+        for check in result.checks:
+            out.print(f"  ok  {check}", highlight=False)
+
+
