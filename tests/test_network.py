@@ -293,3 +293,13 @@ def test_network_as_an_osmnx_graph_routes_like_the_arrays():
     path = ox.routing.shortest_path(graph, 0, 2, weight="length")
     assert path == [0, 2]
     assert graph.edges[0, 2, 0]["length"] == pytest.approx(2 * KM_PER_TENTH_DEGREE * 1000, rel=1e-9)
+
+
+def test_ferry_flight_route_follows_the_great_circle(base_times):
+    """Ramstein to Vasylkiv: 32 points; north of the straight lon/lat segment, as great circles are here."""
+    leg = base_times.legs["de_ramstein", "ua_vasylkiv", "f16"]
+    assert leg.road_km is None and len(leg.path) == 32
+    (lon0, lat0), (lon1, lat1) = leg.path[0], leg.path[-1]
+    middle = leg.path[16]
+    straight_lat = lat0 + (lat1 - lat0) * (middle[0] - lon0) / (lon1 - lon0)
+    assert middle[1] > straight_lat + 0.1

@@ -16,7 +16,7 @@ from depotsite.traveltimes import Leg
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # bump when routing changes what a cached matrix holds
 
 
 def _file_digest(path: Path) -> str:

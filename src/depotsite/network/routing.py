@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from pyproj import Geod
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
@@ -17,6 +18,15 @@ from depotsite.traveltimes import Leg
 log = logging.getLogger(__name__)
 
 MIN_COMPONENT_NODES = 100  # smaller road fragments (islands without ferries) are never snapped to
+
+
+GEOD = Geod(ellps="WGS84")
+
+
+def great_circle(lon1: float, lat1: float, lon2: float, lat2: float, *, points: int = 32) -> np.ndarray:
+    """(lon, lat) points along the great circle between two places, ends included."""
+    middle = GEOD.npts(lon1, lat1, lon2, lat2, points - 2)
+    return np.array([(lon1, lat1), *middle, (lon2, lat2)])
 
 
 def _unit_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -139,7 +149,7 @@ def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tupl
                         km = float(haversine_km(s.lat, s.lon, d.lat, d.lon))
                         legs[s.site_id, d.destination_id, name] = Leg(
                             hours=km / profile.cruise_kph + profile.prep_h, profile=name,
-                            path=np.array([[s.lon, s.lat], [d.lon, d.lat]]))
+                            path=great_circle(s.lon, s.lat, d.lon, d.lat))
             continue
         graph = _profile_graph(network, kept_edges, profile)
         target_nodes = np.unique([snap.node[index[d.destination_id]] for d in dests
