@@ -303,3 +303,13 @@ def test_ferry_flight_route_follows_the_great_circle(base_times):
     middle = leg.path[16]
     straight_lat = lat0 + (lat1 - lat0) * (middle[0] - lon0) / (lon1 - lon0)
     assert middle[1] > straight_lat + 0.1
+
+
+def test_unwritable_cache_does_not_stop_a_run(base, tmp_path, monkeypatch, caplog):
+    scenario, inputs = base
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("DEPOTSITE_CACHE", str(blocker))
+    times = travel_times(inputs, scenario)
+    assert times.source.endswith("(roads)") and len(times.legs) == 1740
+    assert "could not write the travel-time cache" in caplog.text

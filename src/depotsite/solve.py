@@ -102,8 +102,8 @@ def solve(
     gap = 0.0
     if bound is not None and math.isfinite(bound):
         gap = abs(objective - bound) / max(abs(objective), 1e-9)
-    if status == "optimal":
-        gap = min(gap, mip_gap) if mip_gap > 0 else 0.0 if gap < 1e-6 else gap
+    if gap < 1e-9:  # round-off between HiGHS's objective and bound
+        gap = 0.0
     warnings: tuple[str, ...] = ()
     if status == "time_limit":
         warnings = (f"stopped at the time limit of {time_limit_s:g} s with a feasible posture; "

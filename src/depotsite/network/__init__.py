@@ -81,7 +81,11 @@ def travel_times(inputs: Inputs, scenario: Scenario, *, use_cache: bool = True) 
         legs, unreachable, warnings = route_legs(network, inputs, scenario)
         source = "roads"
         if use_cache:
-            _save(cached, legs, unreachable, warnings)
+            try:
+                _save(cached, legs, unreachable, warnings)
+            except OSError as exc:  # a read-only or full cache folder must not stop a run
+                log.warning("could not write the travel-time cache %s (%s); set DEPOTSITE_CACHE to a writable "
+                            "folder to reuse matrices", cached, exc)
     for warning in warnings:
         log.info(warning)  # kept in TravelTimes.warnings; the CLI prints them once, with the results
     by_system, lost = {}, {}
