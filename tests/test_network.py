@@ -313,3 +313,20 @@ def test_unwritable_cache_does_not_stop_a_run(base, tmp_path, monkeypatch, caplo
     times = travel_times(inputs, scenario)
     assert times.source.endswith("(roads)") and len(times.legs) == 1740
     assert "could not write the travel-time cache" in caplog.text
+
+
+def test_points_far_from_every_road_are_input_errors(base):
+    """Swapped coordinates put a Polish base in the Indian Ocean; both bad points are reported at once."""
+    scenario, inputs = base
+    swapped = {"pl_lask": (19.1792, 51.5517), "ee_tapa": (25.96, 59.26)}
+    moved = Inputs.build(hosts=list(inputs.hosts.values()), systems=list(inputs.systems.values()),
+                         destinations=list(inputs.destinations.values()), demand=inputs.demand,
+                         sites=[Site(**{**s.__dict__, "lat": swapped[s.site_id][0], "lon": swapped[s.site_id][1]})
+                                if s.site_id in swapped else s for s in inputs.sites.values()])
+    with pytest.raises(NetworkError) as caught:
+        travel_times(moved, scenario, use_cache=False)
+    assert len(caught.value.problems) == 2
+    assert caught.value.problems[0].startswith("pl_lask at (19.1792, 51.5517) is ")
+    assert caught.value.problems[0].endswith("km from the nearest road of the network (limit [network] "
+                                             "snap_max_km = 100); check its coordinates (lat, lon order) or use a "
+                                             "road file that covers it")

@@ -79,6 +79,9 @@ class NetworkConfig(_Strict):
     release_delay_h: float = Field(72.0, ge=0)
     """Default consultation/unlock time for hosts without their own."""
     snap_warn_km: float = Field(25.0, gt=0)
+    """Warn when a point lies farther than this from the nearest road node."""
+    snap_max_km: float = Field(100.0, gt=0)
+    """A point farther than this from every road is an input error (wrong coordinates, or no roads there)."""
     profiles: dict[str, Profile] = Field(default_factory=dict)
 
 

@@ -34,6 +34,7 @@ def cache_key(inputs: Inputs, scenario: Scenario) -> str:
         "profiles": {k: v.model_dump(mode="json") for k, v in sorted(scenario.network.profiles.items())},
         "avoid": sorted(scenario.network.avoid_countries),
         "snap_warn_km": scenario.network.snap_warn_km,
+        "snap_max_km": scenario.network.snap_max_km,
         "sites": [(s.site_id, s.lat, s.lon, s.kind) for s in inputs.sites.values()],
         "destinations": [(d.destination_id, d.lat, d.lon, d.kind) for d in inputs.destinations.values()],
         "systems": sorted((w.system_id, w.profile) for w in inputs.systems.values()),

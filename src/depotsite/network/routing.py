@@ -10,6 +10,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
+from depotsite.errors import NetworkError
 from depotsite.inputs import Inputs
 from depotsite.network.graph import RoadNetwork, haversine_km, tag_countries
 from depotsite.scenario import Profile, Scenario
@@ -131,6 +132,14 @@ def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tupl
     inside = tag_countries(lat, lon, network.boundaries, nearest=False)
     in_avoided = np.where(np.isin(inside.astype(str), avoid), inside, "")
     snap = _snap(network, keep, component, lat, lon, in_avoided)
+    too_far = [
+        f"{point_id} at ({lat[i]:.4f}, {lon[i]:.4f}) is {snap.km[i]:,.0f} km from the nearest road of the network "
+        f"(limit [network] snap_max_km = {scenario.network.snap_max_km:g}); check its coordinates (lat, lon order) "
+        "or use a road file that covers it"
+        for i, point_id in enumerate(ids) if snap.node[i] >= 0 and snap.km[i] > scenario.network.snap_max_km
+    ]
+    if too_far:
+        raise NetworkError(too_far)
     warnings = [
         f"{point_id} is {snap.km[i]:.1f} km from the nearest road of the network; its times include an "
         "access leg of that length"
