@@ -362,6 +362,9 @@ def load_scenario(path: Path | str, *, overrides: list[str] | tuple[str, ...] = 
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
         raise ScenarioError(_explain(exc, origin, overridden, path.resolve())) from None
+    files = len(set(origin.values()))
+    log.debug("load_scenario read %s (%d file%s, %d --set override%s)", path.name, files, "s" * (files != 1),
+              len(overridden), "s" * (len(overridden) != 1))
     return scenario
 
 
