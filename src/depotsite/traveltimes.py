@@ -15,7 +15,8 @@ from types import MappingProxyType
 import numpy as np
 
 from depotsite.errors import InputError
-from depotsite.inputs import Inputs, _identifier, _nonneg, read_table
+from depotsite.inputs import Inputs
+from depotsite.tables import identifier, nonneg, read_table
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class TravelTimes:
         return None if leg is None else leg.hours
 
 
-MATRIX_SCHEMA = {"site_id": _identifier, "destination_id": _identifier, "system_id": _identifier, "hours": _nonneg}
+MATRIX_SCHEMA = {"site_id": identifier, "destination_id": identifier, "system_id": identifier, "hours": nonneg}
 
 
 def read_matrix(path: Path, inputs: Inputs) -> TravelTimes:
