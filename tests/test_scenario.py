@@ -98,3 +98,17 @@ def test_data_needs_roads_or_a_matrix(tmp_path):
                  'destinations = "d.csv"\ndemand = "x.csv"\n')
     with pytest.raises(ScenarioError, match="name either \\[data\\] travel_times, or both \\[data\\] roads"):
         load_scenario(path)
+
+
+def test_unknown_key_deep_in_a_table_gets_the_closest_key(tmp_path):
+    path = write(tmp_path / "s.toml", f'extends = "{BASE}"\n[systems.f16.resilience]\nlose_hosts = 1\n'
+                 'keep_fractoin = 0.5\n[network.profiles.tracked]\nspeed_kmh = 40\n')
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    problems = caught.value.problems
+    assert f"{path.resolve()}: unknown key 'network.profiles.tracked.speed_kmh'; did you mean 'speed_kph'?" in problems
+    assert (f"{path.resolve()}: unknown key 'systems.f16.resilience.keep_fractoin'; did you mean 'keep_fraction'?"
+            in problems)
+    assert (f"{path.resolve()}: systems.f16.resilience.keep_fraction: Field required "
+            "(got {'lose_hosts': 1, 'keep_fractoin': 0.5})") in problems
+    assert len(problems) == 3

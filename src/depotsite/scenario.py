@@ -13,6 +13,7 @@ import difflib
 import json
 import logging
 import tomllib
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
@@ -295,34 +296,45 @@ def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def _valid_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
-    keys = []
-    for name, info in model.model_fields.items():
-        dotted = f"{prefix}.{name}" if prefix else name
-        keys.append(dotted)
-        annotation = info.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            keys += _valid_keys(annotation, dotted)
-    return keys
+def _inner_model(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The pydantic model inside a field's annotation, and whether it sits in a dict keyed by id."""
+    if typing.get_origin(annotation) is dict:
+        return _inner_model(typing.get_args(annotation)[1])[0], True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    for arg in typing.get_args(annotation):  # X | None
+        model, keyed = _inner_model(arg)
+        if model is not None:
+            return model, keyed
+    return None, False
+
+
+def _closest_key(loc: tuple[Any, ...]) -> str | None:
+    """The valid key nearest to the unknown last part of ``loc``, among the keys of the table it is in."""
+    model: type[BaseModel] | None = Scenario
+    i = 0
+    while model is not None and i < len(loc) - 1:
+        info = model.model_fields.get(str(loc[i]))
+        if info is None:
+            return None
+        model, keyed = _inner_model(info.annotation)
+        i += 2 if keyed else 1  # skip the host, group, system or profile id
+    if model is None or i != len(loc) - 1:
+        return None
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _explain(exc: ValidationError, origin: dict[str, Path], overridden: set[str], fallback: Path) -> list[str]:
     problems = []
-    known = _valid_keys(Scenario) + [f"{k}.{f}" for k, m in (("hosts.<id>", HostRule), ("groups.<id>", GroupRule),
-                                                               ("systems.<id>", SystemRule))
-                                     for f in m.model_fields] + \
-        [f"network.profiles.<id>.{f}" for f in Profile.model_fields]
     for error in exc.errors():
         loc = ".".join(str(p) for p in error["loc"])
         top = str(error["loc"][0]) if error["loc"] else ""
-        where = "--set" if any(loc == o or loc.startswith(o + ".") or o.startswith(loc + ".") for o in overridden) \
-            else str(origin.get(top, fallback))
+        from_set = any(loc == o or loc.startswith(o + ".") or o.startswith(loc + ".") for o in overridden)
+        where = "--set" if from_set else str(origin.get(top, fallback))
         if error["type"] == "extra_forbidden":
-            generic = ".".join("<id>" if i in (1,) and error["loc"][0] in ("hosts", "groups", "systems") else
-                               ("<id>" if i == 2 and error["loc"][:2] == ("network", "profiles") else str(p))
-                               for i, p in enumerate(error["loc"]))
-            hint = difflib.get_close_matches(generic, known, n=1, cutoff=0.6)
-            suggestion = f"; did you mean {hint[0].rsplit('.', 1)[-1]!r}?" if hint else ""
+            hint = _closest_key(tuple(error["loc"]))
+            suggestion = f"; did you mean {hint!r}?" if hint else ""
             problems.append(f"{where}: unknown key {loc!r}{suggestion}")
         else:
             problems.append(f"{where}: {loc or 'scenario'}: {error['msg']} (got {error.get('input')!r})")
