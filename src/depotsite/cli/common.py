@@ -133,6 +133,7 @@ def compute_travel(scenario, inputs, timings: dict[str, float]):
         return travel_times(inputs, scenario)
 
 
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file.")]
 SetOption = Annotated[list[str], typer.Option("--set", help="Override a scenario key: key.path=value (repeatable).")]
 
 

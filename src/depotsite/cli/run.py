@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from depotsite.cli.common import (
+    ScenarioArg,
     SetOption,
     app,
     compute_travel,
@@ -27,7 +28,7 @@ from depotsite.cli.common import (
 @app.command()
 @guarded
 def solve(
-    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    scenario: ScenarioArg,
     out_dir: Annotated[Path, typer.Option("--out", help="Run folder to write (replaced atomically).")],
     set_: SetOption = [],  # noqa: B006 - typer reads the default
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Solver time limit, seconds.")] = None,
@@ -88,7 +89,7 @@ def print_summary(result, p, out_dir: Path) -> None:
 @app.command()
 @guarded
 def validate(
-    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    scenario: ScenarioArg,
     set_: SetOption = [],  # noqa: B006
 ) -> None:
     """Check a scenario and its input tables without solving."""
@@ -103,7 +104,7 @@ def validate(
 @app.command("travel-times")
 @guarded
 def travel_times_command(
-    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    scenario: ScenarioArg,
     out_file: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
     set_: SetOption = [],  # noqa: B006
 ) -> None:

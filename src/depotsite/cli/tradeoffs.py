@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from depotsite.cli.common import (
+    ScenarioArg,
     SetOption,
     app,
     build_checked,
@@ -26,7 +27,7 @@ from depotsite.cli.common import (
 @app.command()
 @guarded
 def pareto(
-    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    scenario: ScenarioArg,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for front.csv, front.png and each point.")],
     points: Annotated[int, typer.Option("--points", min=2, help="Points on the front, extremes included.")] = 9,
     set_: SetOption = [],  # noqa: B006
@@ -119,7 +120,7 @@ def stress(
 @app.command()
 @guarded
 def alternatives(
-    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    scenario: ScenarioArg,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for alternatives.csv and each posture.")],
     count: Annotated[int, typer.Option("--count", min=1, help="Most alternatives to find.")] = 5,
     within: Annotated[float, typer.Option("--within", min=0.0, help="Allowed objective increase, percent.")] = 5.0,
