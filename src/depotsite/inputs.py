@@ -91,6 +91,27 @@ class Inputs:
         return sum(self.systems[w].value_musd * n for w, n in self.requirement.items())
 
     @classmethod
+    def assemble(
+        cls,
+        *,
+        hosts: list[Host],
+        sites: list[Site],
+        systems: list[System],
+        destinations: list[Destination],
+        demand: Mapping[tuple[str, str], int],
+        files: Mapping[str, Path] | None = None,
+    ) -> Inputs:
+        """Key the records by id in read-only mappings; no checks (see ``build`` and ``load_inputs``)."""
+        return cls(
+            hosts=MappingProxyType({h.host_id: h for h in hosts}),
+            sites=MappingProxyType({s.site_id: s for s in sites}),
+            systems=MappingProxyType({w.system_id: w for w in systems}),
+            destinations=MappingProxyType({d.destination_id: d for d in destinations}),
+            demand=MappingProxyType(dict(demand)),
+            files=MappingProxyType(dict(files or {})),
+        )
+
+    @classmethod
     def build(
         cls,
         *,
@@ -102,14 +123,8 @@ class Inputs:
         files: Mapping[str, Path] | None = None,
     ) -> Inputs:
         """Assemble from in-memory records (tests and adapters); run the cross-table checks."""
-        inputs = cls(
-            hosts=MappingProxyType({h.host_id: h for h in hosts}),
-            sites=MappingProxyType({s.site_id: s for s in sites}),
-            systems=MappingProxyType({w.system_id: w for w in systems}),
-            destinations=MappingProxyType({d.destination_id: d for d in destinations}),
-            demand=MappingProxyType(dict(demand)),
-            files=MappingProxyType(dict(files or {})),
-        )
+        inputs = cls.assemble(hosts=hosts, sites=sites, systems=systems, destinations=destinations, demand=demand,
+                              files=files)
         problems = check_capacity(inputs)
         if problems:
             raise InputError(problems)
@@ -203,13 +218,8 @@ def load_inputs(
     records = {
         table: [RECORDS[table](**row) for _, row in by_id[table].values()] for table in RECORDS
     }
-    inputs = Inputs(
-        hosts=MappingProxyType({h.host_id: h for h in records["hosts"]}),
-        sites=MappingProxyType({s.site_id: s for s in records["sites"]}),
-        systems=MappingProxyType({w.system_id: w for w in records["systems"]}),
-        destinations=MappingProxyType({d.destination_id: d for d in records["destinations"]}),
-        demand=MappingProxyType(demand_units),
-        files=MappingProxyType({table: path.resolve() for table, path in paths.items()}),
+    inputs = Inputs.assemble(
+        **records, demand=demand_units, files={table: path.resolve() for table, path in paths.items()}
     )
     if not problems:
         if not demand_units:
