@@ -71,12 +71,13 @@ def input_files(p: Parameters) -> dict[str, Path]:
     if data.travel_times is not None:
         files["travel_times"] = Path(data.travel_times)
     else:
+        from depotsite.network import road_files
+
         assert data.roads is not None and data.boundaries is not None
-        roads = Path(data.roads)
-        if roads.is_dir():
-            files["roads_nodes"], files["roads_edges"] = roads / "nodes.csv.gz", roads / "edges.csv.gz"
+        if Path(data.roads).is_dir():  # the extract: roads_nodes, roads_edges
+            files.update({f"roads_{f.name.split('.')[0]}": f for f in road_files(data.roads)})
         else:
-            files["roads"] = roads
+            files["roads"] = Path(data.roads)
         files["boundaries"] = Path(data.boundaries)
     if data.purchasers is not None:
         files["purchasers"] = Path(data.purchasers)
