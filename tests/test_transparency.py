@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BASE, ROOT, invoke
-from depotsite.report import UNROCA
+from depotsite.tables import UNROCA
 from depotsite.verify import verify_run
 
 

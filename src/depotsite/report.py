@@ -14,7 +14,6 @@ nothing in it can be joined back to a higher tier.
 
 from __future__ import annotations
 
-import csv
 import html
 import json
 import shutil
@@ -26,28 +25,15 @@ from typing import Any
 
 from depotsite.errors import InputError
 from depotsite.export import _write_csv, atomic_folder
+from depotsite.tables import UNROCA, read_rows
 
 TIERS = ("full", "host", "kinds")
-UNROCA = {
-    "I": "Battle tanks",
-    "II": "Armoured combat vehicles",
-    "III": "Large-calibre artillery systems (incl. multiple-launch rocket systems of 75 mm and more)",
-    "IV": "Combat aircraft",
-    "V": "Attack helicopters",
-    "VI": "Warships",
-    "VII": "Missiles and missile launchers",
-}
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with Path(path).open(newline="", encoding="utf-8-sig") as stream:
-        return list(csv.DictReader(stream))
 
 
 def read_purchasers(path: Path, systems: Collection[str], hosts: Collection[str]) -> list[dict[str, Any]]:
     """``purchaser_id, system_id, units, host_id`` (host optional); every problem reported at once."""
     problems, rows = [], []
-    for line, r in enumerate(_rows(path), start=2):
+    for line, r in enumerate(read_rows(path), start=2):
         missing = {"purchaser_id", "system_id", "units", "host_id"} - set(r)
         if missing:
             raise InputError([f"{path.name}: missing column(s) {', '.join(sorted(missing))}; the header must be: "
@@ -81,11 +67,11 @@ class Run:
         self.scenario = tomllib.loads((self.folder / "scenario.resolved.toml").read_text())
         self.summary = json.loads((self.folder / "summary.json").read_text())
         data = self.scenario["data"]
-        self.systems = {r["system_id"]: r for r in _rows(data["systems"])}
-        self.sites = {r["site_id"]: r for r in _rows(data["sites"])}
-        self.hosts = {r["host_id"]: r for r in _rows(data["hosts"])}
+        self.systems = {r["system_id"]: r for r in read_rows(data["systems"])}
+        self.sites = {r["site_id"]: r for r in read_rows(data["sites"])}
+        self.hosts = {r["host_id"]: r for r in read_rows(data["hosts"])}
         self.allocation: list[dict[str, Any]] = [{**r, "units": int(r["units"])}
-                                                 for r in _rows(self.folder / "allocation.csv")]
+                                                 for r in read_rows(self.folder / "allocation.csv")]
         self.purchasers = (read_purchasers(Path(data["purchasers"]), self.systems, self.hosts)
                            if data.get("purchasers") else [])
 

@@ -11,7 +11,23 @@ from pathlib import Path
 from typing import Any
 
 SITE_KINDS = ("air_base", "army_base", "logistics_hub", "rail_hub", "port")
-UNROCA_CATEGORIES = ("I", "II", "III", "IV", "V", "VI", "VII")
+# The seven categories of the UN Register of Conventional Arms, with the Register's descriptions.
+UNROCA = {
+    "I": "Battle tanks",
+    "II": "Armoured combat vehicles",
+    "III": "Large-calibre artillery systems (incl. multiple-launch rocket systems of 75 mm and more)",
+    "IV": "Combat aircraft",
+    "V": "Attack helicopters",
+    "VI": "Warships",
+    "VII": "Missiles and missile launchers",
+}
+UNROCA_CATEGORIES = tuple(UNROCA)
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """A CSV file's rows as dicts of raw strings (for reading run outputs; inputs use ``read_table``)."""
+    with Path(path).open(newline="", encoding="utf-8-sig") as stream:
+        return list(csv.DictReader(stream))
 
 # --- cell parsers: return the value or raise ValueError with what a valid value looks like -------------
 

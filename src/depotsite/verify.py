@@ -8,7 +8,6 @@ the run used (the road network or the matrix it names), which is input data, not
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import itertools
 import json
@@ -18,6 +17,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from depotsite.tables import read_rows
 
 TOL = 1e-6
 
@@ -30,11 +31,6 @@ class Verification:
     @property
     def ok(self) -> bool:
         return not self.violations
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with Path(path).open(newline="", encoding="utf-8-sig") as stream:
-        return list(csv.DictReader(stream))
 
 
 def _sha256(path: Path) -> str:
@@ -65,13 +61,13 @@ def verify_run(run: Path) -> Verification:
 
     scenario = tomllib.loads((run / "scenario.resolved.toml").read_text())
     data = scenario["data"]
-    hosts = {r["host_id"]: r for r in _rows(data["hosts"])}
-    sites = {r["site_id"]: r for r in _rows(data["sites"])}
-    systems = {r["system_id"]: r for r in _rows(data["systems"])}
-    demand = {(r["destination_id"], r["system_id"]): int(float(r["units"])) for r in _rows(data["demand"])
+    hosts = {r["host_id"]: r for r in read_rows(data["hosts"])}
+    sites = {r["site_id"]: r for r in read_rows(data["sites"])}
+    systems = {r["system_id"]: r for r in read_rows(data["systems"])}
+    demand = {(r["destination_id"], r["system_id"]): int(float(r["units"])) for r in read_rows(data["demand"])
               if int(float(r["units"])) > 0}
-    allocation = _rows(run / "allocation.csv")
-    deliveries = _rows(run / "deliveries.csv")
+    allocation = read_rows(run / "allocation.csv")
+    deliveries = read_rows(run / "deliveries.csv")
     summary = json.loads((run / "summary.json").read_text())
 
     stock: dict[tuple[str, str], int] = defaultdict(int)
@@ -243,7 +239,7 @@ def verify_run(run: Path) -> Verification:
 def _transit_hours(data: dict[str, Any], scenario: dict[str, Any]) -> dict[tuple[str, str, str], float]:
     if data.get("travel_times"):
         return {(r["site_id"], r["destination_id"], r["system_id"]): float(r["hours"])
-                for r in _rows(data["travel_times"])}
+                for r in read_rows(data["travel_times"])}
     from depotsite.inputs import load_inputs
     from depotsite.network import travel_times
     from depotsite.scenario import Scenario
