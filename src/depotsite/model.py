@@ -233,11 +233,17 @@ def _stock_in(m: pyo.ConcreteModel, p: Parameters, hosts: set[str], w: str | Non
 # --- constraint families --------------------------------------------------------------------------------
 
 
-def add_meet_demand(m: pyo.ConcreteModel, p: Parameters) -> None:
-    """sum_s ship[s,d,w] = dem[d,w]."""
-    by_dw = defaultdict(list)
+def sites_serving(p: Parameters) -> dict[tuple[str, str], list[str]]:
+    """(destination, system) -> the sites with a route to it."""
+    by_dw: dict[tuple[str, str], list[str]] = defaultdict(list)
     for s, d, w in p.routes:
         by_dw[d, w].append(s)
+    return by_dw
+
+
+def add_meet_demand(m: pyo.ConcreteModel, p: Parameters) -> None:
+    """sum_s ship[s,d,w] = dem[d,w]."""
+    by_dw = sites_serving(p)
     m.meet_demand = _constraint("meet_demand",
         list(p.demand), rule=lambda m, d, w: sum(m.ship[s, d, w] for s in by_dw[d, w]) == p.demand[d, w]
     )
@@ -412,9 +418,7 @@ def add_time_term(m: pyo.ConcreteModel, p: Parameters) -> None:
     )
     # Valid cuts that make the LP bound useful: the last unit of a destination arrives no earlier than the
     # average of its units, and no earlier than its fastest possible route.
-    by_dw = defaultdict(list)
-    for s, d, w in p.routes:
-        by_dw[d, w].append(s)
+    by_dw = sites_serving(p)
     m.makespan_average_cut = _constraint("makespan_average_cut",
         list(p.demand), rule=lambda m, d, w: m.makespan_h
         >= sum(p.tau_h[s, d, w] * m.ship[s, d, w] for s in by_dw[d, w]) / p.demand[d, w]

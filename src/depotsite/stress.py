@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pyomo.environ as pyo
 
 from depotsite.model import Parameters
+from depotsite.results import queue_h
 from depotsite.solve import solve
 
 SHORT_PENALTY_H = 1e6  # hours charged per unit short: any shortfall outweighs every transit time
@@ -55,9 +56,7 @@ def stress_test(p: Parameters, stock: dict[tuple[str, str], int], *, lose: int, 
                 time_limit_s: float = 60.0) -> list[StressCase]:
     """Every set of ``lose`` hosts, worst first (most units short, then most value lost)."""
     makespan = p.scenario.objective.time == "makespan"
-    queue: dict[str, float] = defaultdict(float)
-    for (s, _w), n in stock.items():
-        queue[s] += 24.0 * n / p.inputs.sites[s].dispatch_per_day
+    queue = {s: queue_h(p, stock, s) for s, _ in stock}
     cases = []
     for lost in itertools.combinations(p.hosts, lose):
         surviving = {(s, w): n for (s, w), n in stock.items() if p.host_of[s] not in lost}

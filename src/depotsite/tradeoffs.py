@@ -113,12 +113,10 @@ def pareto_front(
     front.append(FrontPoint(epsilon=r_min, result=safest))
     if progress:
         progress(points, points)
-    for m_done in {id(model): model, id(m): m}.values():
-        if not hasattr(m_done, "risk_cap"):
-            continue
-        _use(m_done, "objective")
-        m_done.epsilon.set_value(1e9)
-        m_done.time_bound.set_value(1e9)
+    if rebuild is None:  # hand the caller's model back with its own objective and no caps
+        _use(model, "objective")
+        model.epsilon.set_value(1e9)
+        model.time_bound.set_value(1e9)
     log.info("pareto_front solved %d points in %.1f s", points, time.perf_counter() - started)
     return front
 
