@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import hashlib
 import json
 import logging
 import os
@@ -27,6 +26,7 @@ from typing import Any
 from depotsite import __version__
 from depotsite.model import Parameters
 from depotsite.results import RunResult
+from depotsite.tables import file_sha256
 from depotsite.traveltimes import TravelTimes
 
 log = logging.getLogger(__name__)
@@ -53,14 +53,6 @@ def atomic_folder(target: Path) -> Iterator[Path]:
     os.replace(staging, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def input_files(p: Parameters) -> dict[str, Path]:
@@ -98,7 +90,7 @@ def manifest(p: Parameters, *, command: list[str] | None = None) -> dict[str, An
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command if command is not None else sys.argv,
         "inputs": {
-            role: {"path": str(path.resolve()), "sha256": sha256(path)} for role, path in input_files(p).items()
+            role: {"path": str(path.resolve()), "sha256": file_sha256(path)} for role, path in input_files(p).items()
         },
         "versions": {
             "depotsite": __version__, "python": platform.python_version(), "pyomo": _package_version("pyomo"),

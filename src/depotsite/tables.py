@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import hashlib
 import math
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
@@ -22,6 +23,15 @@ UNROCA = {
     "VII": "Missiles and missile launchers",
 }
 UNROCA_CATEGORIES = tuple(UNROCA)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks (manifests, the travel-time cache key, verify)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:

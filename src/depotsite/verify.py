@@ -8,7 +8,6 @@ the run used (the road network or the matrix it names), which is input data, not
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import math
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from depotsite.tables import read_rows
+from depotsite.tables import file_sha256, read_rows
 
 TOL = 1e-6
 
@@ -31,10 +30,6 @@ class Verification:
     @property
     def ok(self) -> bool:
         return not self.violations
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def verify_run(run: Path) -> Verification:
@@ -52,8 +47,8 @@ def verify_run(run: Path) -> Verification:
         path = Path(entry["path"])
         if not path.is_file():
             v.violations.append(f"input {role} ({path}) is missing; the run cannot be verified against it")
-        elif _sha256(path) != entry["sha256"]:
-            v.violations.append(f"input {role} ({path}) changed after the run: SHA-256 {_sha256(path)[:12]}... "
+        elif (now := file_sha256(path)) != entry["sha256"]:
+            v.violations.append(f"input {role} ({path}) changed after the run: SHA-256 {now[:12]}... "
                                 f"differs from the manifest's {entry['sha256'][:12]}...")
     v.checks.append(f"{len(manifest['inputs'])} input files against their SHA-256 in manifest.json")
     if v.violations:

@@ -12,15 +12,12 @@ import numpy as np
 from depotsite.inputs import Inputs
 from depotsite.network.graph import road_files
 from depotsite.scenario import Scenario
+from depotsite.tables import file_sha256
 from depotsite.traveltimes import Leg
 
 log = logging.getLogger(__name__)
 
 CACHE_FORMAT = 2  # bump when routing changes what a cached matrix holds
-
-
-def _file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def cache_key(inputs: Inputs, scenario: Scenario) -> str:
@@ -29,8 +26,8 @@ def cache_key(inputs: Inputs, scenario: Scenario) -> str:
     assert data.roads is not None and data.boundaries is not None
     payload = {
         "format": CACHE_FORMAT,
-        "roads": [_file_digest(p) for p in road_files(data.roads)],
-        "boundaries": _file_digest(data.boundaries),
+        "roads": [file_sha256(p) for p in road_files(data.roads)],
+        "boundaries": file_sha256(data.boundaries),
         "profiles": {k: v.model_dump(mode="json") for k, v in sorted(scenario.network.profiles.items())},
         "avoid": sorted(scenario.network.avoid_countries),
         "snap_warn_km": scenario.network.snap_warn_km,
