@@ -186,9 +186,9 @@ def test_malformed_csv(tmp_path):
            "sites.csv line 2: 12 fields but the header has 11; quote any field that contains a comma", tmp_path)
 
 
-def test_infeasible_scenario_exits_2_with_the_explanation(tmp_path, cache):
+def test_infeasible_scenario_exits_3_with_the_explanation(tmp_path, cache):
     _fails(["solve", BASE, "--set", "hosts.PL.max_value_share=0.05", "--set", "hosts.RO.max_value_share=0.05",
-            "--set", "hosts.DE.max_value_share=0.05", "--set", "hosts.CZ.max_value_share=0.05"], 2,
+            "--set", "hosts.DE.max_value_share=0.05", "--set", "hosts.CZ.max_value_share=0.05"], 3,
            "relaxing any one of these alone would make it feasible: host caps (PL value 5%, RO value 5%, DE value 5%, "
            "CZ value 5%, leopard2 at most 50% per host)", tmp_path)
 
@@ -199,7 +199,7 @@ def test_failed_run_keeps_an_earlier_good_run(tmp_path, cache):
     (keep / "allocation.csv").write_text("site_id,host_id,system_id,units\n")
     caps = [f"--set=hosts.{h}.max_value_share=0.01" for h in ("PL", "RO", "DE", "CZ")]
     result = invoke("solve", BASE, "--out", keep, *caps)
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert (keep / "allocation.csv").read_text() == "site_id,host_id,system_id,units\n"
 
 

@@ -143,7 +143,7 @@ def tampered(base_run, tmp_path):
 
 def violations(run: Path) -> list[str]:
     result = invoke("verify", run)
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 6, result.output
     return verify_run(run).violations
 
 

@@ -1,7 +1,9 @@
 """Domain exceptions.
 
-Each subclasses a built-in so callers that do not know depotsite can still catch it. The CLI maps them
-to exit codes: ``InputError``/``ScenarioError`` -> 1, ``InfeasibleError`` -> 2, ``SolverError`` -> 3.
+Each subclasses a built-in so callers that do not know depotsite can still catch it. The CLI maps each
+to an exit code of its own (see ``depotsite.cli.common.EXIT_CODES``): ``InputError`` and its subclasses
+-> 1, ``InfeasibleError`` -> 3, ``SolverError`` -> 4, ``NumericsError`` -> 5; a run that ``verify`` finds
+broken -> 6; anything else is a bug -> 70. Exit code 2 stays the command-line library's usage error.
 """
 
 from __future__ import annotations
@@ -56,3 +58,20 @@ class InfeasibleError(DepotsiteError, RuntimeError):
 
 class SolverError(DepotsiteError, RuntimeError):
     """The solver failed, or stopped without any feasible posture."""
+
+
+class NumericsError(SolverError):
+    """The solver returned a posture that breaks a rule of its own scenario, or whose objective terms
+    disagree with their recomputation: nothing is written.
+
+    Parameters
+    ----------
+    violations
+        One line per broken rule, naming the rule and the site, host or system at fault.
+    """
+
+    def __init__(self, violations: Iterable[str]) -> None:
+        self.violations = list(violations)
+        lines = ["the solver's posture breaks its own rules (numerical trouble; nothing was written):"]
+        lines += [f"  - {v}" for v in self.violations]
+        super().__init__("\n".join(lines))

@@ -1,15 +1,14 @@
 """The ``depotsite`` command line: a thin layer that composes the pipeline stages.
 
-Exit codes: 0 solved (optimal, or feasible at the time limit with a warning); 1 bad input or scenario;
-2 infeasible (with the explanation); 3 solver or internal error.
+Exit codes are defined once, in ``depotsite.cli.common.EXIT_CODES`` (and shown by ``--help``).
 """
 
 from __future__ import annotations
 
 from depotsite.cli import run, tradeoffs, transparency  # noqa: F401 - importing registers the commands
-from depotsite.cli.common import EXIT_CODES_HELP, app
+from depotsite.cli.common import EXIT_CODES, EXIT_CODES_HELP, app
 
-__all__ = ["EXIT_CODES_HELP", "app", "main"]
+__all__ = ["EXIT_CODES", "EXIT_CODES_HELP", "app", "main"]
 
 
 def main() -> None:

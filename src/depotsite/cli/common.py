@@ -16,13 +16,27 @@ from rich.logging import RichHandler
 from rich.markup import escape
 
 from depotsite import __version__
-from depotsite.errors import DepotsiteError, InfeasibleError, InputError, SolverError
+from depotsite.errors import DepotsiteError, InfeasibleError, InputError, NumericsError, SolverError
 
-EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 1, 2, 3
-EXIT_CODES_HELP = (
-    "Exit codes: 0 solved (optimal, or feasible at the time limit with a warning); 1 bad input or scenario; "
-    "2 infeasible (the explanation is printed); 3 solver or internal error."
-)
+EXIT_OK = 0
+EXIT_INPUT = 1  # bad input or scenario: every problem listed
+EXIT_USAGE = 2  # the command-line library's own code for a wrong command line
+EXIT_INFEASIBLE = 3  # no posture satisfies the scenario: the explanation is printed
+EXIT_SOLVER = 4  # the solver failed, or found no posture within the time limit
+EXIT_NUMERICS = 5  # the solver's posture breaks its own rules: nothing written
+EXIT_VERIFY = 6  # verify found a run that breaks its rules or was changed
+EXIT_INTERNAL = 70  # a bug in depotsite (EX_SOFTWARE): please report it with --debug output
+EXIT_CODES = {
+    EXIT_OK: "success (optimal, or feasible at the time limit with a warning)",
+    EXIT_INPUT: "bad input or scenario",
+    EXIT_USAGE: "wrong command line",
+    EXIT_INFEASIBLE: "infeasible scenario (the explanation is printed)",
+    EXIT_SOLVER: "solver failure or no posture within the time limit",
+    EXIT_NUMERICS: "the solver's posture breaks its own rules (nothing written)",
+    EXIT_VERIFY: "verify found violations",
+    EXIT_INTERNAL: "internal error (a bug; rerun with --debug)",
+}
+EXIT_CODES_HELP = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items()) + "."
 
 app = typer.Typer(help=f"Depot siting for surge stockpiles outside Ukraine. {EXIT_CODES_HELP}",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -85,9 +99,11 @@ def guarded(command: Callable[..., None]) -> Callable[..., None]:
                 fail(EXIT_INFEASIBLE, str(exc))
             if isinstance(exc, InputError):
                 fail(EXIT_INPUT, str(exc))
+            if isinstance(exc, NumericsError):
+                fail(EXIT_NUMERICS, str(exc))
             if isinstance(exc, SolverError | DepotsiteError):
                 fail(EXIT_SOLVER, str(exc))
-            fail(EXIT_SOLVER, f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+            fail(EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
 
     return wrapper
 

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from depotsite.cli.common import (
-    EXIT_INPUT,
+    EXIT_VERIFY,
     app,
     err,
     fail,
@@ -41,12 +41,12 @@ def report(
 @app.command()
 @guarded
 def verify(run_dir: Annotated[Path, typer.Argument(help="A run folder written by solve.")]) -> None:
-    """Re-derive from the files that every rule of the run's scenario holds (exit 1 on any violation)."""
+    """Re-derive from the files that every rule of the run's scenario holds (exit 6 on any violation)."""
     from depotsite.verify import verify_run
 
     result = verify_run(run_dir)
     if not result.ok:
-        fail(EXIT_INPUT, f"{run_dir}: {len(result.violations)} violation(s):\n"
+        fail(EXIT_VERIFY, f"{run_dir}: {len(result.violations)} violation(s):\n"
               + "\n".join(f"  - {v}" for v in result.violations))
     if not state["quiet"]:
         out.print(f"{run_dir}: every rule holds ({len(result.checks)} groups of checks)")
