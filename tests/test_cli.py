@@ -142,14 +142,27 @@ def test_set_override_caps_poland_and_shows_in_compare(base_run, tmp_path):
     assert "identical" in same.output
 
 
-def test_time_limit_reports_a_feasible_posture_with_its_gap(tmp_path, cache):
+def test_time_limit_reports_honestly_whatever_the_machine_reaches(tmp_path, cache):
+    """A 1 s limit: a fast machine may prove the optimum, a slow one may find nothing; each outcome must be
+    reported as what it is (this test asserts the report, never how far the machine got)."""
     out = tmp_path / "limited"
     result = invoke("solve", BASE, "--out", out, "--no-maps", "--time-limit", "1")
+    text = " ".join(result.output.split())
+    if result.exit_code == 4:
+        assert "no feasible posture found within the time limit of 1 s" in text
+        assert not out.exists()
+        return
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["status"] == "time_limit"
-    assert summary["gap"] > 0
-    assert any(w.startswith("stopped at the time limit of 1 s with a feasible posture") for w in summary["warnings"])
+    if summary["status"] == "optimal":
+        assert summary["gap"] == 0.0
+        assert not any(w.startswith("stopped at") for w in summary["warnings"])
+    else:
+        assert summary["status"] == "time_limit"
+        assert summary["gap"] > 0
+        assert any(w.startswith("stopped at the time limit of 1 s with a feasible posture")
+                   for w in summary["warnings"])
+    assert invoke("verify", out).exit_code == 0
 
 
 def _fails(args, code: int, message: str, tmp_path: Path) -> None:
@@ -218,10 +231,21 @@ def test_validate_and_version():
     assert version.returncode == 0 and version.stdout.startswith("depotsite ")
 
 
-def test_help_documents_the_exit_codes():
+def test_help_documents_every_exit_code():
+    from depotsite.cli import EXIT_CODES
+
     result = invoke("--help")
     text = " ".join(result.output.split())
-    assert "Exit codes: 0 solved" in text and "2 infeasible" in text
+    assert len(set(EXIT_CODES)) == len(EXIT_CODES) == 8
+    for code, meaning in EXIT_CODES.items():
+        assert f"{code} {meaning}" in text, (code, meaning)
+    assert "3 infeasible scenario" in text and "70 internal error" in text
+
+
+def test_a_wrong_command_line_keeps_the_usage_exit_code():
+    result = invoke("solve")  # no scenario, no --out
+    assert result.exit_code == 2
+    assert "Missing argument 'scenario'" in result.output
 
 
 def test_travel_times_command_writes_every_pair(tmp_path, cache):
@@ -254,7 +278,9 @@ def test_every_variant_solves(variant, tmp_path, cache):
     result = invoke("solve", ROOT / "models" / f"{variant}.toml", "--out", out, "--no-maps")
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["status"] == "optimal", summary["warnings"]
+    # Every rule below holds for any posture written, proven optimal or stopped at the limit on a slow machine.
+    assert summary["status"] in ("optimal", "time_limit"), summary["warnings"]
+    assert (summary["gap"] == 0.0) == (summary["status"] == "optimal")
     verified = invoke("verify", out)
     assert verified.exit_code == 0, verified.output
     allocation = read_csv(out / "allocation.csv")
@@ -274,7 +300,7 @@ def test_save_lp_reads_as_policy_language(tmp_path, cache):
     """The LP file names its rows and columns after the formulation (stock, ship, meet_demand, host caps)."""
     lp = tmp_path / "base.lp"
     result = invoke("solve", BASE, "--out", tmp_path / "run", "--no-maps", "--save-lp", lp, "--time-limit", 1)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code in (0, 4), result.output  # the LP file is written before the solve starts
     text = lp.read_text()
     for name in ("meet_demand(ua_kyiv_patriot)", "ship_from_stock(", "site_capacity(", "host_share_cap_value(PL)",
                  "group_share_cap_value(baltics)", "min_hosts(f16)", "min_lot_low(", "max_sites(0)",

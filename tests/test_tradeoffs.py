@@ -85,11 +85,16 @@ def test_pareto_front_is_monotone_and_non_dominated(base_front, base_parameters)
         assert points[-1][0] == pytest.approx(float(r["time_h"]), rel=1e-6)
         assert points[-1][1] == pytest.approx(float(r["risk"]), rel=1e-9)
         assert points[-1][1] <= float(r["epsilon"]) + 1e-6
-    by_growing_epsilon = list(reversed(points))
+    # Monotonicity and non-dominance are properties of proven optima: a point a slow machine stopped at its
+    # limit (status time_limit, with its gap) is reported honestly and left out of them.
+    proven = [pt for pt, r in zip(points, rows, strict=True) if r["status"] == "optimal"]
+    assert all(r["status"] in ("optimal", "time_limit") for r in rows)
+    assert all((float(r["gap"]) == 0.0) == (r["status"] == "optimal") for r in rows)
+    by_growing_epsilon = list(reversed(proven))
     for (t_a, _), (t_b, _) in itertools.pairwise(by_growing_epsilon):
         assert t_b <= t_a + 1e-6  # more risk allowed never costs time
-    for i, (t_i, r_i) in enumerate(points):
-        for j, (t_j, r_j) in enumerate(points):
+    for i, (t_i, r_i) in enumerate(proven):
+        for j, (t_j, r_j) in enumerate(proven):
             dominates = t_j <= t_i + 1e-6 and r_j <= r_i + 1e-6 and (t_j < t_i - 1e-6 or r_j < r_i - 1e-6)
             assert not (i != j and dominates), (i, j)
     summary = json.loads((out / "summary.json").read_text())
@@ -108,10 +113,15 @@ def test_pareto_extremes_are_the_single_objective_optima(base_front, base_parame
             update=objective)}))
         return collect(model, solve(model, time_limit_s=PARETO_LIMIT_S))
 
-    assert float(rows[0]["time_h"]) == pytest.approx(
-        single({"time_weight": 1.0, "risk_weight": 0.0, "cost_weight": 0.0}).terms["time_h"], rel=1e-7)
-    assert float(rows[-1]["risk"]) == pytest.approx(
-        single({"time_weight": 0.0, "risk_weight": 1.0, "cost_weight": 0.0}).terms["risk"], rel=1e-7)
+    # Equal when both sides are proven optimal; otherwise the front's point can be no better than the optimum.
+    for row, objective, term in ((rows[0], {"time_weight": 1.0, "risk_weight": 0.0, "cost_weight": 0.0}, "time_h"),
+                                 (rows[-1], {"time_weight": 0.0, "risk_weight": 1.0, "cost_weight": 0.0}, "risk")):
+        best = single(objective)
+        column = "time_h" if term == "time_h" else "risk"
+        if row["status"] == "optimal" and best.status == "optimal":
+            assert float(row[column]) == pytest.approx(best.terms[term], rel=1e-7)
+        else:
+            assert float(row[column]) >= best.objective / (1 + best.gap) - 1e-6
 
 
 def test_stress_shortfall_by_hand():
