@@ -42,3 +42,11 @@ def base_run(tmp_path_factory, cache):
     return out, result.output
 
 
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that touches the shipped road network (through the ``cache`` fixture) is ``slow``:
+    ``pytest -m "not slow"`` runs the hand-solvable and unit tests alone in seconds."""
+    for item in items:
+        if "cache" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
