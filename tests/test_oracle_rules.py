@@ -54,7 +54,8 @@ def random_instance(seed: int) -> Instance:
     hosts = {h: "g" if h in ("A", "B") and rng.random() < 0.5 else "" for h in ("A", "B", "C")[: rng.randint(2, 3)]}
     sites = {}
     for i in range(rng.randint(len(hosts), 4)):  # every host has a site; the rest anywhere
-        sites[f"s{i}"] = {"host": sorted(hosts)[i] if i < len(hosts) else rng.choice(sorted(hosts)), "kind": rng.choice(["army_base", "army_base", "air_base"]),
+        host = sorted(hosts)[i] if i < len(hosts) else rng.choice(sorted(hosts))
+        sites[f"s{i}"] = {"host": host, "kind": rng.choice(["army_base", "army_base", "air_base"]),
                           "bays": rng.randint(3, 10), "shelters": rng.randint(0, 4),
                           "dispatch": float(rng.choice([12, 24, 48])), "cost": float(rng.randint(0, 6))}
     systems = {}
