@@ -268,7 +268,8 @@ def test_model_optimum_equals_enumeration_for_every_rule_and_objective(seed):
     if expected is None:
         assert found is None, f"the model found {found} where no plan keeps every rule"
     else:
-        assert found == pytest.approx(expected, rel=1e-7, abs=1e-7)
+        # HiGHS's integrality tolerance (1e-6) can leave the reported objective a few 1e-6 off.
+        assert found == pytest.approx(expected, rel=1e-7, abs=1e-5)
 
 
 def test_the_seeded_instances_exercise_every_family():
