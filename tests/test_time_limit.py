@@ -59,8 +59,8 @@ def test_spent_deadline_stops_the_build_before_any_family():
     inputs, travel, scenario = two_hosts()
     with pytest.raises(SolverError) as caught:
         build_model(inputs, travel, scenario, deadline=spent())
-    assert re.fullmatch(r"time limit reached while building the model \(before sets\): \d+\.\d s of the 5 s limit "
-                        r"used" + RAISE_IT, str(caught.value)), str(caught.value)
+    assert re.fullmatch(r"time limit reached while building the model \(before sets\): \d+\.\d s of the time limit of "
+                        r"5 s used" + RAISE_IT, str(caught.value)), str(caught.value)
 
 
 def test_spent_deadline_stops_the_solve_before_highs():
@@ -70,7 +70,7 @@ def test_spent_deadline_stops_the_solve_before_highs():
     with pytest.raises(SolverError) as caught:
         solve(model, deadline=spent(), solver=solver)
     assert re.fullmatch(r"time limit reached while solving \(before handing the model to HiGHS\): \d+\.\d s of the "
-                        r"5 s limit used" + RAISE_IT, str(caught.value)), str(caught.value)
+                        r"time limit of 5 s used" + RAISE_IT, str(caught.value)), str(caught.value)
     assert getattr(solver, "_model", None) is None  # HiGHS never received the model
 
 
@@ -106,3 +106,12 @@ def test_alternatives_and_stress_share_one_spent_budget():
         stress_test(p, {("a1", "x"): 3, ("b1", "x"): 2}, lose=1, deadline=spent())
     cases = stress_test(p, {("a1", "x"): 3, ("b1", "x"): 2}, lose=1, deadline=Deadline(limit_s=1e9))
     assert [(c.lost, c.short["x"]) for c in cases] == [(("A",), 3), (("B",), 2)]
+
+
+def test_a_share_is_named_as_part_of_the_command_limit():
+    assert Deadline(limit_s=20.0).name() == "the time limit of 20 s"
+    share = Deadline(limit_s=9.0).share(3).share(2)
+    assert re.fullmatch(r"its share \([0-9.e-]+ s\) of the time limit of 9 s", share.name()), share.name()
+    lines = explain_infeasible(build_model(*two_hosts(systems={"x": {"min_hosts": 3}})), deadline=spent(20.0).share(4))
+    assert lines[-1] == ("this explanation is incomplete: its share (0 s) of the time limit of 20 s ran out after "
+                         "checking 0 of 2 rule families; raise [solver] time_limit_s or --time-limit for a full one")

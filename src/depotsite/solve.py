@@ -112,7 +112,7 @@ def solve(
         raise InfeasibleError(reasons or ["HiGHS proved that no posture satisfies every rule of the scenario"])
     if not _feasible(results):
         if term == TerminationCondition.maxTimeLimit:
-            raise SolverError(f"no feasible posture found within the time limit of {deadline.limit_s:g} s; "
+            raise SolverError(f"no feasible posture found within {deadline.name()}; "
                               "raise [solver] time_limit_s or --time-limit")
         raise SolverError(f"HiGHS stopped without a posture ({term.name})")
     results.solution_loader.load_vars()
@@ -131,7 +131,7 @@ def solve(
         gap = 0.0
     warnings: tuple[str, ...] = ()
     if status == "time_limit":
-        warnings = (f"stopped at the time limit of {deadline.limit_s:g} s with a feasible posture; "
+        warnings = (f"stopped at {deadline.name()} with a feasible posture; "
                     f"it is within {100 * gap:.2f}% of the best bound, not proven optimal",)
         log.warning(warnings[0])
     log.info("solve: %s, objective %.6g, gap %.3g, %.2f s", status, objective, gap, elapsed)
@@ -280,7 +280,7 @@ def explain_infeasible(
     if p.dropped_by_deadline:
         lines.append(f"deadlines already rule out {len(p.dropped_by_deadline)} site-destination routes")
     if timed_out:
-        lines.append(f"this explanation is incomplete: the time limit of {deadline.limit_s:g} s ran out after "
+        lines.append(f"this explanation is incomplete: {deadline.name()} ran out after "
                      f"checking {checked} of {len(families)} rule families; raise [solver] time_limit_s or "
                      "--time-limit for a full one")
     return lines

@@ -17,10 +17,14 @@ from depotsite.errors import SolverError
 
 @dataclass(frozen=True)
 class Deadline:
-    """A time budget of ``limit_s`` seconds that started at ``started`` (``time.monotonic`` seconds)."""
+    """A time budget of ``limit_s`` seconds that started at ``started`` (``time.monotonic`` seconds).
+
+    ``of_s`` is the command's whole limit when this budget is a ``share`` of it (for messages only).
+    """
 
     limit_s: float
     started: float = field(default_factory=time.monotonic)
+    of_s: float | None = None
 
     def elapsed_s(self) -> float:
         """Seconds since the budget started."""
@@ -47,8 +51,14 @@ class Deadline:
             "time limit reached while <stage> ...", naming the limit and how to raise it.
         """
         if self.expired():
-            raise SolverError(f"time limit reached while {stage}: {self.elapsed_s():.1f} s of the {self.limit_s:g} s "
-                              "limit used; raise [solver] time_limit_s or --time-limit")
+            raise SolverError(f"time limit reached while {stage}: {self.elapsed_s():.1f} s of {self.name()} used; "
+                              "raise [solver] time_limit_s or --time-limit")
+
+    def name(self) -> str:
+        """The limit in words: "the time limit of 20 s", or "its share (2.2 s) of the time limit of 20 s"."""
+        if self.of_s is None:
+            return f"the time limit of {self.limit_s:g} s"
+        return f"its share ({self.limit_s:.3g} s) of the time limit of {self.of_s:g} s"
 
     def share(self, parts: int) -> Deadline:
         """A budget starting now with an equal share of what remains among ``parts`` solves still to run.
@@ -65,7 +75,7 @@ class Deadline:
         """
         now = time.monotonic()
         left = max(0.0, self.limit_s - (now - self.started))
-        return Deadline(limit_s=left / max(1, parts), started=now)
+        return Deadline(limit_s=left / max(1, parts), started=now, of_s=self.of_s or self.limit_s)
 
     def describe(self) -> str:
         """Progress text: seconds used and left of the limit."""

@@ -203,8 +203,7 @@ def alternatives(
         model.no_good.add(sum(1 - model.open_site[s] for s in p.sites if s in opened)
                           + sum(model.open_site[s] for s in p.sites if s not in opened) >= 1)
         if deadline.expired():
-            log.warning("alternatives: the time limit of %g s ran out after %d alternative(s)", deadline.limit_s,
-                        rank - 1)
+            log.warning("alternatives: %s ran out after %d alternative(s)", deadline.name(), rank - 1)
             break
         try:
             outcome = solve(model, deadline=deadline.share(count + 1 - rank), threads=threads, solver=solver,
