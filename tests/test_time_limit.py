@@ -115,3 +115,12 @@ def test_a_share_is_named_as_part_of_the_command_limit():
     lines = explain_infeasible(build_model(*two_hosts(systems={"x": {"min_hosts": 3}})), deadline=spent(20.0).share(4))
     assert lines[-1] == ("this explanation is incomplete: its share (0 s) of the time limit of 20 s ran out after "
                          "checking 0 of 2 rule families; raise [solver] time_limit_s or --time-limit for a full one")
+
+
+def test_spinner_text_shows_the_seconds_used_and_left():
+    from depotsite.cli.common import _Progress
+
+    text = _Progress("solving with HiGHS", Deadline(limit_s=20.0, started=time.monotonic() - 3.0)).__rich__().plain
+    used, left = re.fullmatch(r"solving with HiGHS \((\d+) s used, (\d+) s of the 20 s limit left\)", text).groups()
+    assert int(used) >= 3 and int(left) <= 17
+    assert _Progress("writing outputs", None).__rich__().plain == "writing outputs"
