@@ -16,6 +16,7 @@ import os
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -107,10 +108,11 @@ def save_entry(path: Path, key: str, entry: Entry) -> None:
         "path_len": np.array([len(legs[k].path) for k in keys], dtype=np.int64),
         "coords": np.concatenate([legs[k].path for k in keys]) if keys else np.empty((0, 2)),
     }
+    stored: dict[str, Any] = {"checksum": np.array(checksum(arrays)), **arrays}
     tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(tmp, checksum=np.array(checksum(arrays)), **arrays)
+        np.savez_compressed(tmp, **stored)
         os.replace(tmp, path)  # readers never see a half-written cache file
     except OSError as exc:  # a read-only or full cache folder must not stop a run
         with contextlib.suppress(OSError):
