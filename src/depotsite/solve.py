@@ -226,6 +226,30 @@ FAMILIES = ("host_share_cap", "group_share_cap", "min_hosts", "min_lot", "host_l
             "max_sites", "budget", "force_open", "site_capacity")
 
 
+def _relaxable(
+    model: pyo.ConcreteModel, families: list[tuple[str, list]], *, deadline: Deadline, threads: int
+) -> tuple[list[str], int]:
+    """The families that, relaxed alone, leave a feasible scenario, and how many were checked in time."""
+    fixes, checked = [], 0
+    for family, components in families:
+        if deadline.expired():
+            break
+        for c in components:
+            c.deactivate()
+        try:
+            results = _sub_solve(model, deadline=deadline, mip_gap=1.0, threads=threads)
+        finally:
+            for c in components:
+                c.activate()
+        if results is None or (not _feasible(results)
+                               and results.termination_condition == TerminationCondition.maxTimeLimit):
+            break  # out of time: this family's answer is unknown
+        checked += 1
+        if _feasible(results):
+            fixes.append(_describe(family, model.params))
+    return fixes, checked
+
+
 def explain_infeasible(
     model: pyo.ConcreteModel, *, deadline: Deadline | None = None, time_limit_s: float = 30.0, threads: int = 2
 ) -> list[str]:
@@ -251,27 +275,9 @@ def explain_infeasible(
                 req = p.requirement[w]
                 lines.append(f"the rules leave room for {req - units:g} of {req} {p.inputs.systems[w].name} "
                              f"({w}): sites, kinds, deadlines and caps together hold too little")
-    fixes, checked, timed_out = [], 0, short is TIMED_OUT
-    families = [(family, _components(model, family)) for family in FAMILIES]
-    families = [(family, components) for family, components in families if components]
-    for family, components in families:
-        if deadline.expired():
-            timed_out = True
-            break
-        for c in components:
-            c.deactivate()
-        try:
-            results = _sub_solve(model, deadline=deadline, mip_gap=1.0, threads=threads)
-        finally:
-            for c in components:
-                c.activate()
-        if results is None or (not _feasible(results)
-                               and results.termination_condition == TerminationCondition.maxTimeLimit):
-            timed_out = True
-            break
-        checked += 1
-        if _feasible(results):
-            fixes.append(_describe(family, p))
+    families = [(family, c) for family in FAMILIES if (c := _components(model, family))]
+    fixes, checked = _relaxable(model, families, deadline=deadline, threads=threads)
+    timed_out = short is TIMED_OUT or checked < len(families)
     if fixes:
         lines.append("relaxing any one of these alone would make it feasible: " + "; ".join(fixes))
     elif not timed_out and (lines or short is None):
