@@ -330,3 +330,71 @@ def test_points_far_from_every_road_are_input_errors(base):
     assert caught.value.problems[0].endswith("km from the nearest road of the network (limit [network] "
                                              "snap_max_km = 100); check its coordinates (lat, lon order) or use a "
                                              "road file that covers it")
+
+
+def _tiny_cached(tmp_path, monkeypatch):
+    """The tiny fixture with two sites, a private cache folder, and the matrix computed without any cache."""
+    monkeypatch.setenv("DEPOTSITE_CACHE", str(tmp_path / "cache"))
+    inputs = tiny_inputs({"a": (0.0, 0.0, "army_base"), "b": (0.0, 0.1, "army_base")})
+    scenario = tiny_scenario(FIXTURES / "tiny.osm")
+    fresh = travel_times(inputs, scenario, use_cache=False)
+    first = travel_times(inputs, scenario)
+    assert first.source.endswith("(roads)")
+    assert travel_times(inputs, scenario).source.endswith("(cache)")
+    (entry,) = (tmp_path / "cache").glob("travel-*.npz")
+    return inputs, scenario, fresh, entry
+
+
+def _heals(inputs, scenario, fresh, entry, caplog, problem: str) -> None:
+    """The damaged entry is named in a warning, moved aside, recomputed right and saved again."""
+    caplog.clear()
+    healed = travel_times(inputs, scenario)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1, warnings
+    assert f"discarded the travel-time cache entry {entry}: {problem}" in warnings[0]
+    assert f"moved aside to {entry.name}.corrupt" in warnings[0]
+    assert healed.source.endswith("(roads)")
+    assert {k: leg.hours for k, leg in healed.legs.items()} == {k: leg.hours for k, leg in fresh.legs.items()}
+    assert healed.legs["a", "c", "x"].hours == pytest.approx(
+        KM_PER_TENTH_DEGREE / 50 + KM_PER_TENTH_DEGREE / 60 + 1.0, rel=1e-6)
+    assert (entry.parent / f"{entry.name}.corrupt").is_file()
+    again = travel_times(inputs, scenario)
+    assert again.source.endswith("(cache)") and again.legs == fresh.legs
+
+
+def test_truncated_cache_entry_heals(tmp_path, monkeypatch, caplog):
+    inputs, scenario, fresh, entry = _tiny_cached(tmp_path, monkeypatch)
+    entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2])
+    _heals(inputs, scenario, fresh, entry, caplog, "not a zip archive (truncated or overwritten)")
+
+
+def test_garbage_cache_entry_heals(tmp_path, monkeypatch, caplog):
+    inputs, scenario, fresh, entry = _tiny_cached(tmp_path, monkeypatch)
+    entry.write_bytes(np.random.default_rng(1).bytes(5000))
+    _heals(inputs, scenario, fresh, entry, caplog, "not a zip archive (truncated or overwritten)")
+
+
+def test_entry_of_another_key_copied_over_heals(tmp_path, monkeypatch, caplog):
+    inputs, scenario, fresh, entry = _tiny_cached(tmp_path, monkeypatch)
+    other = tiny_inputs({"a": (0.0, 0.0, "army_base")})  # another matrix: one site only
+    travel_times(other, scenario)
+    (foreign,) = [p for p in (tmp_path / "cache").glob("travel-*.npz") if p != entry]
+    entry.write_bytes(foreign.read_bytes())
+    _heals(inputs, scenario, fresh, entry, caplog, f"holds the matrix of another cache key ({foreign.name[7:39]})")
+
+
+def test_tampered_hours_with_the_old_checksum_heal(tmp_path, monkeypatch, caplog):
+    inputs, scenario, fresh, entry = _tiny_cached(tmp_path, monkeypatch)
+    with np.load(entry) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays["hours"] = arrays["hours"] / 2  # faster routes, same stored checksum
+    np.savez_compressed(entry, **arrays)
+    _heals(inputs, scenario, fresh, entry, caplog, "its arrays do not match their checksum")
+
+
+def test_entry_of_an_older_format_heals(tmp_path, monkeypatch, caplog):
+    inputs, scenario, fresh, entry = _tiny_cached(tmp_path, monkeypatch)
+    with np.load(entry) as data:
+        arrays = {name: data[name] for name in data.files if name != "checksum"}
+    np.savez_compressed(entry, **arrays)  # what format 2 wrote: no checksum
+    _heals(inputs, scenario, fresh, entry, caplog, "not a depotsite cache entry of format 3 (missing checksum)")

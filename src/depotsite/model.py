@@ -69,6 +69,7 @@ import pyomo.environ as pyo
 from depotsite.errors import InfeasibleError
 from depotsite.inputs import Inputs, units_fitting
 from depotsite.scenario import Scenario
+from depotsite.timelimit import Deadline
 from depotsite.traveltimes import Pair, TravelTimes
 
 log = logging.getLogger(__name__)
@@ -464,10 +465,24 @@ def add_objective(m: pyo.ConcreteModel, p: Parameters) -> None:
     )
 
 
-def build_model(inputs: Inputs, travel: TravelTimes, scenario: Scenario) -> pyo.ConcreteModel:
+def build_model(
+    inputs: Inputs, travel: TravelTimes, scenario: Scenario, *, deadline: Deadline | None = None
+) -> pyo.ConcreteModel:
     """Build the pyomo model: sets, variables, one ``add_<rule>`` per constraint family, the objective.
 
     The resolved numbers are kept as ``m.params`` for the solve and the results.
+
+    Parameters
+    ----------
+    inputs, travel, scenario
+        The data, travel times and rules of the run.
+    deadline
+        The solve stage's time budget, checked before each constraint family.
+
+    Raises
+    ------
+    SolverError
+        "time limit reached while building the model (before <family>) ..." when the deadline runs out.
     """
     started = time.perf_counter()
     p = parameters(inputs, travel, scenario)
@@ -476,22 +491,27 @@ def build_model(inputs: Inputs, travel: TravelTimes, scenario: Scenario) -> pyo.
         raise InfeasibleError(unserved)
     m = pyo.ConcreteModel(name=scenario.name)
     m.params = p
-    add_sets(m, p)
-    add_variables(m, p)
-    add_meet_demand(m, p)
-    add_ship_from_stock(m, p)
-    add_ship_only_if_open(m, p)
-    add_site_capacity(m, p)
-    add_host_share_cap(m, p)
-    add_group_share_cap(m, p)
-    add_min_hosts(m, p)
-    add_min_lot(m, p)
-    add_host_loss_resilience(m, p)
-    add_site_limits(m, p)
-    add_time_term(m, p)
-    add_risk_term(m, p)
-    add_cost_term(m, p)
-    add_objective(m, p)
+    for add in (
+        add_sets,
+        add_variables,
+        add_meet_demand,
+        add_ship_from_stock,
+        add_ship_only_if_open,
+        add_site_capacity,
+        add_host_share_cap,
+        add_group_share_cap,
+        add_min_hosts,
+        add_min_lot,
+        add_host_loss_resilience,
+        add_site_limits,
+        add_time_term,
+        add_risk_term,
+        add_cost_term,
+        add_objective,
+    ):
+        if deadline is not None:
+            deadline.check(f"building the model (before {add.__name__.removeprefix('add_')})")
+        add(m, p)
     log.info(
         "build_model built %d stock, %d ship and %d site variables in %.2f s",
         len(m.stock), len(m.ship), len(m.open_site), time.perf_counter() - started,

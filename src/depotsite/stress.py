@@ -17,6 +17,7 @@ import pyomo.environ as pyo
 from depotsite.model import Parameters
 from depotsite.results import queue_h
 from depotsite.solve import solve
+from depotsite.timelimit import Deadline
 
 SHORT_PENALTY_H = 1e6  # hours charged per unit short: any shortfall outweighs every transit time
 
@@ -53,17 +54,31 @@ def reroute_model(p: Parameters, surviving: dict[tuple[str, str], int],
 
 
 def stress_test(p: Parameters, stock: dict[tuple[str, str], int], *, lose: int, threads: int = 2,
-                time_limit_s: float = 60.0) -> list[StressCase]:
-    """Every set of ``lose`` hosts, worst first (most units short, then most value lost)."""
+                time_limit_s: float = 60.0, deadline: Deadline | None = None) -> list[StressCase]:
+    """Every set of ``lose`` hosts, worst first (most units short, then most value lost).
+
+    Parameters
+    ----------
+    deadline
+        The budget of the whole test (a new one of ``time_limit_s`` when not given); each lost set gets an
+        equal share of what remains.
+
+    Raises
+    ------
+    SolverError
+        When the time runs out before every lost set has a proven answer.
+    """
+    deadline = deadline or Deadline(time_limit_s)
     makespan = p.scenario.objective.time == "makespan"
     queue = {s: queue_h(p, stock, s) for s, _ in stock}
     cases = []
-    for lost in itertools.combinations(p.hosts, lose):
+    lost_sets = list(itertools.combinations(p.hosts, lose))
+    for i, lost in enumerate(lost_sets):
         surviving = {(s, w): n for (s, w), n in stock.items() if p.host_of[s] not in lost}
         routes = [(s, d, w) for (s, d, w) in p.routes if (s, w) in surviving]
         arrival = {r: p.tau_h[r] + (queue[r[0]] if makespan else 0.0) for r in routes}
         m = reroute_model(p, surviving, arrival)
-        solve(m, time_limit_s=time_limit_s, threads=threads, explain=False)
+        solve(m, deadline=deadline.share(len(lost_sets) - i), threads=threads, explain=False)
         short = {w: 0 for w in p.systems}
         for (_, w), var in m.short.items():
             short[w] += round(var.value or 0)

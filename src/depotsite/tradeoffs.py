@@ -2,6 +2,9 @@
 
 The model is built once; each point changes a mutable bound (``risk_cap``, ``time_cap``), switches the
 active objective, or adds a cut, and the same persistent HiGHS interface re-solves it.
+
+The time limit bounds the whole analysis, not each point: every point (or alternative) gets an equal
+share of the time that remains, so a point that finishes early leaves more to those after it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from depotsite.errors import InfeasibleError, SolverError
 from depotsite.model import Parameters
 from depotsite.results import RunResult, collect
 from depotsite.solve import SolveOutcome, new_solver, solve
+from depotsite.timelimit import Deadline
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +54,12 @@ def pareto_front(
     model: pyo.ConcreteModel,
     *,
     points: int,
-    time_limit_s: float,
+    time_limit_s: float = 60.0,
     mip_gap: float = 0.0,
     threads: int = 2,
     progress: Callable[[int, int], None] | None = None,
     rebuild: Callable[[], pyo.ConcreteModel] | None = None,
+    deadline: Deadline | None = None,
 ) -> list[FrontPoint]:
     """The time-vs-risk front by the epsilon-constraint method, lexicographic at every point.
 
@@ -62,26 +67,36 @@ def pareto_front(
     (fastest among the least risky); between them epsilon sweeps the risk evenly. At each: minimise time
     with risk <= epsilon, then minimise risk with time <= that optimum, so no reported point is dominated.
     ``rebuild`` (for benchmarks) builds a fresh model and solver for every point instead of reusing them.
+
+    Parameters
+    ----------
+    deadline
+        The budget of the whole front (a new one of ``time_limit_s`` when not given); each point gets an
+        equal share of what remains, split between its two stages.
     """
     if points < 2:
         raise ValueError("a front needs at least 2 points")
     hair = 1e-7  # relative slack when fixing the first objective's optimum as a bound for the second
+    deadline = deadline or Deadline(time_limit_s)
+    left = [points]  # points still to solve, each with an equal share of the remaining time
 
-    def run(m: pyo.ConcreteModel, solver, objective: str) -> SolveOutcome:
+    def run(m: pyo.ConcreteModel, solver, objective: str, budget: Deadline) -> SolveOutcome:
         _use(m, objective)
-        return solve(m, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, explain=False, solver=solver)
+        return solve(m, deadline=budget, mip_gap=mip_gap, threads=threads, explain=False, solver=solver)
 
     def point(m: pyo.ConcreteModel, solver, *, risk_first: bool, epsilon: float = 1e9) -> RunResult:
+        budget = deadline.share(left[0])
+        left[0] -= 1
         m.epsilon.set_value(epsilon)
         m.time_bound.set_value(1e9)
         if risk_first:
-            first = run(m, solver, "min_risk")
+            first = run(m, solver, "min_risk", budget.share(2))
             m.epsilon.set_value(first.objective * (1 + hair) + 1e-9)
-            second = run(m, solver, "min_time")
+            second = run(m, solver, "min_time", budget)
         else:
-            first = run(m, solver, "min_time")
+            first = run(m, solver, "min_time", budget.share(2))
             m.time_bound.set_value(first.objective * (1 + hair) + 1e-9)
-            second = run(m, solver, "min_risk")
+            second = run(m, solver, "min_risk", budget)
         result = collect(m, second)
         if first.status != "optimal":  # the point is only as proven as its first stage
             result = replace(result, status=first.status, gap=max(first.gap, second.gap),
@@ -161,17 +176,24 @@ def describe_difference(p: Parameters, base: RunResult, other: RunResult) -> str
 
 
 def alternatives(
-    model: pyo.ConcreteModel, *, count: int, within_pct: float, time_limit_s: float, threads: int = 2,
-    progress: Callable[[int, int], None] | None = None,
+    model: pyo.ConcreteModel, *, count: int, within_pct: float, time_limit_s: float = 60.0, threads: int = 2,
+    progress: Callable[[int, int], None] | None = None, deadline: Deadline | None = None,
 ) -> tuple[RunResult, list[Alternative]]:
     """The optimum and up to ``count`` postures with other open-site sets within ``within_pct`` of it.
 
     Each new posture must differ from every earlier one in at least one open site (a no-good cut on the
     ``open_site`` binaries) and keep the weighted objective within the allowance.
+
+    Parameters
+    ----------
+    deadline
+        The budget of the whole search (a new one of ``time_limit_s`` when not given); the optimum and each
+        alternative get an equal share of what remains. When it runs out, fewer alternatives are returned.
     """
     p: Parameters = model.params
+    deadline = deadline or Deadline(time_limit_s)
     solver = new_solver()
-    best = collect(model, solve(model, time_limit_s=time_limit_s, threads=threads, solver=solver))
+    best = collect(model, solve(model, deadline=deadline.share(count + 1), threads=threads, solver=solver))
     model.within = pyo.Constraint(expr=model.objective.expr <= best.objective * (1 + within_pct / 100) + 1e-9)
     model.no_good = pyo.ConstraintList()
     found: list[Alternative] = []
@@ -180,10 +202,14 @@ def alternatives(
         opened = seen[-1]
         model.no_good.add(sum(1 - model.open_site[s] for s in p.sites if s in opened)
                           + sum(model.open_site[s] for s in p.sites if s not in opened) >= 1)
+        if deadline.expired():
+            log.warning("alternatives: %s ran out after %d alternative(s)", deadline.name(), rank - 1)
+            break
         try:
-            outcome = solve(model, time_limit_s=time_limit_s, threads=threads, solver=solver, explain=False)
-        except (InfeasibleError, SolverError):  # no further posture within the allowance
-            log.info("alternatives: no further posture within %.2f%%", within_pct)
+            outcome = solve(model, deadline=deadline.share(count + 1 - rank), threads=threads, solver=solver,
+                            explain=False)
+        except (InfeasibleError, SolverError) as exc:  # no further posture within the allowance or the time
+            log.info("alternatives: no further posture within %.2f%% (%s)", within_pct, exc)
             break
         result = collect(model, outcome)
         seen.append(set(result.open_sites))

@@ -14,9 +14,11 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
+from rich.text import Text
 
 from depotsite import __version__
 from depotsite.errors import DepotsiteError, InfeasibleError, InputError, NumericsError, SolverError
+from depotsite.timelimit import Deadline
 
 EXIT_OK = 0
 EXIT_INPUT = 1  # bad input or scenario: every problem listed
@@ -108,15 +110,33 @@ def guarded(command: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
+class _Progress:
+    """Spinner text re-rendered on every refresh, so it can show the seconds used and left of a limit."""
+
+    def __init__(self, message: str, deadline: Deadline | None) -> None:
+        self.message, self.deadline = message, deadline
+
+    def __rich__(self) -> Text:
+        if self.deadline is None:
+            return Text(self.message)
+        return Text(f"{self.message} ({self.deadline.describe()})" if self.message else self.deadline.describe())
+
+
 @contextmanager
-def step(message: str, timings: dict[str, float], key: str) -> Iterator[None]:
+def step(message: str, timings: dict[str, float], key: str, *, deadline: Deadline | None = None) -> Iterator[None]:
+    """Time a stage into ``timings[key]`` behind a spinner (none with -q); with a deadline, show its clock."""
     started = time.perf_counter()
     if state["quiet"]:
         yield
     else:
-        with err.status(message):
+        with err.status(_Progress(message, deadline)):
             yield
     timings[key] = time.perf_counter() - started
+
+
+def time_limit_override(time_limit_s: float | None) -> list[str]:
+    """``--time-limit`` as a ``[solver] time_limit_s`` override, so it is recorded with the scenario."""
+    return [] if time_limit_s is None else [f"solver.time_limit_s={time_limit_s}"]
 
 
 def load_checked(scenario_path: Path, overrides: list[str], timings: dict[str, float]):
@@ -151,24 +171,32 @@ def compute_travel(scenario, inputs, timings: dict[str, float]):
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file.")]
 SetOption = Annotated[list[str], typer.Option("--set", help="Override a scenario key: key.path=value (repeatable).")]
+TIME_LIMIT_HELP = ("Time limit of the whole solve stage (model build, solve, infeasibility explanation), seconds; "
+                   "overrides [solver] time_limit_s.")
 
 
 def build_checked(scenario: Path, overrides: list[str], timings: dict[str, float]):
+    """Scenario, built model and the solve stage's deadline, started just before the build."""
     from depotsite.model import build_model
 
     sc, inputs = load_checked(scenario, overrides, timings)
     travel = compute_travel(sc, inputs, timings)
-    with step("building the model", timings, "build_s"):
-        return sc, build_model(inputs, travel, sc)
+    deadline = Deadline(sc.solver.time_limit_s)
+    with step("building the model", timings, "build_s", deadline=deadline):
+        return sc, build_model(inputs, travel, sc, deadline=deadline), deadline
 
 
-def progress_bar(label: str):
-    """A rich progress bar (a no-op with -q); returns (context, callback(done, total))."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+def progress_bar(label: str, *, deadline: Deadline | None = None):
+    """A rich progress bar (a no-op with -q); returns (context, callback(done, total)).
+
+    With a deadline, the bar also shows the seconds used and left of the time limit.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, RenderableColumn, TextColumn, TimeElapsedColumn
 
     if state["quiet"]:
         return contextlib.nullcontext(), lambda done, total: None
-    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err)
+    clock = [RenderableColumn(_Progress("", deadline))] if deadline is not None else []
+    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), *clock, console=err)
     task = bar.add_task(label, total=None)
     return bar, lambda done, total: bar.update(task, completed=done, total=total)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from depotsite.cli.common import (
+    TIME_LIMIT_HELP,
     ScenarioArg,
     SetOption,
     app,
@@ -22,6 +25,7 @@ from depotsite.cli.common import (
     out,
     state,
     step,
+    time_limit_override,
 )
 
 
@@ -31,7 +35,7 @@ def solve(
     scenario: ScenarioArg,
     out_dir: Annotated[Path, typer.Option("--out", help="Run folder to write (replaced atomically).")],
     set_: SetOption = [],  # noqa: B006 - typer reads the default
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Solver time limit, seconds.")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help=TIME_LIMIT_HELP)] = None,
     save_lp: Annotated[Path | None, typer.Option("--save-lp", help="Also write the model as an LP file.")] = None,
     no_maps: Annotated[bool, typer.Option("--no-maps", help="Skip map.html and map.png.")] = False,
 ) -> None:
@@ -40,18 +44,21 @@ def solve(
     from depotsite.model import build_model
     from depotsite.results import collect
     from depotsite.solve import solve as run_solver
+    from depotsite.timelimit import Deadline
 
     timings: dict[str, float] = {}
-    overrides = list(set_) + ([f"solver.time_limit_s={time_limit}"] if time_limit is not None else [])
-    sc, inputs = load_checked(scenario, overrides, timings)
+    sc, inputs = load_checked(scenario, list(set_) + time_limit_override(time_limit), timings)
     travel = compute_travel(sc, inputs, timings)
-    with step("building the model", timings, "build_s"):
-        model = build_model(inputs, travel, sc)
+    deadline = Deadline(sc.solver.time_limit_s)  # one limit for build, solve and explanation
+    with step("building the model", timings, "build_s", deadline=deadline):
+        model = build_model(inputs, travel, sc, deadline=deadline)
     if save_lp is not None:
+        writing = time.monotonic()
         model.write(str(save_lp), io_options={"symbolic_solver_labels": True})
-    with step(f"solving with HiGHS (limit {sc.solver.time_limit_s:g} s)", timings, "solve_wall_s"):
-        outcome = run_solver(model, time_limit_s=sc.solver.time_limit_s, mip_gap=sc.solver.mip_gap,
-                             threads=sc.solver.threads, show_log=sc.solver.log)
+        deadline = replace(deadline, started=deadline.started + time.monotonic() - writing)  # not counted
+    with step("solving with HiGHS", timings, "solve_wall_s", deadline=deadline):
+        outcome = run_solver(model, deadline=deadline, mip_gap=sc.solver.mip_gap, threads=sc.solver.threads,
+                             show_log=sc.solver.log)
     result = collect(model, outcome, timings=timings, warnings=travel.warnings)
     with step("writing outputs", timings, "export_s"):
         write_run(out_dir, result, model.params, travel, command=sys.argv)

@@ -21,7 +21,11 @@ from depotsite.cli.common import (
     progress_bar,
     state,
     step,
+    time_limit_override,
 )
+
+TRADEOFF_LIMIT_HELP = ("Time limit of the whole command (model build and every solve), seconds; each solve gets an "
+                       "equal share of what remains; overrides [solver] time_limit_s.")
 
 
 @app.command()
@@ -31,18 +35,21 @@ def pareto(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for front.csv, front.png and each point.")],
     points: Annotated[int, typer.Option("--points", min=2, help="Points on the front, extremes included.")] = 9,
     set_: SetOption = [],  # noqa: B006
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Limit per solve, seconds.")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help=TRADEOFF_LIMIT_HELP)] = None,
 ) -> None:
-    """The time-vs-risk Pareto front (epsilon-constraint), with the knee marked."""
+    """The time-vs-risk Pareto front (epsilon-constraint), with the knee marked.
+
+    The time limit bounds the whole command: each point gets an equal share of what remains.
+    """
     from depotsite.export_analysis import write_front
     from depotsite.tradeoffs import knee, pareto_front
 
     timings: dict[str, float] = {}
-    sc, model = build_checked(scenario, list(set_), timings)
-    bar, advance = progress_bar("Pareto points")
+    sc, model, deadline = build_checked(scenario, list(set_) + time_limit_override(time_limit), timings)
+    bar, advance = progress_bar("Pareto points", deadline=deadline)
     with bar:
-        front = pareto_front(model, points=points, time_limit_s=time_limit or sc.solver.time_limit_s,
-                             mip_gap=sc.solver.mip_gap, threads=sc.solver.threads, progress=advance)
+        front = pareto_front(model, points=points, deadline=deadline, mip_gap=sc.solver.mip_gap,
+                             threads=sc.solver.threads, progress=advance)
     k = knee(front)
     write_front(out_dir, front, k, model.params)
     if state["quiet"]:
@@ -74,8 +81,13 @@ def stress(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for stress.csv.")],
     lose: Annotated[int, typer.Option("--lose", min=1, max=2, help="Hosts lost at once: 1 or 2.")] = 1,
     set_: SetOption = [],  # noqa: B006
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help=TRADEOFF_LIMIT_HELP)] = None,
 ) -> None:
-    """Lose each host (or pair): units short, time of what is left, value lost; worst case first."""
+    """Lose each host (or pair): units short, time of what is left, value lost; worst case first.
+
+    The time limit bounds the whole command (the first solve too, when given a scenario): each lost set
+    gets an equal share of what remains.
+    """
     from depotsite.export_analysis import write_stress
     from depotsite.model import parameters
     from depotsite.results import collect
@@ -83,22 +95,25 @@ def stress(
     from depotsite.stress import stress_test
 
     timings: dict[str, float] = {}
+    overrides = list(set_) + time_limit_override(time_limit)
     if source.is_dir():
         from depotsite.compare import read_run
+        from depotsite.timelimit import Deadline
 
         read_run(source)  # a clear error if it is not a run folder
-        sc, inputs = load_checked(source / "scenario.resolved.toml", list(set_), timings)
+        sc, inputs = load_checked(source / "scenario.resolved.toml", overrides, timings)
         travel = compute_travel(sc, inputs, timings)
+        deadline = Deadline(sc.solver.time_limit_s)
         p = parameters(inputs, travel, sc)
         stock = stock_from_run(source)
     else:
-        sc, model = build_checked(source, list(set_), timings)
-        with step("solving with HiGHS", timings, "solve_s"):
-            outcome = run_solver(model, time_limit_s=sc.solver.time_limit_s, mip_gap=sc.solver.mip_gap,
+        sc, model, deadline = build_checked(source, overrides, timings)
+        with step("solving with HiGHS", timings, "solve_s", deadline=deadline):
+            outcome = run_solver(model, deadline=deadline.share(2), mip_gap=sc.solver.mip_gap,
                                  threads=sc.solver.threads)
         p, stock = model.params, collect(model, outcome).stock
-    with step(f"re-routing after losing {lose} host(s)", timings, "stress_s"):
-        cases = stress_test(p, stock, lose=lose, threads=sc.solver.threads)
+    with step(f"re-routing after losing {lose} host(s)", timings, "stress_s", deadline=deadline):
+        cases = stress_test(p, stock, lose=lose, threads=sc.solver.threads, deadline=deadline)
     write_stress(out_dir, cases, p)
     if state["quiet"]:
         return
@@ -125,17 +140,22 @@ def alternatives(
     count: Annotated[int, typer.Option("--count", min=1, help="Most alternatives to find.")] = 5,
     within: Annotated[float, typer.Option("--within", min=0.0, help="Allowed objective increase, percent.")] = 5.0,
     set_: SetOption = [],  # noqa: B006
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help=TRADEOFF_LIMIT_HELP)] = None,
 ) -> None:
-    """Near-optimal postures with different open sites, for negotiations with hosts."""
+    """Near-optimal postures with different open sites, for negotiations with hosts.
+
+    The time limit bounds the whole command: the optimum and each alternative get an equal share of what
+    remains; when it runs out, fewer alternatives are reported.
+    """
     from depotsite.export_analysis import write_alternatives
     from depotsite.tradeoffs import alternatives as find
 
     timings: dict[str, float] = {}
-    sc, model = build_checked(scenario, list(set_), timings)
-    bar, advance = progress_bar("alternatives")
+    sc, model, deadline = build_checked(scenario, list(set_) + time_limit_override(time_limit), timings)
+    bar, advance = progress_bar("alternatives", deadline=deadline)
     with bar:
-        best, found = find(model, count=count, within_pct=within, time_limit_s=sc.solver.time_limit_s,
-                           threads=sc.solver.threads, progress=advance)
+        best, found = find(model, count=count, within_pct=within, deadline=deadline, threads=sc.solver.threads,
+                           progress=advance)
     write_alternatives(out_dir, best, found, model.params)
     if state["quiet"]:
         return

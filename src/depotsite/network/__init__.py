@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 from depotsite.errors import NetworkError
 from depotsite.inputs import Inputs
-from depotsite.network.cache import _load, _save, cache_dir, cache_key
+from depotsite.network.cache import cache_dir, cache_key, entry_path, load_entry, save_entry
 from depotsite.network.graph import (
     RoadNetwork,
     haversine_km,
@@ -72,20 +72,16 @@ def travel_times(inputs: Inputs, scenario: Scenario, *, use_cache: bool = True) 
     if problems:
         raise NetworkError(problems)
     key = cache_key(inputs, scenario)
-    cached = cache_dir() / f"travel-{key[:32]}.npz"
+    cached = entry_path(key)
+    entry = load_entry(cached, key) if use_cache else None  # a damaged entry is discarded with a warning
     source = "cache"
-    if use_cache and cached.is_file():
-        legs, unreachable, warnings = _load(cached)
-    else:
+    if entry is None:
         network = load_network(data.roads, data.boundaries)
-        legs, unreachable, warnings = route_legs(network, inputs, scenario)
+        entry = route_legs(network, inputs, scenario)
         source = "roads"
         if use_cache:
-            try:
-                _save(cached, legs, unreachable, warnings)
-            except OSError as exc:  # a read-only or full cache folder must not stop a run
-                log.warning("could not write the travel-time cache %s (%s); set DEPOTSITE_CACHE to a writable "
-                            "folder to reuse matrices", cached, exc)
+            save_entry(cached, key, entry)  # best effort: a folder that refuses it is a warning
+    legs, unreachable, warnings = entry
     for warning in warnings:
         log.info(warning)  # kept in TravelTimes.warnings; the CLI prints them once, with the results
     by_system, lost = {}, {}

@@ -1,11 +1,22 @@
-"""The on-disk travel-time cache, keyed by a hash of everything a matrix depends on."""
+"""The on-disk travel-time cache, keyed by a hash of everything a matrix depends on.
 
+Every entry is one ``.npz`` file holding the arrays of a matrix, its cache key and format, and a SHA-256
+checksum of all of them. An entry that cannot be read, was written by another format or for another key,
+or whose arrays no longer match their checksum is reported as a warning naming the file, moved aside
+(``*.corrupt``) and recomputed: a damaged cache never stops a run. A cache folder that cannot be read or
+written is a warning too.
+"""
+
+import contextlib
 import hashlib
 import json
 import logging
 import math
 import os
+import zipfile
+import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +28,16 @@ from depotsite.traveltimes import Leg
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 2  # bump when routing changes what a cached matrix holds
+CACHE_FORMAT = 3  # bump when routing changes what a cached matrix holds; 3: key, format and checksum inside
+ARRAYS = ("meta", "hours", "road_km", "borders", "snap_km", "path_len", "coords")
+# what reading a damaged zip or array can raise (BadZipFile for a truncated file, zlib.error for bad deflate)
+_DAMAGED = (OSError, ValueError, KeyError, IndexError, TypeError, EOFError, zipfile.BadZipFile, zlib.error)
+
+Entry = tuple[dict, dict, list[str]]  # legs, unreachable pairs and routing warnings
+
+
+class BadCacheEntry(Exception):
+    """A cache entry that must be discarded; the message says what is wrong with it."""
 
 
 def cache_key(inputs: Inputs, scenario: Scenario) -> str:
@@ -47,41 +67,133 @@ def cache_dir() -> Path:
     return Path(base) / "depotsite"
 
 
-def _save(path: Path, legs: dict, unreachable: dict, warnings: list[str]) -> None:
+def entry_path(key: str) -> Path:
+    """The cache file of the matrix with this key."""
+    return cache_dir() / f"travel-{key[:32]}.npz"
+
+
+def checksum(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 of every array's name, dtype, shape and bytes, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}:{array.dtype.str}:{array.shape};".encode())
+        digest.update(array.data)
+    return digest.hexdigest()
+
+
+def save_entry(path: Path, key: str, entry: Entry) -> None:
+    """Write a matrix atomically with its key, format and checksum; a folder that refuses it is a warning.
+
+    Parameters
+    ----------
+    path
+        The cache file (``entry_path(key)``).
+    key
+        The full cache key, stored inside the file so a copied or renamed entry is recognised as foreign.
+    entry
+        Legs, unreachable pairs and routing warnings, as ``route_legs`` returns them.
+    """
+    legs, unreachable, warnings = entry
     keys = list(legs)
-    lengths = np.array([len(legs[k].path) for k in keys], dtype=np.int64)
-    coords = np.concatenate([legs[k].path for k in keys]) if keys else np.empty((0, 2))
     meta = {
-        "keys": keys, "profiles": [legs[k].profile for k in keys],
+        "format": CACHE_FORMAT, "key": key, "keys": keys, "profiles": [legs[k].profile for k in keys],
         "unreachable": [[*k, r] for k, r in unreachable.items()], "warnings": warnings,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {
+        "meta": np.array(json.dumps(meta)), "hours": np.array([legs[k].hours for k in keys], dtype=float),
+        "road_km": np.array([np.nan if legs[k].road_km is None else legs[k].road_km for k in keys], dtype=float),
+        "borders": np.array([legs[k].borders_crossed for k in keys], dtype=np.int64),
+        "snap_km": np.array([legs[k].snap_km for k in keys], dtype=float),
+        "path_len": np.array([len(legs[k].path) for k in keys], dtype=np.int64),
+        "coords": np.concatenate([legs[k].path for k in keys]) if keys else np.empty((0, 2)),
+    }
+    stored: dict[str, Any] = {"checksum": np.array(checksum(arrays)), **arrays}
     tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez_compressed(
-        tmp, meta=np.array(json.dumps(meta)), hours=np.array([legs[k].hours for k in keys]),
-        road_km=np.array([np.nan if legs[k].road_km is None else legs[k].road_km for k in keys]),
-        borders=np.array([legs[k].borders_crossed for k in keys]), snap_km=np.array([legs[k].snap_km for k in keys]),
-        path_len=lengths, coords=coords,
-    )
-    os.replace(tmp, path)  # readers never see a half-written cache file
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(tmp, **stored)
+        os.replace(tmp, path)  # readers never see a half-written cache file
+    except OSError as exc:  # a read-only or full cache folder must not stop a run
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        log.warning("could not write the travel-time cache %s (%s); set DEPOTSITE_CACHE to a writable "
+                    "folder to reuse matrices", path, exc)
 
 
-def _load(path: Path) -> tuple[dict, dict, list[str]]:
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {name: data[name] for name in data.files}  # each data[name] access re-reads the zip member
+def load_entry(path: Path, key: str) -> Entry | None:
+    """The cached matrix, or None when there is none or it had to be discarded (with a warning).
+
+    Parameters
+    ----------
+    path
+        The cache file (``entry_path(key)``).
+    key
+        The full cache key the entry must have been written for.
+
+    Returns
+    -------
+    tuple or None
+        Legs, unreachable pairs and routing warnings; None when the caller must recompute the matrix.
+    """
+    try:
+        if not path.is_file():
+            return None
+    except OSError as exc:  # an unreadable cache folder
+        log.warning("could not read the travel-time cache %s (%s); computing the matrix", path, exc)
+        return None
+    try:
+        return _read(path, key)
+    except BadCacheEntry as exc:
+        problem = str(exc)
+    except _DAMAGED as exc:
+        problem = f"unreadable ({type(exc).__name__}: {exc})"
+    aside = path.with_name(path.name + ".corrupt")
+    try:
+        os.replace(path, aside)
+        where = f"moved aside to {aside.name}"
+    except OSError as exc:
+        where = f"could not move it aside: {exc}"
+    log.warning("discarded the travel-time cache entry %s: %s (%s); recomputing it", path, problem, where)
+    return None
+
+
+def _read(path: Path, key: str) -> Entry:
+    with path.open("rb") as stream:
+        if not zipfile.is_zipfile(stream):  # checked first: numpy would try it as a pickle and leak the file
+            raise BadCacheEntry("not a zip archive (truncated or overwritten)")
+        stream.seek(0)
+        with np.load(stream, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}  # each data[name] access re-reads the zip member
+    missing = [name for name in (*ARRAYS, "checksum") if name not in arrays]
+    if missing:
+        raise BadCacheEntry(f"not a depotsite cache entry of format {CACHE_FORMAT} (missing {', '.join(missing)})")
+    stored = str(arrays.pop("checksum"))
     meta = json.loads(str(arrays["meta"]))
+    if not isinstance(meta, dict):
+        raise BadCacheEntry("its metadata is not a depotsite cache record")
+    if meta.get("format") != CACHE_FORMAT:
+        raise BadCacheEntry(f"written by cache format {meta.get('format')}, expected {CACHE_FORMAT}")
+    if meta.get("key") != key:
+        raise BadCacheEntry(f"holds the matrix of another cache key ({str(meta.get('key'))[:32]})")
+    if checksum(arrays) != stored:
+        raise BadCacheEntry("its arrays do not match their checksum (changed or damaged on disk)")
+    return _unpack(arrays, meta)
+
+
+def _unpack(arrays: dict[str, np.ndarray], meta: dict) -> Entry:
     offsets = np.concatenate([[0], np.cumsum(arrays["path_len"])]).tolist()
     coords = arrays["coords"]
     hours, road_km = arrays["hours"].tolist(), arrays["road_km"].tolist()
     borders, snap_km = arrays["borders"].tolist(), arrays["snap_km"].tolist()
+    if not len(meta["keys"]) == len(hours) == len(road_km) == len(borders) == len(snap_km) == len(offsets) - 1:
+        raise BadCacheEntry("its arrays disagree in length")
     legs = {
-        tuple(key): Leg(
+        tuple(k): Leg(
             hours=hours[i], profile=meta["profiles"][i], road_km=None if math.isnan(road_km[i]) else road_km[i],
             borders_crossed=int(borders[i]), snap_km=snap_km[i], path=coords[offsets[i]:offsets[i + 1]],
         )
-        for i, key in enumerate(meta["keys"])
+        for i, k in enumerate(meta["keys"])
     }
     unreachable = {tuple(row[:3]): row[3] for row in meta["unreachable"]}
     return legs, unreachable, list(meta["warnings"])
-
-

@@ -1,0 +1,126 @@
+"""One time limit bounds the whole solve stage. Every fact here holds on any machine: budgets that
+are already spent, and the arithmetic of what remains, never how fast a solve runs."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from depotsite.errors import InfeasibleError, SolverError
+from depotsite.model import build_model
+from depotsite.solve import explain_infeasible, highs_time_limit_s, new_solver, solve
+from depotsite.stress import stress_test
+from depotsite.timelimit import Deadline
+from depotsite.tradeoffs import alternatives
+from instances import make_inputs, make_scenario, site, system, times
+
+RAISE_IT = r"; raise \[solver\] time_limit_s or --time-limit"
+
+
+def spent(limit_s: float = 5.0) -> Deadline:
+    """A budget that ran out 10 s before the test looked at it."""
+    return Deadline(limit_s=limit_s, started=time.monotonic() - limit_s - 10.0)
+
+
+def two_hosts(**scenario):
+    inputs = make_inputs(hosts=["A", "B"], sites=[site("a1", "A"), site("b1", "B")], systems=[system("x")],
+                         demand={("d1", "x"): 5})
+    return inputs, times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2}), make_scenario(**scenario)
+
+
+def test_remaining_time_is_the_limit_less_what_was_used():
+    started = time.monotonic() - 4.0
+    deadline = Deadline(limit_s=10.0, started=started)
+    assert 0.0 <= deadline.remaining_s() <= 6.0
+    assert deadline.elapsed_s() >= 4.0
+    assert 0.0 < highs_time_limit_s(deadline) <= 6.0
+    assert not Deadline(limit_s=1e9).expired()
+
+
+def test_a_spent_budget_has_nothing_left_and_hands_highs_a_millisecond():
+    deadline = spent()
+    assert deadline.remaining_s() == 0.0 and deadline.expired()
+    assert highs_time_limit_s(deadline) == 1e-3
+
+
+def test_a_share_never_outlasts_its_budget():
+    deadline = Deadline(limit_s=10.0, started=time.monotonic() - 4.0)
+    for parts in (1, 3, 7):
+        share = deadline.share(parts)
+        assert share.limit_s <= 6.0 / parts
+        assert share.started + share.limit_s <= deadline.started + deadline.limit_s + 1e-9
+    assert spent().share(3).limit_s == 0.0 and spent().share(3).expired()
+    assert deadline.share(0).limit_s <= 6.0  # fewer than one part counts as one
+
+
+def test_spent_deadline_stops_the_build_before_any_family():
+    inputs, travel, scenario = two_hosts()
+    with pytest.raises(SolverError) as caught:
+        build_model(inputs, travel, scenario, deadline=spent())
+    assert re.fullmatch(r"time limit reached while building the model \(before sets\): \d+\.\d s of the time limit of "
+                        r"5 s used" + RAISE_IT, str(caught.value)), str(caught.value)
+
+
+def test_spent_deadline_stops_the_solve_before_highs():
+    inputs, travel, scenario = two_hosts()
+    model = build_model(inputs, travel, scenario, deadline=Deadline(limit_s=1e9))
+    solver = new_solver()
+    with pytest.raises(SolverError) as caught:
+        solve(model, deadline=spent(), solver=solver)
+    assert re.fullmatch(r"time limit reached while solving \(before handing the model to HiGHS\): \d+\.\d s of the "
+                        r"time limit of 5 s used" + RAISE_IT, str(caught.value)), str(caught.value)
+    assert getattr(solver, "_model", None) is None  # HiGHS never received the model
+
+
+def test_highs_gets_at_most_what_remains():
+    inputs, travel, scenario = two_hosts()
+    model = build_model(inputs, travel, scenario)
+    solver = new_solver()
+    outcome = solve(model, deadline=Deadline(limit_s=1000.0, started=time.monotonic() - 400.0), solver=solver)
+    assert outcome.status == "optimal"
+    _, given = solver._solver_model.getOptionValue("time_limit")
+    assert 0.0 < given <= 600.0
+
+
+def test_infeasible_explanation_with_a_spent_deadline_says_it_is_incomplete():
+    inputs, travel, scenario = two_hosts(hosts={"A": {"max_value_share": 0.1}, "B": {"max_value_share": 0.5}})
+    model = build_model(inputs, travel, scenario)
+    lines = explain_infeasible(model, deadline=spent(20.0))
+    assert lines == ["this explanation is incomplete: the time limit of 20 s ran out after checking 0 of 2 rule "
+                     "families; raise [solver] time_limit_s or --time-limit for a full one"]
+    with pytest.raises(InfeasibleError) as caught:  # the same model with time to spare is explained in full
+        solve(model, deadline=Deadline(limit_s=1e9))
+    assert "incomplete" not in str(caught.value)
+    assert "relaxing any one of these alone would make it feasible: host caps" in str(caught.value)
+
+
+def test_alternatives_and_stress_share_one_spent_budget():
+    inputs, travel, scenario = two_hosts()
+    model = build_model(inputs, travel, scenario)
+    with pytest.raises(SolverError, match=r"^time limit reached while solving \(before handing the model to HiGHS\)"):
+        alternatives(model, count=3, within_pct=50, deadline=spent())
+    p = model.params
+    with pytest.raises(SolverError, match=r"^time limit reached while solving \(before handing the model to HiGHS\)"):
+        stress_test(p, {("a1", "x"): 3, ("b1", "x"): 2}, lose=1, deadline=spent())
+    cases = stress_test(p, {("a1", "x"): 3, ("b1", "x"): 2}, lose=1, deadline=Deadline(limit_s=1e9))
+    assert [(c.lost, c.short["x"]) for c in cases] == [(("A",), 3), (("B",), 2)]
+
+
+def test_a_share_is_named_as_part_of_the_command_limit():
+    assert Deadline(limit_s=20.0).name() == "the time limit of 20 s"
+    share = Deadline(limit_s=9.0).share(3).share(2)
+    assert re.fullmatch(r"its share \([0-9.e-]+ s\) of the time limit of 9 s", share.name()), share.name()
+    lines = explain_infeasible(build_model(*two_hosts(systems={"x": {"min_hosts": 3}})), deadline=spent(20.0).share(4))
+    assert lines[-1] == ("this explanation is incomplete: its share (0 s) of the time limit of 20 s ran out after "
+                         "checking 0 of 2 rule families; raise [solver] time_limit_s or --time-limit for a full one")
+
+
+def test_spinner_text_shows_the_seconds_used_and_left():
+    from depotsite.cli.common import _Progress
+
+    text = _Progress("solving with HiGHS", Deadline(limit_s=20.0, started=time.monotonic() - 3.0)).__rich__().plain
+    used, left = re.fullmatch(r"solving with HiGHS \((\d+) s used, (\d+) s of the 20 s limit left\)", text).groups()
+    assert int(used) >= 3 and int(left) <= 17
+    assert _Progress("writing outputs", None).__rich__().plain == "writing outputs"
