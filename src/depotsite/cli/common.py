@@ -153,10 +153,13 @@ ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file.")]
 SetOption = Annotated[list[str], typer.Option("--set", help="Override a scenario key: key.path=value (repeatable).")]
 
 
-def build_checked(scenario: Path, overrides: list[str], timings: dict[str, float]):
+def build_checked(scenario: Path, overrides: list[str], timings: dict[str, float], *, out_dir: Path, kind: str):
+    """Load and check the scenario, check that ``out_dir`` may be written, then build the model."""
     from depotsite.model import build_model
+    from depotsite.outdir import check_folder, scenario_inputs
 
     sc, inputs = load_checked(scenario, overrides, timings)
+    check_folder(out_dir, kind=kind, inputs=scenario_inputs(scenario, sc.data))
     travel = compute_travel(sc, inputs, timings)
     with step("building the model", timings, "build_s"):
         return sc, build_model(inputs, travel, sc)

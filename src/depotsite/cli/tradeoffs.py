@@ -38,7 +38,7 @@ def pareto(
     from depotsite.tradeoffs import knee, pareto_front
 
     timings: dict[str, float] = {}
-    sc, model = build_checked(scenario, list(set_), timings)
+    sc, model = build_checked(scenario, list(set_), timings, out_dir=out_dir, kind="pareto")
     bar, advance = progress_bar("Pareto points")
     with bar:
         front = pareto_front(model, points=points, time_limit_s=time_limit or sc.solver.time_limit_s,
@@ -78,6 +78,7 @@ def stress(
     """Lose each host (or pair): units short, time of what is left, value lost; worst case first."""
     from depotsite.export_analysis import write_stress
     from depotsite.model import parameters
+    from depotsite.outdir import check_folder, scenario_inputs
     from depotsite.results import collect
     from depotsite.solve import solve as run_solver
     from depotsite.stress import stress_test
@@ -87,12 +88,14 @@ def stress(
         from depotsite.compare import read_run
 
         read_run(source)  # a clear error if it is not a run folder
-        sc, inputs = load_checked(source / "scenario.resolved.toml", list(set_), timings)
+        resolved = source / "scenario.resolved.toml"
+        sc, inputs = load_checked(resolved, list(set_), timings)
+        check_folder(out_dir, kind="stress", inputs=[source, *scenario_inputs(resolved, sc.data)])
         travel = compute_travel(sc, inputs, timings)
         p = parameters(inputs, travel, sc)
         stock = stock_from_run(source)
     else:
-        sc, model = build_checked(source, list(set_), timings)
+        sc, model = build_checked(source, list(set_), timings, out_dir=out_dir, kind="stress")
         with step("solving with HiGHS", timings, "solve_s"):
             outcome = run_solver(model, time_limit_s=sc.solver.time_limit_s, mip_gap=sc.solver.mip_gap,
                                  threads=sc.solver.threads)
@@ -131,7 +134,7 @@ def alternatives(
     from depotsite.tradeoffs import alternatives as find
 
     timings: dict[str, float] = {}
-    sc, model = build_checked(scenario, list(set_), timings)
+    sc, model = build_checked(scenario, list(set_), timings, out_dir=out_dir, kind="alternatives")
     bar, advance = progress_bar("alternatives")
     with bar:
         best, found = find(model, count=count, within_pct=within, time_limit_s=sc.solver.time_limit_s,
