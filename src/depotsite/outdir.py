@@ -148,7 +148,10 @@ def _parent_problem(path: Path) -> str | None:
 def _common_problem(path: Path, inputs: Iterable[Path], *, is_folder: bool) -> str | None:
     if os.path.islink(path):
         return "is a symbolic link; depotsite does not write through links: give the real path or a new one"
-    return _place_problem(path) or _input_problem(path, inputs, is_folder=is_folder) or _parent_problem(path)
+    problem = _place_problem(path) or _input_problem(path, inputs, is_folder=is_folder)
+    if problem is not None:
+        return problem + ("; give a new or empty folder elsewhere" if is_folder else "; give another file name")
+    return _parent_problem(path)
 
 
 def _folder_contents_problem(path: Path, kind: str) -> str | None:
