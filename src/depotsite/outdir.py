@@ -31,7 +31,6 @@ import secrets
 import shutil
 import signal
 import stat
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -118,8 +117,7 @@ def _place_problem(path: Path) -> str | None:
 
 def _input_problem(path: Path, inputs: Iterable[Path], *, is_folder: bool) -> str | None:
     """Whether writing ``path`` would replace, or write inside, a file or folder the run reads."""
-    for given in inputs:
-        source = Path(given).resolve()
+    for source in dict.fromkeys(form for given in inputs for form in (absolute_path(given), Path(given).resolve())):
         if path == source:
             return f"is an input of this run ({source})"
         if source.is_dir():
@@ -230,14 +228,18 @@ def _prepare_parent(path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        refuse([f"--out {path}: cannot create {path.parent} ({exc.strerror})"])
+        raise InputError([f"--out {path}: cannot create {path.parent} ({exc.strerror})"], heading=HEADING) from exc
 
 
 @contextlib.contextmanager
 def locked(target: Path) -> Iterator[None]:
     """Hold an exclusive ``fcntl.flock`` on ``.NAME.lock`` beside ``target``; wait (and say so) if taken."""
     lock_path = target.parent / f".{target.name}.lock"
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+    except OSError as exc:
+        raise InputError([f"{lock_path}: cannot be opened as the lock of {target} ({exc.strerror}); remove it"],
+                         heading=HEADING) from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -261,14 +263,6 @@ def _pid_running(pid: int) -> bool:
     return True
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-
-
 def clean_stale(target: Path, *, kind: str | None = None) -> None:
     """Remove what killed writers into ``target`` left behind (call with the lock held).
 
@@ -276,7 +270,7 @@ def clean_stale(target: Path, *, kind: str | None = None) -> None:
     removed with a warning; if ``target`` is missing and an earlier ``kind`` folder was caught aside
     between the two renames, it is put back. Leftovers of a process that still runs are only reported.
     """
-    pattern = re.compile(rf"\.{re.escape(target.name)}\.(tmp|old)-(\d+)(-[A-Za-z0-9_]+)?")
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(tmp|old)-(\d+)-[0-9a-f]+")
     for leftover in sorted(target.parent.iterdir()):
         match = pattern.fullmatch(leftover.name)
         if match is None:
@@ -289,7 +283,10 @@ def clean_stale(target: Path, *, kind: str | None = None) -> None:
             os.replace(leftover, target)
             log.warning("put back %s as %s: process %d was stopped while replacing it", leftover, target, pid)
         else:
-            _remove(leftover)
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
             log.warning("removed %s, left behind by process %d that no longer runs", leftover, pid)
 
 
@@ -312,34 +309,34 @@ def _sigterm_raises() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _signals_deferred() -> Iterator[None]:
-    """Hold SIGTERM and SIGINT back for the two renames, so a target is never left missing by them."""
-    held = {signal.SIGTERM, signal.SIGINT}
-    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    """Hold SIGTERM and SIGINT back for the renames, so a target is never left missing between them."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _staging_name(target: Path, what: str) -> str:
-    return f".{target.name}.{what}-{os.getpid()}-"
-
-
-def _public_mode(path: Path, *, folder: bool) -> None:
-    umask = os.umask(0)
-    os.umask(umask)
-    path.chmod((0o777 if folder else 0o666) & ~umask)  # mkdtemp/mkstemp make it private; an output is not
+def _sibling(target: Path, what: str) -> Path:
+    """A hidden sibling named with our pid, so a later writer knows whether its owner still runs."""
+    return target.with_name(f".{target.name}.{what}-{os.getpid()}-{secrets.token_hex(4)}")
 
 
 def _commit_folder(staging: Path, target: Path) -> None:
     old = None
     with _signals_deferred():
         if os.path.lexists(target):
-            old = target.with_name(_staging_name(target, "old") + secrets.token_hex(4))
+            old = _sibling(target, "old")
             os.replace(target, old)
         os.replace(staging, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def write_marker(folder: Path, kind: str) -> None:
+    """Write the ``manifest.json`` that marks ``folder`` as a depotsite ``kind`` folder: the marker alone
+    (no date, no number: a public report discloses nothing through it)."""
+    (folder / MANIFEST).write_text(json.dumps(marker(kind)) + "\n", encoding="utf-8")
 
 
 @contextlib.contextmanager
@@ -352,9 +349,9 @@ def atomic_folder(target: Path, *, kind: str = "run") -> Iterator[Path]:
         The output folder; it is checked again here, under the lock (``folder_problems``), so a folder
         that became foreign while the command worked is refused, not replaced.
     kind
-        The kind of output (``KINDS``). For kinds other than ``"run"`` a small ``manifest.json`` marker is
-        written first; a run folder's marker is part of the manifest ``export`` writes. The block must
-        leave a folder recognised as ``kind``, so the next run may replace it.
+        The kind of output (``KINDS``). For kinds other than ``"run"`` the marker is written first; a run
+        folder's marker opens the manifest ``export`` writes. The block must leave a folder recognised as
+        ``kind``, so that the next writer may replace it.
 
     Yields
     ------
@@ -367,31 +364,23 @@ def atomic_folder(target: Path, *, kind: str = "run") -> Iterator[Path]:
     with locked(target), _sigterm_raises():
         clean_stale(target, kind=kind)
         check_folder(target, kind=kind)
-        staging = None
+        staging = _sibling(target, "tmp")
+        staging.mkdir()  # the umask applies, as to any folder the user makes
         try:
-            staging = Path(tempfile.mkdtemp(prefix=_staging_name(target, "tmp"), dir=target.parent))
-            _public_mode(staging, folder=True)
             if kind != "run":
                 write_marker(staging, kind)
             yield staging
             if folder_kind(staging) != kind:
                 raise RuntimeError(f"{target}: the {kind} folder lacks its manifest marker; nothing was written")
         except BaseException:
-            if staging is not None:
-                shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(staging, ignore_errors=True)
             raise
         _commit_folder(staging, target)
 
 
-def write_marker(folder: Path, kind: str) -> None:
-    """Write the ``manifest.json`` that marks ``folder`` as a depotsite ``kind`` folder: the marker alone
-    (no date, no number: a public report discloses nothing through it)."""
-    (folder / MANIFEST).write_text(json.dumps(marker(kind)) + "\n", encoding="utf-8")
-
-
 @contextlib.contextmanager
 def atomic_file(target: Path, *, inputs: Iterable[Path] = (), option: str = "--out") -> Iterator[Path]:
-    """Yield a staged file path that replaces ``target`` (``os.replace``) only if the block succeeds.
+    """Yield a staged file that replaces ``target`` (``os.replace``) only if the block succeeds.
 
     Parameters
     ----------
@@ -405,7 +394,7 @@ def atomic_file(target: Path, *, inputs: Iterable[Path] = (), option: str = "--o
     Yields
     ------
     Path
-        A hidden sibling of ``target`` to write (it exists, empty).
+        A new, empty hidden sibling of ``target`` to write.
     """
     target = absolute_path(target)
     inputs = list(inputs)
@@ -414,16 +403,12 @@ def atomic_file(target: Path, *, inputs: Iterable[Path] = (), option: str = "--o
     with locked(target), _sigterm_raises():
         clean_stale(target)
         check_file(target, inputs=inputs, option=option)
-        staging = None
+        staging = _sibling(target, "tmp")
+        os.close(os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         try:
-            fd, name = tempfile.mkstemp(prefix=_staging_name(target, "tmp"), dir=target.parent)
-            os.close(fd)
-            staging = Path(name)
-            _public_mode(staging, folder=False)
             yield staging
         except BaseException:
-            if staging is not None:
-                staging.unlink(missing_ok=True)
+            staging.unlink(missing_ok=True)
             raise
         with _signals_deferred():
             os.replace(staging, target)
