@@ -428,3 +428,16 @@ def test_file_targets_follow_the_same_rules(tmp_path):
     assert file_problems(Path("/dev/null"), option="--save-lp") == [
         "--save-lp /dev/null: is not a regular file (a device, pipe or socket); give a file name"]
     assert file_problems(tmp_path / "new" / "tt.csv") == []
+
+
+def test_stress_refuses_the_run_folder_it_reads_and_replaces_its_earlier_output(tiny, tmp_path):
+    run, stress = tmp_path / "runs" / "run", tmp_path / "runs" / "stress"
+    solved(tiny, run)
+    before = snapshot(run)
+    refused(invoke("stress", run, "--out", run), f"--out {run}",
+            f"is an input of this run ({run}); give a new or empty folder elsewhere")
+    assert snapshot(run) == before
+    for _ in range(2):
+        result = invoke("stress", run, "--out", stress)
+        assert result.exit_code == 0, result.output
+    assert folder_kind(stress) == "stress" and (stress / "stress.csv").is_file()

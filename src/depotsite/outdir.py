@@ -1,22 +1,13 @@
 """The one place that creates, locks and replaces output folders and files.
 
-The rules, checked before any work is done and again under the lock just before writing:
-
-* an output folder (``--out`` of ``solve``, ``pareto``, ``stress``, ``alternatives``, ``report``) may be a
-  path that does not exist yet, an empty folder, or a folder depotsite wrote earlier for the same command,
-  recognised by its ``manifest.json`` (``"tool": "depotsite", "kind": ...``; run folders written before
-  the marker by ``versions.depotsite``). Anything else is an ``InputError`` naming the path: a foreign
-  folder that is not empty, a file, a symbolic link, the root, the current folder or one of its parents,
-  the home folder, the scenario's folder, an input's folder or a folder holding an input;
-* an output file (``travel-times --out``, ``--save-lp``) may be new or replace a regular file that is not
-  an input of the run;
-* writes are staged in a hidden sibling (``.NAME.tmp-<pid>-<random>``) and renamed into place, so the
-  target is complete or absent; an earlier folder is first renamed aside (``.NAME.old-<pid>-<random>``)
-  and deleted after the new one is in place;
-* writers into one target are serialised by ``fcntl.flock`` on ``.NAME.lock`` beside it (the second
-  waits and says so); SIGTERM while staging removes the staged folder and exits with 143;
-* leftovers of killed writers are removed, with a warning, by the next writer into the same target (an
-  earlier folder caught between the two renames is put back).
+An output folder may be new, empty, or a depotsite folder of the same kind (recognised by the marker that
+opens its ``manifest.json``); an output file may be new or a regular file that is not an input. Anything
+else (a foreign folder, a file, a link, ``/``, ``.``, ``..``, the home folder, the scenario's or an
+input's folder) is an ``InputError`` naming the path, raised before any work and again under the lock.
+Writes are staged in ``.NAME.tmp-<pid>-<random>`` and renamed into place (an earlier folder goes aside to
+``.NAME.old-<pid>-<random>`` first); writers of one target take turns on an ``fcntl.flock`` of
+``.NAME.lock``; SIGTERM while staging removes the staged files; the next writer removes what a killed one
+left. The README's "Safety rules" say the same for users.
 """
 
 from __future__ import annotations
