@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, invoke
+from depotsite.errors import InputError
 from depotsite.outdir import atomic_folder, clean_stale, file_problems, folder_kind, folder_problems, marker
 
 HEADING = "cannot write the output (1 problem): - "
@@ -441,3 +442,36 @@ def test_stress_refuses_the_run_folder_it_reads_and_replaces_its_earlier_output(
         result = invoke("stress", run, "--out", stress)
         assert result.exit_code == 0, result.output
     assert folder_kind(stress) == "stress" and (stress / "stress.csv").is_file()
+
+
+def test_the_home_folder_and_its_parents_are_refused(tmp_path, monkeypatch):
+    home = tmp_path / "home" / "me"
+    home.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    where = "is your home folder or one of its parents; give a new or empty folder elsewhere"
+    assert folder_problems(home, kind="run") == [f"--out {home}: {where}"]
+    assert folder_problems(home.parent, kind="report") == [f"--out {home.parent}: {where}"]
+    assert folder_problems(home / "runs" / "base", kind="run") == []
+
+
+def test_writing_checks_again_under_the_lock(tmp_path):
+    """A folder that became foreign while the command worked is refused when the writer gets to it."""
+    thesis = tmp_path / "thesis"
+    thesis.mkdir()
+    (thesis / "thesis.txt").write_text("mine\n")
+    before = snapshot(tmp_path)
+    with pytest.raises(InputError) as caught, atomic_folder(thesis, kind="pareto"):
+        pass
+    assert caught.value.problems == [f"--out {thesis}: " + FOREIGN.format(kind="pareto")]
+    assert snapshot(tmp_path) == before
+
+
+def test_a_lock_file_that_is_a_link_is_not_followed(tmp_path):
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep\n")
+    (tmp_path / ".front.lock").symlink_to(precious)
+    with pytest.raises(InputError) as caught, atomic_folder(tmp_path / "front", kind="pareto"):
+        pass
+    assert caught.value.problems == [f"{tmp_path / '.front.lock'}: cannot be opened as the lock of "
+                                     f"{tmp_path / 'front'} (Too many levels of symbolic links); remove it"]
+    assert precious.read_text() == "keep\n" and not (tmp_path / "front").exists()

@@ -47,7 +47,8 @@ def report_inputs(run_dir: Path) -> list[Path]:
         data = tomllib.loads((run_dir / "scenario.resolved.toml").read_text(encoding="utf-8")).get("data", {})
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         data = {}  # write_report then says what is wrong with the run folder
-    return [run_dir, *(Path(v) for v in data.values() if isinstance(v, str) and v)]
+    paths = data.values() if isinstance(data, dict) else []
+    return [run_dir, *(Path(v) for v in paths if isinstance(v, str) and v)]
 
 
 @app.command()
