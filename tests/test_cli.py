@@ -209,11 +209,13 @@ def test_infeasible_scenario_exits_3_with_the_explanation(tmp_path, cache):
 def test_failed_run_keeps_an_earlier_good_run(tmp_path, cache):
     keep = tmp_path / "keep"
     keep.mkdir()
+    (keep / "manifest.json").write_text('{"tool": "depotsite", "kind": "run"}\n')  # an earlier run: replaceable
     (keep / "allocation.csv").write_text("site_id,host_id,system_id,units\n")
     caps = [f"--set=hosts.{h}.max_value_share=0.01" for h in ("PL", "RO", "DE", "CZ")]
     result = invoke("solve", BASE, "--out", keep, *caps)
     assert result.exit_code == 3
     assert (keep / "allocation.csv").read_text() == "site_id,host_id,system_id,units\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep"]  # nothing staged, nothing left beside it
 
 
 def test_debug_shows_the_traceback(tmp_path):

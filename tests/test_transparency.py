@@ -62,7 +62,7 @@ def test_kinds_tier_discloses_no_site_coordinate_or_count(tiers):
     for name in sorted([s["name"] for s in systems] + list(UNROCA.values()), key=len, reverse=True):
         text = text.replace(name, "")
     assert re.findall(r"\d", text) == []
-    assert {p.suffix for p in tiers["kinds"].iterdir()} == {".csv", ".md", ".html"}
+    assert {p.suffix for p in tiers["kinds"].iterdir()} == {".csv", ".md", ".html", ".json"}  # + the marker
 
 
 def test_host_tier_discloses_no_site_or_coordinate(tiers):

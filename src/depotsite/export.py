@@ -6,18 +6,13 @@ run folder is either complete or absent, and a failed run never replaces an earl
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import logging
-import os
 import platform
-import shutil
 import sys
-import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -25,34 +20,12 @@ from typing import Any
 
 from depotsite import __version__
 from depotsite.model import Parameters
+from depotsite.outdir import atomic_folder, marker
 from depotsite.results import RunResult
 from depotsite.tables import file_sha256
 from depotsite.traveltimes import TravelTimes
 
 log = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def atomic_folder(target: Path) -> Iterator[Path]:
-    """Yield a temporary folder that replaces ``target`` only if the block succeeds."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run folder is an ordinary folder
-    try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(staging, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def input_files(p: Parameters) -> dict[str, Path]:
@@ -87,6 +60,7 @@ def manifest(p: Parameters, *, command: list[str] | None = None) -> dict[str, An
     from depotsite.solve import SOLVER_NAME, solver_version
 
     return {
+        **marker("run"),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command if command is not None else sys.argv,
         "inputs": {

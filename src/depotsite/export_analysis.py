@@ -10,8 +10,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from depotsite.export import _write_csv, atomic_folder
+from depotsite.export import _write_csv
 from depotsite.model import Parameters
+from depotsite.outdir import atomic_folder
 from depotsite.results import RunResult
 from depotsite.stress import StressCase
 from depotsite.tradeoffs import Alternative, FrontPoint
@@ -27,7 +28,7 @@ def risk_unit(p: Parameters) -> str:
 
 
 def write_front(out: Path, front: list[FrontPoint], knee_index: int, p: Parameters) -> None:
-    with atomic_folder(out) as folder:
+    with atomic_folder(out, kind="pareto") as folder:
         rows = []
         for i, point in enumerate(front):
             name = f"point_{i:02d}"
@@ -64,7 +65,7 @@ def write_front(out: Path, front: list[FrontPoint], knee_index: int, p: Paramete
 
 
 def write_stress(out: Path, cases: list[StressCase], p: Parameters) -> None:
-    with atomic_folder(out) as folder:
+    with atomic_folder(out, kind="stress") as folder:
         header = ["lost_hosts", "units_short", "value_lost_pct"]
         for w in p.systems:
             header += [f"{w}_short", f"{w}_mean_h", f"{w}_worst_h"]
@@ -79,7 +80,7 @@ def write_stress(out: Path, cases: list[StressCase], p: Parameters) -> None:
 
 
 def write_alternatives(out: Path, best: RunResult, found: list[Alternative], p: Parameters) -> None:
-    with atomic_folder(out) as folder:
+    with atomic_folder(out, kind="alternatives") as folder:
         (folder / "optimum").mkdir()
         write_allocation(folder / "optimum" / "allocation.csv", best, p)
         rows = [[0, "optimum", f"{best.objective:.6f}", f"{best.terms['time_h']:.4f}", f"{best.terms['risk']:.4f}",

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from depotsite.errors import InputError
-from depotsite.export import _write_csv, atomic_folder
+from depotsite.export import _write_csv
+from depotsite.outdir import atomic_folder
 from depotsite.tables import UNROCA, read_rows
 
 TIERS = ("full", "host", "kinds")
@@ -168,7 +169,7 @@ def write_report(run_dir: Path, out: Path, *, tier: str, with_hosts: bool = Fals
     warnings: list[str] = []
     title = f"depotsite disclosure report, tier '{tier}': {run.scenario['name']}"
     md = [f"# {title}", ""]
-    with atomic_folder(out) as folder:
+    with atomic_folder(out, kind="report") as folder:
         if tier == "kinds":
             hosts_of: dict[str, set[str]] = defaultdict(set)
             for r in run.allocation:

@@ -175,11 +175,16 @@ TIME_LIMIT_HELP = ("Time limit of the whole solve stage (model build, solve, inf
                    "overrides [solver] time_limit_s.")
 
 
-def build_checked(scenario: Path, overrides: list[str], timings: dict[str, float]):
-    """Scenario, built model and the solve stage's deadline, started just before the build."""
+def build_checked(scenario: Path, overrides: list[str], timings: dict[str, float], *, out_dir: Path, kind: str):
+    """Load and check the scenario, check that ``out_dir`` may be written, then build the model.
+
+    Returns the scenario, the built model and the solve stage's deadline, started just before the build.
+    """
     from depotsite.model import build_model
+    from depotsite.outdir import check_folder, scenario_inputs
 
     sc, inputs = load_checked(scenario, overrides, timings)
+    check_folder(out_dir, kind=kind, inputs=scenario_inputs(scenario, sc.data))
     travel = compute_travel(sc, inputs, timings)
     deadline = Deadline(sc.solver.time_limit_s)
     with step("building the model", timings, "build_s", deadline=deadline):

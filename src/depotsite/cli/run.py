@@ -42,19 +42,22 @@ def solve(
     """Solve a scenario and write its run folder."""
     from depotsite.export import write_run
     from depotsite.model import build_model
+    from depotsite.outdir import scenario_inputs
     from depotsite.results import collect
     from depotsite.solve import solve as run_solver
     from depotsite.timelimit import Deadline
 
     timings: dict[str, float] = {}
     sc, inputs = load_checked(scenario, list(set_) + time_limit_override(time_limit), timings)
+    used = scenario_inputs(scenario, sc.data)
+    check_solve_outputs(out_dir, save_lp, inputs=used)
     travel = compute_travel(sc, inputs, timings)
     deadline = Deadline(sc.solver.time_limit_s)  # one limit for build, solve and explanation
     with step("building the model", timings, "build_s", deadline=deadline):
         model = build_model(inputs, travel, sc, deadline=deadline)
     if save_lp is not None:
         writing = time.monotonic()
-        model.write(str(save_lp), io_options={"symbolic_solver_labels": True})
+        write_lp(model, save_lp, inputs=used)
         deadline = replace(deadline, started=deadline.started + time.monotonic() - writing)  # not counted
     with step("solving with HiGHS", timings, "solve_wall_s", deadline=deadline):
         outcome = run_solver(model, deadline=deadline, mip_gap=sc.solver.mip_gap, threads=sc.solver.threads,
@@ -64,6 +67,34 @@ def solve(
         write_run(out_dir, result, model.params, travel, command=sys.argv)
     if not state["quiet"]:
         print_summary(result, model.params, out_dir)
+
+
+def check_solve_outputs(out_dir: Path, save_lp: Path | None, *, inputs: list[Path]) -> None:
+    """Refuse, before any work, an ``--out`` or ``--save-lp`` that writing could destroy (see outdir)."""
+    from pyomo.opt import guess_format
+
+    from depotsite.outdir import absolute_path, file_problems, folder_problems, refuse
+
+    problems = folder_problems(out_dir, kind="run", inputs=inputs)
+    if save_lp is not None:
+        lp_problems = file_problems(save_lp, inputs=inputs, option="--save-lp")
+        if not lp_problems and absolute_path(save_lp).is_relative_to(absolute_path(out_dir)):
+            lp_problems = [f"--save-lp {save_lp}: is inside --out {out_dir}, which the run folder replaces; "
+                           "save the LP file elsewhere"]
+        if not lp_problems and guess_format(str(save_lp)) is None:
+            lp_problems = [f"--save-lp {save_lp}: name the file .lp (CPLEX LP) or .mps (MPS)"]
+        problems += lp_problems
+    refuse(problems)
+
+
+def write_lp(model, path: Path, *, inputs: list[Path]) -> None:
+    """Write the model as an LP (or MPS) file, atomically, with the formulation's names."""
+    from pyomo.opt import guess_format
+
+    from depotsite.outdir import atomic_file
+
+    with atomic_file(path, inputs=inputs, option="--save-lp") as staged:
+        model.write(str(staged), format=guess_format(str(path)), io_options={"symbolic_solver_labels": True})
 
 
 def print_summary(result, p, out_dir: Path) -> None:
@@ -116,12 +147,23 @@ def travel_times_command(
     set_: SetOption = [],  # noqa: B006
 ) -> None:
     """Write the travel-time matrix (one row per site, destination and system; unreachable pairs too)."""
+    from depotsite.outdir import atomic_file, check_file, scenario_inputs
+
     timings: dict[str, float] = {}
     sc, inputs = load_checked(scenario, list(set_), timings)
+    used = scenario_inputs(scenario, sc.data)
+    check_file(out_file, inputs=used)
     travel = compute_travel(sc, inputs, timings)
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_file.with_name(f".{out_file.name}.tmp")
-    with tmp.open("w", newline="") as stream:
+    with atomic_file(out_file, inputs=used) as staged:
+        write_matrix(staged, travel, inputs)
+    if not state["quiet"]:
+        out.print(f"wrote {len(travel.legs)} pairs ({len(travel.unreachable)} unreachable) to {out_file} "
+                  f"in {sum(timings.values()):.2f} s")
+
+
+def write_matrix(path: Path, travel, inputs) -> None:
+    """The travel-time matrix as CSV: one row per site, destination and system; unreachable pairs too."""
+    with path.open("w", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(["site_id", "destination_id", "system_id", "profile", "hours", "road_km",
                          "borders_crossed", "snap_km", "unreachable_reason"])
@@ -131,10 +173,6 @@ def travel_times_command(
                              f"{leg.snap_km:.3f}", ""])
         for (s, d, w), reason in sorted(travel.unreachable.items()):
             writer.writerow([s, d, w, inputs.systems[w].profile, "", "", "", "", reason])
-    tmp.replace(out_file)
-    if not state["quiet"]:
-        out.print(f"wrote {len(travel.legs)} pairs ({len(travel.unreachable)} unreachable) to {out_file} "
-                  f"in {sum(timings.values()):.2f} s")
 
 
 @app.command()

@@ -45,7 +45,8 @@ def pareto(
     from depotsite.tradeoffs import knee, pareto_front
 
     timings: dict[str, float] = {}
-    sc, model, deadline = build_checked(scenario, list(set_) + time_limit_override(time_limit), timings)
+    sc, model, deadline = build_checked(scenario, list(set_) + time_limit_override(time_limit), timings,
+                                        out_dir=out_dir, kind="pareto")
     bar, advance = progress_bar("Pareto points", deadline=deadline)
     with bar:
         front = pareto_front(model, points=points, deadline=deadline, mip_gap=sc.solver.mip_gap,
@@ -90,6 +91,7 @@ def stress(
     """
     from depotsite.export_analysis import write_stress
     from depotsite.model import parameters
+    from depotsite.outdir import check_folder, scenario_inputs
     from depotsite.results import collect
     from depotsite.solve import solve as run_solver
     from depotsite.stress import stress_test
@@ -101,13 +103,15 @@ def stress(
         from depotsite.timelimit import Deadline
 
         read_run(source)  # a clear error if it is not a run folder
-        sc, inputs = load_checked(source / "scenario.resolved.toml", overrides, timings)
+        resolved = source / "scenario.resolved.toml"
+        sc, inputs = load_checked(resolved, overrides, timings)
+        check_folder(out_dir, kind="stress", inputs=[source, *scenario_inputs(resolved, sc.data)])
         travel = compute_travel(sc, inputs, timings)
         deadline = Deadline(sc.solver.time_limit_s)
         p = parameters(inputs, travel, sc)
         stock = stock_from_run(source)
     else:
-        sc, model, deadline = build_checked(source, overrides, timings)
+        sc, model, deadline = build_checked(source, overrides, timings, out_dir=out_dir, kind="stress")
         with step("solving with HiGHS", timings, "solve_s", deadline=deadline):
             outcome = run_solver(model, deadline=deadline.share(2), mip_gap=sc.solver.mip_gap,
                                  threads=sc.solver.threads)
@@ -151,7 +155,8 @@ def alternatives(
     from depotsite.tradeoffs import alternatives as find
 
     timings: dict[str, float] = {}
-    sc, model, deadline = build_checked(scenario, list(set_) + time_limit_override(time_limit), timings)
+    sc, model, deadline = build_checked(scenario, list(set_) + time_limit_override(time_limit), timings,
+                                        out_dir=out_dir, kind="alternatives")
     bar, advance = progress_bar("alternatives", deadline=deadline)
     with bar:
         best, found = find(model, count=count, within_pct=within, deadline=deadline, threads=sc.solver.threads,

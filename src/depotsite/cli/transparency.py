@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Annotated
 
@@ -28,14 +29,26 @@ def report(
     with_hosts: Annotated[bool, typer.Option("--with-hosts", help="kinds tier: also name the hosts.")] = False,
 ) -> None:
     """Disclosure report of a run: full, host or kinds tier (CSV, Markdown, HTML)."""
+    from depotsite.outdir import check_folder
     from depotsite.report import write_report
 
+    check_folder(out_dir, kind="report", inputs=report_inputs(run_dir))
     warnings = write_report(run_dir, out_dir, tier=tier, with_hosts=with_hosts)
     for warning in warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     if not state["quiet"]:
         out.print((out_dir / "report.md").read_text(), markup=False, highlight=False)
         out.print(f"wrote {out_dir}")
+
+
+def report_inputs(run_dir: Path) -> list[Path]:
+    """The run folder and the tables its resolved scenario names: a report may overwrite none of them."""
+    try:
+        data = tomllib.loads((run_dir / "scenario.resolved.toml").read_text(encoding="utf-8")).get("data", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = {}  # write_report then says what is wrong with the run folder
+    paths = data.values() if isinstance(data, dict) else []
+    return [run_dir, *(Path(v) for v in paths if isinstance(v, str) and v)]
 
 
 @app.command()
