@@ -54,7 +54,8 @@ def solve(
                              threads=sc.solver.threads, show_log=sc.solver.log)
     result = collect(model, outcome, timings=timings, warnings=travel.warnings)
     with step("writing outputs", timings, "export_s"):
-        write_run(out_dir, result, model.params, travel, command=sys.argv, overrides=overrides)
+        write_run(out_dir, result, model.params, travel, command=sys.argv, overrides=overrides,
+                  maps=not no_maps)
     if not state["quiet"]:
         print_summary(result, model.params, out_dir)
 

@@ -1,0 +1,407 @@
+"""A table of tamperings of one solved run, each caught by ``verify`` with a message naming it; and the
+post-solve check that keeps a posture breaking its own rules from ever being written.
+
+The run is a tiny bring-your-own-matrix scenario with every rule family active (no road network, solves
+in well under a second): five hosts in two groups, nine sites of four kinds, three systems with lots,
+caps, minimum hosts, a deadline and host-loss resilience, site limits, a budget, forced and excluded
+sites and hosts.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import invoke
+from depotsite.tables import file_sha256
+from depotsite.verify import verify_run
+
+RELEASE_H = {"A": 10.0, "B": 12.0, "C": 20.0, "D": 8.0, "E": 5.0}
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    with path.open("w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def build(folder: Path) -> Path:
+    """Write the tables, the matrix and the scenario; return the scenario file."""
+    write_csv(folder/"hosts.csv", ["host_id","name","group","release_delay_h"],
+      [["A","Alpha","north",10],["B","Bravo","north",12],["C","Charlie","south",""],["D","Delta","south",8],["E","Echo","south",5]])
+    sites = [("a1","A","army_base",30,0,10,5),("a2","A","air_base",2,10,10,8),("b1","B","army_base",30,0,8,4),
+             ("b2","B","air_base",0,8,10,6),("c1","C","logistics_hub",40,0,12,3),("c2","C","air_base",0,6,10,7),
+             ("d1","D","army_base",25,0,10,2),("d2","D","rail_hub",20,0,10,1),("e1","E","army_base",50,0,20,1)]
+    write_csv(folder/"sites.csv", ["site_id","name","host_id","lat","lon","kind","vehicle_bays","aircraft_shelters",
+                           "dispatch_per_day","fixed_cost_musd","source"],
+      [[s,s.upper(),h,50+i*0.1,20+i*0.2,k,b,sh,disp,fc,"test"] for i,(s,h,k,b,sh,disp,fc) in enumerate(sites)])
+    write_csv(folder/"systems.csv", ["system_id","name","unroca_category","profile","value_musd","vehicle_bays_per_unit",
+                             "shelters_per_unit","crew_per_unit","min_lot","site_kinds"],
+      [["tank","Tank","I","tracked",5,1,0,4,2,"army_base;logistics_hub;rail_hub"],
+       ["jet","Jet","IV","air",20,0,1,2,1,"air_base"],
+       ["launcher","Launcher","III","wheeled",3,1,0,3,1,"army_base;logistics_hub"]])
+    write_csv(folder/"destinations.csv", ["destination_id","name","lat","lon","kind"],
+      [["x","X",50.4,30.5,"city"],["y","Y",49.8,24.0,"air_base"],["z","Z",48.5,35.0,"city"]])
+    write_csv(folder/"demand.csv", ["destination_id","system_id","units"],
+      [["x","tank",6],["y","tank",4],["z","tank",2],["x","jet",3],["z","jet",2],["y","launcher",4],["z","launcher",2]])
+    rows = []
+    base = {"a1":20,"a2":22,"b1":15,"b2":18,"c1":25,"c2":24,"d1":30,"d2":12,"e1":5}
+    for i,(s,*_) in enumerate(sites):
+        for j,d in enumerate("xyz"):
+            for k,sysid in enumerate(("tank","jet","launcher")):
+                if (s, d) == ("d1", "z"):  # a pair the matrix lacks: not reachable
+                    continue
+                rows.append([s,d,sysid,f"{base[s] + 3*j + 2*k + 0.25*i:.2f}"])
+    write_csv(folder/"matrix.csv", ["site_id","destination_id","system_id","hours"], rows)
+    (folder/"tiny.toml").write_text('''name = "tiny"
+[data]
+hosts = "hosts.csv"
+sites = "sites.csv"
+systems = "systems.csv"
+destinations = "destinations.csv"
+demand = "demand.csv"
+travel_times = "matrix.csv"
+
+[network]
+release_delay_h = 20
+
+[objective]
+time_weight = 1.0
+risk_weight = 0.5
+cost_weight = 0.1
+
+[hosts.A]
+max_value_share = 0.5
+[hosts.B]
+max_unit_share = { tank = 0.5 }
+threat = 0.2
+
+[groups.north]
+max_value_share = 0.7
+max_unit_share = { jet = 0.8 }
+
+[systems.tank]
+min_hosts = 2
+max_host_share = 0.5
+deadline_h = 45
+resilience = { lose_hosts = 1, keep_fraction = 0.5 }
+
+[systems.jet]
+min_hosts = 2
+priority = 2
+
+[constraints]
+max_sites = 6
+budget_musd = 34
+force_open = ["c1"]
+exclude_sites = ["d2"]
+exclude_hosts = ["E"]
+''')
+    return folder / "tiny.toml"
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """One solved run of the tiny scenario; every tampering edits a copy of it."""
+    folder = tmp_path_factory.mktemp("tiny")
+    scenario = build(folder)
+    result = invoke("solve", scenario, "--out", folder / "run", "--no-maps", "--set", "solver.threads=1")
+    assert result.exit_code == 0, result.output
+    assert verify_run(folder / "run", scenario=scenario).ok
+    return folder / "run"
+
+
+# --- editing a run folder -----------------------------------------------------------------------------------
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def write_rows(path: Path, data: list[dict[str, str]], header: list[str] | None = None) -> None:
+    with path.open("w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=header or list(data[0]))
+        writer.writeheader()
+        writer.writerows(data)
+
+
+def edit_json(path: Path, change: Callable[[dict], None]) -> None:
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc, indent=2))
+
+
+def replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def matrix(run: Path) -> dict[tuple[str, str, str], float]:
+    return {(r["site_id"], r["destination_id"], r["system_id"]): float(r["hours"])
+            for r in rows(run.parent / "matrix.csv")}
+
+
+def shift(run: Path, system: str, source: str, target: str, units: int | None = None,
+          destination: str | None = None) -> int:
+    """Move stock of ``system`` from ``source`` to ``target`` with its deliveries, in both files, with the
+    target's own transit and available hours (so only the rule the move breaks is reported)."""
+    hours, host = matrix(run), {s["site_id"]: s["host_id"] for s in rows(run.parent / "sites.csv")}
+    deliveries = rows(run / "deliveries.csv")
+    moved = 0
+    for r in deliveries:
+        if r["site_id"] != source or r["system_id"] != system or destination not in (None, r["destination_id"]):
+            continue
+        n = int(r["units"]) if units is None else min(int(r["units"]), units - moved)
+        if n <= 0:
+            continue
+        transit = hours.get((target, r["destination_id"], system), float(r["transit_h"]))
+        r["units"] = str(int(r["units"]) - n)
+        deliveries.append({**r, "site_id": target, "units": str(n), "transit_h": f"{transit:.4f}",
+                           "available_h": f"{RELEASE_H[host[target]] + transit:.4f}"})
+        moved += n
+    assert moved and (units is None or moved == units), (source, system, moved)
+    write_rows(run / "deliveries.csv", [r for r in deliveries if int(r["units"]) > 0])
+    allocation = rows(run / "allocation.csv")
+    for r in allocation:
+        if r["site_id"] == source and r["system_id"] == system:
+            r["units"] = str(int(r["units"]) - moved)
+    target_row = next((r for r in allocation if r["site_id"] == target and r["system_id"] == system), None)
+    if target_row is None:
+        allocation.append({"site_id": target, "host_id": host[target], "system_id": system, "units": str(moved)})
+    else:
+        target_row["units"] = str(int(target_row["units"]) + moved)
+    write_rows(run / "allocation.csv", [r for r in allocation if int(r["units"]) > 0])
+    return moved
+
+
+def held(run: Path, site: str, system: str) -> int:
+    return sum(int(r["units"]) for r in rows(run / "allocation.csv")
+               if r["site_id"] == site and r["system_id"] == system)
+
+
+def copy_run(run: Path, folder: Path) -> Path:
+    """A copy of the run and of its inputs, the copy's manifest and resolved scenario naming the copied inputs."""
+    shutil.copytree(run.parent, folder)
+    for name in ("manifest.json", "scenario.resolved.toml", "summary.json"):
+        path = folder / "run" / name
+        path.write_text(path.read_text().replace(str(run.parent), str(folder)))
+    reseal(folder / "run")
+    assert verify_run(folder / "run").ok
+    return folder / "run"
+
+
+def reseal(run: Path) -> None:
+    """Rewrite the manifest's output SHA-256 as a careful tamperer would, so the rule itself must catch it."""
+    edit_json(run / "manifest.json", lambda m: m["outputs"].update(
+        {name: file_sha256(run / name) for name in m["outputs"] if (run / name).is_file()}))
+
+
+def first(run: Path, name: str, **match: str) -> dict[str, str]:
+    return next(r for r in rows(run / name) if all(r[k] == v for k, v in match.items()))
+
+
+# --- the tamperings: what each edits, and the violation that must name it --------------------------------
+
+
+def drop_delivery(run: Path) -> None:
+    write_rows(run / "deliveries.csv", rows(run / "deliveries.csv")[1:])
+
+
+def extra_stock(run: Path) -> None:
+    allocation = rows(run / "allocation.csv")
+    allocation[0]["units"] = str(int(allocation[0]["units"]) + 1)
+    write_rows(run / "allocation.csv", allocation)
+
+
+def redirect_data(run: Path) -> None:
+    copy = run.parent / "edited" / "demand.csv"
+    copy.parent.mkdir(exist_ok=True)
+    copy.write_text((run.parent / "demand.csv").read_text().replace("x,tank,6", "x,tank,60"))
+    replace(run / "scenario.resolved.toml", str(run.parent / "demand.csv"), str(copy))
+
+
+def loosen_min_hosts(run: Path) -> None:
+    """The issue's case: min_hosts 2 -> 1 and the share cap and resilience removed, every tank in one host."""
+    text = (run / "scenario.resolved.toml").read_text()
+    section = text[text.index("[systems.tank]"):]
+    loosened = section.replace("min_hosts = 2", "min_hosts = 1").replace("max_host_share = 0.5\n", "")
+    loosened = loosened.replace("resilience = { lose_hosts = 1, keep_fraction = 0.5 }\n", "")
+    (run / "scenario.resolved.toml").write_text(text.replace(section, loosened))
+    for source in ("b1", "c1", "d1"):
+        if held(run, source, "tank"):
+            shift(run, "tank", source, "a1")
+
+
+def remove_share_cap(run: Path) -> None:
+    replace(run / "scenario.resolved.toml", "max_host_share = 0.5\n", "")
+
+
+def edit_summary(*path: str, change: Callable[[object], object]) -> Callable[[Path], None]:
+    def tamper(run: Path) -> None:
+        def apply(doc: dict) -> None:
+            node = doc
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = change(node[path[-1]])
+        edit_json(run / "summary.json", apply)
+    return tamper
+
+
+def edit_cell(name: str, column: str, change: Callable[[str], str], **match: str) -> Callable[[Path], None]:
+    def tamper(run: Path) -> None:
+        table = rows(run / name)
+        row = next(r for r in table if all(r[k] == v for k, v in match.items()))
+        row[column] = change(row[column])
+        write_rows(run / name, table)
+    return tamper
+
+
+def edit_feature(name: str, change: Callable[[dict], None]) -> Callable[[Path], None]:
+    return lambda run: edit_json(run / name, lambda doc: change(doc["features"][0]))
+
+
+def move_to_excluded(run: Path) -> None:
+    shift(run, "tank", "a1", "d2")
+
+
+def open_extra_site(run: Path) -> None:
+    edit_json(run / "summary.json", lambda s: s["open_sites"].append("d1"))
+
+
+def close_forced_site(run: Path) -> None:
+    edit_json(run / "summary.json", lambda s: s["open_sites"].remove("c1"))
+
+
+def unreachable_route(run: Path) -> None:
+    source = next(r["site_id"] for r in rows(run / "deliveries.csv")
+                  if (r["destination_id"], r["system_id"]) == ("z", "tank"))
+    shift(run, "tank", source, "d1", destination="z")
+
+
+def all_jets_in_c(run: Path) -> None:
+    for source in ("a2", "b2"):
+        if held(run, source, "jet"):
+            shift(run, "jet", source, "c2")
+
+
+def jets_north(run: Path) -> None:
+    shift(run, "jet", "c2", "a2")
+
+
+def tanks_to_a(run: Path) -> None:
+    shift(run, "tank", "b1", "a1", units=2)
+
+
+def late_tanks(run: Path) -> None:
+    shift(run, "tank", "b1", "c1", units=2, destination="x")
+
+
+def half_lot(run: Path) -> None:
+    shift(run, "tank", "a1", "d1", units=1, destination="x")
+
+
+def edit_cached_matrix(run: Path) -> None:
+    replace(run.parent / "matrix.csv", "a1,x,tank,20.00", "a1,x,tank,2.00")
+
+
+def manifest_transit(run: Path) -> None:
+    edit_json(run / "manifest.json", lambda m: m["travel_times"].update(sha256="0" * 64))
+
+
+@dataclass(frozen=True)
+class Tampering:
+    name: str
+    tamper: Callable[[Path], None]
+    expected: str  # a fragment of the violation that names it
+    with_scenario: bool = False  # verify with --scenario ORIGINAL
+
+
+TAMPERINGS = [
+    Tampering("demand", drop_delivery, "demand: "),
+    Tampering("stock equals shipments", extra_stock, "but ships"),
+    Tampering("capacity", lambda run: shift(run, "launcher", "a1", "a2"), "capacity: a2 needs 3 vehicle_bays but has 2"),
+    Tampering("site kind", lambda run: shift(run, "jet", "a2", "a1"), "site kind: a1 is a army_base but jet may only "
+              "be at air_base"),
+    Tampering("lots", half_lot, "min lot: d1 holds 1 tank, below the lot of 2"),
+    Tampering("unit cap", tanks_to_a, "host cap: A holds 8 tank, above 50% of 12"),
+    Tampering("resilience", tanks_to_a, "resilience: losing A leaves 4 tank, needs 6"),
+    Tampering("value cap", jets_north, "host cap: A holds 66.85% of the package value, above its cap of 50%"),
+    Tampering("group unit cap", jets_north, "group cap: north holds 5 jet, above 80% of 5"),
+    Tampering("group value cap", jets_north, "group cap: north (A, B) holds 100.00% of the value, above 70%"),
+    Tampering("min hosts", all_jets_in_c, "min hosts: jet is in 1 host(s) (C), needs 2"),
+    Tampering("max sites", open_extra_site, "max sites: 7 sites open, at most 6 allowed"),
+    Tampering("budget", open_extra_site, "budget: open sites cost 35 M USD, above 34"),
+    Tampering("forced site", close_forced_site, "force open: c1 is not open"),
+    Tampering("excluded site", move_to_excluded, "exclusion: d2 is open or holds stock but is excluded"),
+    Tampering("excluded host", lambda run: shift(run, "launcher", "a1", "e1"), "exclusion: e1 is open or holds"),
+    Tampering("deadline", late_tanks, "deadline: 2 tank from c1 reach x at 46.0 h, after the 45 h deadline"),
+    Tampering("unreachable route", unreachable_route, "route: d1 -> z for tank is not reachable"),
+    Tampering("transit hours", edit_cell("deliveries.csv", "transit_h", lambda h: f"{float(h) + 1:.4f}",
+                                         site_id="a1", destination_id="x", system_id="tank"),
+              "transit: a1 -> x for tank reports 21.000 h; the travel times give 20.000 h"),
+    Tampering("available_h", edit_cell("deliveries.csv", "available_h", lambda h: f"{float(h) - 5:.4f}",
+                                       site_id="a1", destination_id="x", system_id="tank"),
+              "available_h: a1 -> x for tank reports 25.000 h; release delay, transit and queue give 30.000 h"),
+    Tampering("host column", edit_cell("allocation.csv", "host_id", lambda h: "B", site_id="a1"),
+              "host column: allocation.csv puts a1 in B, but sites.csv puts it in A"),
+    Tampering("objective", edit_summary("objective", change=lambda v: v - 1), "objective: 55.9754 is below what the posture scores, 56.9754 (1 x time 36.8214 + 0.5 x "
+              "risk 33.7079 + 0.1 x cost 33)"),
+    Tampering("objective above", edit_summary("objective", change=lambda v: v + 1), "(proven optimal) is above"),
+    Tampering("status", edit_summary("status", change=lambda v: "feasible"), "status: summary.json reports "
+              "'feasible'"),
+    Tampering("gap", edit_summary("gap", change=lambda v: 0.05), "status: summary.json reports 'optimal' with a gap "
+              "of 0.05, above the scenario's mip_gap of 0"),
+    Tampering("risk term", edit_summary("terms", "risk", "value", change=lambda v: v - 1),
+              "objective: summary.json reports risk"),
+    Tampering("time term", edit_summary("terms", "time", "value", change=lambda v: v * 0.9),
+              "objective: summary.json reports time"),
+    Tampering("host share", edit_summary("host_value_shares", "C", change=lambda v: v - 10),
+              "summary: host_value_shares.C is"),
+    Tampering("group share", edit_summary("group_value_shares", "north", change=lambda v: 50.0),
+              "summary: group_value_shares.north is 50.0"),
+    Tampering("host units", edit_summary("host_units", "A", change=lambda v: {**v, "tank": 1}),
+              "summary: host_units is"),
+    Tampering("worst time", edit_summary("system_times_h", "tank", "worst", change=lambda v: v - 5),
+              "summary: system_times_h.tank.worst is"),
+    Tampering("crews", edit_summary("crews", "by_system", "tank", change=lambda v: 1.0),
+              "summary: crews.by_system.tank is 1.0"),
+    Tampering("depot units", edit_feature("depots.geojson", lambda f: f["properties"].update(units={"tank": 99})),
+              "depots.geojson: "),
+    Tampering("depot point", edit_feature("depots.geojson", lambda f: f["geometry"].update(coordinates=[0.0, 0.0])),
+              "is drawn at [0.0, 0.0]"),
+    Tampering("route hours", edit_feature("routes.geojson", lambda f: f["properties"].update(hours=1.0)),
+              "shows 1.0 hours, recomputed"),
+    Tampering("route end", edit_feature("routes.geojson", lambda f: f["geometry"]["coordinates"].pop()),
+              "not from the site to the destination"),
+    Tampering("data redirected", redirect_data, "data: [data] demand in scenario.resolved.toml is "),
+    Tampering("share cap removed", remove_share_cap, "scenario: systems.tank.max_host_share is '(unset)' in "
+              "scenario.resolved.toml, but tiny.toml with the recorded overrides gives 0.5", with_scenario=True),
+    Tampering("min hosts loosened", loosen_min_hosts, "scenario: systems.tank.min_hosts is 1 in "
+              "scenario.resolved.toml, but tiny.toml with the recorded overrides gives 2", with_scenario=True),
+    Tampering("input matrix edited", edit_cached_matrix, "input travel_times ("),
+    Tampering("travel-time hash", manifest_transit, "travel times: the hours recomputed from the travel-time matrix "
+              "differ from those the run used"),
+]
+
+
+@pytest.mark.parametrize("case", TAMPERINGS, ids=[t.name for t in TAMPERINGS])
+def test_every_tampering_is_caught_by_name(case, tiny_run, tmp_path):
+    run = copy_run(tiny_run, tmp_path / "tiny")
+    folder = run.parent
+    case.tamper(run)
+    reseal(run)
+    found = verify_run(run, scenario=folder / "tiny.toml" if case.with_scenario else None).violations
+    assert any(case.expected in v for v in found), found
+
+
+def test_the_library_holds_at_least_thirty_tamperings():
+    assert len({t.name for t in TAMPERINGS}) >= 30
