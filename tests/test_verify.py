@@ -405,3 +405,224 @@ def test_every_tampering_is_caught_by_name(case, tiny_run, tmp_path):
 
 def test_the_library_holds_at_least_thirty_tamperings():
     assert len({t.name for t in TAMPERINGS}) >= 30
+
+
+def test_a_careless_tamperer_is_also_caught_by_the_output_hashes(tiny_run, tmp_path):
+    run = copy_run(tiny_run, tmp_path / "tiny")
+    extra_stock(run)
+    found = verify_run(run).violations
+    assert found[0].startswith("output allocation.csv changed after the run: SHA-256 ")
+    assert any("but ships" in v for v in found)
+
+
+def test_the_cli_exits_6_and_lists_the_violation(tiny_run, tmp_path):
+    run = copy_run(tiny_run, tmp_path / "tiny")
+    remove_share_cap(run)
+    reseal(run)
+    assert invoke("verify", run).exit_code == 0  # without the original, a consistent loosened run holds
+    result = invoke("verify", run, "--scenario", run.parent / "tiny.toml")
+    assert result.exit_code == 6, result.output
+    assert "systems.tank.max_host_share is '(unset)' in scenario.resolved.toml" in " ".join(result.output.split())
+
+
+def test_the_manifest_records_outputs_overrides_and_travel_times(tiny_run):
+    from depotsite.checks import transit_sha256
+
+    manifest = json.loads((tiny_run / "manifest.json").read_text())
+    assert manifest["overrides"] == ["solver.threads=1"]
+    assert sorted(manifest["outputs"]) == ["allocation.csv", "deliveries.csv", "depots.geojson", "routes.geojson",
+                                           "scenario.resolved.toml", "summary.json"]
+    assert all(file_sha256(tiny_run / name) == digest for name, digest in manifest["outputs"].items())
+    hours = matrix(tiny_run)
+    assert manifest["travel_times"] == {"source": str(tiny_run.parent / "matrix.csv"), "pairs": len(hours),
+                                        "sha256": transit_sha256(hours)}
+
+
+# --- malformed run files: a list of violations, never an exception ----------------------------------------
+
+
+def write_bytes(name: str, data: bytes) -> Callable[[Path], None]:
+    return lambda run: (run / name).write_bytes(data)
+
+
+MALFORMED = [
+    ("summary not JSON", write_bytes("summary.json", b"{not json"), "summary.json: not valid JSON"),
+    ("summary a list", write_bytes("summary.json", b"[1, 2]"), "summary.json: not a JSON object"),
+    ("manifest not JSON", write_bytes("manifest.json", b"\x00\x01"), "manifest.json: not valid JSON"),
+    ("manifest without inputs", write_bytes("manifest.json", b"{}"), "manifest.json: no 'inputs' table"),
+    ("scenario not TOML", write_bytes("scenario.resolved.toml", b"[data"), "scenario.resolved.toml: not valid TOML"),
+    ("bad units", edit_cell("allocation.csv", "units", lambda v: "abc", site_id="a1"),
+     "allocation.csv line 2 (a1): units must be a number >= 0, got 'abc'"),
+    ("missing column", lambda run: write_rows(run / "deliveries.csv", [
+        {k: v for k, v in r.items() if k != "available_h"} for r in rows(run / "deliveries.csv")]),
+     "deliveries.csv: missing column 'available_h'"),
+    ("not UTF-8", write_bytes("allocation.csv", b"site_id,host_id,system_id,units\n\xff\xfe,A,tank,2\n"),
+     "allocation.csv: not a readable UTF-8 CSV file"),
+    ("GeoJSON a list", write_bytes("depots.geojson", b"[]"), "depots.geojson: not a GeoJSON FeatureCollection"),
+    ("terms a string", edit_summary("terms", change=lambda v: "none"), "objective, terms, status and gap: cannot be "
+     "checked, a value is missing or malformed (AttributeError"),
+    ("missing output", lambda run: (run / "routes.geojson").unlink(), "missing routes.geojson"),
+]
+
+
+@pytest.mark.parametrize("name, tamper, expected", MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_a_malformed_run_file_is_a_violation(name, tamper, expected, tiny_run, tmp_path):
+    run = copy_run(tiny_run, tmp_path / "tiny")
+    tamper(run)
+    result = invoke("verify", run)
+    assert result.exit_code == 6, result.output
+    assert any(v.startswith(expected) or expected in v for v in verify_run(run).violations), result.output
+
+
+# --- travel times from the roads, never from the cache ------------------------------------------------------
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def road_scenario(tmp_path, monkeypatch) -> Path:
+    """Two sites and a destination on the three-node OSM fixture, with a private travel-time cache."""
+    monkeypatch.setenv("DEPOTSITE_CACHE", str(tmp_path / "cache"))
+    write_csv(tmp_path / "hosts.csv", ["host_id", "name", "group", "release_delay_h"], [["AA", "West", "", 1]])
+    write_csv(tmp_path / "sites.csv", ["site_id", "name", "host_id", "lat", "lon", "kind", "vehicle_bays",
+                                       "aircraft_shelters", "dispatch_per_day", "fixed_cost_musd", "source"],
+              [["a1", "A1", "AA", 0.0, 0.0, "army_base", 10, 0, 24, 0, "test"],
+               ["a2", "A2", "AA", 0.0, 0.1, "army_base", 1, 0, 24, 0, "test"]])
+    write_csv(tmp_path / "systems.csv", ["system_id", "name", "unroca_category", "profile", "value_musd",
+                                         "vehicle_bays_per_unit", "shelters_per_unit", "crew_per_unit", "min_lot",
+                                         "site_kinds"], [["x", "X", "I", "wheeled", 1, 1, 0, 1, 1, "army_base"]])
+    write_csv(tmp_path / "destinations.csv", ["destination_id", "name", "lat", "lon", "kind"],
+              [["c", "C", 0.0, 0.2, "city"]])
+    write_csv(tmp_path / "demand.csv", ["destination_id", "system_id", "units"], [["c", "x", 2]])
+    (tmp_path / "roads.toml").write_text(f'''name = "roads"
+[data]
+hosts = "hosts.csv"
+sites = "sites.csv"
+systems = "systems.csv"
+destinations = "destinations.csv"
+demand = "demand.csv"
+roads = "{FIXTURES / 'tiny.osm'}"
+boundaries = "{FIXTURES / 'tiny_countries.geojson'}"
+[network]
+avoid_countries = []
+[objective]
+risk_weight = 0
+[solver]
+threads = 1
+''')
+    return tmp_path / "roads.toml"
+
+
+def halve_cached_hours(folder: Path) -> None:
+    from depotsite.network.cache import _load, _save
+    from depotsite.traveltimes import Leg
+
+    (entry,) = folder.glob("travel-*.npz")
+    legs, unreachable, warnings = _load(entry)
+    _save(entry, {k: Leg(hours=leg.hours / 2, profile=leg.profile, road_km=leg.road_km, path=leg.path)
+                  for k, leg in legs.items()}, unreachable, warnings)
+
+
+def test_an_edited_cache_entry_does_not_change_the_verdict(road_scenario, tmp_path):
+    run = tmp_path / "run"
+    assert invoke("solve", road_scenario, "--out", run, "--no-maps").exit_code == 0
+    halve_cached_hours(tmp_path / "cache")
+    assert verify_run(run).ok  # verify routes over the roads itself
+
+
+def test_a_run_that_used_an_edited_cache_entry_is_caught(road_scenario, tmp_path):
+    assert invoke("travel-times", road_scenario, "--out", tmp_path / "times.csv").exit_code == 0
+    halve_cached_hours(tmp_path / "cache")
+    run = tmp_path / "run"
+    assert invoke("solve", road_scenario, "--out", run, "--no-maps").exit_code == 0
+    found = verify_run(run).violations
+    assert any(v.startswith("travel times: the hours recomputed from the roads (no cache) differ from those the "
+                            "run used") for v in found), found
+    assert any(v.startswith("transit: a1 -> c for x reports ") for v in found), found
+
+
+# --- the post-solve check: the same rule checks, on the posture in memory, before anything is written ---------
+
+
+def hand_posture(stock: dict[tuple[str, str], int], ship: dict[tuple[str, str, str], int], *, reported: float,
+                 status: str = "optimal", gap: float = 0.0, **rules: dict):
+    """A posture written by hand for two hosts, one site each, one destination needing 4 units (10 h from a,
+    12 h from b); mean time only, unless ``rules`` say otherwise."""
+    from instances import make_inputs, make_scenario, site, system, times
+
+    from depotsite.model import parameters
+    from depotsite.results import summarise
+    from depotsite.solve import SolveOutcome
+
+    inputs = make_inputs(hosts=["A", "B"], sites=[site("a", "A"), site("b", "B")], systems=[system("w")],
+                         demand={("d", "w"): 4})
+    travel = times({("a", "d", "w"): 10.0, ("b", "d", "w"): 12.0})
+    p = parameters(inputs, travel, make_scenario(**rules))
+    outcome = SolveOutcome(status=status, objective=reported, bound=None, gap=gap, solve_s=0.0)
+    opened = tuple(sorted({s for s, _ in stock}))
+    return summarise(p, stock, ship, opened, outcome=outcome), p, travel
+
+
+def test_write_run_refuses_a_posture_that_breaks_a_cap_and_writes_nothing(tmp_path):
+    from depotsite.errors import NumericsError
+    from depotsite.export import write_run
+
+    result, p, travel = hand_posture({("a", "w"): 4}, {("a", "d", "w"): 4}, reported=10.0,
+                                     systems={"w": {"max_host_share": 0.5}})
+    with pytest.raises(NumericsError) as caught:
+        write_run(tmp_path / "run", result, p, travel)
+    assert str(caught.value) == ("the solver's posture breaks its own rules (numerical trouble; nothing was written):\n"
+                                 "  - host cap: A holds 4 w, above 50% of 4")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_run_refuses_stock_that_is_not_shipped(tmp_path):
+    from depotsite.errors import NumericsError
+    from depotsite.export import write_run
+
+    result, p, travel = hand_posture({("a", "w"): 2, ("b", "w"): 2}, {("a", "d", "w"): 2, ("b", "d", "w"): 1},
+                                     reported=8.0)
+    with pytest.raises(NumericsError) as caught:
+        write_run(tmp_path / "run", result, p, travel)
+    assert caught.value.violations == ["demand: d receives 3 w but needs 4", "stock: b holds 2 w but ships 1"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_run_refuses_an_objective_its_terms_do_not_give(tmp_path):
+    from depotsite.errors import NumericsError
+    from depotsite.export import write_run
+
+    result, p, travel = hand_posture({("a", "w"): 2, ("b", "w"): 2}, {("a", "d", "w"): 2, ("b", "d", "w"): 2},
+                                     reported=0.0)
+    with pytest.raises(NumericsError) as caught:
+        write_run(tmp_path / "run", result, p, travel)
+    assert caught.value.violations == ["objective: 0 is below what the posture scores, 11 (1 x time 11 + 0 x risk 50 "
+                                       "+ 0 x cost 0)"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_time_limit_posture_passes_with_a_looser_objective():
+    """At the time limit an incumbent's auxiliary variables may be slack: its objective may exceed its terms."""
+    from depotsite.errors import NumericsError
+    from depotsite.selfcheck import check_posture
+
+    stock, ship = {("a", "w"): 2, ("b", "w"): 2}, {("a", "d", "w"): 2, ("b", "d", "w"): 2}
+    check_posture(*hand_posture(stock, ship, reported=12.5, status="time_limit", gap=0.1))
+    with pytest.raises(NumericsError, match=r"objective: 12.5 \(proven optimal\) is above what the posture scores, 11"):
+        check_posture(*hand_posture(stock, ship, reported=12.5))
+
+
+@pytest.mark.parametrize("objective, ok", [(5010.5, True), (6260.5, True), (5000.0, False), (6300.0, False)])
+def test_hhi_objective_lies_between_its_tangent_cuts_and_the_true_index(objective, ok):
+    """3 units in A, 1 in B: true HHI 75^2 + 25^2 = 6250; three tangent points (0, 0.5, 1) give 5000 + 0."""
+    from depotsite.errors import NumericsError
+    from depotsite.selfcheck import check_posture
+
+    posture = hand_posture({("a", "w"): 3, ("b", "w"): 1}, {("a", "d", "w"): 3, ("b", "d", "w"): 1},
+                           reported=objective, objective={"risk": "hhi", "risk_weight": 1.0, "hhi_tangents": 3})
+    if ok:
+        check_posture(*posture)
+    else:
+        with pytest.raises(NumericsError, match="objective: "):
+            check_posture(*posture)
