@@ -34,33 +34,36 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
 
 def build(folder: Path) -> Path:
     """Write the tables, the matrix and the scenario; return the scenario file."""
-    write_csv(folder/"hosts.csv", ["host_id","name","group","release_delay_h"],
-      [["A","Alpha","north",10],["B","Bravo","north",12],["C","Charlie","south",""],["D","Delta","south",8],["E","Echo","south",5]])
-    sites = [("a1","A","army_base",30,0,10,5),("a2","A","air_base",2,10,10,8),("b1","B","army_base",30,0,8,4),
-             ("b2","B","air_base",0,8,10,6),("c1","C","logistics_hub",40,0,12,3),("c2","C","air_base",0,6,10,7),
-             ("d1","D","army_base",25,0,10,2),("d2","D","rail_hub",20,0,10,1),("e1","E","army_base",50,0,20,1)]
-    write_csv(folder/"sites.csv", ["site_id","name","host_id","lat","lon","kind","vehicle_bays","aircraft_shelters",
-                           "dispatch_per_day","fixed_cost_musd","source"],
-      [[s,s.upper(),h,50+i*0.1,20+i*0.2,k,b,sh,disp,fc,"test"] for i,(s,h,k,b,sh,disp,fc) in enumerate(sites)])
-    write_csv(folder/"systems.csv", ["system_id","name","unroca_category","profile","value_musd","vehicle_bays_per_unit",
-                             "shelters_per_unit","crew_per_unit","min_lot","site_kinds"],
-      [["tank","Tank","I","tracked",5,1,0,4,2,"army_base;logistics_hub;rail_hub"],
-       ["jet","Jet","IV","air",20,0,1,2,1,"air_base"],
-       ["launcher","Launcher","III","wheeled",3,1,0,3,1,"army_base;logistics_hub"]])
-    write_csv(folder/"destinations.csv", ["destination_id","name","lat","lon","kind"],
-      [["x","X",50.4,30.5,"city"],["y","Y",49.8,24.0,"air_base"],["z","Z",48.5,35.0,"city"]])
-    write_csv(folder/"demand.csv", ["destination_id","system_id","units"],
-      [["x","tank",6],["y","tank",4],["z","tank",2],["x","jet",3],["z","jet",2],["y","launcher",4],["z","launcher",2]])
-    rows = []
-    base = {"a1":20,"a2":22,"b1":15,"b2":18,"c1":25,"c2":24,"d1":30,"d2":12,"e1":5}
-    for i,(s,*_) in enumerate(sites):
-        for j,d in enumerate("xyz"):
-            for k,sysid in enumerate(("tank","jet","launcher")):
-                if (s, d) == ("d1", "z"):  # a pair the matrix lacks: not reachable
-                    continue
-                rows.append([s,d,sysid,f"{base[s] + 3*j + 2*k + 0.25*i:.2f}"])
-    write_csv(folder/"matrix.csv", ["site_id","destination_id","system_id","hours"], rows)
-    (folder/"tiny.toml").write_text('''name = "tiny"
+    write_csv(folder / "hosts.csv", ["host_id", "name", "group", "release_delay_h"],
+              [["A", "Alpha", "north", 10], ["B", "Bravo", "north", 12], ["C", "Charlie", "south", ""],
+               ["D", "Delta", "south", 8], ["E", "Echo", "south", 5]])
+    # site, host, kind, vehicle bays, aircraft shelters, dispatch per day, fixed cost
+    sites = [("a1", "A", "army_base", 30, 0, 10, 5), ("a2", "A", "air_base", 2, 10, 10, 8),
+             ("b1", "B", "army_base", 30, 0, 8, 4), ("b2", "B", "air_base", 0, 8, 10, 6),
+             ("c1", "C", "logistics_hub", 40, 0, 12, 3), ("c2", "C", "air_base", 0, 6, 10, 7),
+             ("d1", "D", "army_base", 25, 0, 10, 2), ("d2", "D", "rail_hub", 20, 0, 10, 1),
+             ("e1", "E", "army_base", 50, 0, 20, 1)]
+    write_csv(folder / "sites.csv", ["site_id", "name", "host_id", "lat", "lon", "kind", "vehicle_bays",
+                                     "aircraft_shelters", "dispatch_per_day", "fixed_cost_musd", "source"],
+              [[s, s.upper(), h, 50 + i * 0.1, 20 + i * 0.2, kind, bays, shelters, dispatch, cost, "test"]
+               for i, (s, h, kind, bays, shelters, dispatch, cost) in enumerate(sites)])
+    write_csv(folder / "systems.csv", ["system_id", "name", "unroca_category", "profile", "value_musd",
+                                       "vehicle_bays_per_unit", "shelters_per_unit", "crew_per_unit", "min_lot",
+                                       "site_kinds"],
+              [["tank", "Tank", "I", "tracked", 5, 1, 0, 4, 2, "army_base;logistics_hub;rail_hub"],
+               ["jet", "Jet", "IV", "air", 20, 0, 1, 2, 1, "air_base"],
+               ["launcher", "Launcher", "III", "wheeled", 3, 1, 0, 3, 1, "army_base;logistics_hub"]])
+    write_csv(folder / "destinations.csv", ["destination_id", "name", "lat", "lon", "kind"],
+              [["x", "X", 50.4, 30.5, "city"], ["y", "Y", 49.8, 24.0, "air_base"], ["z", "Z", 48.5, 35.0, "city"]])
+    write_csv(folder / "demand.csv", ["destination_id", "system_id", "units"],
+              [["x", "tank", 6], ["y", "tank", 4], ["z", "tank", 2], ["x", "jet", 3], ["z", "jet", 2],
+               ["y", "launcher", 4], ["z", "launcher", 2]])
+    base = {"a1": 20, "a2": 22, "b1": 15, "b2": 18, "c1": 25, "c2": 24, "d1": 30, "d2": 12, "e1": 5}
+    hours = [[s, d, w, f"{base[s] + 3 * j + 2 * k + 0.25 * i:.2f}"]
+              for i, (s, *_) in enumerate(sites) for j, d in enumerate("xyz")
+              for k, w in enumerate(("tank", "jet", "launcher")) if (s, d) != ("d1", "z")]  # d1 -> z: unreachable
+    write_csv(folder / "matrix.csv", ["site_id", "destination_id", "system_id", "hours"], hours)
+    (folder / "tiny.toml").write_text('''name = "tiny"
 [data]
 hosts = "hosts.csv"
 sites = "sites.csv"
@@ -328,7 +331,8 @@ class Tampering:
 TAMPERINGS = [
     Tampering("demand", drop_delivery, "demand: "),
     Tampering("stock equals shipments", extra_stock, "but ships"),
-    Tampering("capacity", lambda run: shift(run, "launcher", "a1", "a2"), "capacity: a2 needs 3 vehicle_bays but has 2"),
+    Tampering("capacity", lambda run: shift(run, "launcher", "a1", "a2"),
+              "capacity: a2 needs 3 vehicle_bays but has 2"),
     Tampering("site kind", lambda run: shift(run, "jet", "a2", "a1"), "site kind: a1 is a army_base but jet may only "
               "be at air_base"),
     Tampering("lots", half_lot, "min lot: d1 holds 1 tank, below the lot of 2"),
@@ -353,7 +357,8 @@ TAMPERINGS = [
               "available_h: a1 -> x for tank reports 25.000 h; release delay, transit and queue give 30.000 h"),
     Tampering("host column", edit_cell("allocation.csv", "host_id", lambda h: "B", site_id="a1"),
               "host column: allocation.csv puts a1 in B, but sites.csv puts it in A"),
-    Tampering("objective", edit_summary("objective", change=lambda v: v - 1), "objective: 55.9754 is below what the posture scores, 56.9754 (1 x time 36.8214 + 0.5 x "
+    Tampering("objective", edit_summary("objective", change=lambda v: v - 1),
+              "objective: 55.9754 is below what the posture scores, 56.9754 (1 x time 36.8214 + 0.5 x "
               "risk 33.7079 + 0.1 x cost 33)"),
     Tampering("objective above", edit_summary("objective", change=lambda v: v + 1), "(proven optimal) is above"),
     Tampering("status", edit_summary("status", change=lambda v: "feasible"), "status: summary.json reports "
@@ -549,11 +554,10 @@ def hand_posture(stock: dict[tuple[str, str], int], ship: dict[tuple[str, str, s
                  status: str = "optimal", gap: float = 0.0, **rules: dict):
     """A posture written by hand for two hosts, one site each, one destination needing 4 units (10 h from a,
     12 h from b); mean time only, unless ``rules`` say otherwise."""
-    from instances import make_inputs, make_scenario, site, system, times
-
     from depotsite.model import parameters
     from depotsite.results import summarise
     from depotsite.solve import SolveOutcome
+    from instances import make_inputs, make_scenario, site, system, times
 
     inputs = make_inputs(hosts=["A", "B"], sites=[site("a", "A"), site("b", "B")], systems=[system("w")],
                          demand={("d", "w"): 4})
