@@ -59,7 +59,7 @@ def build(folder: Path) -> Path:
               [["x", "tank", 6], ["y", "tank", 4], ["z", "tank", 2], ["x", "jet", 3], ["z", "jet", 2],
                ["y", "launcher", 4], ["z", "launcher", 2]])
     base = {"a1": 20, "a2": 22, "b1": 15, "b2": 18, "c1": 25, "c2": 24, "d1": 30, "d2": 12, "e1": 5}
-    hours = [[s, d, w, f"{base[s] + 3 * j + 2 * k + 0.25 * i:.2f}"]
+    hours = [[s, d, w, f"{base[s] + (3 + i) * j + 2 * k + 0.25 * i:.2f}"]
               for i, (s, *_) in enumerate(sites) for j, d in enumerate("xyz")
               for k, w in enumerate(("tank", "jet", "launcher")) if (s, d) != ("d1", "z")]  # d1 -> z: unreachable
     write_csv(folder / "matrix.csv", ["site_id", "destination_id", "system_id", "hours"], hours)
@@ -115,7 +115,7 @@ def tiny_run(tmp_path_factory) -> Path:
     """One solved run of the tiny scenario; every tampering edits a copy of it."""
     folder = tmp_path_factory.mktemp("tiny")
     scenario = build(folder)
-    result = invoke("solve", scenario, "--out", folder / "run", "--no-maps", "--set", "solver.threads=1")
+    result = invoke("solve", scenario, "--out", folder / "run", "--no-maps", "--set", "objective.cost_weight=0.1")
     assert result.exit_code == 0, result.output
     assert verify_run(folder / "run", scenario=scenario).ok
     return folder / "run"
@@ -305,15 +305,17 @@ def tanks_to_a(run: Path) -> None:
 
 
 def late_tanks(run: Path) -> None:
-    shift(run, "tank", "b1", "c1", units=2, destination="x")
+    source = next(r["site_id"] for r in rows(run / "deliveries.csv")
+                  if (r["destination_id"], r["system_id"]) == ("x", "tank") and int(r["units"]) >= 2)
+    shift(run, "tank", source, "c1", units=2, destination="x")
 
 
 def half_lot(run: Path) -> None:
-    shift(run, "tank", "a1", "d1", units=1, destination="x")
+    shift(run, "tank", "b1", "d1", units=1, destination="x")
 
 
 def edit_cached_matrix(run: Path) -> None:
-    replace(run.parent / "matrix.csv", "a1,x,tank,20.00", "a1,x,tank,2.00")
+    replace(run.parent / "matrix.csv", "b1,x,tank,15.50", "b1,x,tank,1.50")
 
 
 def manifest_transit(run: Path) -> None:
@@ -350,15 +352,15 @@ TAMPERINGS = [
     Tampering("deadline", late_tanks, "deadline: 2 tank from c1 reach x at 46.0 h, after the 45 h deadline"),
     Tampering("unreachable route", unreachable_route, "route: d1 -> z for tank is not reachable"),
     Tampering("transit hours", edit_cell("deliveries.csv", "transit_h", lambda h: f"{float(h) + 1:.4f}",
-                                         site_id="a1", destination_id="x", system_id="tank"),
-              "transit: a1 -> x for tank reports 21.000 h; the travel times give 20.000 h"),
+                                         site_id="b1", destination_id="x", system_id="tank"),
+              "transit: b1 -> x for tank reports 16.500 h; the travel times give 15.500 h"),
     Tampering("available_h", edit_cell("deliveries.csv", "available_h", lambda h: f"{float(h) - 5:.4f}",
-                                       site_id="a1", destination_id="x", system_id="tank"),
-              "available_h: a1 -> x for tank reports 25.000 h; release delay, transit and queue give 30.000 h"),
+                                       site_id="b1", destination_id="x", system_id="tank"),
+              "available_h: b1 -> x for tank reports 22.500 h; release delay, transit and queue give 27.500 h"),
     Tampering("host column", edit_cell("allocation.csv", "host_id", lambda h: "B", site_id="a1"),
               "host column: allocation.csv puts a1 in B, but sites.csv puts it in A"),
     Tampering("objective", edit_summary("objective", change=lambda v: v - 1),
-              "objective: 55.9754 is below what the posture scores, 56.9754 (1 x time 36.8214 + 0.5 x "
+              "objective: 56.7611 is below what the posture scores, 57.7611 (1 x time 37.6071 + 0.5 x "
               "risk 33.7079 + 0.1 x cost 33)"),
     Tampering("objective above", edit_summary("objective", change=lambda v: v + 1), "(proven optimal) is above"),
     Tampering("status", edit_summary("status", change=lambda v: "feasible"), "status: summary.json reports "
@@ -434,7 +436,7 @@ def test_the_manifest_records_outputs_overrides_and_travel_times(tiny_run):
     from depotsite.checks import transit_sha256
 
     manifest = json.loads((tiny_run / "manifest.json").read_text())
-    assert manifest["overrides"] == ["solver.threads=1"]
+    assert manifest["overrides"] == ["objective.cost_weight=0.1"]
     assert sorted(manifest["outputs"]) == ["allocation.csv", "deliveries.csv", "depots.geojson", "routes.geojson",
                                            "scenario.resolved.toml", "summary.json"]
     assert all(file_sha256(tiny_run / name) == digest for name, digest in manifest["outputs"].items())
@@ -513,8 +515,6 @@ boundaries = "{FIXTURES / 'tiny_countries.geojson'}"
 avoid_countries = []
 [objective]
 risk_weight = 0
-[solver]
-threads = 1
 ''')
     return tmp_path / "roads.toml"
 
@@ -630,3 +630,9 @@ def test_hhi_objective_lies_between_its_tangent_cuts_and_the_true_index(objectiv
     else:
         with pytest.raises(NumericsError, match="objective: "):
             check_posture(*posture)
+
+
+@pytest.mark.parametrize("command", [("pareto", "--points", "3"), ("alternatives", "--count", "2")])
+def test_the_trade_off_writers_check_every_posture_and_pass_real_solves(command, tiny_run, tmp_path):
+    result = invoke(command[0], tiny_run.parent / "tiny.toml", *command[1:], "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
