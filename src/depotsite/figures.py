@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from depotsite.checks import (
     HOURS_TOL,
@@ -70,7 +70,7 @@ def tangent_hhi(r: RunRecord) -> float:
     return 10_000.0 * sum(max(2 * a * x / 100.0 - a * a for a in points) for x in share_pct(r).values())
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -87,6 +87,7 @@ def check_objective(r: RunRecord) -> list[str]:
         found.append(f"status: summary.json reports {status!r}; a written run is 'optimal' or 'time_limit'")
     if not _number(gap) or gap < 0:
         found.append(f"gap: summary.json reports {gap!r}; expected a number >= 0")
+        gap = None
     elif status == "optimal" and gap > float(rules(r, "solver").get("mip_gap", 0.0)) + 1e-9:
         found.append(f"status: summary.json reports 'optimal' with a gap of {gap:g}, above the scenario's mip_gap "
                      f"of {float(rules(r, 'solver').get('mip_gap', 0.0)):g}")
@@ -220,14 +221,14 @@ def check_routes(r: RunRecord) -> list[str]:
         return found
     features = _features(r.routes, "routes.geojson", found)
     by_key = {(x.site_id, x.destination_id, x.system_id): x for x in r.deliveries}
-    keys = [tuple(str(f.get("properties", {}).get(k)) for k in ("site_id", "destination_id", "system_id"))
-            for f in features]
+    keys = [(str(props.get("site_id")), str(props.get("destination_id")), str(props.get("system_id")))
+            for props in (f.get("properties", {}) for f in features)]
     if sorted(keys) != sorted(by_key):
         extra, missing = sorted(set(keys) - set(by_key)), sorted(set(by_key) - set(keys))
         found.append(f"routes.geojson: routes {['/'.join(k) for k in extra]} are not deliveries and deliveries "
                      f"{['/'.join(k) for k in missing]} have no route")
     for key, f in zip(keys, features, strict=True):
-        x = by_key.get(key)  # type: ignore[call-overload]
+        x = by_key.get(key)
         if x is None or x.site_id not in r.sites or x.destination_id not in r.destinations:
             continue
         props, name = f.get("properties", {}), "/".join(key)

@@ -140,14 +140,15 @@ def check_data_paths(data: dict[str, Any], manifest: dict[str, Any], v: Verifica
     v.checks.append("[data] paths of the resolved scenario against the manifest")
 
 
-def _tables(manifest: dict[str, Any], v: Verification) -> dict[str, dict[str, dict[str, Any]]]:
+def _tables(manifest: dict[str, Any], v: Verification) -> dict[str, dict[Any, Any]]:
     paths = {t: Path(manifest["inputs"][t]["path"]) for t in TABLES if t in manifest["inputs"]}
     if len(paths) < len(TABLES):
         v.violations.append(f"manifest.json: inputs {', '.join(sorted(set(TABLES) - set(paths)))} not recorded")
         raise _Stop
-    tables = {t: {row[f"{t[:-1]}_id"]: row for row in _rows(paths[t], SCHEMAS[t], v)} for t in TABLES[:4]}
-    tables["demand"] = {(r["destination_id"], r["system_id"]): r["units"] for r in _rows(paths["demand"],
-                                                                                          SCHEMAS["demand"], v)}
+    tables: dict[str, dict[Any, Any]] = {
+        t: {row[f"{t[:-1]}_id"]: row for row in _rows(paths[t], SCHEMAS[t], v)} for t in TABLES[:4]}
+    tables["demand"] = {(r["destination_id"], r["system_id"]): r["units"]
+                        for r in _rows(paths["demand"], SCHEMAS["demand"], v)}
     return tables
 
 
@@ -166,7 +167,8 @@ def _transit(scenario: dict[str, Any], manifest: dict[str, Any], v: Verification
 
         files = {t: Path(manifest["inputs"][t]["path"]) for t in TABLES}
         try:
-            inputs = load_inputs(**files)
+            inputs = load_inputs(hosts=files["hosts"], sites=files["sites"], systems=files["systems"],
+                                 destinations=files["destinations"], demand=files["demand"])
             times = travel_times(inputs, Scenario.model_validate(scenario), use_cache=False)
         except (InputError, ValidationError) as exc:
             v.violations.append(f"travel times cannot be recomputed from the roads: {exc}")
