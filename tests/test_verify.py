@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -469,6 +471,12 @@ MALFORMED = [
     ("terms a string", edit_summary("terms", change=lambda v: "none"), "objective, terms, status and gap: cannot be "
      "checked, a value is missing or malformed (AttributeError"),
     ("missing output", lambda run: (run / "routes.geojson").unlink(), "missing routes.geojson"),
+    ("input path a number", lambda run: edit_json(run / "manifest.json", lambda m: m["inputs"]["hosts"].update(
+        path=5)), "manifest.json: no 'inputs' table of {path, sha256} entries"),
+    ("overrides a number", lambda run: edit_json(run / "manifest.json", lambda m: m.update(overrides=5)),
+     "manifest.json: 'overrides' must be a list of key=value strings, got 5"),
+    ("open sites numbers", edit_summary("open_sites", change=lambda v: [1, 2]),
+     "sites: summary.json lists unknown open site '1'"),
 ]
 
 
@@ -479,6 +487,15 @@ def test_a_malformed_run_file_is_a_violation(name, tamper, expected, tiny_run, t
     result = invoke("verify", run)
     assert result.exit_code == 6, result.output
     assert any(v.startswith(expected) or expected in v for v in verify_run(run).violations), result.output
+
+
+def test_verify_shares_no_code_with_the_model_the_solver_or_the_results(tiny_run):
+    code = ("import sys; from depotsite.verify import verify_run; "
+            f"assert verify_run({str(tiny_run)!r}).ok; "
+            "print(sorted(m for m in sys.modules if m.split('.')[-1] in ('model', 'solve', 'results', 'export', "
+            "'selfcheck', 'pyomo', 'highspy')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 # --- travel times from the roads, never from the cache ------------------------------------------------------

@@ -10,6 +10,7 @@ the rule and the culprit.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import math
@@ -50,6 +51,14 @@ class RunRecord:
     transit: Mapping[Pair, float]  # hours of every pair the travel-time source knows
     depots: Mapping[str, Any] | None = None  # depots.geojson, when there is one to check
     routes: Mapping[str, Any] | None = None  # routes.geojson
+
+    @functools.cached_property
+    def held_by_site(self) -> dict[str, int]:
+        """Units of every system together at each site (the dispatch queue's length)."""
+        held: dict[str, int] = defaultdict(int)
+        for (s, _), n in self.stock.items():
+            held[s] += n
+        return dict(held)
 
 
 # --- figures every check shares ---------------------------------------------------------------------------
@@ -99,8 +108,7 @@ def release_h(r: RunRecord, host_id: str) -> float:
 
 
 def queue_h(r: RunRecord, site_id: str) -> float:
-    held = sum(n for (s, _), n in r.stock.items() if s == site_id)
-    return 24.0 * held / float(r.sites[site_id]["dispatch_per_day"])
+    return 24.0 * r.held_by_site.get(site_id, 0) / float(r.sites[site_id]["dispatch_per_day"])
 
 
 def makespan(r: RunRecord) -> bool:
@@ -270,7 +278,7 @@ def check_resilience(r: RunRecord) -> list[str]:
 
 def open_sites(r: RunRecord) -> list[str]:
     listed = r.summary.get("open_sites")
-    return list(listed) if isinstance(listed, list) else used_sites(r)
+    return [str(s) for s in listed] if isinstance(listed, list) else used_sites(r)
 
 
 def check_sites(r: RunRecord) -> list[str]:

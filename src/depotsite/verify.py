@@ -11,7 +11,6 @@ overrides. A malformed file is a violation like any other: ``verify_run`` never 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -86,9 +85,14 @@ def _rows(path: Path, schema: dict[str, Any], v: Verification) -> list[dict[str,
 def _manifest(run: Path, v: Verification) -> dict[str, Any]:
     doc = _json(run / "manifest.json", v)
     if not isinstance(doc, dict) or not isinstance(doc.get("inputs"), dict) or not all(
-            isinstance(e, dict) and {"path", "sha256"} <= set(e) for e in doc["inputs"].values()):
+            isinstance(e, dict) and isinstance(e.get("path"), str) and isinstance(e.get("sha256"), str)
+            for e in doc["inputs"].values()):
         if doc is not None:
             v.violations.append("manifest.json: no 'inputs' table of {path, sha256} entries")
+        raise _Stop
+    overrides = doc.get("overrides", [])
+    if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+        v.violations.append(f"manifest.json: 'overrides' must be a list of key=value strings, got {overrides!r}")
         raise _Stop
     return doc
 
@@ -127,7 +131,7 @@ def check_data_paths(data: dict[str, Any], manifest: dict[str, Any], v: Verifica
         if role == "roads":
             from depotsite.network.graph import road_files
 
-            files = road_files(Path(value))
+            files = road_files(Path(str(value)))
             names = ["roads"] if len(files) == 1 else [f"roads_{f.name.split('.')[0]}" for f in files]
             stated.update({n: str(f.resolve()) for n, f in zip(names, files, strict=True)})
         else:
@@ -212,8 +216,7 @@ def check_scenario(resolved: dict[str, Any], original: Path, manifest: dict[str,
 
     overrides = manifest.get("overrides", [])
     try:
-        expected = load_scenario(original, overrides=[str(o) for o in overrides]).model_dump(mode="json",
-                                                                                             exclude_none=True)
+        expected = load_scenario(original, overrides=overrides).model_dump(mode="json", exclude_none=True)
     except InputError as exc:
         v.violations.append(f"scenario: {original} with the recorded overrides does not load: {exc}")
         return
@@ -284,6 +287,10 @@ def verify_run(run: Path, *, scenario: Path | None = None) -> Verification:
         What was checked, and one line per violation (never raises for a violation or a malformed file).
     """
     v = Verification()
-    with contextlib.suppress(_Stop):  # the violation that stopped it is recorded
+    try:
         _verify(Path(run), scenario, v)
+    except _Stop:
+        pass  # the violation that stopped it is recorded
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:  # a file of an unexpected shape
+        v.violations.append(f"{run}: a run file is malformed or unreadable ({type(exc).__name__}: {exc})")
     return v
