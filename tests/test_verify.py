@@ -564,6 +564,24 @@ def test_a_run_that_used_an_edited_cache_entry_is_caught(road_scenario, tmp_path
     assert any(v.startswith("transit: a1 -> c for x reports ") for v in found), found
 
 
+def test_a_capacity_of_1e16_never_gives_a_broken_run(tmp_path):
+    """The issue's case: one site with 1e16 vehicle bays made HiGHS report an empty posture as optimal.
+    The solve must either be right (and verify) or exit 5 naming the broken rules, writing nothing."""
+    scenario = build(tmp_path)
+    sites = rows(tmp_path / "sites.csv")
+    next(r for r in sites if r["site_id"] == "c1")["vehicle_bays"] = "1e16"
+    write_rows(tmp_path / "sites.csv", sites)
+    result = invoke("solve", scenario, "--out", tmp_path / "run", "--no-maps")
+    if result.exit_code == 0:
+        assert verify_run(tmp_path / "run").ok
+    else:
+        assert result.exit_code == 5, result.output
+        assert "the solver's posture breaks its own rules" in result.output
+        assert "demand: x receives 0 tank but needs 6" in result.output
+        assert not (tmp_path / "run").exists()
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".run")]
+
+
 # --- the post-solve check: the same rule checks, on the posture in memory, before anything is written ---------
 
 

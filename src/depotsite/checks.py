@@ -65,6 +65,7 @@ class RunRecord:
 
 
 def requirement(r: RunRecord) -> dict[str, int]:
+    """Units of each system the package needs (the sum of its demand)."""
     req: dict[str, int] = defaultdict(int)
     for (_, w), n in r.demand.items():
         req[w] += n
@@ -72,10 +73,12 @@ def requirement(r: RunRecord) -> dict[str, int]:
 
 
 def package_value(r: RunRecord) -> float:
+    """M USD of the whole package."""
     return sum(float(r.systems[w]["value_musd"]) * n for w, n in requirement(r).items())
 
 
 def host_units(r: RunRecord) -> dict[tuple[str, str], int]:
+    """(host, system) -> units stored in the host."""
     units: dict[tuple[str, str], int] = defaultdict(int)
     for (s, w), n in r.stock.items():
         units[r.sites[s]["host_id"], w] += n
@@ -83,6 +86,7 @@ def host_units(r: RunRecord) -> dict[tuple[str, str], int]:
 
 
 def host_value(r: RunRecord) -> dict[str, float]:
+    """M USD stored in each host."""
     value = dict.fromkeys(r.hosts, 0.0)
     for (s, w), n in r.stock.items():
         value[r.sites[s]["host_id"]] += float(r.systems[w]["value_musd"]) * n
@@ -90,10 +94,12 @@ def host_value(r: RunRecord) -> dict[str, float]:
 
 
 def used_sites(r: RunRecord) -> list[str]:
+    """Sites that hold any stock."""
     return sorted({s for (s, _), n in r.stock.items() if n > 0})
 
 
 def rules(r: RunRecord, section: str) -> Mapping[str, Any]:
+    """A top-level table of the scenario (empty when absent or not a table)."""
     value = r.scenario.get(section, {})
     return value if isinstance(value, Mapping) else {}
 
@@ -108,10 +114,12 @@ def release_h(r: RunRecord, host_id: str) -> float:
 
 
 def queue_h(r: RunRecord, site_id: str) -> float:
+    """Hours for a site to send off everything it holds."""
     return 24.0 * r.held_by_site.get(site_id, 0) / float(r.sites[site_id]["dispatch_per_day"])
 
 
 def makespan(r: RunRecord) -> bool:
+    """Whether the time term is the makespan (which adds the dispatch queue to every arrival)."""
     return rules(r, "objective").get("time", "mean") == "makespan"
 
 
@@ -125,6 +133,7 @@ def available_h(r: RunRecord, x: DeliveryRow) -> float | None:
 
 
 def group_members(r: RunRecord) -> dict[str, list[str]]:
+    """Every group with a rule: its explicit members, or the hosts whose ``group`` column names it."""
     return {g: list(rule.get("hosts") or [h for h, row in r.hosts.items() if row["group"] == g])
             for g, rule in rules(r, "groups").items()}
 
@@ -138,6 +147,7 @@ def unit_cap(r: RunRecord, host_id: str, system_id: str) -> float | None:
 
 
 def close(a: float, b: float, tol: float = TOL) -> bool:
+    """Equal up to ``tol``, relative to the larger magnitude (absolute below 1)."""
     return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
 
 
@@ -277,6 +287,7 @@ def check_resilience(r: RunRecord) -> list[str]:
 
 
 def open_sites(r: RunRecord) -> list[str]:
+    """The open sites the summary lists (they may include a forced site holding nothing)."""
     listed = r.summary.get("open_sites")
     return [str(s) for s in listed] if isinstance(listed, list) else used_sites(r)
 
@@ -354,13 +365,37 @@ RULE_CHECKS: tuple[tuple[str, RuleCheck], ...] = (
 
 
 def transit_sha256(hours: Mapping[Pair, float]) -> str:
-    """SHA-256 of a travel-time table: its sorted ``site,destination,system,hours`` rows (six decimals)."""
+    """SHA-256 of a travel-time table: its sorted ``site,destination,system,hours`` rows (six decimals).
+
+    Parameters
+    ----------
+    hours
+        Transit hours by (site, destination, system).
+
+    Returns
+    -------
+    str
+        The hex digest the manifest records and ``verify`` recomputes (six decimals absorb round-off).
+    """
     lines = "".join(f"{s},{d},{w},{h:.6f}\n" for (s, d, w), h in sorted(hours.items()))
     return hashlib.sha256(lines.encode()).hexdigest()
 
 
 def run_checks(r: RunRecord, checks: tuple[tuple[str, RuleCheck], ...]) -> tuple[list[str], list[str]]:
-    """Run ``checks`` after the id check; return (names of the checks run, violations)."""
+    """Run ``checks`` after the id check; a check that meets a malformed value reports it, never raises.
+
+    Parameters
+    ----------
+    r
+        The run as plain data.
+    checks
+        (name, check) pairs, e.g. ``RULE_CHECKS`` and ``figures.FIGURE_CHECKS``.
+
+    Returns
+    -------
+    tuple of list of str
+        The names of the checks run, and one line per violation.
+    """
     found = check_ids(r)
     if found:  # later checks would look up ids that do not exist
         return ["ids in the allocation and the deliveries"], found

@@ -29,6 +29,8 @@ TABLES = ("hosts", "sites", "systems", "destinations", "demand")
 
 @dataclass
 class Verification:
+    """What ``verify_run`` checked and every violation it found."""
+
     checks: list[str] = field(default_factory=list)  # what was checked
     violations: list[str] = field(default_factory=list)
 
