@@ -128,9 +128,11 @@ def test_counted_share_scales_financing(tmp_path, cache):
 
 def test_verify_passes_on_the_base_run(base_run):
     out, _ = base_run
-    result = invoke("verify", out)
+    result = invoke("verify", out, "--scenario", BASE)
     assert result.exit_code == 0, result.output
-    assert "every rule holds" in result.output
+    assert "every rule holds (21 groups of checks)" in result.output
+    assert "scenario.resolved.toml is base.toml plus 0 recorded override(s)" in result.output
+    assert "transit hours recomputed from the roads (no cache)" in result.output
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from depotsite import __version__
+from depotsite.checks import transit_sha256
 from depotsite.model import Parameters
 from depotsite.outdir import atomic_folder, marker
 from depotsite.results import RunResult
@@ -56,16 +57,40 @@ def _package_version(name: str) -> str:
         return "not installed"
 
 
-def manifest(p: Parameters, *, command: list[str] | None = None) -> dict[str, Any]:
+def manifest(p: Parameters, *, command: list[str] | None = None, overrides: list[str] | tuple[str, ...] = (),
+             travel: TravelTimes | None = None, outputs: dict[str, str] | None = None) -> dict[str, Any]:
+    """What a verifier needs to trust a run: input and output SHA-256, overrides, travel times, versions.
+
+    Parameters
+    ----------
+    p
+        The resolved numbers of the run (its inputs and scenario).
+    command
+        The command line (default: ``sys.argv``).
+    overrides
+        The ``key=value`` strings applied on top of the scenario file, as given.
+    travel
+        The travel times the run used: their source and the SHA-256 of their rows (``checks.transit_sha256``),
+        so a verifier can check a cached matrix against a fresh computation.
+    outputs
+        File name -> SHA-256 of every output written before the manifest.
+
+    Returns
+    -------
+    dict
+        The JSON document written as ``manifest.json``.
+    """
     from depotsite.solve import SOLVER_NAME, solver_version
 
-    return {
+    doc: dict[str, Any] = {
         **marker("run"),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command if command is not None else sys.argv,
+        "overrides": list(overrides),
         "inputs": {
             role: {"path": str(path.resolve()), "sha256": file_sha256(path)} for role, path in input_files(p).items()
         },
+        "outputs": dict(sorted((outputs or {}).items())),
         "versions": {
             "depotsite": __version__, "python": platform.python_version(), "pyomo": _package_version("pyomo"),
             "highspy": _package_version("highspy"), SOLVER_NAME: solver_version(),
@@ -73,6 +98,10 @@ def manifest(p: Parameters, *, command: list[str] | None = None) -> dict[str, An
         },
         "platform": platform.platform(),
     }
+    if travel is not None:
+        hours = {k: leg.hours for k, leg in travel.legs.items()}
+        doc["travel_times"] = {"source": travel.source, "pairs": len(hours), "sha256": transit_sha256(hours)}
+    return doc
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
@@ -83,6 +112,18 @@ def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
 
 
 def summary(result: RunResult, p: Parameters, travel: TravelTimes) -> dict[str, Any]:
+    """The ``summary.json`` document: status, objective and terms, shares, host units, times and crews.
+
+    Parameters
+    ----------
+    result, p, travel
+        The posture, the resolved numbers of its model and the travel times it used.
+
+    Returns
+    -------
+    dict
+        Every figure ``depotsite verify`` recomputes (see ``depotsite.figures``).
+    """
     units_by_host: dict[str, dict[str, int]] = defaultdict(dict)
     for (h, w), n in sorted(result.host_units(p.host_of).items()):
         units_by_host[h][w] = n
@@ -102,7 +143,7 @@ def summary(result: RunResult, p: Parameters, travel: TravelTimes) -> dict[str, 
         "open_sites": list(result.open_sites),
         "host_value_shares": {h: round(v, 6) for h, v in result.host_value_shares.items()},
         "group_value_shares": {g: round(v, 6) for g, v in result.group_value_shares.items()},
-        "host_units": units_by_host,
+        "host_units": dict(units_by_host),
         "system_times_h": {w: {"mean": t.mean_h, "worst": t.worst_h} for w, t in result.system_times.items()},
         "crews": {"rotation_factor": p.scenario.report.crew_rotation_factor, "by_system": result.crews},
         "travel_times_source": travel.source,
@@ -156,9 +197,37 @@ def routes_geojson(result: RunResult, p: Parameters, travel: TravelTimes) -> dic
 
 
 def write_run(out: Path, result: RunResult, p: Parameters, travel: TravelTimes, *,
-              command: list[str] | None = None, maps: bool = True) -> Path:
-    """Write every output of a run into ``out`` atomically; return ``out``."""
+              command: list[str] | None = None, overrides: list[str] | tuple[str, ...] = (),
+              maps: bool = True) -> Path:
+    """Check the posture against every rule of its scenario, then write every output into ``out`` atomically.
+
+    Parameters
+    ----------
+    out
+        The run folder (replaced atomically).
+    result, p, travel
+        The posture, the resolved numbers of its model and the travel times it used.
+    command, overrides
+        Recorded in the manifest: the command line and the ``key=value`` overrides applied.
+    maps
+        Also write ``map.html`` and ``map.png``.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    NumericsError
+        When the posture breaks a rule or its objective disagrees with its terms; nothing is written.
+    """
+    from depotsite.selfcheck import check_posture
+
     started = time.perf_counter()
+    summary_doc = summary(result, p, travel)
+    depots, routes = depots_geojson(result, p), routes_geojson(result, p, travel)
+    check_posture(result, p, travel, summary=summary_doc, depots=depots, routes=routes)
     with atomic_folder(out) as folder:
         _write_csv(folder / "allocation.csv", ["site_id", "host_id", "system_id", "units"],
                    [[s, p.host_of[s], w, n] for (s, w), n in result.stock.items()])
@@ -166,14 +235,16 @@ def write_run(out: Path, result: RunResult, p: Parameters, travel: TravelTimes, 
                    ["site_id", "destination_id", "system_id", "units", "transit_h", "available_h"],
                    [[x.site_id, x.destination_id, x.system_id, x.units, f"{x.transit_h:.4f}", f"{x.available_h:.4f}"]
                     for x in result.deliveries])
-        (folder / "summary.json").write_text(json.dumps(summary(result, p, travel), indent=2) + "\n")
-        (folder / "depots.geojson").write_text(json.dumps(depots_geojson(result, p)) + "\n")
-        (folder / "routes.geojson").write_text(json.dumps(routes_geojson(result, p, travel)) + "\n")
+        (folder / "summary.json").write_text(json.dumps(summary_doc, indent=2) + "\n")
+        (folder / "depots.geojson").write_text(json.dumps(depots) + "\n")
+        (folder / "routes.geojson").write_text(json.dumps(routes) + "\n")
         (folder / "scenario.resolved.toml").write_text(p.scenario.to_toml())
-        (folder / "manifest.json").write_text(json.dumps(manifest(p, command=command), indent=2) + "\n")
         if maps:
             from depotsite.maps import write_maps
 
             write_maps(folder, result, p, travel)
+        outputs = {f.name: file_sha256(f) for f in sorted(folder.iterdir()) if f.is_file()}
+        (folder / "manifest.json").write_text(json.dumps(
+            manifest(p, command=command, overrides=overrides, travel=travel, outputs=outputs), indent=2) + "\n")
     log.info("write_run wrote %s in %.2f s", out, time.perf_counter() - started)
     return Path(out)

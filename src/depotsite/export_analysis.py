@@ -28,6 +28,10 @@ def risk_unit(p: Parameters) -> str:
 
 
 def write_front(out: Path, front: list[FrontPoint], knee_index: int, p: Parameters) -> None:
+    from depotsite.selfcheck import check_posture
+
+    for point in front:  # each point minimises one term under a bound on the other: no weighted objective
+        check_posture(point.result, p, objective=False)
     with atomic_folder(out, kind="pareto") as folder:
         rows = []
         for i, point in enumerate(front):
@@ -80,6 +84,10 @@ def write_stress(out: Path, cases: list[StressCase], p: Parameters) -> None:
 
 
 def write_alternatives(out: Path, best: RunResult, found: list[Alternative], p: Parameters) -> None:
+    from depotsite.selfcheck import check_posture
+
+    for result in (best, *(alt.result for alt in found)):
+        check_posture(result, p)
     with atomic_folder(out, kind="alternatives") as folder:
         (folder / "optimum").mkdir()
         write_allocation(folder / "optimum" / "allocation.csv", best, p)

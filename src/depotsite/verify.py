@@ -1,29 +1,36 @@
 """``depotsite verify``: re-derive from a run folder that every rule of its scenario holds.
 
 This is the check an independent verifier runs, so it shares no code with the model, the solver or the
-results: it reads the CSV tables, the resolved scenario (plain TOML) and the run's outputs with the
-standard library and recomputes everything itself. Transit hours come from the same travel-time source
-the run used (the road network or the matrix it names), which is input data, not the model.
+results. It reads every input only through the paths the manifest recorded (and their SHA-256), checks
+the SHA-256 of every output, recomputes the transit hours from the roads without the cache (or reads the
+bring-your-own matrix), and hands a plain record of the run to the rule checks of ``depotsite.checks``
+and the figure checks of ``depotsite.figures`` (the same checks the post-solve check runs). With the
+original scenario file it also checks that the resolved scenario is that file plus the recorded
+overrides. A malformed file is a violation like any other: ``verify_run`` never raises for one.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
-import math
 import tomllib
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from depotsite.tables import file_sha256, read_rows
+from depotsite.checks import RULE_CHECKS, DeliveryRow, RunRecord, run_checks, transit_sha256
+from depotsite.errors import InputError
+from depotsite.figures import FIGURE_CHECKS
+from depotsite.tables import SCHEMAS, file_sha256, identifier, nonneg, read_table
 
-TOL = 1e-6
+OUTPUTS = ("allocation.csv", "deliveries.csv", "summary.json", "depots.geojson", "routes.geojson",
+           "scenario.resolved.toml")
+TABLES = ("hosts", "sites", "systems", "destinations", "demand")
 
 
 @dataclass
 class Verification:
+    """What ``verify_run`` checked and every violation it found."""
+
     checks: list[str] = field(default_factory=list)  # what was checked
     violations: list[str] = field(default_factory=list)
 
@@ -32,17 +39,68 @@ class Verification:
         return not self.violations
 
 
-def verify_run(run: Path) -> Verification:
-    """Every rule of the run's resolved scenario, recomputed from the files. Never raises for a violation."""
-    run = Path(run)
-    v = Verification()
-    needed = ["manifest.json", "scenario.resolved.toml", "allocation.csv", "deliveries.csv", "summary.json"]
-    missing = [name for name in needed if not (run / name).is_file()]
-    if missing:
-        v.violations.append(f"{run}: missing {', '.join(missing)}; not a complete depotsite run folder")
-        return v
+class _Stop(Exception):
+    """Nothing further can be checked (the violation that says why is already recorded)."""
 
-    manifest = json.loads((run / "manifest.json").read_text())
+
+def _units(raw: str) -> int:
+    value = nonneg(raw)
+    if value != int(value):
+        raise ValueError(f"must be a whole number >= 0, got {raw!r}")
+    return int(value)
+
+
+ALLOCATION = {"site_id": identifier, "host_id": identifier, "system_id": identifier, "units": _units}
+DELIVERIES = {"site_id": identifier, "destination_id": identifier, "system_id": identifier, "units": _units,
+              "transit_h": nonneg, "available_h": nonneg}
+MATRIX = {"site_id": identifier, "destination_id": identifier, "system_id": identifier, "hours": nonneg}
+
+
+def _text(path: Path, v: Verification) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        v.violations.append(f"{path.name}: cannot be read as UTF-8 text ({exc})")
+        return None
+
+
+def _json(path: Path, v: Verification) -> Any:
+    text = _text(path, v)
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        v.violations.append(f"{path.name}: not valid JSON ({exc})")
+        return None
+
+
+def _rows(path: Path, schema: dict[str, Any], v: Verification) -> list[dict[str, Any]]:
+    problems: list[str] = []
+    rows = read_table(path, schema, problems)
+    v.violations += problems
+    if rows is None or problems:
+        raise _Stop
+    return [row for _, row in rows]
+
+
+def _manifest(run: Path, v: Verification) -> dict[str, Any]:
+    doc = _json(run / "manifest.json", v)
+    if not isinstance(doc, dict) or not isinstance(doc.get("inputs"), dict) or not all(
+            isinstance(e, dict) and isinstance(e.get("path"), str) and isinstance(e.get("sha256"), str)
+            for e in doc["inputs"].values()):
+        if doc is not None:
+            v.violations.append("manifest.json: no 'inputs' table of {path, sha256} entries")
+        raise _Stop
+    overrides = doc.get("overrides", [])
+    if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+        v.violations.append(f"manifest.json: 'overrides' must be a list of key=value strings, got {overrides!r}")
+        raise _Stop
+    return doc
+
+
+def check_files(run: Path, manifest: dict[str, Any], v: Verification) -> None:
+    """Every input and every output against the SHA-256 the manifest recorded."""
     for role, entry in manifest["inputs"].items():
         path = Path(entry["path"])
         if not path.is_file():
@@ -50,196 +108,191 @@ def verify_run(run: Path) -> Verification:
         elif (now := file_sha256(path)) != entry["sha256"]:
             v.violations.append(f"input {role} ({path}) changed after the run: SHA-256 {now[:12]}... "
                                 f"differs from the manifest's {entry['sha256'][:12]}...")
-    v.checks.append(f"{len(manifest['inputs'])} input files against their SHA-256 in manifest.json")
-    if v.violations:
-        return v  # every later check would be against inputs the run did not use
+    outputs = manifest.get("outputs")
+    if not isinstance(outputs, dict):
+        v.violations.append("manifest.json records no output SHA-256 ('outputs'); rewrite the run with this version")
+        outputs = {}
+    for name in sorted(set(OUTPUTS) - set(outputs)):
+        if outputs:
+            v.violations.append(f"manifest.json records no SHA-256 for output {name}")
+    for name, digest in sorted(outputs.items()):
+        path = run / str(name)
+        if not path.is_file():
+            v.violations.append(f"output {name} is missing from the run folder")
+        elif (now := file_sha256(path)) != digest:
+            v.violations.append(f"output {name} changed after the run: SHA-256 {now[:12]}... differs from the "
+                                f"manifest's {str(digest)[:12]}...")
+    v.checks.append(f"{len(manifest['inputs'])} inputs and {len(outputs)} outputs against their SHA-256")
 
-    scenario = tomllib.loads((run / "scenario.resolved.toml").read_text())
-    data = scenario["data"]
-    hosts = {r["host_id"]: r for r in read_rows(data["hosts"])}
-    sites = {r["site_id"]: r for r in read_rows(data["sites"])}
-    systems = {r["system_id"]: r for r in read_rows(data["systems"])}
-    demand = {(r["destination_id"], r["system_id"]): int(float(r["units"])) for r in read_rows(data["demand"])
-              if int(float(r["units"])) > 0}
-    allocation = read_rows(run / "allocation.csv")
-    deliveries = read_rows(run / "deliveries.csv")
-    summary = json.loads((run / "summary.json").read_text())
 
-    stock: dict[tuple[str, str], int] = defaultdict(int)
-    for r in allocation:
-        if r["site_id"] not in sites:
-            v.violations.append(f"allocation.csv: unknown site {r['site_id']!r}")
-            continue
-        if sites[r["site_id"]]["host_id"] != r["host_id"]:
-            v.violations.append(f"allocation.csv: site {r['site_id']} is in {sites[r['site_id']]['host_id']}, "
-                                f"not {r['host_id']}")
-        stock[r["site_id"], r["system_id"]] += int(r["units"])
-    shipped: dict[tuple[str, str], int] = defaultdict(int)
-    received: dict[tuple[str, str], int] = defaultdict(int)
-    for r in deliveries:
-        shipped[r["site_id"], r["system_id"]] += int(r["units"])
-        received[r["destination_id"], r["system_id"]] += int(r["units"])
-    if v.violations:
-        return v
+def check_data_paths(data: dict[str, Any], manifest: dict[str, Any], v: Verification) -> None:
+    """The resolved scenario's [data] must name exactly the files the manifest recorded."""
+    recorded = {role: str(Path(e["path"])) for role, e in manifest["inputs"].items()}
+    stated: dict[str, str] = {}
+    for role, value in data.items():
+        if role == "roads":
+            from depotsite.network.graph import road_files
 
-    # demand met exactly
-    for key in sorted(set(demand) | set(received)):
-        if received.get(key, 0) != demand.get(key, 0):
-            v.violations.append(f"demand: {key[0]} receives {received.get(key, 0)} {key[1]} but needs "
-                                f"{demand.get(key, 0)}")
-    v.checks.append(f"{len(demand)} demand rows met exactly")
-    # stock equals shipments
-    for key in sorted(set(stock) | set(shipped)):
-        if stock.get(key, 0) != shipped.get(key, 0):
-            v.violations.append(f"stock: {key[0]} holds {stock.get(key, 0)} {key[1]} but ships {shipped.get(key, 0)}")
-    v.checks.append("stock at every site equals what it ships")
+            files = road_files(Path(str(value)))
+            names = ["roads"] if len(files) == 1 else [f"roads_{f.name.split('.')[0]}" for f in files]
+            stated.update({n: str(f.resolve()) for n, f in zip(names, files, strict=True)})
+        else:
+            stated[role] = str(Path(str(value)).resolve())
+    for role in sorted(set(stated) | set(recorded)):
+        if stated.get(role) != recorded.get(role):
+            v.violations.append(f"data: [data] {role} in scenario.resolved.toml is {stated.get(role)}, but the "
+                                f"manifest recorded {recorded.get(role)}; verify reads inputs only through the "
+                                "manifest")
+    v.checks.append("[data] paths of the resolved scenario against the manifest")
 
-    requirement: dict[str, int] = defaultdict(int)
-    for (_, w), n in demand.items():
-        requirement[w] += n
-    value = {w: float(r["value_musd"]) for w, r in systems.items()}
-    package = sum(value[w] * n for w, n in requirement.items())
-    used_sites = sorted({s for (s, _), n in stock.items() if n > 0})
 
-    # capacities, kinds, lots
-    for s in used_sites:
-        held = {w: n for (s2, w), n in stock.items() if s2 == s and n > 0}
-        for resource, per_unit in (("vehicle_bays", "vehicle_bays_per_unit"),
-                                   ("aircraft_shelters", "shelters_per_unit")):
-            need = sum(float(systems[w][per_unit]) * n for w, n in held.items())
-            if need > float(sites[s][resource]) + TOL:
-                v.violations.append(f"capacity: {s} needs {need:g} {resource} but has {sites[s][resource]}")
-        for w, n in held.items():
-            if sites[s]["kind"] not in systems[w]["site_kinds"].split(";"):
-                v.violations.append(f"site kind: {s} is a {sites[s]['kind']} but {w} may only be at "
-                                    f"{systems[w]['site_kinds'].replace(';', ', ')}")
-            if n < int(systems[w]["min_lot"]):
-                v.violations.append(f"min lot: {s} holds {n} {w}, below the lot of {systems[w]['min_lot']}")
-    v.checks.append(f"capacities, site kinds and lots at {len(used_sites)} sites")
+def _tables(manifest: dict[str, Any], v: Verification) -> dict[str, dict[Any, Any]]:
+    paths = {t: Path(manifest["inputs"][t]["path"]) for t in TABLES if t in manifest["inputs"]}
+    if len(paths) < len(TABLES):
+        v.violations.append(f"manifest.json: inputs {', '.join(sorted(set(TABLES) - set(paths)))} not recorded")
+        raise _Stop
+    tables: dict[str, dict[Any, Any]] = {
+        t: {row[f"{t[:-1]}_id"]: row for row in _rows(paths[t], SCHEMAS[t], v)} for t in TABLES[:4]}
+    tables["demand"] = {(r["destination_id"], r["system_id"]): r["units"]
+                        for r in _rows(paths["demand"], SCHEMAS["demand"], v)}
+    return tables
 
-    host_units: dict[tuple[str, str], int] = defaultdict(int)
-    host_value: dict[str, float] = defaultdict(float)
-    for (s, w), n in stock.items():
-        host_units[sites[s]["host_id"], w] += n
-        host_value[sites[s]["host_id"]] += value[w] * n
-    rules_h: dict[str, Any] = scenario.get("hosts", {})
-    rules_w: dict[str, Any] = scenario.get("systems", {})
-    for h in hosts:
-        rule = rules_h.get(h, {})
-        if "max_value_share" in rule and host_value[h] > rule["max_value_share"] * package + TOL:
-            v.violations.append(f"host cap: {h} holds {100 * host_value[h] / package:.2f}% of the package value, "
-                                f"above its cap of {100 * rule['max_value_share']:g}%")
-        for w in requirement:
-            fractions = [rule.get("max_unit_share", {}).get(w), rules_w.get(w, {}).get("max_host_share")]
-            fractions = [f for f in fractions if f is not None]
-            if fractions and host_units[h, w] > math.floor(min(fractions) * requirement[w] + 1e-9):
-                v.violations.append(f"host cap: {h} holds {host_units[h, w]} {w}, above "
-                                    f"{100 * min(fractions):g}% of {requirement[w]}")
-    for g, rule in scenario.get("groups", {}).items():
-        members = rule.get("hosts") or [h for h, r in hosts.items() if r["group"] == g]
-        held_value = sum(host_value[h] for h in members)
-        if "max_value_share" in rule and held_value > rule["max_value_share"] * package + TOL:
-            v.violations.append(f"group cap: {g} ({', '.join(members)}) holds {100 * held_value / package:.2f}% "
-                                f"of the value, above {100 * rule['max_value_share']:g}%")
-        for w, fraction in rule.get("max_unit_share", {}).items():
-            units = sum(host_units[h, w] for h in members)
-            if units > math.floor(fraction * requirement[w] + 1e-9):
-                v.violations.append(f"group cap: {g} holds {units} {w}, above {100 * fraction:g}%")
-    v.checks.append("host and group caps by value and by units")
 
-    for w, rule in rules_w.items():
-        holding = [h for h in hosts if host_units[h, w] >= int(systems[w]["min_lot"])]
-        if rule.get("min_hosts") and len(holding) < rule["min_hosts"]:
-            v.violations.append(f"min hosts: {w} is in {len(holding)} host(s) ({', '.join(holding)}), "
-                                f"needs {rule['min_hosts']}")
-        resilience = rule.get("resilience")
-        if resilience:
-            need = math.ceil(resilience["keep_fraction"] * requirement[w] - 1e-9)
-            k = min(resilience["lose_hosts"], len(hosts))
-            for lost in itertools.combinations(sorted(hosts), k):
-                left = sum(n for (h, w2), n in host_units.items() if w2 == w and h not in lost)
-                if left < need:
-                    v.violations.append(f"resilience: losing {'+'.join(lost)} leaves {left} {w}, needs {need}")
-    v.checks.append("minimum hosts and host-loss resilience")
-
-    limits = scenario.get("constraints", {})
-    open_sites = set(summary.get("open_sites", used_sites))
-    if not set(used_sites) <= open_sites:
-        v.violations.append(f"sites: {', '.join(sorted(set(used_sites) - open_sites))} hold stock but are not "
-                            "listed as open in summary.json")
-    if "max_sites" in limits and len(open_sites) > limits["max_sites"]:
-        v.violations.append(f"max sites: {len(open_sites)} sites open, at most {limits['max_sites']} allowed")
-    cost = sum(float(sites[s]["fixed_cost_musd"]) for s in open_sites)
-    if "budget_musd" in limits and cost > limits["budget_musd"] + TOL:
-        v.violations.append(f"budget: open sites cost {cost:g} M USD, above {limits['budget_musd']:g}")
-    for s in limits.get("force_open", []):
-        if s not in open_sites:
-            v.violations.append(f"force open: {s} is not open")
-    for s in used_sites:
-        if s in limits.get("exclude_sites", []) or sites[s]["host_id"] in limits.get("exclude_hosts", []):
-            v.violations.append(f"exclusion: {s} holds stock but is excluded")
-    v.checks.append("site count, budget, forced and excluded sites")
-
-    # deadlines and time-to-availability, from the run's own travel-time source
-    default_delay = float(scenario.get("network", {}).get("release_delay_h", 72.0))
-
-    def release(h: str) -> float:
-        if "release_delay_h" in rules_h.get(h, {}):
-            return float(rules_h[h]["release_delay_h"])
-        own = hosts[h]["release_delay_h"].strip()
-        return float(own) if own else default_delay
-
-    transit = _transit_hours(data, scenario)
-    makespan = scenario.get("objective", {}).get("time", "mean") == "makespan"
-    queue = {s: 24.0 * sum(n for (s2, _), n in stock.items() if s2 == s) / float(sites[s]["dispatch_per_day"])
-             for s in used_sites}
-    arrival_total, worst = 0.0, 0.0
-    for r in deliveries:
-        s, d, w, n = r["site_id"], r["destination_id"], r["system_id"], int(r["units"])
-        hours = transit.get((s, d, w))
-        if hours is None:
-            v.violations.append(f"route: {s} -> {d} for {w} is not reachable in the run's travel times")
-            continue
-        if abs(hours - float(r["transit_h"])) > 1e-3:
-            v.violations.append(f"route: {s} -> {d} for {w} reports {float(r['transit_h']):.3f} h transit; the "
-                                f"travel times give {hours:.3f} h")
-        available = release(sites[s]["host_id"]) + hours
-        deadline = rules_w.get(w, {}).get("deadline_h")
-        if deadline is not None and available > deadline + 1e-6:
-            v.violations.append(f"deadline: {n} {w} from {s} reach {d} at {available:.1f} h, after the "
-                                f"{deadline:g} h deadline")
-        arrival_total += float(rules_w.get(w, {}).get("priority", 1.0)) * available * n
-        worst = max(worst, available + (queue.get(s, 0.0) if makespan else 0.0))
-    v.checks.append(f"{len(deliveries)} deliveries against travel times and deadlines")
-
-    # objective terms
-    weight = sum(float(rules_w.get(w, {}).get("priority", 1.0)) * n for w, n in requirement.items())
-    time_h = worst if makespan else arrival_total / weight
-    shares = {h: 100.0 * host_value[h] / package for h in hosts}
-    measure = scenario.get("objective", {}).get("risk", "max_host_share")
-    if measure == "max_host_share":
-        risk = max(shares.values())
-    elif measure == "hhi":
-        risk = sum(x * x for x in shares.values())
+def _transit(scenario: dict[str, Any], manifest: dict[str, Any], v: Verification) -> dict[tuple[str, str, str], float]:
+    """Transit hours from the run's own source: the matrix the manifest names, or the roads without cache."""
+    if "travel_times" in manifest["inputs"]:
+        rows = _rows(Path(manifest["inputs"]["travel_times"]["path"]), MATRIX, v)
+        hours = {(r["site_id"], r["destination_id"], r["system_id"]): r["hours"] for r in rows}
+        source = "the travel-time matrix"
     else:
-        risk = sum(float(rules_h.get(h, {}).get("threat", 0.0)) * x for h, x in shares.items())
-    for name, recomputed in (("time", time_h), ("risk", risk), ("cost", cost)):
-        reported = summary["terms"][name]["value"]
-        if abs(reported - recomputed) > 1e-6 * max(1.0, abs(recomputed)):
-            v.violations.append(f"objective: summary.json reports {name} {reported:.6g}, recomputed {recomputed:.6g}")
-    v.checks.append("time, risk and cost terms recomputed")
+        from pydantic import ValidationError
+
+        from depotsite.inputs import load_inputs
+        from depotsite.network import travel_times
+        from depotsite.scenario import Scenario
+
+        files = {t: Path(manifest["inputs"][t]["path"]) for t in TABLES}
+        try:
+            inputs = load_inputs(hosts=files["hosts"], sites=files["sites"], systems=files["systems"],
+                                 destinations=files["destinations"], demand=files["demand"])
+            times = travel_times(inputs, Scenario.model_validate(scenario), use_cache=False)
+        except (InputError, ValidationError) as exc:
+            v.violations.append(f"travel times cannot be recomputed from the roads: {exc}")
+            raise _Stop from None
+        hours = {key: leg.hours for key, leg in times.legs.items()}
+        source = "the roads (no cache)"
+    recorded = manifest.get("travel_times", {}).get("sha256") if isinstance(manifest.get("travel_times"), dict) \
+        else None
+    if recorded is None:
+        v.violations.append("manifest.json records no SHA-256 of the travel times the run used")
+    elif transit_sha256(hours) != recorded:
+        v.violations.append(f"travel times: the hours recomputed from {source} differ from those the run used "
+                            f"(SHA-256 {transit_sha256(hours)[:12]}... vs the manifest's {str(recorded)[:12]}...)")
+    v.checks.append(f"{len(hours)} transit hours recomputed from {source}")
+    return hours
+
+
+def _outputs(run: Path, v: Verification) -> dict[str, Any]:
+    stock: dict[tuple[str, str], int] = {}
+    hosts: dict[tuple[str, str], str] = {}
+    for r in _rows(run / "allocation.csv", ALLOCATION, v):
+        key = (r["site_id"], r["system_id"])
+        if key in stock:
+            v.violations.append(f"allocation.csv: two rows for {key[0]}/{key[1]}")
+        stock[key] = stock.get(key, 0) + r["units"]
+        hosts[key] = r["host_id"]
+    deliveries = tuple(DeliveryRow(r["site_id"], r["destination_id"], r["system_id"], r["units"], r["transit_h"],
+                                   r["available_h"]) for r in _rows(run / "deliveries.csv", DELIVERIES, v))
+    docs = {name: _json(run / f"{name}.geojson", v) for name in ("depots", "routes")}
+    summary = _json(run / "summary.json", v)
+    if not isinstance(summary, dict):
+        if summary is not None:
+            v.violations.append("summary.json: not a JSON object")
+        raise _Stop
+    return {"stock": stock, "stock_hosts": hosts, "deliveries": deliveries, "summary": summary, **docs}
+
+
+def check_scenario(resolved: dict[str, Any], original: Path, manifest: dict[str, Any], v: Verification) -> None:
+    """The resolved scenario must be the original file plus the manifest's overrides, key by key."""
+    from depotsite.scenario import load_scenario
+
+    overrides = manifest.get("overrides", [])
+    try:
+        expected = load_scenario(original, overrides=overrides).model_dump(mode="json", exclude_none=True)
+    except InputError as exc:
+        v.violations.append(f"scenario: {original} with the recorded overrides does not load: {exc}")
+        return
+    want, have = _flatten(expected), _flatten(resolved)
+    for key in sorted(set(want) | set(have)):
+        if want.get(key) != have.get(key):
+            v.violations.append(f"scenario: {key} is {have.get(key, '(unset)')!r} in scenario.resolved.toml, but "
+                                f"{original.name} with the recorded overrides gives {want.get(key, '(unset)')!r}")
+    v.checks.append(f"scenario.resolved.toml is {original.name} plus {len(overrides)} recorded override(s)")
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            out.update(_flatten(value, name))  # an empty table is the same as an absent one
+        else:
+            out[name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def _verify(run: Path, original: Path | None, v: Verification) -> None:
+    missing = [name for name in ("manifest.json", *OUTPUTS) if not (run / name).is_file()]
+    if missing:
+        v.violations.append(f"{run}: missing {', '.join(missing)}; not a complete depotsite run folder")
+        raise _Stop
+    manifest = _manifest(run, v)
+    check_files(run, manifest, v)
+    text = _text(run / "scenario.resolved.toml", v)
+    try:
+        scenario = tomllib.loads(text or "")
+    except tomllib.TOMLDecodeError as exc:
+        v.violations.append(f"scenario.resolved.toml: not valid TOML ({exc})")
+        raise _Stop from None
+    if text is None or not isinstance(scenario.get("data"), dict):
+        v.violations.append("scenario.resolved.toml: no [data] table")
+        raise _Stop
+    check_data_paths(scenario["data"], manifest, v)
+    if original is not None:
+        check_scenario(scenario, Path(original), manifest, v)
+    if any(x.startswith("input ") for x in v.violations):
+        raise _Stop  # every later check would be against inputs the run did not use
+    tables = _tables(manifest, v)
+    transit = _transit(scenario, manifest, v)
+    record = RunRecord(hosts=tables["hosts"], sites=tables["sites"], systems=tables["systems"],
+                       destinations=tables["destinations"],
+                       demand={k: n for k, n in tables["demand"].items() if n > 0}, scenario=scenario,
+                       transit=transit, **_outputs(run, v))
+    done, found = run_checks(record, RULE_CHECKS + FIGURE_CHECKS)
+    v.checks += done
+    v.violations += found
+
+
+def verify_run(run: Path, *, scenario: Path | None = None) -> Verification:
+    """Every rule of the run's resolved scenario and every reported figure, recomputed from the files.
+
+    Parameters
+    ----------
+    run
+        A run folder written by ``solve``.
+    scenario
+        The original scenario file: also check that the resolved scenario is it plus the recorded overrides.
+
+    Returns
+    -------
+    Verification
+        What was checked, and one line per violation (never raises for a violation or a malformed file).
+    """
+    v = Verification()
+    try:
+        _verify(Path(run), scenario, v)
+    except _Stop:
+        pass  # the violation that stopped it is recorded
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:  # a file of an unexpected shape
+        v.violations.append(f"{run}: a run file is malformed or unreadable ({type(exc).__name__}: {exc})")
     return v
-
-
-def _transit_hours(data: dict[str, Any], scenario: dict[str, Any]) -> dict[tuple[str, str, str], float]:
-    if data.get("travel_times"):
-        return {(r["site_id"], r["destination_id"], r["system_id"]): float(r["hours"])
-                for r in read_rows(data["travel_times"])}
-    from depotsite.inputs import load_inputs
-    from depotsite.network import travel_times
-    from depotsite.scenario import Scenario
-
-    inputs = load_inputs(hosts=data["hosts"], sites=data["sites"], systems=data["systems"],
-                         destinations=data["destinations"], demand=data["demand"])
-    times = travel_times(inputs, Scenario.model_validate(scenario))
-    return {key: leg.hours for key, leg in times.legs.items()}

@@ -48,7 +48,8 @@ def solve(
     from depotsite.timelimit import Deadline
 
     timings: dict[str, float] = {}
-    sc, inputs = load_checked(scenario, list(set_) + time_limit_override(time_limit), timings)
+    overrides = list(set_) + time_limit_override(time_limit)
+    sc, inputs = load_checked(scenario, overrides, timings)
     used = scenario_inputs(scenario, sc.data)
     check_solve_outputs(out_dir, save_lp, inputs=used)
     travel = compute_travel(sc, inputs, timings)
@@ -64,7 +65,8 @@ def solve(
                              show_log=sc.solver.log)
     result = collect(model, outcome, timings=timings, warnings=travel.warnings)
     with step("writing outputs", timings, "export_s"):
-        write_run(out_dir, result, model.params, travel, command=sys.argv)
+        write_run(out_dir, result, model.params, travel, command=sys.argv, overrides=overrides,
+                  maps=not no_maps)
     if not state["quiet"]:
         print_summary(result, model.params, out_dir)
 

@@ -53,17 +53,20 @@ def report_inputs(run_dir: Path) -> list[Path]:
 
 @app.command()
 @guarded
-def verify(run_dir: Annotated[Path, typer.Argument(help="A run folder written by solve.")]) -> None:
+def verify(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by solve.")],
+    scenario: Annotated[Path | None, typer.Option(
+        "--scenario", help="The original scenario file: also check the resolved scenario is it plus the "
+        "recorded overrides.")] = None,
+) -> None:
     """Re-derive from the files that every rule of the run's scenario holds (exit 6 on any violation)."""
     from depotsite.verify import verify_run
 
-    result = verify_run(run_dir)
+    result = verify_run(run_dir, scenario=scenario)
     if not result.ok:
         fail(EXIT_VERIFY, f"{run_dir}: {len(result.violations)} violation(s):\n"
               + "\n".join(f"  - {v}" for v in result.violations))
     if not state["quiet"]:
-        out.print(f"{run_dir}: every rule holds ({len(result.checks)} groups of checks)")
+        out.print(f"{run_dir}: every rule holds ({len(result.checks)} groups of checks)", markup=False)
         for check in result.checks:
-            out.print(f"  ok  {check}", highlight=False)
-
-
+            out.print(f"  ok  {check}", highlight=False, markup=False)

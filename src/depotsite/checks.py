@@ -1,0 +1,409 @@
+"""Every rule of a scenario, checked on a plain record of a run: one ``check_<rule>`` per rule family.
+
+The same functions serve twice: ``depotsite verify`` builds the record from the files of a run folder,
+and the post-solve check (``depotsite.selfcheck``) builds it from the solver's posture before anything is
+written. So they share no code with the model, the solver or the results: a record holds the input
+tables as dicts (the columns of ``tables.SCHEMAS``), the resolved scenario as a TOML dict, the stock, the
+deliveries, the summary and the transit hours, and each check returns one line per violation, naming
+the rule and the culprit.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Pair = tuple[str, str, str]  # (site_id, destination_id, system_id)
+TOL = 1e-6  # integer postures meet every rule exactly; this absorbs only floating-point round-off
+HOURS_TOL = 1e-3  # hours are written with four decimals
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    site_id: str
+    destination_id: str
+    system_id: str
+    units: int
+    transit_h: float
+    available_h: float
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run as plain data: what the checks read, whether it came from files or from memory."""
+
+    hosts: Mapping[str, Mapping[str, Any]]
+    sites: Mapping[str, Mapping[str, Any]]
+    systems: Mapping[str, Mapping[str, Any]]
+    destinations: Mapping[str, Mapping[str, Any]]
+    demand: Mapping[tuple[str, str], int]  # (destination_id, system_id) -> units > 0
+    scenario: Mapping[str, Any]  # the resolved scenario, as TOML reads it
+    stock: Mapping[tuple[str, str], int]  # (site_id, system_id) -> units
+    stock_hosts: Mapping[tuple[str, str], str]  # the host_id column written next to each stock row
+    deliveries: tuple[DeliveryRow, ...]
+    summary: Mapping[str, Any]
+    transit: Mapping[Pair, float]  # hours of every pair the travel-time source knows
+    depots: Mapping[str, Any] | None = None  # depots.geojson, when there is one to check
+    routes: Mapping[str, Any] | None = None  # routes.geojson
+
+    @functools.cached_property
+    def held_by_site(self) -> dict[str, int]:
+        """Units of every system together at each site (the dispatch queue's length)."""
+        held: dict[str, int] = defaultdict(int)
+        for (s, _), n in self.stock.items():
+            held[s] += n
+        return dict(held)
+
+
+# --- figures every check shares ---------------------------------------------------------------------------
+
+
+def requirement(r: RunRecord) -> dict[str, int]:
+    """Units of each system the package needs (the sum of its demand)."""
+    req: dict[str, int] = defaultdict(int)
+    for (_, w), n in r.demand.items():
+        req[w] += n
+    return dict(req)
+
+
+def package_value(r: RunRecord) -> float:
+    """M USD of the whole package."""
+    return sum(float(r.systems[w]["value_musd"]) * n for w, n in requirement(r).items())
+
+
+def host_units(r: RunRecord) -> dict[tuple[str, str], int]:
+    """(host, system) -> units stored in the host."""
+    units: dict[tuple[str, str], int] = defaultdict(int)
+    for (s, w), n in r.stock.items():
+        units[r.sites[s]["host_id"], w] += n
+    return dict(units)
+
+
+def host_value(r: RunRecord) -> dict[str, float]:
+    """M USD stored in each host."""
+    value = dict.fromkeys(r.hosts, 0.0)
+    for (s, w), n in r.stock.items():
+        value[r.sites[s]["host_id"]] += float(r.systems[w]["value_musd"]) * n
+    return value
+
+
+def used_sites(r: RunRecord) -> list[str]:
+    """Sites that hold any stock."""
+    return sorted({s for (s, _), n in r.stock.items() if n > 0})
+
+
+def rules(r: RunRecord, section: str) -> Mapping[str, Any]:
+    """A top-level table of the scenario (empty when absent or not a table)."""
+    value = r.scenario.get(section, {})
+    return value if isinstance(value, Mapping) else {}
+
+
+def release_h(r: RunRecord, host_id: str) -> float:
+    """Scenario host rule, else the hosts.csv column, else the scenario default."""
+    rule = rules(r, "hosts").get(host_id, {})
+    if rule.get("release_delay_h") is not None:
+        return float(rule["release_delay_h"])
+    own = r.hosts[host_id].get("release_delay_h")
+    return float(own) if own is not None else float(rules(r, "network").get("release_delay_h", 72.0))
+
+
+def queue_h(r: RunRecord, site_id: str) -> float:
+    """Hours for a site to send off everything it holds."""
+    return 24.0 * r.held_by_site.get(site_id, 0) / float(r.sites[site_id]["dispatch_per_day"])
+
+
+def makespan(r: RunRecord) -> bool:
+    """Whether the time term is the makespan (which adds the dispatch queue to every arrival)."""
+    return rules(r, "objective").get("time", "mean") == "makespan"
+
+
+def available_h(r: RunRecord, x: DeliveryRow) -> float | None:
+    """Hours until a delivery is available in Ukraine, from the travel-time source (None: unreachable)."""
+    hours = r.transit.get((x.site_id, x.destination_id, x.system_id))
+    if hours is None:
+        return None
+    queue = queue_h(r, x.site_id) if makespan(r) else 0.0
+    return release_h(r, r.sites[x.site_id]["host_id"]) + hours + queue
+
+
+def group_members(r: RunRecord) -> dict[str, list[str]]:
+    """Every group with a rule: its explicit members, or the hosts whose ``group`` column names it."""
+    return {g: list(rule.get("hosts") or [h for h, row in r.hosts.items() if row["group"] == g])
+            for g, rule in rules(r, "groups").items()}
+
+
+def unit_cap(r: RunRecord, host_id: str, system_id: str) -> float | None:
+    """The tighter of the host's max_unit_share and the system's max_host_share (a fraction)."""
+    fractions = [rules(r, "hosts").get(host_id, {}).get("max_unit_share", {}).get(system_id),
+                 rules(r, "systems").get(system_id, {}).get("max_host_share")]
+    present = [float(f) for f in fractions if f is not None]
+    return min(present) if present else None
+
+
+def close(a: float, b: float, tol: float = TOL) -> bool:
+    """Equal up to ``tol``, relative to the larger magnitude (absolute below 1)."""
+    return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
+
+
+# --- the rules of the model --------------------------------------------------------------------------------
+
+
+def check_ids(r: RunRecord) -> list[str]:
+    """Every id in the stock and the deliveries exists, and each stock row names its site's host."""
+    found = []
+    for (s, w), n in r.stock.items():
+        if s not in r.sites:
+            found.append(f"allocation: unknown site {s!r}")
+        elif r.stock_hosts.get((s, w), r.sites[s]["host_id"]) != r.sites[s]["host_id"]:
+            found.append(f"host column: allocation.csv puts {s} in {r.stock_hosts[s, w]}, but sites.csv puts it "
+                         f"in {r.sites[s]['host_id']}")
+        if w not in r.systems:
+            found.append(f"allocation: unknown system {w!r} at {s}")
+        if n < 0:
+            found.append(f"allocation: {s} holds {n} {w}, a negative count")
+    for x in r.deliveries:
+        for kind, value, known in (("site", x.site_id, r.sites), ("destination", x.destination_id, r.destinations),
+                                   ("system", x.system_id, r.systems)):
+            if value not in known:
+                found.append(f"deliveries: unknown {kind} {value!r}")
+        if x.units <= 0:
+            found.append(f"deliveries: {x.site_id} -> {x.destination_id} ships {x.units} {x.system_id}")
+    return found
+
+
+def check_demand(r: RunRecord) -> list[str]:
+    """meet_demand: every destination receives exactly the units it needs."""
+    received: dict[tuple[str, str], int] = defaultdict(int)
+    for x in r.deliveries:
+        received[x.destination_id, x.system_id] += x.units
+    return [f"demand: {d} receives {received.get((d, w), 0)} {w} but needs {r.demand.get((d, w), 0)}"
+            for d, w in sorted(set(r.demand) | set(received)) if received.get((d, w), 0) != r.demand.get((d, w), 0)]
+
+
+def check_stock_equals_shipments(r: RunRecord) -> list[str]:
+    """ship_from_stock: what a site holds is what it ships."""
+    shipped: dict[tuple[str, str], int] = defaultdict(int)
+    for x in r.deliveries:
+        shipped[x.site_id, x.system_id] += x.units
+    return [f"stock: {s} holds {r.stock.get((s, w), 0)} {w} but ships {shipped.get((s, w), 0)}"
+            for s, w in sorted(set(r.stock) | set(shipped)) if r.stock.get((s, w), 0) != shipped.get((s, w), 0)]
+
+
+def check_capacity(r: RunRecord) -> list[str]:
+    """site_capacity: vehicle bays and aircraft shelters."""
+    found = []
+    for s in used_sites(r):
+        for resource, per_unit in (("vehicle_bays", "vehicle_bays_per_unit"), ("aircraft_shelters",
+                                                                               "shelters_per_unit")):
+            need = sum(float(r.systems[w][per_unit]) * n for (s2, w), n in r.stock.items() if s2 == s)
+            if need > float(r.sites[s][resource]) + TOL:
+                found.append(f"capacity: {s} needs {need:g} {resource} but has {r.sites[s][resource]:g}")
+    return found
+
+
+def check_site_kind(r: RunRecord) -> list[str]:
+    """site_kind: a system only at the kinds of site it may use."""
+    found = []
+    for (s, w), n in sorted(r.stock.items()):
+        kinds = r.systems[w]["site_kinds"]
+        if n > 0 and r.sites[s]["kind"] not in kinds:
+            found.append(f"site kind: {s} is a {r.sites[s]['kind']} but {w} may only be at {', '.join(sorted(kinds))}")
+    return found
+
+
+def check_lots(r: RunRecord) -> list[str]:
+    """min_lot: a site holds none of a system or at least its lot."""
+    return [f"min lot: {s} holds {n} {w}, below the lot of {r.systems[w]['min_lot']}"
+            for (s, w), n in sorted(r.stock.items()) if 0 < n < int(r.systems[w]["min_lot"])]
+
+
+def check_host_caps(r: RunRecord) -> list[str]:
+    """host_share_cap: by value (share of the package value) and by units (share of the requirement)."""
+    found = []
+    req, package, value, units = requirement(r), package_value(r), host_value(r), host_units(r)
+    for h in r.hosts:
+        cap = rules(r, "hosts").get(h, {}).get("max_value_share")
+        if cap is not None and value[h] > float(cap) * package + TOL * max(1.0, package):
+            found.append(f"host cap: {h} holds {100 * value[h] / package:.2f}% of the package value, above its "
+                         f"cap of {100 * float(cap):g}%")
+        for w in req:
+            fraction = unit_cap(r, h, w)
+            if fraction is not None and units.get((h, w), 0) > math.floor(fraction * req[w] + 1e-9):
+                found.append(f"host cap: {h} holds {units[h, w]} {w}, above {100 * fraction:g}% of {req[w]}")
+    return found
+
+
+def check_group_caps(r: RunRecord) -> list[str]:
+    """group_share_cap: the host caps, for the summed stock of a group's members."""
+    found = []
+    req, package, value, units = requirement(r), package_value(r), host_value(r), host_units(r)
+    for g, members in group_members(r).items():
+        rule = rules(r, "groups")[g]
+        held = sum(value.get(h, 0.0) for h in members)
+        if rule.get("max_value_share") is not None and held > float(rule["max_value_share"]) * package + TOL * max(
+                1.0, package):
+            found.append(f"group cap: {g} ({', '.join(members)}) holds {100 * held / package:.2f}% of the value, "
+                         f"above {100 * float(rule['max_value_share']):g}%")
+        for w, fraction in rule.get("max_unit_share", {}).items():
+            n = sum(units.get((h, w), 0) for h in members)
+            if w in req and n > math.floor(float(fraction) * req[w] + 1e-9):
+                found.append(f"group cap: {g} holds {n} {w}, above {100 * float(fraction):g}% of {req[w]}")
+    return found
+
+
+def check_min_hosts(r: RunRecord) -> list[str]:
+    """min_hosts: a system held (a lot or more) in at least this many hosts."""
+    found, units, req = [], host_units(r), requirement(r)
+    for w, rule in rules(r, "systems").items():
+        if not rule.get("min_hosts") or w not in req:
+            continue
+        holding = sorted(h for h in r.hosts if units.get((h, w), 0) >= int(r.systems[w]["min_lot"]))
+        if len(holding) < int(rule["min_hosts"]):
+            found.append(f"min hosts: {w} is in {len(holding)} host(s) ({', '.join(holding)}), needs "
+                         f"{rule['min_hosts']}")
+    return found
+
+
+def check_resilience(r: RunRecord) -> list[str]:
+    """host_loss_resilience: after losing any k hosts, a fraction of each system is left."""
+    found, units, req = [], host_units(r), requirement(r)
+    for w, rule in rules(r, "systems").items():
+        resilience = rule.get("resilience")
+        if not resilience or w not in req:
+            continue
+        need = math.ceil(float(resilience["keep_fraction"]) * req[w] - 1e-9)
+        k = min(int(resilience.get("lose_hosts", 1)), len(r.hosts))
+        for lost in itertools.combinations(sorted(r.hosts), k):
+            left = sum(n for (h, w2), n in units.items() if w2 == w and h not in lost)
+            if left < need:
+                found.append(f"resilience: losing {'+'.join(lost)} leaves {left} {w}, needs {need}")
+    return found
+
+
+def open_sites(r: RunRecord) -> list[str]:
+    """The open sites the summary lists (they may include a forced site holding nothing)."""
+    listed = r.summary.get("open_sites")
+    return [str(s) for s in listed] if isinstance(listed, list) else used_sites(r)
+
+
+def check_sites(r: RunRecord) -> list[str]:
+    """Open sites, max_sites, budget, force_open, exclude_sites and exclude_hosts."""
+    found, limits, opened = [], rules(r, "constraints"), open_sites(r)
+    unknown = [s for s in opened if s not in r.sites]
+    found += [f"sites: summary.json lists unknown open site {s!r}" for s in unknown]
+    if len(set(opened)) != len(opened):
+        found.append("sites: summary.json lists an open site twice")
+    missing = sorted(set(used_sites(r)) - set(opened))
+    if missing:
+        found.append(f"sites: {', '.join(missing)} hold stock but are not listed as open in summary.json")
+    if limits.get("max_sites") is not None and len(set(opened)) > int(limits["max_sites"]):
+        found.append(f"max sites: {len(set(opened))} sites open, at most {limits['max_sites']} allowed")
+    cost = sum(float(r.sites[s]["fixed_cost_musd"]) for s in set(opened) - set(unknown))
+    if limits.get("budget_musd") is not None and cost > float(limits["budget_musd"]) + TOL:
+        found.append(f"budget: open sites cost {cost:g} M USD, above {float(limits['budget_musd']):g}")
+    found += [f"force open: {s} is not open" for s in limits.get("force_open", []) if s not in opened]
+    for s in sorted(set(opened) | set(used_sites(r))):
+        if s in r.sites and (s in limits.get("exclude_sites", []) or
+                             r.sites[s]["host_id"] in limits.get("exclude_hosts", [])):
+            found.append(f"exclusion: {s} is open or holds stock but is excluded")
+    return found
+
+
+def check_deadlines_and_transit(r: RunRecord) -> list[str]:
+    """Each delivery's route exists, its transit hours are the source's, and it meets its deadline."""
+    found = []
+    for x in r.deliveries:
+        hours = r.transit.get((x.site_id, x.destination_id, x.system_id))
+        if hours is None:
+            found.append(f"route: {x.site_id} -> {x.destination_id} for {x.system_id} is not reachable in the "
+                         "run's travel times")
+            continue
+        if abs(hours - x.transit_h) > HOURS_TOL:
+            found.append(f"transit: {x.site_id} -> {x.destination_id} for {x.system_id} reports {x.transit_h:.3f} h; "
+                         f"the travel times give {hours:.3f} h")
+        arrival = release_h(r, r.sites[x.site_id]["host_id"]) + hours
+        deadline = rules(r, "systems").get(x.system_id, {}).get("deadline_h")
+        if deadline is not None and arrival > float(deadline) + TOL:
+            found.append(f"deadline: {x.units} {x.system_id} from {x.site_id} reach {x.destination_id} at "
+                         f"{arrival:.1f} h, after the {float(deadline):g} h deadline")
+    return found
+
+
+def check_available_h(r: RunRecord) -> list[str]:
+    """available_h = release delay + transit (+ the dispatch queue under the makespan measure)."""
+    found = []
+    for x in r.deliveries:
+        hours = available_h(r, x)
+        if hours is not None and abs(hours - x.available_h) > HOURS_TOL:
+            found.append(f"available_h: {x.site_id} -> {x.destination_id} for {x.system_id} reports "
+                         f"{x.available_h:.3f} h; release delay, transit and queue give {hours:.3f} h")
+    return found
+
+
+RuleCheck = Callable[[RunRecord], list[str]]
+
+RULE_CHECKS: tuple[tuple[str, RuleCheck], ...] = (
+    ("demand met exactly", check_demand),
+    ("stock at every site equals what it ships", check_stock_equals_shipments),
+    ("site capacities", check_capacity),
+    ("site kinds", check_site_kind),
+    ("minimum lots", check_lots),
+    ("host caps by value and by units", check_host_caps),
+    ("group caps by value and by units", check_group_caps),
+    ("minimum hosts", check_min_hosts),
+    ("host-loss resilience", check_resilience),
+    ("open sites, max sites, budget, forced and excluded sites", check_sites),
+    ("transit hours and deadlines", check_deadlines_and_transit),
+    ("available_h of every delivery", check_available_h),
+)
+
+
+def transit_sha256(hours: Mapping[Pair, float]) -> str:
+    """SHA-256 of a travel-time table: its sorted ``site,destination,system,hours`` rows (six decimals).
+
+    Parameters
+    ----------
+    hours
+        Transit hours by (site, destination, system).
+
+    Returns
+    -------
+    str
+        The hex digest the manifest records and ``verify`` recomputes (six decimals absorb round-off).
+    """
+    lines = "".join(f"{s},{d},{w},{h:.6f}\n" for (s, d, w), h in sorted(hours.items()))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def run_checks(r: RunRecord, checks: tuple[tuple[str, RuleCheck], ...]) -> tuple[list[str], list[str]]:
+    """Run ``checks`` after the id check; a check that meets a malformed value reports it, never raises.
+
+    Parameters
+    ----------
+    r
+        The run as plain data.
+    checks
+        (name, check) pairs, e.g. ``RULE_CHECKS`` and ``figures.FIGURE_CHECKS``.
+
+    Returns
+    -------
+    tuple of list of str
+        The names of the checks run, and one line per violation.
+    """
+    found = check_ids(r)
+    if found:  # later checks would look up ids that do not exist
+        return ["ids in the allocation and the deliveries"], found
+    done = ["ids in the allocation and the deliveries"]
+    for name, check in checks:
+        try:
+            found += check(r)
+        except (KeyError, ValueError, TypeError, ZeroDivisionError, AttributeError) as exc:
+            found.append(f"{name}: cannot be checked, a value is missing or malformed ({type(exc).__name__}: {exc})")
+        done.append(name)
+    return done, found
