@@ -18,7 +18,7 @@ from depotsite.inputs import load_inputs
 from depotsite.model import build_model
 from depotsite.network import travel_times
 from depotsite.scenario import load_scenario
-from depotsite.tradeoffs import pareto_front
+from depotsite.analysis.tradeoffs import pareto_front
 
 ROOT = Path(__file__).resolve().parents[1]
 

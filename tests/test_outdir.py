@@ -17,7 +17,7 @@ import pytest
 
 from conftest import ROOT, invoke
 from depotsite.errors import InputError
-from depotsite.outdir import atomic_folder, clean_stale, file_problems, folder_kind, folder_problems, marker
+from depotsite.output.outdir import atomic_folder, clean_stale, file_problems, folder_kind, folder_problems, marker
 
 HEADING = "cannot write the output (1 problem): - "
 FOREIGN = ("is a folder that depotsite did not write (it is not empty and has no manifest.json of a {kind} folder); "
@@ -294,7 +294,7 @@ def test_a_run_folder_without_its_manifest_is_never_committed(tmp_path):
 def test_the_lock_serialises_two_writers(tmp_path, caplog):
     """B tries while A holds the lock: B logs that it waits (proof it was blocked), then A finishes and B
     goes in. Without the lock B would go in at once, and the order would show it."""
-    caplog.set_level(logging.WARNING, logger="depotsite.outdir")
+    caplog.set_level(logging.WARNING, logger="depotsite.output.outdir")
     target, events, errors = tmp_path / "front", [], []
     a_inside, proceed = threading.Event(), threading.Event()
 
@@ -320,7 +320,7 @@ def test_the_lock_serialises_two_writers(tmp_path, caplog):
             errors.append(exc)
 
     handler = Waiting()
-    logging.getLogger("depotsite.outdir").addHandler(handler)
+    logging.getLogger("depotsite.output.outdir").addHandler(handler)
     try:
         threads = [threading.Thread(target=writer, args=(n,)) for n in "AB"]
         for t in threads:
@@ -328,7 +328,7 @@ def test_the_lock_serialises_two_writers(tmp_path, caplog):
         for t in threads:
             t.join(120)
     finally:
-        logging.getLogger("depotsite.outdir").removeHandler(handler)
+        logging.getLogger("depotsite.output.outdir").removeHandler(handler)
     assert errors == []
     assert events == ["A in", "A out", "B in", "B out"]
     assert (target / "who.txt").read_text() == "B"
@@ -339,7 +339,7 @@ def test_the_lock_serialises_two_writers(tmp_path, caplog):
 STAGE_THEN_WAIT = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from depotsite.outdir import atomic_folder
+    from depotsite.output.outdir import atomic_folder
 
     with atomic_folder(Path(sys.argv[1]), kind="pareto") as folder:
         (folder / "front.csv").write_text("half written")
@@ -374,7 +374,7 @@ def dead_pid() -> int:
 
 
 def test_leftovers_of_a_dead_process_are_removed_with_a_warning(tmp_path, caplog):
-    caplog.set_level(logging.WARNING, logger="depotsite.outdir")
+    caplog.set_level(logging.WARNING, logger="depotsite.output.outdir")
     pid = dead_pid()
     front = tmp_path / "front"
     with atomic_folder(front, kind="pareto") as folder:
@@ -397,7 +397,7 @@ def test_leftovers_of_a_dead_process_are_removed_with_a_warning(tmp_path, caplog
 def test_an_earlier_folder_caught_between_the_two_renames_is_put_back(tmp_path, caplog):
     """A run killed after moving the earlier folder aside and before moving the new one in: the next writer
     puts the earlier folder back first, so even if that writer fails, the earlier folder is there."""
-    caplog.set_level(logging.WARNING, logger="depotsite.outdir")
+    caplog.set_level(logging.WARNING, logger="depotsite.output.outdir")
     pid = dead_pid()
     front, aside = tmp_path / "front", tmp_path / f".front.old-{pid}-abc123"
     aside.mkdir()
@@ -411,7 +411,7 @@ def test_an_earlier_folder_caught_between_the_two_renames_is_put_back(tmp_path, 
 
 
 def test_a_leftover_of_a_running_process_is_reported_and_kept(tmp_path, caplog):
-    caplog.set_level(logging.WARNING, logger="depotsite.outdir")
+    caplog.set_level(logging.WARNING, logger="depotsite.output.outdir")
     running = os.getppid()
     leftover = tmp_path / f".front.tmp-{running}-abc123"
     leftover.mkdir()

@@ -8,12 +8,12 @@ import time
 
 import pytest
 
+from depotsite.analysis.stress import stress_test
+from depotsite.analysis.tradeoffs import alternatives
 from depotsite.errors import InfeasibleError, SolverError
 from depotsite.model import build_model
 from depotsite.solve import explain_infeasible, highs_time_limit_s, new_solver, solve
-from depotsite.stress import stress_test
 from depotsite.timelimit import Deadline
-from depotsite.tradeoffs import alternatives
 from instances import make_inputs, make_scenario, site, system, times
 
 RAISE_IT = r"; raise \[solver\] time_limit_s or --time-limit"

@@ -12,14 +12,14 @@ import pytest
 from scipy.optimize import linprog
 
 from conftest import BASE, invoke
+from depotsite.analysis.stress import stress_test
+from depotsite.analysis.tradeoffs import alternatives, pareto_front
 from depotsite.inputs import load_inputs
 from depotsite.model import build_model, parameters
 from depotsite.network import travel_times
 from depotsite.results import collect
 from depotsite.scenario import load_scenario
 from depotsite.solve import solve
-from depotsite.stress import stress_test
-from depotsite.tradeoffs import alternatives, pareto_front
 from instances import make_inputs, make_scenario, site, system, times
 
 PARETO_LIMIT_S = 300  # the whole command; each point gets a share of what remains

@@ -615,7 +615,7 @@ def hand_posture(stock: dict[tuple[str, str], int], ship: dict[tuple[str, str, s
 
 def test_write_run_refuses_a_posture_that_breaks_a_cap_and_writes_nothing(tmp_path):
     from depotsite.errors import NumericsError
-    from depotsite.export import write_run
+    from depotsite.output.runfolder import write_run
 
     result, p, travel = hand_posture({("a", "w"): 4}, {("a", "d", "w"): 4}, reported=10.0,
                                      systems={"w": {"max_host_share": 0.5}})
@@ -628,7 +628,7 @@ def test_write_run_refuses_a_posture_that_breaks_a_cap_and_writes_nothing(tmp_pa
 
 def test_write_run_refuses_stock_that_is_not_shipped(tmp_path):
     from depotsite.errors import NumericsError
-    from depotsite.export import write_run
+    from depotsite.output.runfolder import write_run
 
     result, p, travel = hand_posture({("a", "w"): 2, ("b", "w"): 2}, {("a", "d", "w"): 2, ("b", "d", "w"): 1},
                                      reported=8.0)
@@ -640,7 +640,7 @@ def test_write_run_refuses_stock_that_is_not_shipped(tmp_path):
 
 def test_write_run_refuses_an_objective_its_terms_do_not_give(tmp_path):
     from depotsite.errors import NumericsError
-    from depotsite.export import write_run
+    from depotsite.output.runfolder import write_run
 
     result, p, travel = hand_posture({("a", "w"): 2, ("b", "w"): 2}, {("a", "d", "w"): 2, ("b", "d", "w"): 2},
                                      reported=0.0)

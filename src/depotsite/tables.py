@@ -220,3 +220,9 @@ def suggest(value: str, choices: Collection[str]) -> str:
     return f"did you mean {close[0]!r}?" if close else f"known ids: {', '.join(sorted(choices))}"
 
 
+def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+    """Write one CSV table (UTF-8, a header row), the counterpart of ``read_rows``."""
+    with Path(path).open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(header)
+        writer.writerows(rows)

@@ -152,7 +152,7 @@ def load_checked(scenario_path: Path, overrides: list[str], timings: dict[str, f
 
         check_against_inputs(scenario, inputs)
         if d.purchasers is not None:
-            from depotsite.report import read_purchasers
+            from depotsite.purchasers import read_purchasers
 
             read_purchasers(d.purchasers, inputs.systems, inputs.hosts)
     return scenario, inputs
@@ -181,7 +181,7 @@ def build_checked(scenario: Path, overrides: list[str], timings: dict[str, float
     Returns the scenario, the built model and the solve stage's deadline, started just before the build.
     """
     from depotsite.model import build_model
-    from depotsite.outdir import check_folder, scenario_inputs
+    from depotsite.output.outdir import check_folder, scenario_inputs
 
     sc, inputs = load_checked(scenario, overrides, timings)
     check_folder(out_dir, kind=kind, inputs=scenario_inputs(scenario, sc.data))

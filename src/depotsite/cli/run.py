@@ -40,9 +40,9 @@ def solve(
     no_maps: Annotated[bool, typer.Option("--no-maps", help="Skip map.html and map.png.")] = False,
 ) -> None:
     """Solve a scenario and write its run folder."""
-    from depotsite.export import write_run
     from depotsite.model import build_model
-    from depotsite.outdir import scenario_inputs
+    from depotsite.output.outdir import scenario_inputs
+    from depotsite.output.runfolder import write_run
     from depotsite.results import collect
     from depotsite.solve import solve as run_solver
     from depotsite.timelimit import Deadline
@@ -75,7 +75,7 @@ def check_solve_outputs(out_dir: Path, save_lp: Path | None, *, inputs: list[Pat
     """Refuse, before any work, an ``--out`` or ``--save-lp`` that writing could destroy (see outdir)."""
     from pyomo.opt import guess_format
 
-    from depotsite.outdir import absolute_path, file_problems, folder_problems, refuse
+    from depotsite.output.outdir import absolute_path, file_problems, folder_problems, refuse
 
     problems = folder_problems(out_dir, kind="run", inputs=inputs)
     if save_lp is not None:
@@ -93,7 +93,7 @@ def write_lp(model, path: Path, *, inputs: list[Path]) -> None:
     """Write the model as an LP (or MPS) file, atomically, with the formulation's names."""
     from pyomo.opt import guess_format
 
-    from depotsite.outdir import atomic_file
+    from depotsite.output.outdir import atomic_file
 
     with atomic_file(path, inputs=inputs, option="--save-lp") as staged:
         model.write(str(staged), format=guess_format(str(path)), io_options={"symbolic_solver_labels": True})
@@ -149,7 +149,7 @@ def travel_times_command(
     set_: SetOption = [],  # noqa: B006
 ) -> None:
     """Write the travel-time matrix (one row per site, destination and system; unreachable pairs too)."""
-    from depotsite.outdir import atomic_file, check_file, scenario_inputs
+    from depotsite.output.outdir import atomic_file, check_file, scenario_inputs
 
     timings: dict[str, float] = {}
     sc, inputs = load_checked(scenario, list(set_), timings)
@@ -184,7 +184,7 @@ def compare(
     run_b: Annotated[Path, typer.Argument(help="Second run folder.")],
 ) -> None:
     """Show what changed between two runs: stock, host shares, objective terms, scenario keys."""
-    from depotsite.compare import compare_runs
+    from depotsite.output.compare import compare_runs
 
     changes = compare_runs(run_a, run_b)
     if not changes:

@@ -41,8 +41,8 @@ def pareto(
 
     The time limit bounds the whole command: each point gets an equal share of what remains.
     """
-    from depotsite.export_analysis import write_front
-    from depotsite.tradeoffs import knee, pareto_front
+    from depotsite.analysis.tradeoffs import knee, pareto_front
+    from depotsite.output.analysis import write_front
 
     timings: dict[str, float] = {}
     sc, model, deadline = build_checked(scenario, list(set_) + time_limit_override(time_limit), timings,
@@ -89,17 +89,17 @@ def stress(
     The time limit bounds the whole command (the first solve too, when given a scenario): each lost set
     gets an equal share of what remains.
     """
-    from depotsite.export_analysis import write_stress
+    from depotsite.analysis.stress import stress_test
     from depotsite.model import parameters
-    from depotsite.outdir import check_folder, scenario_inputs
+    from depotsite.output.analysis import write_stress
+    from depotsite.output.outdir import check_folder, scenario_inputs
     from depotsite.results import collect
     from depotsite.solve import solve as run_solver
-    from depotsite.stress import stress_test
 
     timings: dict[str, float] = {}
     overrides = list(set_) + time_limit_override(time_limit)
     if source.is_dir():
-        from depotsite.compare import read_run
+        from depotsite.output.compare import read_run
         from depotsite.timelimit import Deadline
 
         read_run(source)  # a clear error if it is not a run folder
@@ -151,8 +151,8 @@ def alternatives(
     The time limit bounds the whole command: the optimum and each alternative get an equal share of what
     remains; when it runs out, fewer alternatives are reported.
     """
-    from depotsite.export_analysis import write_alternatives
-    from depotsite.tradeoffs import alternatives as find
+    from depotsite.analysis.tradeoffs import alternatives as find
+    from depotsite.output.analysis import write_alternatives
 
     timings: dict[str, float] = {}
     sc, model, deadline = build_checked(scenario, list(set_) + time_limit_override(time_limit), timings,

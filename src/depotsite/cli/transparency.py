@@ -29,8 +29,8 @@ def report(
     with_hosts: Annotated[bool, typer.Option("--with-hosts", help="kinds tier: also name the hosts.")] = False,
 ) -> None:
     """Disclosure report of a run: full, host or kinds tier (CSV, Markdown, HTML)."""
-    from depotsite.outdir import check_folder
-    from depotsite.report import write_report
+    from depotsite.output.outdir import check_folder
+    from depotsite.output.report import write_report
 
     check_folder(out_dir, kind="report", inputs=report_inputs(run_dir))
     warnings = write_report(run_dir, out_dir, tier=tier, with_hosts=with_hosts)

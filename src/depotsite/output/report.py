@@ -19,42 +19,15 @@ import json
 import shutil
 import tomllib
 from collections import defaultdict
-from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from depotsite.errors import InputError
-from depotsite.export import _write_csv
-from depotsite.outdir import atomic_folder
-from depotsite.tables import UNROCA, read_rows
+from depotsite.output.outdir import atomic_folder
+from depotsite.purchasers import read_purchasers
+from depotsite.tables import UNROCA, read_rows, write_csv
 
 TIERS = ("full", "host", "kinds")
-
-
-def read_purchasers(path: Path, systems: Collection[str], hosts: Collection[str]) -> list[dict[str, Any]]:
-    """``purchaser_id, system_id, units, host_id`` (host optional); every problem reported at once."""
-    problems, rows = [], []
-    for line, r in enumerate(read_rows(path), start=2):
-        missing = {"purchaser_id", "system_id", "units", "host_id"} - set(r)
-        if missing:
-            raise InputError([f"{path.name}: missing column(s) {', '.join(sorted(missing))}; the header must be: "
-                              "purchaser_id, system_id, units, host_id"])
-        if r["system_id"] not in systems:
-            problems.append(f"{path.name} line {line}: unknown system_id {r['system_id']!r}")
-        if r["host_id"] and r["host_id"] not in hosts:
-            problems.append(f"{path.name} line {line}: unknown host_id {r['host_id']!r}")
-        try:
-            units = int(r["units"])
-            if units < 0:
-                raise ValueError
-        except ValueError:
-            problems.append(f"{path.name} line {line}: units must be a whole number >= 0, got {r['units']!r}")
-            continue
-        rows.append({"purchaser_id": r["purchaser_id"], "system_id": r["system_id"], "units": units,
-                     "host_id": r["host_id"]})
-    if problems:
-        raise InputError(problems)
-    return rows
 
 
 class Run:
@@ -179,7 +152,7 @@ def write_report(run_dir: Path, out: Path, *, tier: str, with_hosts: bool = Fals
                      UNROCA[run.systems[w]["unroca_category"]]] + ([", ".join(sorted(hosts_of[w]))] if with_hosts
                                                                    else [])
                     for w in run.systems_held]
-            _write_csv(folder / "kinds.csv", header, rows)
+            write_csv(folder / "kinds.csv", header, rows)
             md += ["Kinds of systems stored in the programme (no numbers, sites or locations are disclosed at "
                    "this tier).", "", _markdown_table(header, rows)]
         else:
@@ -192,7 +165,7 @@ def write_report(run_dir: Path, out: Path, *, tier: str, with_hosts: bool = Fals
                 site_rows: list[list[Any]] = [
                     [s, run.sites[s]["name"], run.sites[s]["host_id"], run.sites[s]["lat"], run.sites[s]["lon"],
                      run.sites[s]["kind"], *[per_site[s].get(w, 0) for w in systems]] for s in per_site]
-                _write_csv(folder / "sites.csv", header, site_rows)
+                write_csv(folder / "sites.csv", header, site_rows)
                 md += ["## Sites", "", _markdown_table(header, site_rows), ""]
                 if (run.folder / "depots.geojson").is_file():
                     shutil.copy(run.folder / "depots.geojson", folder / "depots.geojson")
@@ -204,24 +177,24 @@ def write_report(run_dir: Path, out: Path, *, tier: str, with_hosts: bool = Fals
                           f"{run.summary['host_value_shares'].get(h, 0.0):.2f}"] for h in run.hosts
                          if any(units.get((h, w), 0) for w in systems_held)]
             host_header = ["host_id", *systems_held, "value_musd", "value_share_pct"]
-            _write_csv(folder / "hosts.csv", host_header, host_rows)
+            write_csv(folder / "hosts.csv", host_header, host_rows)
             md += ["## Units per host", "", _markdown_table(host_header, host_rows), ""]
             unroca = unroca_rows(run)
-            _write_csv(folder / "unroca.csv", ["category", "host", "number_of_items", "description"], unroca)
+            write_csv(folder / "unroca.csv", ["category", "host", "number_of_items", "description"], unroca)
             for h in sorted({row[1] for row in unroca}):
-                _write_csv(folder / f"unroca_{h}.csv", ["reporting_host", "category", "description", "number_of_items"],
+                write_csv(folder / f"unroca_{h}.csv", ["reporting_host", "category", "description", "number_of_items"],
                            [[h, c, d, n] for c, h2, n, d in unroca if h2 == h])
             md += ["## UN Register of Conventional Arms (holdings by host)", "",
                    _markdown_table(["category", "host", "number of items", "description"], unroca), ""]
             crews = crew_rows(run)
-            _write_csv(folder / "crews.csv", ["system_id", "units", "crew_per_unit", "rotation_factor",
+            write_csv(folder / "crews.csv", ["system_id", "units", "crew_per_unit", "rotation_factor",
                                               "crews_to_train"], crews)
             md += ["## Ukrainian crews to train and keep available", "",
                    _markdown_table(["system", "units", "crew per unit", "rotation factor", "crews"], crews), ""]
             if run.purchasers:
                 financing, warnings = financing_rows(run)
                 header = ["purchaser_id", "system_id", "stored_in", "units", "value_musd", "counted_musd"]
-                _write_csv(folder / "financing.csv", header, financing)
+                write_csv(folder / "financing.csv", header, financing)
                 totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
                 for row in financing:
                     totals[row[0]][0] += row[4]

@@ -6,7 +6,6 @@ run folder is either complete or absent, and a failed run never replaces an earl
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import platform
@@ -21,9 +20,10 @@ from typing import Any
 from depotsite import __version__
 from depotsite.checks import transit_sha256
 from depotsite.model import Parameters
-from depotsite.outdir import atomic_folder, marker
+from depotsite.output.geojson import depots_geojson, routes_geojson
+from depotsite.output.outdir import atomic_folder, marker
 from depotsite.results import RunResult
-from depotsite.tables import file_sha256
+from depotsite.tables import file_sha256, write_csv
 from depotsite.traveltimes import TravelTimes
 
 log = logging.getLogger(__name__)
@@ -104,13 +104,6 @@ def manifest(p: Parameters, *, command: list[str] | None = None, overrides: list
     return doc
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(header)
-        writer.writerows(rows)
-
-
 def summary(result: RunResult, p: Parameters, travel: TravelTimes) -> dict[str, Any]:
     """The ``summary.json`` document: status, objective and terms, shares, host units, times and crews.
 
@@ -152,50 +145,6 @@ def summary(result: RunResult, p: Parameters, travel: TravelTimes) -> dict[str, 
     }
 
 
-def _feature(geometry: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "Feature", "geometry": geometry, "properties": properties}
-
-
-def depots_geojson(result: RunResult, p: Parameters) -> dict[str, Any]:
-    features = []
-    for s in result.open_sites:
-        site = p.inputs.sites[s]
-        units = {w: n for (s2, w), n in result.stock.items() if s2 == s}
-        value = sum(p.value[w] * n for w, n in units.items())
-        features.append(_feature(
-            {"type": "Point", "coordinates": [site.lon, site.lat]},
-            {"site_id": s, "name": site.name, "host_id": site.host_id, "kind": site.kind, "units": units,
-             "value_musd": value, **{f"units_{w}": units.get(w, 0) for w in p.systems}},
-        ))
-    return {"type": "FeatureCollection", "features": features}
-
-
-def route_points(p: Parameters, travel: TravelTimes, x) -> list[tuple[float, float]]:
-    """The (lon, lat) points of a delivery's route: along the roads when known, else a straight line."""
-    path = travel.legs[x.site_id, x.destination_id, x.system_id].path
-    if len(path):
-        return [(float(lon), float(lat)) for lon, lat in path]
-    site, dest = p.inputs.sites[x.site_id], p.inputs.destinations[x.destination_id]
-    return [(site.lon, site.lat), (dest.lon, dest.lat)]
-
-
-def routes_geojson(result: RunResult, p: Parameters, travel: TravelTimes) -> dict[str, Any]:
-    features = []
-    for x in result.deliveries:
-        leg = travel.legs[x.site_id, x.destination_id, x.system_id]
-        site = p.inputs.sites[x.site_id]
-        coords = [list(xy) for xy in route_points(p, travel, x)]
-        features.append(_feature(
-            {"type": "LineString", "coordinates": coords},
-            {"site_id": x.site_id, "host_id": site.host_id, "destination_id": x.destination_id,
-             "system_id": x.system_id, "units": x.units, "hours": x.available_h, "transit_h": x.transit_h,
-             "profile": leg.profile, "road_km": leg.road_km, "borders_crossed": leg.borders_crossed,
-             "geometry_kind": "road" if leg.road_km is not None and len(leg.path) > 2 else
-             ("great_circle" if leg.profile else "straight")},
-        ))
-    return {"type": "FeatureCollection", "features": features}
-
-
 def write_run(out: Path, result: RunResult, p: Parameters, travel: TravelTimes, *,
               command: list[str] | None = None, overrides: list[str] | tuple[str, ...] = (),
               maps: bool = True) -> Path:
@@ -229,9 +178,9 @@ def write_run(out: Path, result: RunResult, p: Parameters, travel: TravelTimes, 
     depots, routes = depots_geojson(result, p), routes_geojson(result, p, travel)
     check_posture(result, p, travel, summary=summary_doc, depots=depots, routes=routes)
     with atomic_folder(out) as folder:
-        _write_csv(folder / "allocation.csv", ["site_id", "host_id", "system_id", "units"],
+        write_csv(folder / "allocation.csv", ["site_id", "host_id", "system_id", "units"],
                    [[s, p.host_of[s], w, n] for (s, w), n in result.stock.items()])
-        _write_csv(folder / "deliveries.csv",
+        write_csv(folder / "deliveries.csv",
                    ["site_id", "destination_id", "system_id", "units", "transit_h", "available_h"],
                    [[x.site_id, x.destination_id, x.system_id, x.units, f"{x.transit_h:.4f}", f"{x.available_h:.4f}"]
                     for x in result.deliveries])
@@ -240,7 +189,7 @@ def write_run(out: Path, result: RunResult, p: Parameters, travel: TravelTimes, 
         (folder / "routes.geojson").write_text(json.dumps(routes) + "\n")
         (folder / "scenario.resolved.toml").write_text(p.scenario.to_toml())
         if maps:
-            from depotsite.maps import write_maps
+            from depotsite.output.maps import write_maps
 
             write_maps(folder, result, p, travel)
         outputs = {f.name: file_sha256(f) for f in sorted(folder.iterdir()) if f.is_file()}

@@ -10,16 +10,16 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from depotsite.export import _write_csv
+from depotsite.analysis.stress import StressCase
+from depotsite.analysis.tradeoffs import Alternative, FrontPoint
 from depotsite.model import Parameters
-from depotsite.outdir import atomic_folder
+from depotsite.output.outdir import atomic_folder
 from depotsite.results import RunResult
-from depotsite.stress import StressCase
-from depotsite.tradeoffs import Alternative, FrontPoint
+from depotsite.tables import write_csv
 
 
 def write_allocation(path: Path, result: RunResult, p: Parameters) -> None:
-    _write_csv(path, ["site_id", "host_id", "system_id", "units"],
+    write_csv(path, ["site_id", "host_id", "system_id", "units"],
                [[s, p.host_of[s], w, n] for (s, w), n in result.stock.items()])
 
 
@@ -42,7 +42,7 @@ def write_front(out: Path, front: list[FrontPoint], knee_index: int, p: Paramete
             rows.append([i, f"{point.epsilon:.10g}", f"{r.terms['time_h']:.10g}", f"{r.terms['risk']:.10g}",
                          f"{r.terms['cost_musd']:.3f}", r.status, f"{r.gap:.6g}", f"{name}/allocation.csv",
                          "yes" if i == knee_index else ""])
-        _write_csv(folder / "front.csv", ["point", "epsilon", "time_h", "risk", "cost_musd", "status", "gap",
+        write_csv(folder / "front.csv", ["point", "epsilon", "time_h", "risk", "cost_musd", "status", "gap",
                                           "allocation", "knee"], rows)
         knee = front[knee_index].result
         (folder / "summary.json").write_text(json.dumps({
@@ -80,7 +80,7 @@ def write_stress(out: Path, cases: list[StressCase], p: Parameters) -> None:
                 row += [c.short[w], "" if c.mean_h[w] is None else f"{c.mean_h[w]:.4f}",
                         "" if c.worst_h[w] is None else f"{c.worst_h[w]:.4f}"]
             rows.append(row)
-        _write_csv(folder / "stress.csv", header, rows)
+        write_csv(folder / "stress.csv", header, rows)
 
 
 def write_alternatives(out: Path, best: RunResult, found: list[Alternative], p: Parameters) -> None:
@@ -101,5 +101,5 @@ def write_alternatives(out: Path, best: RunResult, found: list[Alternative], p: 
             rows.append([alt.rank, alt.difference, f"{r.objective:.6f}", f"{r.terms['time_h']:.4f}",
                          f"{r.terms['risk']:.4f}", f"{r.terms['cost_musd']:.2f}", ";".join(r.open_sites),
                          f"{name}/allocation.csv"])
-        _write_csv(folder / "alternatives.csv", ["rank", "difference", "objective", "time_h", "risk", "cost_musd",
+        write_csv(folder / "alternatives.csv", ["rank", "difference", "objective", "time_h", "risk", "cost_musd",
                                                  "open_sites", "allocation"], rows)

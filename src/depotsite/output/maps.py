@@ -17,8 +17,8 @@ import matplotlib.pyplot as plt
 import plotly.graph_objects as go
 import shapely
 
-from depotsite.export import route_points
 from depotsite.model import Parameters
+from depotsite.output.geojson import route_points
 from depotsite.results import RunResult
 from depotsite.traveltimes import TravelTimes
 

@@ -1,0 +1,40 @@
+"""The optional purchasers table: who buys how many units of which system, optionally for which host.
+
+An input table like the others, so it is checked with them before any solve (and read again by the
+financing part of a disclosure report).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
+from depotsite.errors import InputError
+from depotsite.tables import read_rows
+
+
+def read_purchasers(path: Path, systems: Collection[str], hosts: Collection[str]) -> list[dict[str, Any]]:
+    """``purchaser_id, system_id, units, host_id`` (host optional); every problem reported at once."""
+    problems, rows = [], []
+    for line, r in enumerate(read_rows(path), start=2):
+        missing = {"purchaser_id", "system_id", "units", "host_id"} - set(r)
+        if missing:
+            raise InputError([f"{path.name}: missing column(s) {', '.join(sorted(missing))}; the header must be: "
+                              "purchaser_id, system_id, units, host_id"])
+        if r["system_id"] not in systems:
+            problems.append(f"{path.name} line {line}: unknown system_id {r['system_id']!r}")
+        if r["host_id"] and r["host_id"] not in hosts:
+            problems.append(f"{path.name} line {line}: unknown host_id {r['host_id']!r}")
+        try:
+            units = int(r["units"])
+            if units < 0:
+                raise ValueError
+        except ValueError:
+            problems.append(f"{path.name} line {line}: units must be a whole number >= 0, got {r['units']!r}")
+            continue
+        rows.append({"purchaser_id": r["purchaser_id"], "system_id": r["system_id"], "units": units,
+                     "host_id": r["host_id"]})
+    if problems:
+        raise InputError(problems)
+    return rows
