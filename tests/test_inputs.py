@@ -85,8 +85,8 @@ def test_negative_and_fractional_counts(tables):
     edit(folder / "demand.csv", "ua_kyiv,patriot,2", "ua_kyiv,patriot,-2")
     edit(folder / "demand.csv", "ua_kharkiv,patriot,1", "ua_kharkiv,patriot,1.5")
     assert problems_of(load) == [
-        "demand.csv line 2 (ua_kyiv): units must be a whole number >= 0, got '-2'",
-        "demand.csv line 3 (ua_kharkiv): units must be a whole number >= 0, got '1.5'",
+        "demand.csv line 2 (ua_kyiv): units must be a whole number between 0 and 1,000,000, got '-2'",
+        "demand.csv line 3 (ua_kharkiv): units must be a whole number between 0 and 1,000,000, got '1.5'",
     ]
 
 
@@ -171,7 +171,7 @@ def test_several_problems_in_several_files_reported_at_once(tables):
     assert message.startswith("invalid input (4 problems):\n  - ")
     assert caught.value.problems == [
         "sites.csv line 3 (pl_lask): lat must be a latitude in degrees between -90 and 90, got '151.5517'",
-        "systems.csv line 3 (himars): value_musd must be a number > 0, got '-5'",
+        "systems.csv line 3 (himars): value_musd must be a number between 0.001 and 1,000,000, got '-5'",
         "sites.csv line 6: duplicate site_id 'pl_minsk_mazowiecki' (first on line 5); give every row its own id",
         "demand.csv line 2: unknown destination_id 'ua_nowhere'; add it to destinations.csv or fix the id "
         "(known ids: ua_dnipro, ua_ivano_frankivsk, ua_kharkiv, ua_kyiv, ua_lviv, ua_mykolaiv, ua_myrhorod, "

@@ -109,6 +109,5 @@ def test_unknown_key_deep_in_a_table_gets_the_closest_key(tmp_path):
     assert f"{path.resolve()}: unknown key 'network.profiles.tracked.speed_kmh'; did you mean 'speed_kph'?" in problems
     assert (f"{path.resolve()}: unknown key 'systems.f16.resilience.keep_fractoin'; did you mean 'keep_fraction'?"
             in problems)
-    assert (f"{path.resolve()}: systems.f16.resilience.keep_fraction: Field required "
-            "(got {'lose_hosts': 1, 'keep_fractoin': 0.5})") in problems
+    assert f"{path.resolve()}: systems.f16.resilience.keep_fraction: Field required" in problems  # table not echoed
     assert len(problems) == 3
