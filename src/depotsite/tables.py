@@ -260,6 +260,7 @@ def _parse_row(name: str, line: int, header: list[str], cells: list[str], schema
             row[column] = schema[column](raw)
         except ValueError as exc:
             key = cells[0].strip()[:MAX_ID_CHARS] or "?"
+            key = key if key.isprintable() else ascii(key)  # no control characters to the terminal
             problems.append(f"{name} line {line} ({key}): {column} {exc}")
             ok = False
     return row if ok else None
