@@ -371,3 +371,24 @@ def test_non_ascii_ids_load_and_unprintable_ids_are_refused(tables):
         f"systems.csv line 4 ({'l' * 100}): system_id must be a non-empty id of at most 100 printable characters "
         f"without spaces, got {'l' * 60!r}... (101 characters)",
     ]
+
+
+def test_user_text_prints_literally_never_as_markup(tmp_path):
+    from conftest import invoke
+
+    odd = "[bold]him:x:"
+    for name in TABLES:
+        text = (DATA / f"{name}.csv").read_text(encoding="utf-8")
+        (tmp_path / f"{name}.csv").write_text(text.replace("himars,", f'"{odd}",'), encoding="utf-8")
+    base = (DATA.parent / "models" / "base.toml").read_text(encoding="utf-8")
+    base = base.replace('purchasers = "../data/purchasers.csv"\n', "").replace("../data/roads", str(DATA / "roads"))
+    base = base.replace("../data/boundaries", str(DATA / "boundaries")).replace("../data/", "")
+    (tmp_path / "base.toml").write_text(base.replace("[systems.himars]", f'[systems."{odd}"]'), encoding="utf-8")
+    valid = invoke("validate", tmp_path / "base.toml")
+    assert valid.exit_code == 0, valid.output
+    assert f"40 {odd}," in " ".join(valid.output.split())  # as typed, however the line wraps
+    edit(tmp_path / "sites.csv", ",air_base,40,24,", ",air_base,:x: [/],24,")
+    invalid = invoke("validate", tmp_path / "base.toml")
+    assert invalid.exit_code == 1
+    assert ("vehicle_bays must be a whole number between 0 and 1,000,000, got ':x: [/]'"
+            in " ".join(invalid.output.split()))
