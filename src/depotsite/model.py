@@ -269,17 +269,19 @@ def add_ship_only_if_open(m: pyo.ConcreteModel, p: Parameters) -> None:
 def add_site_capacity(m: pyo.ConcreteModel, p: Parameters) -> None:
     """sum_w bays[w] stock[s,w] <= min(bays[s], sum_w bays[w] req[w]) open_site[s]; the same for shelters."""
     systems, sites = p.inputs.systems, p.inputs.sites
+    by_site: dict[str, list[str]] = defaultdict(list)  # grouped once: a scan of p.allowed per site is quadratic
+    for s, w in p.allowed:
+        by_site[s].append(w)
     keys = []
     for s in p.sites:
-        held = [w for s2, w in p.allowed if s2 == s]
-        if any(systems[w].vehicle_bays_per_unit > 0 for w in held):
+        if any(systems[w].vehicle_bays_per_unit > 0 for w in by_site[s]):
             keys.append((s, "vehicle_bays"))
-        if any(systems[w].shelters_per_unit > 0 for w in held):
+        if any(systems[w].shelters_per_unit > 0 for w in by_site[s]):
             keys.append((s, "aircraft_shelters"))
 
     def rule(m, s, resource):
         per_unit = "vehicle_bays_per_unit" if resource == "vehicle_bays" else "shelters_per_unit"
-        held = [w for s2, w in p.allowed if s2 == s]
+        held = by_site[s]
         used = sum(getattr(systems[w], per_unit) * m.stock[s, w] for w in held)
         # never more room than the whole package could use, so a huge capacity stays a small coefficient
         usable = sum(getattr(systems[w], per_unit) * p.requirement[w] for w in held)
