@@ -392,3 +392,18 @@ def test_user_text_prints_literally_never_as_markup(tmp_path):
     assert invalid.exit_code == 1
     assert ("vehicle_bays must be a whole number between 0 and 1,000,000, got ':x: [/]'"
             in " ".join(invalid.output.split()))
+
+
+def test_purchasers_that_are_a_fifo_or_not_utf8_are_input_errors(tmp_path):
+    from conftest import invoke
+
+    base = DATA.parent / "models" / "base.toml"
+    fifo, binary = tmp_path / "fifo.csv", tmp_path / "binary.csv"
+    os.mkfifo(fifo)
+    binary.write_bytes(b"purchaser_id,system_id,units,host_id\n\xff\xfe\n")
+    outcome = in_thread(lambda: invoke("validate", base, "--set", f"data.purchasers={str(fifo)!r}"), fifo=fifo)
+    assert outcome["value"].exit_code == 1
+    assert f"{fifo}: is a named pipe (FIFO), not a regular file; check [data] purchasers" in outcome["value"].output
+    result = invoke("validate", base, "--set", f"data.purchasers={str(binary)!r}")
+    assert (result.exit_code, result.exception is None or isinstance(result.exception, SystemExit)) == (1, True)
+    assert "binary.csv: not a readable UTF-8 CSV file; save it as CSV with a header row" in result.output

@@ -14,6 +14,7 @@ nothing in it can be joined back to a higher tier.
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import shutil
@@ -25,15 +26,22 @@ from typing import Any
 
 from depotsite.errors import InputError
 from depotsite.export import _write_csv, atomic_folder
-from depotsite.tables import UNROCA, read_rows
+from depotsite.tables import UNROCA, read_rows, unreadable
 
 TIERS = ("full", "host", "kinds")
 
 
 def read_purchasers(path: Path, systems: Collection[str], hosts: Collection[str]) -> list[dict[str, Any]]:
     """``purchaser_id, system_id, units, host_id`` (host optional); every problem reported at once."""
+    reason = unreadable(path)  # before opening: a FIFO would block
+    if reason is not None:
+        raise InputError([f"{path}: {reason}; check [data] purchasers"])
+    try:
+        records = read_rows(path)
+    except (UnicodeDecodeError, csv.Error):
+        raise InputError([f"{path.name}: not a readable UTF-8 CSV file; save it as CSV with a header row"]) from None
     problems, rows = [], []
-    for line, r in enumerate(read_rows(path), start=2):
+    for line, r in enumerate(records, start=2):
         missing = {"purchaser_id", "system_id", "units", "host_id"} - set(r)
         if missing:
             raise InputError([f"{path.name}: missing column(s) {', '.join(sorted(missing))}; the header must be: "
