@@ -297,7 +297,18 @@ def check_capacity(inputs: Inputs) -> list[str]:
 
 
 def check_size(inputs: Inputs) -> list[str]:
-    """Whether the candidate (site, destination, system) routes stay within ``MAX_PAIRS``."""
+    """Whether the candidate (site, destination, system) routes stay within ``MAX_PAIRS``.
+
+    Parameters
+    ----------
+    inputs
+        The tables; a route is a site of an allowed kind for a system and a destination that demands it.
+
+    Returns
+    -------
+    list of str
+        One problem when there are too many routes, else nothing.
+    """
     pairs = 0
     for w, units in inputs.requirement.items():
         if units > 0:
@@ -326,6 +337,19 @@ def check_site_countries(inputs: Inputs, boundaries: Path) -> list[str]:
 
     Hosts whose id is no ``country_id`` of the boundaries are not checked. One vectorised, prepared
     point-in-polygon test for all sites; distances and the country actually hit only for the few outside.
+
+    Parameters
+    ----------
+    inputs
+        The tables.
+    boundaries
+        GeoJSON FeatureCollection of countries with a ``country_id`` property (ISO codes, like host ids).
+
+    Returns
+    -------
+    list of str
+        One problem per misplaced site naming the site, the country it lies in and the host it claims;
+        or one problem when the boundaries file cannot be read.
     """
     import numpy as np
     import shapely

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import copy
 import difflib
-import json
 import logging
 import math
 import os
-import re
 import tomllib
 import typing
 from pathlib import Path
@@ -24,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from depotsite.errors import ScenarioError
 from depotsite.inputs import Inputs, units_fitting
-from depotsite.tables import MAX_HOURS, MAX_ROWS, SHOWN_CHARS, NotUtf8, shown, unreadable, utf8_lines
+from depotsite.tables import MAX_HOURS, MAX_ROWS, SHOWN_CHARS, shown
+from depotsite.tomlfile import dump_toml, parse_toml, read_toml
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +40,6 @@ MAX_LOSS_SETS = 10_000
 """Most sets of lost hosts one resilience rule may enumerate (one constraint each)."""
 MAX_SET_CHARS = 4_096
 """Longest ``--set key=value`` text."""
-MAX_DEPTH = 16
-"""Deepest nesting of tables and arrays in a scenario file or a ``--set`` value."""
 Share = Annotated[float, Field(ge=0, le=1)]
 Hours = Annotated[float, Field(ge=0, le=MAX_HOURS)]
 Speed = Annotated[float, Field(ge=MIN_SPEED_KPH, le=MAX_SPEED_KPH)]
@@ -189,90 +186,7 @@ class Scenario(_Strict):
         return dump_toml(self.model_dump(mode="json", exclude_none=True))
 
 
-# --- TOML writing (tomllib only reads) ------------------------------------------------------------------
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return _toml_string(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"cannot write {value!r} to TOML")
-
-
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def _toml_string(text: str) -> str:
-    """A TOML basic string: JSON's escapes are TOML's, except that TOML also forbids a raw DEL."""
-    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
-
-
-def _toml_key(key: str) -> str:
-    """A bare key when TOML allows one (ASCII letters, digits, '_' and '-'), else a quoted key."""
-    return key if _BARE_KEY.fullmatch(key) else _toml_string(key)
-
-
-def dump_toml(data: dict[str, Any], prefix: str = "") -> str:
-    """Write nested dicts as TOML: scalars and lists first, then each dict as a ``[table]``."""
-    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
-    out = "\n".join(lines) + ("\n" if lines else "")
-    for key, value in data.items():
-        if isinstance(value, dict) and value:
-            name = f"{prefix}.{_toml_key(key)}" if prefix else _toml_key(key)
-            out += f"\n[{name}]\n" + dump_toml(value, name)
-    return out
-
-
 # --- loading --------------------------------------------------------------------------------------------
-
-
-def _depth(value: Any) -> int:
-    """How deeply tables and arrays nest in a parsed TOML value (iterative: no recursion to exhaust)."""
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        node, level = stack.pop()
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
-        if children is not None:
-            deepest = max(deepest, level + 1)
-            stack.extend((child, level + 1) for child in children)
-    return deepest
-
-
-def _parse_toml(text: str, where: str) -> dict[str, Any]:
-    """Parse TOML text, refusing nesting deeper than ``MAX_DEPTH`` (which could exhaust recursion later)."""
-    too_deep = ScenarioError([f"{where}: tables or arrays nested more than {MAX_DEPTH} deep; flatten them"])
-    try:
-        data = tomllib.loads(text)
-    except RecursionError:
-        raise too_deep from None
-    if _depth(data) > MAX_DEPTH:
-        raise too_deep
-    return data
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    """A scenario file's TOML; its contents are never repeated in an error (it may be any file)."""
-    reason = unreadable(path)
-    if reason is not None:
-        raise ScenarioError([f"{path}: scenario {reason}" if reason == "file not found" else f"{path}: {reason}"])
-    try:
-        with path.open("rb") as stream:
-            text = "".join(utf8_lines(stream))
-    except NotUtf8 as exc:
-        raise ScenarioError([f"{path}: {exc}; save the scenario as UTF-8 TOML"]) from None
-    except OSError as exc:
-        raise ScenarioError([f"{path}: cannot be read ({exc.strerror})"]) from None
-    try:
-        return _parse_toml(text, str(path))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([f"{path}: not valid TOML ({exc})"]) from None
 
 
 def _absolute_data(raw: dict[str, Any], base: Path) -> dict[str, Any]:
@@ -299,7 +213,7 @@ def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], 
     if path in seen:
         chain = " -> ".join(str(p) for p in (*seen, path))
         raise ScenarioError([f"{path}: 'extends' forms a cycle ({chain})"])
-    raw = _absolute_data(_read_toml(path), path.parent)
+    raw = _absolute_data(read_toml(path), path.parent)
     origin = dict.fromkeys(raw, path)
     parent = raw.pop("extends", None)
     if parent is None:
@@ -357,7 +271,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not key or any(not part.strip() for part in key.split(".")):
         raise ScenarioError([f"--set {shown(text)}: the key is empty or has an empty part"])
     try:
-        value = _parse_toml(f"v = {raw.strip()}", f"--set {shown(key)}")["v"]
+        value = parse_toml(f"v = {raw.strip()}", f"--set {shown(key)}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()  # a bare word such as a site id or "makespan"
     return key, value
@@ -466,7 +380,22 @@ def load_scenario(path: Path | str, *, overrides: list[str] | tuple[str, ...] = 
 
 
 def hosts_able_to_hold(scenario: Scenario, inputs: Inputs, system_id: str) -> list[str]:
-    """Hosts with a site that is not excluded, of a kind allowed for the system, with room for one unit."""
+    """Hosts with a site that is not excluded, of a kind allowed for the system, with room for one unit.
+
+    Parameters
+    ----------
+    scenario
+        Its exclusions count.
+    inputs
+        The tables.
+    system_id
+        A system of the tables.
+
+    Returns
+    -------
+    list of str
+        Host ids, sorted.
+    """
     c = scenario.constraints
     system = inputs.systems[system_id]
     return sorted({site.host_id for s, site in inputs.sites.items()

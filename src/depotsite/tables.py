@@ -62,7 +62,18 @@ SHOWN_CHARS = 60
 
 
 def shown(raw: str) -> str:
-    """``repr`` of a user's value for an error message, cut to ``SHOWN_CHARS`` characters."""
+    """``repr`` of a user's value for an error message, cut to ``SHOWN_CHARS`` characters.
+
+    Parameters
+    ----------
+    raw
+        The value as the user typed it.
+
+    Returns
+    -------
+    str
+        The quoted value, or its start and its length when it is longer.
+    """
     return repr(raw) if len(raw) <= SHOWN_CHARS else f"{raw[:SHOWN_CHARS]!r}... ({len(raw):,} characters)"
 
 
@@ -71,6 +82,16 @@ def unreadable(path: Path) -> str | None:
 
     Checked with ``os.stat`` before anything opens it: opening a FIFO blocks until a writer appears, and
     a device may never end.
+
+    Parameters
+    ----------
+    path
+        The file a scenario names (a table, the scenario itself, the boundaries).
+
+    Returns
+    -------
+    str or None
+        A reason such as ``"is a directory, not a file"``, to follow the path in a message.
     """
     try:
         mode = os.stat(path).st_mode
@@ -98,7 +119,18 @@ class NotUtf8(ValueError):
 
 
 def utf8_lines(stream: BinaryIO) -> Iterator[str]:
-    """Decode a binary stream line by line (a leading BOM dropped), raising ``NotUtf8`` with the offset."""
+    """Decode a binary stream line by line (a leading BOM dropped), raising ``NotUtf8`` with the offset.
+
+    Parameters
+    ----------
+    stream
+        A file opened in binary mode.
+
+    Returns
+    -------
+    Iterator[str]
+        The lines with their line endings, ready for ``csv.reader`` (as with ``newline=""``).
+    """
     offset = 0
     for raw in stream:
         try:
