@@ -264,7 +264,7 @@ def test_bring_your_own_matrix_is_validated(base, tmp_path):
     with pytest.raises(InputError) as caught:
         read_matrix(matrix, inputs)
     assert caught.value.problems == [
-        "matrix.csv line 5 (pl_lask): hours must be a number >= 0, got '-1'",
+        "matrix.csv line 5 (pl_lask): hours must be a number between 0 and 1,000,000, got '-1'",
         "matrix.csv line 3: unknown site_id 'pl_nowhere'; use an id from the site table",
         "matrix.csv line 4: duplicate pair pl_lask/ua_kyiv/patriot (first on line 2); keep one row per pair",
     ]

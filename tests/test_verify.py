@@ -461,12 +461,12 @@ MALFORMED = [
     ("manifest without inputs", write_bytes("manifest.json", b"{}"), "manifest.json: no 'inputs' table"),
     ("scenario not TOML", write_bytes("scenario.resolved.toml", b"[data"), "scenario.resolved.toml: not valid TOML"),
     ("bad units", edit_cell("allocation.csv", "units", lambda v: "abc", site_id="a1"),
-     "allocation.csv line 2 (a1): units must be a number >= 0, got 'abc'"),
+     "allocation.csv line 2 (a1): units must be a number between 0 and 1,000,000, got 'abc'"),
     ("missing column", lambda run: write_rows(run / "deliveries.csv", [
         {k: v for k, v in r.items() if k != "available_h"} for r in rows(run / "deliveries.csv")]),
      "deliveries.csv: missing column 'available_h'"),
     ("not UTF-8", write_bytes("allocation.csv", b"site_id,host_id,system_id,units\n\xff\xfe,A,tank,2\n"),
-     "allocation.csv: not a readable UTF-8 CSV file"),
+     "allocation.csv: not UTF-8 text (invalid byte at offset 32); save it as a UTF-8 CSV file"),
     ("GeoJSON a list", write_bytes("depots.geojson", b"[]"), "depots.geojson: not a GeoJSON FeatureCollection"),
     ("terms a string", edit_summary("terms", change=lambda v: "none"), "objective, terms, status and gap: cannot be "
      "checked, a value is missing or malformed (AttributeError"),
@@ -574,43 +574,20 @@ def test_a_run_that_used_an_edited_cache_entry_is_caught(road_scenario, tmp_path
     assert any(v.startswith("transit: a1 -> c for x reports ") for v in found), found
 
 
-def test_a_capacity_of_1e16_never_gives_a_broken_run(tmp_path):
+def test_a_capacity_of_1e16_is_refused_before_the_solver(tmp_path):
     """The issue's case: one site with 1e16 vehicle bays made HiGHS report an empty posture as optimal.
-    The solve must either be right (and verify) or exit 5 naming the broken rules, writing nothing."""
+    It is now an input error naming the cell and the bound, and nothing is written."""
     scenario = build(tmp_path)
     sites = rows(tmp_path / "sites.csv")
+    line = 2 + [r["site_id"] for r in sites].index("c1")
     next(r for r in sites if r["site_id"] == "c1")["vehicle_bays"] = "1e16"
     write_rows(tmp_path / "sites.csv", sites)
     result = invoke("solve", scenario, "--out", tmp_path / "run", "--no-maps")
-    if result.exit_code == 0:
-        assert verify_run(tmp_path / "run").ok
-    else:
-        assert result.exit_code == 5, result.output
-        assert "the solver's posture breaks its own rules" in result.output
-        assert "demand: x receives 0 tank but needs 6" in result.output
-        assert not (tmp_path / "run").exists()
-        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".run")]
+    assert result.exit_code == 1, result.output
+    assert (f"sites.csv line {line} (c1): vehicle_bays must be a whole number between 0 and 1,000,000, got '1e16'"
+            in " ".join(result.output.split()))
+    assert not (tmp_path / "run").exists()
 
-
-# --- the post-solve check: the same rule checks, on the posture in memory, before anything is written ---------
-
-
-def hand_posture(stock: dict[tuple[str, str], int], ship: dict[tuple[str, str, str], int], *, reported: float,
-                 status: str = "optimal", gap: float = 0.0, **rules: dict):
-    """A posture written by hand for two hosts, one site each, one destination needing 4 units (10 h from a,
-    12 h from b); mean time only, unless ``rules`` say otherwise."""
-    from depotsite.model import parameters
-    from depotsite.results import summarise
-    from depotsite.solve import SolveOutcome
-    from instances import make_inputs, make_scenario, site, system, times
-
-    inputs = make_inputs(hosts=["A", "B"], sites=[site("a", "A"), site("b", "B")], systems=[system("w")],
-                         demand={("d", "w"): 4})
-    travel = times({("a", "d", "w"): 10.0, ("b", "d", "w"): 12.0})
-    p = parameters(inputs, travel, make_scenario(**rules))
-    outcome = SolveOutcome(status=status, objective=reported, bound=None, gap=gap, solve_s=0.0)
-    opened = tuple(sorted({s for s, _ in stock}))
-    return summarise(p, stock, ship, opened, outcome=outcome), p, travel
 
 
 def test_write_run_refuses_a_posture_that_breaks_a_cap_and_writes_nothing(tmp_path):

@@ -7,6 +7,7 @@ wrong and how to fix it.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Collection, Mapping
@@ -16,7 +17,14 @@ from types import MappingProxyType
 from typing import Any
 
 from depotsite.errors import InputError
-from depotsite.tables import SCHEMAS, read_table, suggest
+from depotsite.tables import MAX_ROWS, SCHEMAS, NotUtf8, read_table, suggest, unreadable, utf8_lines
+
+MAX_PAIRS = 200_000
+"""Most (site, destination, system) candidate routes: the model has a ship variable and a constraint for each,
+and beyond this pyomo alone takes minutes to build it."""
+BORDER_TOLERANCE_KM = 5.0
+"""A site may lie this far outside its host's polygon (coast and border sites, simplified boundaries)."""
+KM_PER_DEGREE = 111.195  # of latitude, on the mean Earth radius
 
 log = logging.getLogger(__name__)
 
@@ -156,15 +164,19 @@ def load_inputs(
     destinations: Path,
     demand: Path,
     profiles: Collection[str] | None = None,
+    boundaries: Path | None = None,
 ) -> Inputs:
     """Read and validate the five tables.
 
     Parameters
     ----------
     hosts, sites, systems, destinations, demand
-        Paths of the CSV tables (columns as in ``SCHEMAS``).
+        Paths of the CSV tables (columns as in ``SCHEMAS``; row limits in ``tables.MAX_ROWS``).
     profiles
         Transport profile names the scenario defines; when given, every system's ``profile`` must be one.
+    boundaries
+        GeoJSON of countries (``country_id`` property); when given, every site must lie in its host's
+        country, within ``BORDER_TOLERANCE_KM``.
 
     Raises
     ------
@@ -176,7 +188,9 @@ def load_inputs(
              "destinations": Path(destinations), "demand": Path(demand)}
     problems: list[str] = []
     rejected: dict[str, set[str]] = {table: set() for table in paths}
-    raw = {table: read_table(path, SCHEMAS[table], problems, rejected[table]) for table, path in paths.items()}
+    raw = {table: read_table(path, SCHEMAS[table], problems, rejected[table], max_rows=MAX_ROWS[table],
+                             what="candidate sites" if table == "sites" else "rows")
+           for table, path in paths.items()}
     by_id = {table: _unique(table, f"{table[:-1]}_id", raw[table] or [], problems) for table in RECORDS}
 
     def check_reference(table: str, value: str, message: str) -> bool:
@@ -221,10 +235,12 @@ def load_inputs(
     inputs = Inputs.assemble(
         **records, demand=demand_units, files={table: path.resolve() for table, path in paths.items()}
     )
+    if boundaries is not None:
+        problems += check_site_countries(inputs, Path(boundaries))
     if not problems:
         if not demand_units:
             problems.append("demand.csv: no positive demand; add rows 'destination_id,system_id,units'")
-        problems += check_capacity(inputs)
+        problems += check_size(inputs) or check_capacity(inputs)
     if problems:
         raise InputError(problems)
     log.info(
@@ -278,3 +294,101 @@ def check_capacity(inputs: Inputs) -> list[str]:
                 f"add {resource} or lower the demand"
             )
     return problems
+
+
+def check_size(inputs: Inputs) -> list[str]:
+    """Whether the candidate (site, destination, system) routes stay within ``MAX_PAIRS``.
+
+    Parameters
+    ----------
+    inputs
+        The tables; a route is a site of an allowed kind for a system and a destination that demands it.
+
+    Returns
+    -------
+    list of str
+        One problem when there are too many routes, else nothing.
+    """
+    pairs = 0
+    for w, units in inputs.requirement.items():
+        if units > 0:
+            kinds = inputs.systems[w].site_kinds
+            holders = sum(1 for s in inputs.sites.values() if s.kind in kinds)
+            pairs += holders * sum(1 for (_, w2) in inputs.demand if w2 == w)
+    if pairs <= MAX_PAIRS:
+        return []
+    return [f"sites.csv: {pairs:,} candidate (site, destination, system) routes, more than the {MAX_PAIRS:,} "
+            "depotsite handles (the model has a variable and a constraint per route and would take minutes to "
+            "build); pre-select fewer candidate sites or merge destinations"]
+
+
+def _read_countries(path: Path) -> tuple[list[str], list[Any]]:
+    """Country ids and shapely geometries of a GeoJSON FeatureCollection; ValueError etc. if malformed."""
+    import shapely.geometry
+
+    with path.open("rb") as stream:
+        features = json.loads("".join(utf8_lines(stream)))["features"]
+    ids = [str(f["properties"]["country_id"]) for f in features]
+    return ids, [shapely.geometry.shape(f["geometry"]) for f in features]
+
+
+def check_site_countries(inputs: Inputs, boundaries: Path) -> list[str]:
+    """Sites whose coordinates lie more than ``BORDER_TOLERANCE_KM`` outside the country of their host.
+
+    Hosts whose id is no ``country_id`` of the boundaries are not checked. One vectorised, prepared
+    point-in-polygon test for all sites; distances and the country actually hit only for the few outside.
+
+    Parameters
+    ----------
+    inputs
+        The tables.
+    boundaries
+        GeoJSON FeatureCollection of countries with a ``country_id`` property (ISO codes, like host ids).
+
+    Returns
+    -------
+    list of str
+        One problem per misplaced site naming the site, the country it lies in and the host it claims;
+        or one problem when the boundaries file cannot be read.
+    """
+    import numpy as np
+    import shapely
+
+    reason = unreadable(boundaries)
+    if reason is not None:
+        return [f"{boundaries}: {reason}; check [data] boundaries"]
+    try:
+        ids, geometries = _read_countries(boundaries)
+    except NotUtf8 as exc:
+        return [f"{boundaries}: {exc}; check [data] boundaries"]
+    except (ValueError, KeyError, TypeError, AttributeError, shapely.errors.GEOSException):
+        return [f"{boundaries}: not a GeoJSON FeatureCollection with a 'country_id' property on every feature; "
+                "check [data] boundaries"]
+    by_id = dict(zip(ids, geometries, strict=True))
+    sites = [s for s in inputs.sites.values() if s.host_id in by_id]
+    if not sites:
+        return []
+    polygons = np.array([by_id[s.host_id] for s in sites], dtype=object)
+    points = shapely.points([s.lon for s in sites], [s.lat for s in sites])
+    shapely.prepare(polygons)
+    outside = np.flatnonzero(~shapely.contains(polygons, points))
+    if len(outside) == 0:
+        return []
+    # the gap to the host polygon in km, by a local equirectangular projection (ample for a few km)
+    lon1, lat1, lon2, lat2 = shapely.get_coordinates(
+        shapely.shortest_line(polygons[outside], points[outside])).reshape(-1, 4).T
+    km = KM_PER_DEGREE * np.hypot(lat2 - lat1, (lon2 - lon1) * np.cos(np.radians((lat1 + lat2) / 2)))
+    tree = shapely.STRtree(geometries)
+    problems = []
+    for i, distance in zip(outside, km, strict=True):
+        if distance <= BORDER_TOLERANCE_KM:
+            continue
+        site = sites[i]
+        hits = tree.query(points[i], predicate="within")
+        where = f"in {ids[hits[0]]}" if len(hits) else f"in no country of {boundaries.name}"
+        problems.append(
+            f"sites.csv ({site.site_id}): lat {site.lat:g}, lon {site.lon:g} lies {where}, {distance:.0f} km "
+            f"outside its host_id {site.host_id}; fix the coordinates (latitude first) or the host_id"
+        )
+    return problems
+

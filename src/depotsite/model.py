@@ -30,7 +30,8 @@ Constraints (one ``add_<name>`` each)::
     meet_demand          sum_s ship[s,d,w] = dem[d,w]
     ship_from_stock      sum_d ship[s,d,w] = stock[s,w]
     ship_only_if_open    ship[s,d,w] <= dem[d,w] * open_site[s]          (valid inequality)
-    site_capacity        sum_w bays[w] stock[s,w] <= bays[s] open_site[s]; same for shelters
+    site_capacity        sum_w bays[w] stock[s,w] <= min(bays[s], sum_w bays[w] req[w]) open_site[s]; same for
+                         shelters (a capacity above what the package could use is clipped to it)
     site_kind            no stock variable where kind(s) is not allowed for w
     deadline             no ship variable where tau[s,d,w] > deadline[w]
     host_share_cap       sum_{s in h} stock[s,w] <= floor(share[h,w] req[w]);
@@ -267,20 +268,25 @@ def add_ship_only_if_open(m: pyo.ConcreteModel, p: Parameters) -> None:
 
 
 def add_site_capacity(m: pyo.ConcreteModel, p: Parameters) -> None:
-    """sum_w bays[w] stock[s,w] <= bays[s] open_site[s]; the same for aircraft shelters."""
+    """sum_w bays[w] stock[s,w] <= min(bays[s], sum_w bays[w] req[w]) open_site[s]; the same for shelters."""
     systems, sites = p.inputs.systems, p.inputs.sites
+    by_site: dict[str, list[str]] = defaultdict(list)  # grouped once: a scan of p.allowed per site is quadratic
+    for s, w in p.allowed:
+        by_site[s].append(w)
     keys = []
     for s in p.sites:
-        held = [w for s2, w in p.allowed if s2 == s]
-        if any(systems[w].vehicle_bays_per_unit > 0 for w in held):
+        if any(systems[w].vehicle_bays_per_unit > 0 for w in by_site[s]):
             keys.append((s, "vehicle_bays"))
-        if any(systems[w].shelters_per_unit > 0 for w in held):
+        if any(systems[w].shelters_per_unit > 0 for w in by_site[s]):
             keys.append((s, "aircraft_shelters"))
 
     def rule(m, s, resource):
         per_unit = "vehicle_bays_per_unit" if resource == "vehicle_bays" else "shelters_per_unit"
-        used = sum(getattr(systems[w], per_unit) * m.stock[s, w] for s2, w in p.allowed if s2 == s)
-        return used <= getattr(sites[s], resource) * m.open_site[s]
+        held = by_site[s]
+        used = sum(getattr(systems[w], per_unit) * m.stock[s, w] for w in held)
+        # never more room than the whole package could use, so a huge capacity stays a small coefficient
+        usable = sum(getattr(systems[w], per_unit) * p.requirement[w] for w in held)
+        return used <= min(getattr(sites[s], resource), usable) * m.open_site[s]
 
     m.site_capacity = _constraint("site_capacity", keys, rule=rule)
 

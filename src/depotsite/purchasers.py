@@ -6,18 +6,26 @@ financing part of a disclosure report).
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from depotsite.errors import InputError
-from depotsite.tables import read_rows
+from depotsite.tables import read_rows, unreadable
 
 
 def read_purchasers(path: Path, systems: Collection[str], hosts: Collection[str]) -> list[dict[str, Any]]:
     """``purchaser_id, system_id, units, host_id`` (host optional); every problem reported at once."""
+    reason = unreadable(path)  # before opening: a FIFO would block
+    if reason is not None:
+        raise InputError([f"{path}: {reason}; check [data] purchasers"])
+    try:
+        records = read_rows(path)
+    except (UnicodeDecodeError, csv.Error):
+        raise InputError([f"{path.name}: not a readable UTF-8 CSV file; save it as CSV with a header row"]) from None
     problems, rows = [], []
-    for line, r in enumerate(read_rows(path), start=2):
+    for line, r in enumerate(records, start=2):
         missing = {"purchaser_id", "system_id", "units", "host_id"} - set(r)
         if missing:
             raise InputError([f"{path.name}: missing column(s) {', '.join(sorted(missing))}; the header must be: "

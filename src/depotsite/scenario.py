@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import copy
 import difflib
-import json
 import logging
+import math
+import os
 import tomllib
 import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from depotsite.errors import ScenarioError
+from depotsite.inputs import Inputs, units_fitting
+from depotsite.tables import MAX_HOURS, MAX_ROWS, SHOWN_CHARS, shown
+from depotsite.tomlfile import dump_toml, parse_toml, read_toml
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +31,24 @@ DATA_KEYS = ("hosts", "sites", "systems", "destinations", "demand", "roads", "bo
              "purchasers")
 
 
+MAX_SPEED_KPH = 10_000.0
+MIN_SPEED_KPH = 0.1
+MAX_WEIGHT = 1_000_000.0
+"""Largest objective weight, priority and solver time limit (seconds)."""
+MAX_HHI_TANGENTS = 1_000
+MAX_LOSS_SETS = 10_000
+"""Most sets of lost hosts one resilience rule may enumerate (one constraint each)."""
+MAX_SET_CHARS = 4_096
+"""Longest ``--set key=value`` text."""
+Share = Annotated[float, Field(ge=0, le=1)]
+Hours = Annotated[float, Field(ge=0, le=MAX_HOURS)]
+Speed = Annotated[float, Field(ge=MIN_SPEED_KPH, le=MAX_SPEED_KPH)]
+Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    # allow_inf_nan=False: TOML's inf and nan would make the model numerically meaningless
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True, allow_inf_nan=False)
 
 
 class DataConfig(_Strict):
@@ -53,18 +73,18 @@ class DataConfig(_Strict):
 
 class Profile(_Strict):
     mode: Literal["road", "air"] = "road"
-    speed_kph: float = Field(60.0, gt=0)
+    speed_kph: Speed = 60.0
     """Convoy cruise speed on the road graph."""
-    border_crossing_h: float = Field(3.0, ge=0)
+    border_crossing_h: Hours = 3.0
     """Delay added each time a route crosses a national border."""
     max_driving_h_per_day: float | None = Field(None, gt=0, le=24)
-    rest_h: float = Field(0.0, ge=0)
+    rest_h: Hours = 0.0
     """Rest after each full day of driving (with max_driving_h_per_day)."""
-    access_speed_kph: float = Field(30.0, gt=0)
+    access_speed_kph: Speed = 30.0
     """Speed on the leg between a point and its snapped road node."""
-    cruise_kph: float = Field(750.0, gt=0)
+    cruise_kph: Speed = 750.0
     """Air profiles: ferry-flight cruise speed over the great circle."""
-    prep_h: float = Field(0.0, ge=0)
+    prep_h: Hours = 0.0
     """Air profiles: preparation before take-off."""
 
 
@@ -77,11 +97,11 @@ DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
 
 class NetworkConfig(_Strict):
     avoid_countries: tuple[str, ...] = ("BY", "RU")
-    release_delay_h: float = Field(72.0, ge=0)
+    release_delay_h: Hours = 72.0
     """Default consultation/unlock time for hosts without their own."""
-    snap_warn_km: float = Field(25.0, gt=0)
+    snap_warn_km: float = Field(25.0, gt=0, le=20_000)
     """Warn when a point lies farther than this from the nearest road node."""
-    snap_max_km: float = Field(100.0, gt=0)
+    snap_max_km: float = Field(100.0, gt=0, le=20_000)
     """A point farther than this from every road is an input error (wrong coordinates, or no roads there)."""
     profiles: dict[str, Profile] = Field(default_factory=dict)
 
@@ -89,66 +109,68 @@ class NetworkConfig(_Strict):
 class ObjectiveConfig(_Strict):
     time: Literal["mean", "makespan"] = "mean"
     risk: Literal["max_host_share", "hhi", "expected_loss"] = "max_host_share"
-    time_weight: float = Field(1.0, ge=0)
-    risk_weight: float = Field(2.0, ge=0)
-    cost_weight: float = Field(0.0, ge=0)
-    hhi_tangents: int = Field(41, ge=2)
+    time_weight: Weight = 1.0
+    risk_weight: Weight = 2.0
+    cost_weight: Weight = 0.0
+    hhi_tangents: int = Field(41, ge=2, le=MAX_HHI_TANGENTS)
     """Number of tangent cuts per host that approximate the Herfindahl index from below."""
 
 
 class HostRule(_Strict):
-    max_value_share: float | None = Field(None, ge=0, le=1)
-    max_unit_share: dict[str, float] = Field(default_factory=dict)
+    max_value_share: Share | None = None
+    max_unit_share: dict[str, Share] = Field(default_factory=dict)
     """Per system: at most this fraction of the requirement in this host."""
-    release_delay_h: float | None = Field(None, ge=0)
-    threat: float = Field(0.0, ge=0, le=1)
+    release_delay_h: Hours | None = None
+    threat: Share = 0.0
     """Probability used by the expected_loss risk measure."""
 
 
 class GroupRule(_Strict):
     hosts: tuple[str, ...] | None = None
     """Members; by default the hosts whose `group` column in hosts.csv names this group."""
-    max_value_share: float | None = Field(None, ge=0, le=1)
-    max_unit_share: dict[str, float] = Field(default_factory=dict)
+    max_value_share: Share | None = None
+    max_unit_share: dict[str, Share] = Field(default_factory=dict)
 
 
 class Resilience(_Strict):
     lose_hosts: int = Field(1, ge=1)
-    keep_fraction: float = Field(..., ge=0, le=1)
+    keep_fraction: Share
 
 
 class SystemRule(_Strict):
-    min_hosts: int | None = Field(None, ge=1)
-    max_host_share: float | None = Field(None, ge=0, le=1)
-    deadline_h: float | None = Field(None, gt=0)
+    min_hosts: int | None = Field(None, ge=1, le=MAX_ROWS["hosts"])
+    max_host_share: Share | None = None
+    deadline_h: float | None = Field(None, gt=0, le=MAX_HOURS)
     resilience: Resilience | None = None
-    priority: float = Field(1.0, gt=0)
+    priority: float = Field(1.0, ge=0.001, le=1000)
 
 
 class ConstraintsConfig(_Strict):
-    max_sites: int | None = Field(None, ge=1)
-    budget_musd: float | None = Field(None, ge=0)
+    max_sites: int | None = Field(None, ge=1, le=MAX_ROWS["sites"])
+    budget_musd: float | None = Field(None, ge=0, le=1e9)
     force_open: tuple[str, ...] = ()
     exclude_sites: tuple[str, ...] = ()
     exclude_hosts: tuple[str, ...] = ()
 
 
 class SolverConfig(_Strict):
-    time_limit_s: float = Field(60.0, gt=0)
-    mip_gap: float = Field(0.0, ge=0)
-    threads: int = Field(2, ge=1)
+    time_limit_s: float = Field(60.0, gt=0, le=MAX_WEIGHT)
+    mip_gap: Share = 0.0
+    threads: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), ge=1)
+    """At most the CPUs of the machine that solves (checked with the inputs, so a run folder from a
+    larger machine can still be read and verified)."""
     log: bool = False
 
 
 class ReportConfig(_Strict):
-    crew_rotation_factor: float = Field(2.0, ge=1)
+    crew_rotation_factor: float = Field(2.0, ge=1, le=100)
     """Crews to train and keep per crew position (rotation and sustainment)."""
-    counted_share: float = Field(1.0, ge=0, le=1)
+    counted_share: Share = 1.0
 
 
 class Scenario(_Strict):
-    name: str
-    description: str = ""
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=10_000)
     data: DataConfig
     network: NetworkConfig = NetworkConfig()
     objective: ObjectiveConfig = ObjectiveConfig()
@@ -164,49 +186,7 @@ class Scenario(_Strict):
         return dump_toml(self.model_dump(mode="json", exclude_none=True))
 
 
-# --- TOML writing (tomllib only reads) ------------------------------------------------------------------
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"cannot write {value!r} to TOML")
-
-
-def _toml_key(key: str) -> str:
-    return key if key.replace("_", "").replace("-", "").isalnum() else json.dumps(key)
-
-
-def dump_toml(data: dict[str, Any], prefix: str = "") -> str:
-    """Write nested dicts as TOML: scalars and lists first, then each dict as a ``[table]``."""
-    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
-    out = "\n".join(lines) + ("\n" if lines else "")
-    for key, value in data.items():
-        if isinstance(value, dict) and value:
-            name = f"{prefix}.{_toml_key(key)}" if prefix else _toml_key(key)
-            out += f"\n[{name}]\n" + dump_toml(value, name)
-    return out
-
-
 # --- loading --------------------------------------------------------------------------------------------
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ScenarioError([f"{path}: scenario file not found"])
-    try:
-        with path.open("rb") as stream:
-            return tomllib.load(stream)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([f"{path}: not valid TOML ({exc})"]) from None
 
 
 def _absolute_data(raw: dict[str, Any], base: Path) -> dict[str, Any]:
@@ -233,7 +213,7 @@ def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], 
     if path in seen:
         chain = " -> ".join(str(p) for p in (*seen, path))
         raise ScenarioError([f"{path}: 'extends' forms a cycle ({chain})"])
-    raw = _absolute_data(_read_toml(path), path.parent)
+    raw = _absolute_data(read_toml(path), path.parent)
     origin = dict.fromkeys(raw, path)
     parent = raw.pop("extends", None)
     if parent is None:
@@ -272,15 +252,26 @@ def _get(data: dict[str, Any], dotted: str) -> Any:
 
 
 def parse_override(text: str) -> tuple[str, Any]:
-    """Split ``key.path=value``; the value is read as TOML (numbers, booleans, lists, strings)."""
+    """Split ``key.path=value``; the value is read as TOML (numbers, booleans, lists, strings).
+
+    Raises
+    ------
+    ScenarioError
+        Text longer than ``MAX_SET_CHARS``, not valid UTF-8, without ``=``, or nested too deeply.
+    """
+    if len(text) > MAX_SET_CHARS:
+        raise ScenarioError([f"--set {shown(text)}: longer than {MAX_SET_CHARS:,} characters; put large values "
+                             "in a scenario file"])
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        raise ScenarioError([f"--set {shown(text)}: not valid UTF-8 text"])
     if "=" not in text:
-        raise ScenarioError([f"--set {text!r}: expected key.path=value, e.g. hosts.PL.max_value_share=0.3"])
+        raise ScenarioError([f"--set {shown(text)}: expected key.path=value, e.g. hosts.PL.max_value_share=0.3"])
     key, _, raw = text.partition("=")
     key = key.strip()
-    if not key or any(not part for part in key.split(".")):
-        raise ScenarioError([f"--set {text!r}: the key is empty or has an empty part"])
+    if not key or any(not part.strip() for part in key.split(".")):
+        raise ScenarioError([f"--set {shown(text)}: the key is empty or has an empty part"])
     try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        value = parse_toml(f"v = {raw.strip()}", f"--set {shown(key)}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()  # a bare word such as a site id or "makespan"
     return key, value
@@ -325,6 +316,10 @@ def _closest_key(loc: tuple[Any, ...]) -> str | None:
     return close[0] if close else None
 
 
+def _cut(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}... ({len(text):,} characters)"
+
+
 def _explain(exc: ValidationError, origin: dict[str, Path], overridden: set[str], fallback: Path) -> list[str]:
     problems = []
     for error in exc.errors():
@@ -335,9 +330,13 @@ def _explain(exc: ValidationError, origin: dict[str, Path], overridden: set[str]
         if error["type"] == "extra_forbidden":
             hint = _closest_key(tuple(error["loc"]))
             suggestion = f"; did you mean {hint!r}?" if hint else ""
-            problems.append(f"{where}: unknown key {loc!r}{suggestion}")
+            problems.append(f"{where}: unknown key {shown(loc)}{suggestion}")
+        elif error["type"] == "missing":  # the input is the whole enclosing table: not repeated
+            problems.append(f"{where}: {_cut(loc)}: {error['msg']}")
         else:
-            problems.append(f"{where}: {loc or 'scenario'}: {error['msg']} (got {error.get('input')!r})")
+            got = error.get("input")
+            got_text = shown(got) if isinstance(got, str) else _cut(repr(got))
+            problems.append(f"{where}: {_cut(loc) or 'scenario'}: {error['msg']} (got {got_text})")
     return problems
 
 
@@ -380,21 +379,73 @@ def load_scenario(path: Path | str, *, overrides: list[str] | tuple[str, ...] = 
     return scenario
 
 
-def check_against_inputs(scenario: Scenario, inputs: Any) -> None:
-    """Every id the scenario names must exist in the input tables.
+def hosts_able_to_hold(scenario: Scenario, inputs: Inputs, system_id: str) -> list[str]:
+    """Hosts with a site that is not excluded, of a kind allowed for the system, with room for one unit.
+
+    Parameters
+    ----------
+    scenario
+        Its exclusions count.
+    inputs
+        The tables.
+    system_id
+        A system of the tables.
+
+    Returns
+    -------
+    list of str
+        Host ids, sorted.
+    """
+    c = scenario.constraints
+    system = inputs.systems[system_id]
+    return sorted({site.host_id for s, site in inputs.sites.items()
+                   if s not in c.exclude_sites and site.host_id not in c.exclude_hosts
+                   and units_fitting(site, system) >= 1})
+
+
+def _check_fit(scenario: Scenario, inputs: Inputs) -> list[str]:
+    """Rules whose numbers the tables or the machine cannot meet."""
+    problems = []
+    requirement = inputs.requirement
+    for w, rule in scenario.systems.items():
+        if w not in inputs.systems or requirement.get(w, 0) == 0:
+            continue
+        if rule.min_hosts is not None:
+            able = hosts_able_to_hold(scenario, inputs, w)
+            if rule.min_hosts > len(able):
+                problems.append(f"systems.{w}.min_hosts: {rule.min_hosts} hosts wanted but only {len(able)} can hold "
+                                f"{w} ({', '.join(able) or 'none'}: a site not excluded, of an allowed kind, with "
+                                "room for one unit); lower min_hosts or add sites")
+        if rule.resilience is not None:
+            k, n = rule.resilience.lose_hosts, len(inputs.hosts)
+            if k > n:
+                problems.append(f"systems.{w}.resilience.lose_hosts: {k} is more than the {n} hosts in hosts.csv")
+            elif math.comb(n, k) > MAX_LOSS_SETS:
+                problems.append(f"systems.{w}.resilience.lose_hosts: {k} of {n} hosts gives {math.comb(n, k):,} sets "
+                                f"of lost hosts, more than the {MAX_LOSS_SETS:,} depotsite enumerates; lower it")
+    cpus = os.cpu_count() or 1
+    if scenario.solver.threads > cpus:
+        problems.append(f"solver.threads: {scenario.solver.threads} is more than the {cpus} CPUs of this machine; "
+                        f"set it to {cpus} or fewer")
+    return problems
+
+
+def check_against_inputs(scenario: Scenario, inputs: Inputs) -> None:
+    """Every id the scenario names must exist in the input tables, and its rules must fit them and this
+    machine (``min_hosts``, ``resilience.lose_hosts``, ``solver.threads``).
 
     Raises
     ------
     ScenarioError
-        One line per unknown id, with the closest known id.
+        One line per problem: an unknown id with the closest known id, or a rule that cannot be met.
     """
-    problems = []
+    problems = _check_fit(scenario, inputs)
 
     def known(kind: str, value: str, choices: Any, key: str) -> None:
         if value not in choices:
             close = difflib.get_close_matches(value, list(choices), n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(choices))}"
-            problems.append(f"{key}: unknown {kind} {value!r}; {hint}")
+            problems.append(f"{key}: unknown {kind} {shown(value)}; {hint}")
 
     for h, host_rule in scenario.hosts.items():
         known("host", h, inputs.hosts, f"hosts.{h}")

@@ -7,9 +7,11 @@ import csv
 import difflib
 import hashlib
 import math
-from collections.abc import Callable, Collection, Mapping
+import os
+import stat
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 SITE_KINDS = ("air_base", "army_base", "logistics_hub", "rail_hub", "port")
 # The seven categories of the UN Register of Conventional Arms, with the Register's descriptions.
@@ -39,53 +41,161 @@ def read_rows(path: Path) -> list[dict[str, str]]:
     with Path(path).open(newline="", encoding="utf-8-sig") as stream:
         return list(csv.DictReader(stream))
 
+# --- limits: what keeps the model numerically meaningful and its size workable ------------------------
+
+MAX_COUNT = 1_000_000
+"""Largest unit count, capacity (vehicle bays, aircraft shelters), demand or minimum lot."""
+MAX_AMOUNT = 1_000_000.0
+"""Largest value or cost (M USD), crew, footprint, dispatch rate or travel-time hours in a table."""
+MIN_RATE = 0.001
+"""Smallest non-zero footprint per unit and dispatch rate: below it, coefficients span too many decades."""
+MAX_HOURS = 100_000.0
+"""Largest release delay in hours (about eleven years)."""
+MAX_ID_CHARS = 100
+MAX_TEXT_CHARS = 1_000
+MAX_TABLE_BYTES = 256 * 1024 * 1024
+MAX_ROWS = {"hosts": 1_000, "sites": 20_000, "systems": 1_000, "destinations": 10_000, "demand": 100_000}
+"""Rows per table. The model has a variable per (site, destination, system) pair, so beyond these sizes
+it cannot be built and solved in minutes; refused while reading, before the model is built."""
+SHOWN_CHARS = 60
+"""Longest piece of a user's value repeated in an error message."""
+
+
+def shown(raw: str) -> str:
+    """``repr`` of a user's value for an error message, cut to ``SHOWN_CHARS`` characters.
+
+    Parameters
+    ----------
+    raw
+        The value as the user typed it.
+
+    Returns
+    -------
+    str
+        The quoted value, or its start and its length when it is longer.
+    """
+    return repr(raw) if len(raw) <= SHOWN_CHARS else f"{raw[:SHOWN_CHARS]!r}... ({len(raw):,} characters)"
+
+
+def unreadable(path: Path) -> str | None:
+    """Why ``path`` cannot be read as an input file, or None when it is a regular file.
+
+    Checked with ``os.stat`` before anything opens it: opening a FIFO blocks until a writer appears, and
+    a device may never end.
+
+    Parameters
+    ----------
+    path
+        The file a scenario names (a table, the scenario itself, the boundaries).
+
+    Returns
+    -------
+    str or None
+        A reason such as ``"is a directory, not a file"``, to follow the path in a message.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "file not found"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    if stat.S_ISFIFO(mode):
+        return "is a named pipe (FIFO), not a regular file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device, not a regular file"
+    return "is not a regular file"
+
+
+class NotUtf8(ValueError):
+    """A file's bytes are not UTF-8; ``offset`` is the file offset of the first bad byte."""
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+        super().__init__(f"not UTF-8 text (invalid byte at offset {offset})")
+
+
+def utf8_lines(stream: BinaryIO) -> Iterator[str]:
+    """Decode a binary stream line by line (a leading BOM dropped), raising ``NotUtf8`` with the offset.
+
+    Parameters
+    ----------
+    stream
+        A file opened in binary mode.
+
+    Returns
+    -------
+    Iterator[str]
+        The lines with their line endings, ready for ``csv.reader`` (as with ``newline=""``).
+    """
+    offset = 0
+    for raw in stream:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise NotUtf8(offset + exc.start) from None
+        yield text.removeprefix("\ufeff") if offset == 0 else text
+        offset += len(raw)
+
+
 # --- cell parsers: return the value or raise ValueError with what a valid value looks like -------------
 
 
 def _text(raw: str) -> str:
-    return raw.strip()
-
-
-def identifier(raw: str) -> str:
     value = raw.strip()
-    if not value or any(c.isspace() for c in value):
-        raise ValueError(f"must be a non-empty id without spaces, got {raw!r}")
+    if len(value) > MAX_TEXT_CHARS:
+        raise ValueError(f"must be at most {MAX_TEXT_CHARS:,} characters, got {len(value):,}")
     return value
 
 
-def _number(raw: str, *, low: float = -math.inf, high: float = math.inf, what: str = "a number") -> float:
+def identifier(raw: str) -> str:
+    """An id: stripped of surrounding whitespace; printable, without inner spaces, at most 100 characters."""
+    value = raw.strip()
+    if not value or len(value) > MAX_ID_CHARS or not value.isprintable() or any(c.isspace() for c in value):
+        raise ValueError(f"must be a non-empty id of at most {MAX_ID_CHARS} printable characters without "
+                         f"spaces, got {shown(raw)}")
+    return value
+
+
+def _number(raw: str, *, low: float, high: float, what: str) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"must be {what}, got {raw!r}") from None
+        raise ValueError(f"must be {what}, got {shown(raw)}") from None
     if not (math.isfinite(value) and low <= value <= high):
-        raise ValueError(f"must be {what}, got {raw!r}")
+        raise ValueError(f"must be {what}, got {shown(raw)}")
     return value
 
 
 def nonneg(raw: str) -> float:
-    return _number(raw, low=0.0, what="a number >= 0")
+    return _number(raw, low=0.0, high=MAX_AMOUNT, what=f"a number between 0 and {MAX_AMOUNT:,.0f}")
 
 
 def _positive(raw: str) -> float:
-    value = _number(raw, low=0.0, what="a number > 0")
-    if value == 0:
-        raise ValueError(f"must be a number > 0, got {raw!r}")
+    return _number(raw, low=MIN_RATE, high=MAX_AMOUNT, what=f"a number between {MIN_RATE:g} and {MAX_AMOUNT:,.0f}")
+
+
+def _footprint(raw: str) -> float:
+    what = f"0 or a number between {MIN_RATE:g} and {MAX_AMOUNT:,.0f}"
+    value = _number(raw, low=0.0, high=MAX_AMOUNT, what=what)
+    if 0 < value < MIN_RATE:
+        raise ValueError(f"must be {what}, got {shown(raw)}")
     return value
 
 
-def _count(raw: str) -> int:
-    value = _number(raw, low=0.0, what="a whole number >= 0")
+def _count(raw: str, low: int = 0) -> int:
+    what = f"a whole number between {low} and {MAX_COUNT:,}"
+    value = _number(raw, low=low, high=MAX_COUNT, what=what)
     if value != int(value):
-        raise ValueError(f"must be a whole number >= 0, got {raw!r}")
+        raise ValueError(f"must be {what}, got {shown(raw)}")
     return int(value)
 
 
 def _positive_count(raw: str) -> int:
-    value = _count(raw)
-    if value < 1:
-        raise ValueError(f"must be a whole number >= 1, got {raw!r}")
-    return value
+    return _count(raw, low=1)
 
 
 def _lat(raw: str) -> float:
@@ -99,7 +209,7 @@ def _lon(raw: str) -> float:
 def _site_kind(raw: str) -> str:
     value = raw.strip()
     if value not in SITE_KINDS:
-        raise ValueError(f"must be one of {', '.join(SITE_KINDS)}, got {raw!r}")
+        raise ValueError(f"must be one of {', '.join(SITE_KINDS)}, got {shown(raw)}")
     return value
 
 
@@ -107,19 +217,20 @@ def _site_kinds(raw: str) -> frozenset[str]:
     kinds = [k.strip() for k in raw.split(";") if k.strip()]
     bad = [k for k in kinds if k not in SITE_KINDS]
     if not kinds or bad:
-        raise ValueError(f"must be a ';'-separated list of {', '.join(SITE_KINDS)}, got {raw!r}")
+        raise ValueError(f"must be a ';'-separated list of {', '.join(SITE_KINDS)}, got {shown(raw)}")
     return frozenset(kinds)
 
 
 def _unroca(raw: str) -> str:
     value = raw.strip().upper()
     if value not in UNROCA_CATEGORIES:
-        raise ValueError(f"must be a UN Register category I to VII, got {raw!r}")
+        raise ValueError(f"must be a UN Register category I to VII, got {shown(raw)}")
     return value
 
 
 def _optional_hours(raw: str) -> float | None:
-    return None if raw.strip() == "" else nonneg(raw)
+    what = f"empty or a number of hours between 0 and {MAX_HOURS:,.0f}"
+    return None if raw.strip() == "" else _number(raw, low=0.0, high=MAX_HOURS, what=what)
 
 
 Parser = Callable[[str], Any]
@@ -145,8 +256,8 @@ SCHEMAS: dict[str, dict[str, Parser]] = {
         "unroca_category": _unroca,
         "profile": identifier,
         "value_musd": _positive,
-        "vehicle_bays_per_unit": nonneg,
-        "shelters_per_unit": nonneg,
+        "vehicle_bays_per_unit": _footprint,
+        "shelters_per_unit": _footprint,
         "crew_per_unit": nonneg,
         "min_lot": _positive_count,
         "site_kinds": _site_kinds,
@@ -155,63 +266,88 @@ SCHEMAS: dict[str, dict[str, Parser]] = {
     "demand": {"destination_id": identifier, "system_id": identifier, "units": _count},
 }
 
+def _header_problems(name: str, header: list[str], schema: Mapping[str, Parser]) -> list[str]:
+    """Missing and unexpected columns; a first row with none of the columns is not echoed (wrong file)."""
+    expected = ", ".join(schema)
+    if not any(column in schema for column in header):
+        return [f"{name}: the first row has none of the expected columns; is this the right file? "
+                f"The header must be: {expected}"]
+    problems = [f"{name}: missing column {c!r}; the header must be: {expected}" for c in schema if c not in header]
+    for column in (c for c in header if c not in schema):
+        hint = difflib.get_close_matches(column, list(schema), n=1)
+        did_you_mean = f" (did you mean {hint[0]!r}?)" if hint else ""
+        problems.append(f"{name}: unexpected column {shown(column)}{did_you_mean}; the header must be: {expected}")
+    return problems
+
+
+def _parse_row(name: str, line: int, header: list[str], cells: list[str], schema: Mapping[str, Parser],
+               problems: list[str]) -> dict[str, Any] | None:
+    if len(cells) != len(header):
+        problems.append(f"{name} line {line}: {len(cells)} fields but the header has {len(header)}; "
+                        "quote any field that contains a comma")
+        return None
+    row, ok = {}, True
+    for column, raw in zip(header, cells, strict=True):
+        try:
+            row[column] = schema[column](raw)
+        except ValueError as exc:
+            key = cells[0].strip()[:MAX_ID_CHARS] or "?"
+            key = key if key.isprintable() else ascii(key)  # no control characters to the terminal
+            problems.append(f"{name} line {line} ({key}): {column} {exc}")
+            ok = False
+    return row if ok else None
+
+
 def read_table(
-    path: Path, schema: Mapping[str, Parser], problems: list[str], rejected: set[str] | None = None
+    path: Path, schema: Mapping[str, Parser], problems: list[str], rejected: set[str] | None = None, *,
+    max_rows: int | None = None, what: str = "rows",
 ) -> list[tuple[int, dict[str, Any]]] | None:
     """Read one CSV into ``(line number, parsed row)`` pairs; append every problem to ``problems``.
 
-    Returns None when the table cannot be read at all (missing file, wrong header). Rows with a bad cell
-    are left out and their first cell added to ``rejected``, so later checks report no follow-on errors
-    for them.
+    Headers and cells are stripped of surrounding whitespace. Returns None when the table cannot be read
+    at all (missing or not a regular file, not UTF-8, wrong header, more than ``max_rows`` rows: refused
+    as soon as the row after the limit is read). Rows with a bad cell are left out and their first cell
+    added to ``rejected``, so later checks report no follow-on errors for them.
     """
-    name = path.name
-    expected = ", ".join(schema)
-    if not path.is_file():
-        problems.append(f"{path}: file not found; check the path in the scenario's [data] table")
+    name = Path(path).name
+    reason = unreadable(path)
+    if reason is None and os.stat(path).st_size > MAX_TABLE_BYTES:
+        reason = f"is larger than {MAX_TABLE_BYTES >> 20} MB"
+    if reason is not None:
+        problems.append(f"{path}: {reason}; check the path in the scenario's [data] table")
         return None
     try:
-        with path.open(newline="", encoding="utf-8-sig") as stream:
-            reader = csv.reader(stream, strict=True)
+        with Path(path).open("rb") as stream:
+            reader = csv.reader(utf8_lines(stream), strict=True)
             header = [h.strip() for h in next(reader, [])]
-            missing = [c for c in schema if c not in header]
-            extra = [c for c in header if c not in schema]
-            for column in missing:
-                problems.append(f"{name}: missing column {column!r}; the header must be: {expected}")
-            for column in extra:
-                hint = difflib.get_close_matches(column, list(schema), n=1)
-                did_you_mean = f" (did you mean {hint[0]!r}?)" if hint else ""
-                problems.append(f"{name}: unexpected column {column!r}{did_you_mean}; the header must be: {expected}")
-            if missing or extra:
+            header_problems = _header_problems(name, header, schema)
+            if header_problems:
+                problems += header_problems
                 return None
             rows: list[tuple[int, dict[str, Any]]] = []
+            count = 0
             for cells in reader:
-                line = reader.line_num
+                count += 1
+                if max_rows is not None and count > max_rows:
+                    problems.append(f"{name}: more than {max_rows:,} {what}; depotsite handles at most {max_rows:,} "
+                                    "(the model has a variable per site, destination and system, and beyond this "
+                                    "it cannot be built and solved in minutes); pre-select the candidates")
+                    return None
                 if not any(c.strip() for c in cells):
                     continue
-                if len(cells) != len(header):
-                    problems.append(
-                        f"{name} line {line}: {len(cells)} fields but the header has {len(header)}; "
-                        "quote any field that contains a comma"
-                    )
-                    if rejected is not None and cells:
-                        rejected.add(cells[0].strip())
-                    continue
-                row, ok = {}, True
-                for column, raw in zip(header, cells, strict=True):
-                    try:
-                        row[column] = schema[column](raw)
-                    except ValueError as exc:
-                        key = cells[0].strip() or "?"
-                        problems.append(f"{name} line {line} ({key}): {column} {exc}")
-                        ok = False
-                if ok:
-                    rows.append((line, row))
-                elif rejected is not None:
+                row = _parse_row(name, reader.line_num, header, cells, schema, problems)
+                if row is not None:
+                    rows.append((reader.line_num, row))
+                elif rejected is not None and cells:
                     rejected.add(cells[0].strip())
             return rows
-    except (csv.Error, UnicodeDecodeError) as exc:
-        problems.append(f"{name}: not a readable UTF-8 CSV file ({exc}); save it as CSV with a header row")
-        return None
+    except NotUtf8 as exc:
+        problems.append(f"{name}: {exc}; save it as a UTF-8 CSV file")
+    except csv.Error as exc:
+        problems.append(f"{name}: not a readable CSV file ({exc}); save it as CSV with a header row")
+    except OSError as exc:
+        problems.append(f"{path}: cannot be read ({exc.strerror})")
+    return None
 
 
 def suggest(value: str, choices: Collection[str]) -> str:

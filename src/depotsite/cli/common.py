@@ -42,8 +42,10 @@ EXIT_CODES_HELP = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meani
 
 app = typer.Typer(help=f"Depot siting for surge stockpiles outside Ukraine. {EXIT_CODES_HELP}",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-err = Console(stderr=True)
-out = Console()
+# No emoji codes anywhere and no markup in data output: user text (ids, paths) prints as typed, so ':x:' and
+# '[bold]' stay literal. Error lines keep their own markup and escape what they quote (``fail``).
+err = Console(stderr=True, emoji=False)
+out = Console(markup=False, emoji=False)
 state: dict[str, Any] = {"debug": False, "quiet": False}
 log = logging.getLogger("depotsite")
 
@@ -147,7 +149,7 @@ def load_checked(scenario_path: Path, overrides: list[str], timings: dict[str, f
         scenario = load_scenario(scenario_path, overrides=overrides)
         d = scenario.data
         inputs = load_inputs(hosts=d.hosts, sites=d.sites, systems=d.systems, destinations=d.destinations,
-                             demand=d.demand, profiles=scenario.network.profiles)
+                             demand=d.demand, profiles=scenario.network.profiles, boundaries=d.boundaries)
         from depotsite.scenario import check_against_inputs
 
         check_against_inputs(scenario, inputs)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from depotsite.cli.common import (
     ScenarioArg,
@@ -130,7 +131,7 @@ def stress(
         cells = ["+".join(c.lost), f"{c.value_lost_pct:.1f}%"]
         for w in p.systems:
             times = "-" if c.mean_h[w] is None else f"{c.mean_h[w]:.0f}/{c.worst_h[w]:.0f}"
-            cells.append(f"[red]-{c.short[w]}[/] {times}" if c.short[w] else times)
+            cells.append(Text.assemble((f"-{c.short[w]}", "red"), f" {times}") if c.short[w] else times)
         table.add_row(*cells)
     out.print(table)
     out.print(f"wrote {out_dir}")
