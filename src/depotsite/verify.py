@@ -11,7 +11,6 @@ overrides. A malformed file is a violation like any other: ``verify_run`` never 
 
 from __future__ import annotations
 
-import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +19,9 @@ from typing import Any
 from depotsite.checks import RULE_CHECKS, DeliveryRow, RunRecord, run_checks, transit_sha256
 from depotsite.errors import InputError
 from depotsite.figures import FIGURE_CHECKS
-from depotsite.tables import SCHEMAS, file_sha256, identifier, nonneg, read_table
+from depotsite.output.runfolder import ALLOCATION, DELIVERIES, OUTPUT_FILES, read_json, read_rows_checked, read_text
+from depotsite.tables import SCHEMAS, file_sha256, identifier, nonneg
 
-OUTPUTS = ("allocation.csv", "deliveries.csv", "summary.json", "depots.geojson", "routes.geojson",
-           "scenario.resolved.toml")
 TABLES = ("hosts", "sites", "systems", "destinations", "demand")
 
 
@@ -43,45 +41,22 @@ class _Stop(Exception):
     """Nothing further can be checked (the violation that says why is already recorded)."""
 
 
-def _units(raw: str) -> int:
-    value = nonneg(raw)
-    if value != int(value):
-        raise ValueError(f"must be a whole number >= 0, got {raw!r}")
-    return int(value)
-
-
-ALLOCATION = {"site_id": identifier, "host_id": identifier, "system_id": identifier, "units": _units}
-DELIVERIES = {"site_id": identifier, "destination_id": identifier, "system_id": identifier, "units": _units,
-              "transit_h": nonneg, "available_h": nonneg}
 MATRIX = {"site_id": identifier, "destination_id": identifier, "system_id": identifier, "hours": nonneg}
 
 
 def _text(path: Path, v: Verification) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        v.violations.append(f"{path.name}: cannot be read as UTF-8 text ({exc})")
-        return None
+    return read_text(path, v.violations)
 
 
 def _json(path: Path, v: Verification) -> Any:
-    text = _text(path, v)
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        v.violations.append(f"{path.name}: not valid JSON ({exc})")
-        return None
+    return read_json(path, v.violations)
 
 
 def _rows(path: Path, schema: dict[str, Any], v: Verification) -> list[dict[str, Any]]:
-    problems: list[str] = []
-    rows = read_table(path, schema, problems)
-    v.violations += problems
-    if rows is None or problems:
+    rows = read_rows_checked(path, schema, v.violations)
+    if rows is None:
         raise _Stop
-    return [row for _, row in rows]
+    return rows
 
 
 def _manifest(run: Path, v: Verification) -> dict[str, Any]:
@@ -112,7 +87,7 @@ def check_files(run: Path, manifest: dict[str, Any], v: Verification) -> None:
     if not isinstance(outputs, dict):
         v.violations.append("manifest.json records no output SHA-256 ('outputs'); rewrite the run with this version")
         outputs = {}
-    for name in sorted(set(OUTPUTS) - set(outputs)):
+    for name in sorted(set(OUTPUT_FILES) - set(outputs)):
         if outputs:
             v.violations.append(f"manifest.json records no SHA-256 for output {name}")
     for name, digest in sorted(outputs.items()):
@@ -242,7 +217,7 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _verify(run: Path, original: Path | None, v: Verification) -> None:
-    missing = [name for name in ("manifest.json", *OUTPUTS) if not (run / name).is_file()]
+    missing = [name for name in ("manifest.json", *OUTPUT_FILES) if not (run / name).is_file()]
     if missing:
         v.violations.append(f"{run}: missing {', '.join(missing)}; not a complete depotsite run folder")
         raise _Stop

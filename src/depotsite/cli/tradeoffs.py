@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Annotated
 
@@ -71,11 +70,6 @@ def pareto(
               f"wrote {out_dir}")
 
 
-def stock_from_run(run_dir: Path) -> dict[tuple[str, str], int]:
-    with (run_dir / "allocation.csv").open(newline="") as stream:
-        return {(r["site_id"], r["system_id"]): int(r["units"]) for r in csv.DictReader(stream)}
-
-
 @app.command()
 @guarded
 def stress(
@@ -100,17 +94,17 @@ def stress(
     timings: dict[str, float] = {}
     overrides = list(set_) + time_limit_override(time_limit)
     if source.is_dir():
-        from depotsite.output.compare import read_run
+        from depotsite.output.runfolder import RunFolder
         from depotsite.timelimit import Deadline
 
-        read_run(source)  # a clear error if it is not a run folder
+        run = RunFolder.read(source)  # a clear error if it is not a run folder
         resolved = source / "scenario.resolved.toml"
         sc, inputs = load_checked(resolved, overrides, timings)
         check_folder(out_dir, kind="stress", inputs=[source, *scenario_inputs(resolved, sc.data)])
         travel = compute_travel(sc, inputs, timings)
         deadline = Deadline(sc.solver.time_limit_s)
         p = parameters(inputs, travel, sc)
-        stock = stock_from_run(source)
+        stock = run.stock
     else:
         sc, model, deadline = build_checked(source, overrides, timings, out_dir=out_dir, kind="stress")
         with step("solving with HiGHS", timings, "solve_s", deadline=deadline):

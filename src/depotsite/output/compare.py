@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from depotsite.errors import InputError
-
-RUN_FILES = ("allocation.csv", "summary.json", "scenario.resolved.toml")
+from depotsite.output.runfolder import TERMS, RunFolder
 
 
 @dataclass(frozen=True)
@@ -33,39 +28,28 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def read_run(folder: Path) -> dict[str, Any]:
-    folder = Path(folder)
-    missing = [name for name in RUN_FILES if not (folder / name).is_file()]
-    if missing:
-        raise InputError([f"{folder}: not a depotsite run folder (missing {', '.join(missing)})"])
-    with (folder / "allocation.csv").open(newline="") as stream:
-        stock = {f"{r['site_id']}/{r['system_id']}": int(r["units"]) for r in csv.DictReader(stream)}
-    summary = json.loads((folder / "summary.json").read_text())
-    scenario = tomllib.loads((folder / "scenario.resolved.toml").read_text())
-    return {"stock": stock, "summary": summary, "scenario": scenario}
-
-
 def compare_runs(a: Path, b: Path) -> list[Change]:
     """Every difference between run ``a`` and run ``b``, stock first, then shares, terms, scenario keys."""
-    run_a, run_b = read_run(a), read_run(b)
+    run_a, run_b = RunFolder.read(a), RunFolder.read(b)
     changes = []
-    for key in sorted(set(run_a["stock"]) | set(run_b["stock"])):
-        before, after = run_a["stock"].get(key, 0), run_b["stock"].get(key, 0)
+    stock_a, stock_b = run_a.stock, run_b.stock
+    for key in sorted(set(stock_a) | set(stock_b)):
+        before, after = stock_a.get(key, 0), stock_b.get(key, 0)
         if before != after:
-            changes.append(Change("stock", key, before, after))
-    shares_a, shares_b = run_a["summary"]["host_value_shares"], run_b["summary"]["host_value_shares"]
+            changes.append(Change("stock", "/".join(key), before, after))
+    shares_a, shares_b = run_a.summary["host_value_shares"], run_b.summary["host_value_shares"]
     for host in sorted(set(shares_a) | set(shares_b)):
         before, after = shares_a.get(host, 0.0), shares_b.get(host, 0.0)
         if abs(before - after) > 1e-6:
             changes.append(Change("share", host, before, after))
-    for term in ("time", "risk", "cost"):
-        before = run_a["summary"]["terms"][term]["value"]
-        after = run_b["summary"]["terms"][term]["value"]
+    for term in TERMS:
+        before = run_a.summary["terms"][term]["value"]
+        after = run_b.summary["terms"][term]["value"]
         if abs(before - after) > 1e-9:
-            changes.append(Change("term", f"{term} ({run_b['summary']['terms'][term]['unit']})", before, after))
-    if abs(run_a["summary"]["objective"] - run_b["summary"]["objective"]) > 1e-9:
-        changes.append(Change("term", "objective", run_a["summary"]["objective"], run_b["summary"]["objective"]))
-    flat_a, flat_b = _flatten(run_a["scenario"]), _flatten(run_b["scenario"])
+            changes.append(Change("term", f"{term} ({run_b.summary['terms'][term]['unit']})", before, after))
+    if abs(run_a.summary["objective"] - run_b.summary["objective"]) > 1e-9:
+        changes.append(Change("term", "objective", run_a.summary["objective"], run_b.summary["objective"]))
+    flat_a, flat_b = _flatten(run_a.scenario), _flatten(run_b.scenario)
     for key in sorted(set(flat_a) | set(flat_b)):
         if flat_a.get(key) != flat_b.get(key):
             changes.append(Change("scenario", key, flat_a.get(key, "(unset)"), flat_b.get(key, "(unset)")))

@@ -15,15 +15,14 @@ nothing in it can be joined back to a higher tier.
 from __future__ import annotations
 
 import html
-import json
 import shutil
-import tomllib
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from depotsite.errors import InputError
 from depotsite.output.outdir import atomic_folder
+from depotsite.output.runfolder import RunFolder
 from depotsite.purchasers import read_purchasers
 from depotsite.tables import UNROCA, read_rows, write_csv
 
@@ -31,33 +30,24 @@ TIERS = ("full", "host", "kinds")
 
 
 class Run:
-    """The parts of a run folder a report needs, read from the files."""
+    """A run folder (read by ``RunFolder``) with the input tables a report needs."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
-        for name in ("allocation.csv", "summary.json", "scenario.resolved.toml"):
-            if not (self.folder / name).is_file():
-                raise InputError([f"{folder}: not a depotsite run folder (missing {name})"])
-        self.scenario = tomllib.loads((self.folder / "scenario.resolved.toml").read_text())
-        self.summary = json.loads((self.folder / "summary.json").read_text())
+        run = RunFolder.read(folder)
+        self.folder = run.path
+        self.scenario, self.summary = run.scenario, run.summary
         data = self.scenario["data"]
         self.systems = {r["system_id"]: r for r in read_rows(data["systems"])}
         self.sites = {r["site_id"]: r for r in read_rows(data["sites"])}
         self.hosts = {r["host_id"]: r for r in read_rows(data["hosts"])}
-        self.allocation: list[dict[str, Any]] = [{**r, "units": int(r["units"])}
-                                                 for r in read_rows(self.folder / "allocation.csv")]
+        self.allocation: list[dict[str, Any]] = list(run.allocation)
+        self.host_units = run.host_units
         self.purchasers = (read_purchasers(Path(data["purchasers"]), self.systems, self.hosts)
                            if data.get("purchasers") else [])
 
     @property
     def systems_held(self) -> list[str]:
         return [w for w in self.systems if any(r["system_id"] == w for r in self.allocation)]
-
-    def host_units(self) -> dict[tuple[str, str], int]:
-        units: dict[tuple[str, str], int] = defaultdict(int)
-        for r in self.allocation:
-            units[r["host_id"], r["system_id"]] += r["units"]
-        return units
 
 
 def unroca_rows(run: Run) -> list[list[Any]]:
