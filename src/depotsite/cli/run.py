@@ -117,9 +117,11 @@ def print_summary(result, p, out_dir: Path) -> None:
         t = result.system_times[w]
         times.add_row(w, str(p.requirement[w]), f"{t.mean_h:.1f}", f"{t.worst_h:.1f}", f"{result.crews[w]:g}")
     out.print(times)
-    risk_unit = "HHI points" if result.risk_measure == "hhi" else "pp"
+    from depotsite.output.runfolder import risk_unit
+
+    unit = risk_unit(result.risk_measure, short=True)
     out.print(f"time ({result.time_measure}) {result.terms['time_h']:.2f} h · risk ({result.risk_measure}) "
-              f"{result.terms['risk']:.2f} {risk_unit} · cost {result.terms['cost_musd']:.1f} M USD · "
+              f"{result.terms['risk']:.2f} {unit} · cost {result.terms['cost_musd']:.1f} M USD · "
               f"{len(result.open_sites)} sites open")
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)

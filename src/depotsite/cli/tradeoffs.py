@@ -55,7 +55,9 @@ def pareto(
     write_front(out_dir, front, k, model.params)
     if state["quiet"]:
         return
-    unit = "HHI" if sc.objective.risk == "hhi" else "pp"
+    from depotsite.output.runfolder import risk_unit
+
+    unit = risk_unit(sc.objective.risk, short=True)
     table = Table(title=f"{sc.name}: time vs {sc.objective.risk} ({points} points)")
     for column in ("point", "risk ≤ ε", "time (h)", f"risk ({unit})", "cost (M USD)", "status", "sites"):
         table.add_column(column, justify="right")

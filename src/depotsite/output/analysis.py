@@ -14,6 +14,7 @@ from depotsite.analysis.stress import StressCase
 from depotsite.analysis.tradeoffs import Alternative, FrontPoint
 from depotsite.model import Parameters
 from depotsite.output.outdir import atomic_folder
+from depotsite.output.runfolder import risk_unit
 from depotsite.results import RunResult
 from depotsite.tables import write_csv
 
@@ -21,10 +22,6 @@ from depotsite.tables import write_csv
 def write_allocation(path: Path, result: RunResult, p: Parameters) -> None:
     write_csv(path, ["site_id", "host_id", "system_id", "units"],
                [[s, p.host_of[s], w, n] for (s, w), n in result.stock.items()])
-
-
-def risk_unit(p: Parameters) -> str:
-    return "HHI points" if p.scenario.objective.risk == "hhi" else "percentage points"
 
 
 def write_front(out: Path, front: list[FrontPoint], knee_index: int, p: Parameters) -> None:
@@ -47,7 +44,7 @@ def write_front(out: Path, front: list[FrontPoint], knee_index: int, p: Paramete
         knee = front[knee_index].result
         (folder / "summary.json").write_text(json.dumps({
             "scenario": p.scenario.name, "points": len(front), "risk_measure": p.scenario.objective.risk,
-            "risk_unit": risk_unit(p), "time_measure": p.scenario.objective.time,
+            "risk_unit": risk_unit(p.scenario.objective.risk), "time_measure": p.scenario.objective.time,
             "knee": {"point": knee_index, "time_h": knee.terms["time_h"], "risk": knee.terms["risk"],
                      "cost_musd": knee.terms["cost_musd"], "open_sites": list(knee.open_sites)},
         }, indent=2) + "\n")
@@ -58,7 +55,7 @@ def write_front(out: Path, front: list[FrontPoint], knee_index: int, p: Paramete
         ax.plot(risks, times, "o-", color="#1f77b4")
         ax.plot([risks[knee_index]], [times[knee_index]], "o", markersize=13, markerfacecolor="none",
                 markeredgecolor="#d62728", markeredgewidth=2, label=f"knee (point {knee_index})")
-        ax.set_xlabel(f"risk: {p.scenario.objective.risk} ({risk_unit(p)})")
+        ax.set_xlabel(f"risk: {p.scenario.objective.risk} ({risk_unit(p.scenario.objective.risk)})")
         ax.set_ylabel(f"time: {p.scenario.objective.time} time-to-availability (hours)")
         ax.set_title(f"{p.scenario.name}: time vs concentration risk")
         ax.grid(alpha=0.3)

@@ -40,9 +40,14 @@ OUTPUT_FILES = ("allocation.csv", "deliveries.csv", "summary.json", "depots.geoj
                 "scenario.resolved.toml")
 
 
-def risk_unit(measure: str) -> str:
-    """The unit of the risk term: Herfindahl points, or percentage points of the package value."""
-    return "HHI points" if measure == "hhi" else "percentage points"
+def risk_unit(measure: str, *, short: bool = False) -> str:
+    """The unit of the risk term: Herfindahl points, or percentage points of the package value.
+
+    ``short`` gives the label for tables on a terminal ("HHI points", "pp").
+    """
+    if measure == "hhi":
+        return "HHI points"
+    return "pp" if short else "percentage points"
 
 
 def term_unit(term: str, risk_measure: str) -> str:
