@@ -124,7 +124,7 @@ def stress(
     for w in p.systems:
         table.add_column(w, justify="right")
     for c in cases:
-        cells = ["+".join(c.lost), f"{c.value_lost_pct:.1f}%"]
+        cells: list[str | Text] = ["+".join(c.lost), f"{c.value_lost_pct:.1f}%"]
         for w in p.systems:
             times = "-" if c.mean_h[w] is None else f"{c.mean_h[w]:.0f}/{c.worst_h[w]:.0f}"
             cells.append(Text.assemble((f"-{c.short[w]}", "red"), f" {times}") if c.short[w] else times)

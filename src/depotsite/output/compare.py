@@ -33,10 +33,10 @@ def compare_runs(a: Path, b: Path) -> list[Change]:
     run_a, run_b = RunFolder.read(a), RunFolder.read(b)
     changes = []
     stock_a, stock_b = run_a.stock, run_b.stock
-    for key in sorted(set(stock_a) | set(stock_b)):
-        before, after = stock_a.get(key, 0), stock_b.get(key, 0)
+    for pair in sorted(set(stock_a) | set(stock_b)):
+        before, after = stock_a.get(pair, 0), stock_b.get(pair, 0)
         if before != after:
-            changes.append(Change("stock", "/".join(key), before, after))
+            changes.append(Change("stock", "/".join(pair), before, after))
     shares_a, shares_b = run_a.summary["host_value_shares"], run_b.summary["host_value_shares"]
     for host in sorted(set(shares_a) | set(shares_b)):
         before, after = shares_a.get(host, 0.0), shares_b.get(host, 0.0)
