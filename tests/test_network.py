@@ -398,3 +398,18 @@ def test_entry_of_an_older_format_heals(tmp_path, monkeypatch, caplog):
         arrays = {name: data[name] for name in data.files if name != "checksum"}
     np.savez_compressed(entry, **arrays)  # what format 2 wrote: no checksum
     _heals(inputs, scenario, fresh, entry, caplog, "not a depotsite cache entry of format 3 (missing checksum)")
+
+
+def test_a_fifo_given_as_the_road_file_is_refused_without_blocking(tmp_path):
+    """Opening a FIFO blocks until a writer appears: it must be refused by its file type, before any open."""
+    import os
+
+    from depotsite.errors import NetworkError
+    from depotsite.network.graph import load_network
+
+    fifo = tmp_path / "roads.osm"
+    os.mkfifo(fifo)
+    with pytest.raises(NetworkError) as caught:
+        load_network(fifo, None)
+    assert caught.value.problems == [f"{fifo}: road file is a named pipe (FIFO), not a regular file; check "
+                                     "[data] roads in the scenario"]

@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 
 from depotsite.errors import NetworkError
+from depotsite.tables import unreadable
 
 log = logging.getLogger(__name__)
 
@@ -173,9 +174,9 @@ def load_network(roads: Path, boundaries: Path | None) -> RoadNetwork:
     """
     started = time.perf_counter()
     roads = Path(roads)
-    missing = [str(p) for p in road_files(roads) if not p.is_file()]
-    if missing:
-        raise NetworkError([f"{p}: road file not found; check [data] roads in the scenario" for p in missing])
+    bad = [(p, reason) for p in road_files(roads) if (reason := unreadable(p)) is not None]  # a FIFO would block
+    if bad:
+        raise NetworkError([f"{p}: road file {reason}; check [data] roads in the scenario" for p, reason in bad])
     name = roads.name.lower()
     if roads.is_dir():
         nodes, edges = _read_extract(roads)
