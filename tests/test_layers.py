@@ -20,6 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "depotsite"
 LAYERS: list[tuple[str, ...]] = [
     ("errors", "tables", "timelimit", "tomlfile"),
     ("scenario", "inputs", "purchasers", "traveltimes", "checks", "figures"),
+    ("keys",),
     ("network",),
     ("travel", "instance"),
     ("model",),

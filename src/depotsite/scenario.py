@@ -18,7 +18,7 @@ import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from depotsite.errors import ScenarioError
 from depotsite.inputs import Inputs, units_fitting
@@ -46,6 +46,16 @@ Speed = Annotated[float, Field(ge=MIN_SPEED_KPH, le=MAX_SPEED_KPH)]
 Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT)]
 
 
+def _split_ids(value: Any) -> Any:
+    """A list of ids may also be given as one comma-separated string (``--set exclude_hosts=LT,LV``)."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+IdList = Annotated[tuple[str, ...], BeforeValidator(_split_ids)]
+
+
 class _Strict(BaseModel):
     # allow_inf_nan=False: TOML's inf and nan would make the model numerically meaningless
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True, allow_inf_nan=False)
@@ -53,16 +63,23 @@ class _Strict(BaseModel):
 
 class DataConfig(_Strict):
     hosts: Path
+    """hosts.csv: host_id, name, group, release_delay_h."""
     sites: Path
+    """sites.csv: candidate depot sites with host, coordinates, kind and capacities."""
     systems: Path
+    """systems.csv: value, footprint, crew, lot and allowed site kinds of each system."""
     destinations: Path
+    """destinations.csv: delivery points in Ukraine."""
     demand: Path
+    """demand.csv: units of each system each destination needs."""
     roads: Path | None = None
     """Folder with nodes.csv.gz/edges.csv.gz, or a user's .osm / .osm.pbf file."""
     boundaries: Path | None = None
+    """GeoJSON of country polygons (country_id): tags road nodes, checks sites lie in their host."""
     travel_times: Path | None = None
     """Bring-your-own matrix (site_id, destination_id, system_id, hours); replaces the road computation."""
     purchasers: Path | None = None
+    """Optional purchasers.csv: who buys how many units of what, optionally earmarked for a host."""
 
     @model_validator(mode="after")
     def _need_times(self) -> DataConfig:
@@ -73,11 +90,13 @@ class DataConfig(_Strict):
 
 class Profile(_Strict):
     mode: Literal["road", "air"] = "road"
+    """road: along the road graph; air: a ferry flight between air bases."""
     speed_kph: Speed = 60.0
     """Convoy cruise speed on the road graph."""
     border_crossing_h: Hours = 3.0
     """Delay added each time a route crosses a national border."""
     max_driving_h_per_day: float | None = Field(None, gt=0, le=24)
+    """March discipline: driving hours per day before a rest (unset: no rests)."""
     rest_h: Hours = 0.0
     """Rest after each full day of driving (with max_driving_h_per_day)."""
     access_speed_kph: Speed = 30.0
@@ -96,7 +115,8 @@ DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
 
 
 class NetworkConfig(_Strict):
-    avoid_countries: tuple[str, ...] = ("BY", "RU")
+    avoid_countries: IdList = ("BY", "RU")
+    """Countries whose roads are removed before routing (country ids of the boundaries file)."""
     release_delay_h: Hours = 72.0
     """Default consultation/unlock time for hosts without their own."""
     snap_warn_km: float = Field(25.0, gt=0, le=20_000)
@@ -104,82 +124,119 @@ class NetworkConfig(_Strict):
     snap_max_km: float = Field(100.0, gt=0, le=20_000)
     """A point farther than this from every road is an input error (wrong coordinates, or no roads there)."""
     profiles: dict[str, Profile] = Field(default_factory=dict)
+    """Transport profiles by name (systems.csv's profile column); tracked, wheeled and air by default."""
 
 
 class ObjectiveConfig(_Strict):
     time: Literal["mean", "makespan"] = "mean"
+    """Time term: priority-weighted mean time-to-availability, or the makespan with dispatch queues."""
     risk: Literal["max_host_share", "hhi", "expected_loss"] = "max_host_share"
+    """Risk term: largest host value share, Herfindahl index, or threat-weighted expected loss."""
     time_weight: Weight = 1.0
+    """Weight of the time term (hours) in the objective."""
     risk_weight: Weight = 2.0
+    """Weight of the risk term: hours one point of risk is worth."""
     cost_weight: Weight = 0.0
+    """Weight of the fixed cost of open sites (M USD)."""
     hhi_tangents: int = Field(41, ge=2, le=MAX_HHI_TANGENTS)
     """Number of tangent cuts per host that approximate the Herfindahl index from below."""
 
 
 class HostRule(_Strict):
     max_value_share: Share | None = None
+    """At most this fraction of the package value in this host."""
     max_unit_share: dict[str, Share] = Field(default_factory=dict)
     """Per system: at most this fraction of the requirement in this host."""
     release_delay_h: Hours | None = None
+    """This host's consultation/unlock time (overrides hosts.csv and the network default)."""
     threat: Share = 0.0
     """Probability used by the expected_loss risk measure."""
 
 
 class GroupRule(_Strict):
-    hosts: tuple[str, ...] | None = None
+    hosts: IdList | None = None
     """Members; by default the hosts whose `group` column in hosts.csv names this group."""
     max_value_share: Share | None = None
+    """At most this fraction of the package value in the group's hosts together."""
     max_unit_share: dict[str, Share] = Field(default_factory=dict)
+    """Per system: at most this fraction of the requirement in the group's hosts together."""
 
 
 class Resilience(_Strict):
     lose_hosts: int = Field(1, ge=1)
+    """How many hosts may be lost at once (every such set is checked)."""
     keep_fraction: Share
+    """The fraction of the system's requirement that must survive any such loss."""
 
 
 class SystemRule(_Strict):
     min_hosts: int | None = Field(None, ge=1, le=MAX_ROWS["hosts"])
+    """The system is stored in at least this many hosts (each holding at least one lot)."""
     max_host_share: Share | None = None
+    """At most this fraction of the system's requirement in any one host."""
     deadline_h: float | None = Field(None, gt=0, le=MAX_HOURS)
+    """No unit may become available later than this (release delay + transit)."""
     resilience: Resilience | None = None
+    """Host-loss resilience: lose_hosts and keep_fraction."""
     priority: float = Field(1.0, ge=0.001, le=1000)
+    """Weight of this system's units in the mean time."""
 
 
 class ConstraintsConfig(_Strict):
     max_sites: int | None = Field(None, ge=1, le=MAX_ROWS["sites"])
+    """At most this many open sites."""
     budget_musd: float | None = Field(None, ge=0, le=1e9)
-    force_open: tuple[str, ...] = ()
-    exclude_sites: tuple[str, ...] = ()
-    exclude_hosts: tuple[str, ...] = ()
+    """The fixed cost of the open sites may not exceed this."""
+    force_open: IdList = ()
+    """Sites that must be open."""
+    exclude_sites: IdList = ()
+    """Sites that may hold nothing."""
+    exclude_hosts: IdList = ()
+    """Hosts that may hold nothing."""
 
 
 class SolverConfig(_Strict):
     time_limit_s: float = Field(60.0, gt=0, le=MAX_WEIGHT)
+    """Time limit of the whole solve stage (model build, solve, explanation); --time-limit overrides it."""
     mip_gap: Share = 0.0
+    """Relative optimality gap at which HiGHS may stop (0: prove optimality)."""
     threads: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), ge=1)
     """At most the CPUs of the machine that solves (checked with the inputs, so a run folder from a
     larger machine can still be read and verified)."""
     log: bool = False
+    """Show HiGHS's own log."""
 
 
 class ReportConfig(_Strict):
     crew_rotation_factor: float = Field(2.0, ge=1, le=100)
     """Crews to train and keep per crew position (rotation and sustainment)."""
     counted_share: Share = 1.0
+    """Share of the purchased value counted toward NATO's defence-spending target (financing report)."""
 
 
 class Scenario(_Strict):
     name: str = Field(min_length=1, max_length=200)
+    """The scenario's name, shown in summaries and maps."""
     description: str = Field("", max_length=10_000)
+    """What the scenario studies, in a sentence or two."""
     data: DataConfig
+    """Input files; paths relative to the scenario file."""
     network: NetworkConfig = NetworkConfig()
+    """Routing: avoided territory, release delay, snapping, transport profiles."""
     objective: ObjectiveConfig = ObjectiveConfig()
+    """The objective's terms and weights."""
     hosts: dict[str, HostRule] = Field(default_factory=dict)
+    """Rules per host id."""
     groups: dict[str, GroupRule] = Field(default_factory=dict)
+    """Rules per host group (hosts.csv's group column, or an explicit member list)."""
     systems: dict[str, SystemRule] = Field(default_factory=dict)
+    """Rules per system id."""
     constraints: ConstraintsConfig = ConstraintsConfig()
+    """Site limits, budget, forced and excluded sites and hosts."""
     solver: SolverConfig = SolverConfig()
+    """HiGHS settings."""
     report: ReportConfig = ReportConfig()
+    """Figures for the disclosure reports."""
 
     def to_toml(self) -> str:
         """The scenario as TOML, every value explicit and every path absolute."""
