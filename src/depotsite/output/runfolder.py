@@ -19,7 +19,7 @@ from typing import Any
 
 from depotsite import __version__
 from depotsite.checks import transit_sha256
-from depotsite.model import Parameters
+from depotsite.instance import Instance
 from depotsite.output.geojson import depots_geojson, routes_geojson
 from depotsite.output.outdir import atomic_folder, marker
 from depotsite.results import RunResult
@@ -29,7 +29,7 @@ from depotsite.traveltimes import TravelTimes
 log = logging.getLogger(__name__)
 
 
-def input_files(p: Parameters) -> dict[str, Path]:
+def input_files(p: Instance) -> dict[str, Path]:
     """Every file the run read, by role (``roads`` may stand for two files)."""
     data = p.scenario.data
     tables = ("hosts", "sites", "systems", "destinations", "demand")
@@ -57,7 +57,7 @@ def _package_version(name: str) -> str:
         return "not installed"
 
 
-def manifest(p: Parameters, *, command: list[str] | None = None, overrides: list[str] | tuple[str, ...] = (),
+def manifest(p: Instance, *, command: list[str] | None = None, overrides: list[str] | tuple[str, ...] = (),
              travel: TravelTimes | None = None, outputs: dict[str, str] | None = None) -> dict[str, Any]:
     """What a verifier needs to trust a run: input and output SHA-256, overrides, travel times, versions.
 
@@ -104,7 +104,7 @@ def manifest(p: Parameters, *, command: list[str] | None = None, overrides: list
     return doc
 
 
-def summary(result: RunResult, p: Parameters, travel: TravelTimes) -> dict[str, Any]:
+def summary(result: RunResult, p: Instance, travel: TravelTimes) -> dict[str, Any]:
     """The ``summary.json`` document: status, objective and terms, shares, host units, times and crews.
 
     Parameters
@@ -145,7 +145,7 @@ def summary(result: RunResult, p: Parameters, travel: TravelTimes) -> dict[str, 
     }
 
 
-def write_run(out: Path, result: RunResult, p: Parameters, travel: TravelTimes, *,
+def write_run(out: Path, result: RunResult, p: Instance, travel: TravelTimes, *,
               command: list[str] | None = None, overrides: list[str] | tuple[str, ...] = (),
               maps: bool = True) -> Path:
     """Check the posture against every rule of its scenario, then write every output into ``out`` atomically.
