@@ -10,8 +10,11 @@ meet the deadline.
 ======================  ===============================  ==============================================
 symbol                  code name                        meaning
 ======================  ===============================  ==============================================
-S, W, H, A, R           ``m.S`` ``m.W`` ``m.H``          the sets above (``Instance.sites``,
-                        ``m.A`` ``m.R``                  ``systems``, ``hosts``, ``allowed``, ``routes``)
+S, W, H                 ``Instance.sites``               sites not excluded, systems with demand, hosts
+                        ``Instance.systems``             (``m.S``, ``m.W``, ``m.H`` in the model)
+                        ``Instance.hosts``
+A, R                    ``Instance.allowed``             (site, system) pairs and routes allowed
+                        ``Instance.routes``              (``m.A``, ``m.R``)
 h(s)                    ``Instance.host_of``             the host of site s
 dem[d,w]                ``Instance.demand``              units of w destination d needs
 req[w]                  ``Instance.requirement``         sum over d of dem[d,w]
@@ -84,6 +87,7 @@ from dataclasses import dataclass
 
 import pyomo.environ as pyo
 
+from depotsite import words
 from depotsite.errors import InfeasibleError
 from depotsite.instance import RESOURCES, Instance
 from depotsite.posture import Posture
@@ -331,38 +335,7 @@ def add_objective(m: pyo.ConcreteModel, inst: Instance) -> None:
                                 + inst.cost_weight * m.cost_musd, sense=pyo.minimize)
 
 
-# --- the families, in policy words ----------------------------------------------------------------------
-
-
-def _pct(fraction: float) -> str:
-    return f"{100 * fraction:g}%"
-
-
-def describe_host_share_cap(inst: Instance) -> str:
-    parts = [f"{h} value {_pct(f)}" for h, f in inst.host_value_share.items()]
-    parts += [f"{h} {w} {_pct(f)}" for (h, w), f in inst.host_unit_share.items()]
-    parts += [f"{w} at most {_pct(f)} per host" for w, f in inst.system_host_share.items()]
-    return f"host caps ({', '.join(parts)})"
-
-
-def describe_group_share_cap(inst: Instance) -> str:
-    parts = [f"{g} value {_pct(f)}" for g, f in inst.group_value_share.items()]
-    parts += [f"{g} {w} {_pct(f)}" for (g, w), f in inst.group_unit_share.items()]
-    return f"group caps ({', '.join(parts)})"
-
-
-def describe_min_hosts(inst: Instance) -> str:
-    return "minimum hosts per system (" + ", ".join(f"{w} in at least {n}" for w, n in inst.min_hosts.items()) + ")"
-
-
-def describe_min_lot(inst: Instance) -> str:
-    return "minimum lots per site (" + ", ".join(
-        f"{w} {inst.min_lot[w]}" for w in inst.systems if inst.min_lot[w] > 1) + ")"
-
-
-def describe_host_loss_resilience(inst: Instance) -> str:
-    return "host-loss resilience (" + ", ".join(
-        f"{w}: keep {_pct(keep)} after losing any {lose} host(s)" for w, (keep, lose) in inst.resilience.items()) + ")"
+# --- the registry ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -371,7 +344,8 @@ class Family:
 
     ``kind`` is ``flow`` (conservation of units), ``rule`` (a policy the scenario sets), ``capacity`` (what
     a site physically holds) or ``objective``. The infeasibility explanation relaxes rules first, then
-    capacities; the constraint components a family adds carry its name, so the LP file reads as policy.
+    capacities. The constraint components a flow, rule or capacity family adds carry its name, so the
+    LP file's rows read as policy.
     """
 
     name: str
@@ -384,16 +358,15 @@ FAMILIES = (
     Family("meet_demand", add_meet_demand, "flow"),
     Family("ship_from_stock", add_ship_from_stock, "flow"),
     Family("ship_only_if_open", add_ship_only_if_open, "flow"),
-    Family("site_capacity", add_site_capacity, "capacity",
-           lambda inst: "site capacities (vehicle bays and aircraft shelters)"),
-    Family("host_share_cap", add_host_share_cap, "rule", describe_host_share_cap),
-    Family("group_share_cap", add_group_share_cap, "rule", describe_group_share_cap),
-    Family("min_hosts", add_min_hosts, "rule", describe_min_hosts),
-    Family("min_lot", add_min_lot, "rule", describe_min_lot),
-    Family("host_loss_resilience", add_host_loss_resilience, "rule", describe_host_loss_resilience),
-    Family("max_sites", add_max_sites, "rule", lambda inst: f"at most {inst.max_sites} open sites"),
-    Family("budget", add_budget, "rule", lambda inst: f"the budget of {inst.budget_musd:g} M USD"),
-    Family("force_open", add_force_open, "rule", lambda inst: f"sites forced open ({', '.join(inst.force_open)})"),
+    Family("site_capacity", add_site_capacity, "capacity", words.site_capacity),
+    Family("host_share_cap", add_host_share_cap, "rule", words.host_share_cap),
+    Family("group_share_cap", add_group_share_cap, "rule", words.group_share_cap),
+    Family("min_hosts", add_min_hosts, "rule", words.min_hosts),
+    Family("min_lot", add_min_lot, "rule", words.min_lot),
+    Family("host_loss_resilience", add_host_loss_resilience, "rule", words.host_loss_resilience),
+    Family("max_sites", add_max_sites, "rule", words.max_sites),
+    Family("budget", add_budget, "rule", words.budget),
+    Family("force_open", add_force_open, "rule", words.force_open),
     Family("time_term", add_time_term, "objective"),
     Family("risk_term", add_risk_term, "objective"),
     Family("cost_term", add_cost_term, "objective"),
@@ -405,7 +378,7 @@ def build_model(instance: Instance, *, deadline: Deadline | None = None) -> pyo.
     """Build the pyomo model: sets, every variable, one ``add_<family>`` per entry of ``FAMILIES``.
 
     The instance is kept as ``m.instance``, and the constraint components each family added as
-    ``m.family_rows`` (family name -> component names), for the explanation and the results.
+    ``m.family_rows`` (step or family name -> constraint component names), for the explanation.
 
     Parameters
     ----------
