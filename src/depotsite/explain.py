@@ -1,4 +1,4 @@
-"""Why no posture exists, in policy words: the rule families of ``depotsite.model``, probed with HiGHS.
+"""Why no posture exists, in policy words: the rule families of ``depotsite.model``, probed by sub-solves.
 
 ``explain_infeasible`` first makes demand elastic to tell how many units of each system the rules leave
 room for, then relaxes each rule family alone to find the ones whose relaxation would make the scenario
@@ -6,6 +6,8 @@ feasible. ``run_solve`` is ``depotsite.solve.solve`` with this explanation attac
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pyomo.environ as pyo
 
@@ -98,11 +100,11 @@ def explain_infeasible(
     Parameters
     ----------
     model
-        A model from ``build_model`` that HiGHS proved infeasible.
+        A model from ``build_model`` that the solver proved infeasible.
     deadline, time_limit_s
         The budget of the explanation.
     threads
-        HiGHS threads.
+        Solver threads.
 
     Returns
     -------
@@ -137,15 +139,17 @@ def explain_infeasible(
 
 
 def run_solve(model: pyo.ConcreteModel, *, time_limit_s: float = 60.0, mip_gap: float = 0.0, threads: int = 2,
-              show_log: bool = False, solver=None, deadline: Deadline | None = None) -> SolveOutcome:
+              show_log: bool = False, solver: Any = None, deadline: Deadline | None = None) -> SolveOutcome:
     """``depotsite.solve.solve`` that explains an infeasible scenario with ``explain_infeasible``.
 
     Parameters
     ----------
     model
         A model from ``build_model``.
-    time_limit_s, mip_gap, threads, show_log, solver, deadline
+    time_limit_s, mip_gap, threads, show_log, deadline
         As for ``depotsite.solve.solve``.
+    solver
+        A persistent interface from ``depotsite.solve.new_solver`` to reuse, or None for a new one.
 
     Returns
     -------
