@@ -108,7 +108,20 @@ def hhi_tangents(count: int) -> list[float]:
 
 
 def whole_units(fraction: float, requirement: int) -> int:
-    """Most whole units a share of ``fraction`` allows: floor, with ``TOLERANCE``."""
+    """Most whole units a share of ``fraction`` allows: floor, with ``TOLERANCE``.
+
+    Parameters
+    ----------
+    fraction
+        The share of the requirement, 0 to 1.
+    requirement
+        Units of the system in all.
+
+    Returns
+    -------
+    int
+        ``floor(fraction * requirement + 1e-9)``: 0.29 of 100 is 29 units, though 0.29 * 100 < 29 in floats.
+    """
     return math.floor(fraction * requirement + TOLERANCE)
 
 
@@ -229,7 +242,20 @@ def build_instance(inputs: Inputs, travel: TravelTimes, scenario: Scenario) -> I
 
 
 def unserved_demand(instance: Instance, travel: TravelTimes) -> list[str]:
-    """Demand rows that no site can serve at all, each with the reason in domain words."""
+    """Demand rows that no site can serve at all, each with the reason in domain words.
+
+    Parameters
+    ----------
+    instance
+        The resolved routes, demand and routes dropped by deadlines (names from its provenance).
+    travel
+        The travel times, for the pairs cut off by avoided territory.
+
+    Returns
+    -------
+    list of str
+        One line per (destination, system) without any route: late, cut off, or no allowed site.
+    """
     served = {(d, w) for _, d, w in instance.routes}
     reasons = []
     for (d, w), units in instance.demand.items():

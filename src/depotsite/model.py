@@ -420,7 +420,18 @@ def build_model(instance: Instance, *, deadline: Deadline | None = None) -> pyo.
 
 
 def posture_of(model: pyo.ConcreteModel) -> Posture:
-    """The integer posture a solved model holds: stock, shipments and open sites (non-zero only)."""
+    """The integer posture a solved model holds: stock, shipments and open sites (non-zero only).
+
+    Parameters
+    ----------
+    model
+        A model from ``build_model`` whose variables hold a solution (after ``solve``).
+
+    Returns
+    -------
+    Posture
+        Values rounded to whole units; a site is open when its binary exceeds 0.5.
+    """
 
     def units(var: pyo.Var) -> dict:
         return {k: round(v.value) for k, v in var.items() if v.value is not None and round(v.value) > 0}

@@ -149,7 +149,21 @@ def probe(model: pyo.ConcreteModel, *, deadline: Deadline, mip_gap: float, threa
           stage: str = "explaining the infeasibility") -> Probe:
     """One sub-solve with what remains of ``deadline`` (timed out at once when nothing remains).
 
-    With ``load``, the variables take the posture found, if one was found before the time ran out.
+    Parameters
+    ----------
+    model
+        The model as it stands (the caller may have relaxed or added components).
+    deadline, mip_gap, threads
+        The budget, the relative gap that counts as done (1.0: any feasible posture) and HiGHS threads.
+    load
+        Load the posture found into the variables, if one was found before the time ran out.
+    stage
+        Named in the message when the time runs out while HiGHS loads the model.
+
+    Returns
+    -------
+    Probe
+        Whether a posture exists and whether the time limit stopped HiGHS.
     """
     if deadline.expired():
         return Probe(feasible=False, timed_out=True)
