@@ -125,10 +125,9 @@ def whole_units(fraction: float, requirement: int) -> int:
     return math.floor(fraction * requirement + TOLERANCE)
 
 
-def _routes(inputs: Inputs, travel: TravelTimes, scenario: Scenario, sites: tuple[str, ...],
-            systems: tuple[str, ...], release: dict[str, float]) -> tuple[dict, dict, dict, list]:
+def _routes(inputs: Inputs, travel: TravelTimes, sites: tuple[str, ...], systems: tuple[str, ...],
+            release: dict[str, float], deadline: dict[str, float | None]) -> tuple[dict, dict, dict, list]:
     """Transit and tau hours of the routes kind, reach and deadline allow; the routes deadlines rule out."""
-    deadline = {w: (scenario.systems[w].deadline_h if w in scenario.systems else None) for w in systems}
     transit, tau, dropped, routes = {}, {}, {}, []
     for s in sites:
         for w in systems:
@@ -212,7 +211,8 @@ def build_instance(inputs: Inputs, travel: TravelTimes, scenario: Scenario) -> I
     requirement = {w: n for w, n in inputs.requirement.items() if n > 0}
     systems, hosts = tuple(requirement), tuple(inputs.hosts)
     release = {h: release_delay_h(inputs, scenario, h) for h in inputs.hosts}
-    transit, tau, dropped, routes = _routes(inputs, travel, scenario, sites, systems, release)
+    deadline = {w: (scenario.systems[w].deadline_h if w in scenario.systems else None) for w in systems}
+    transit, tau, dropped, routes = _routes(inputs, travel, sites, systems, release, deadline)
     pairs = {(s, w) for s, _, w in routes}
     value = {w: inputs.systems[w].value_musd for w in systems}
     instance = Instance(
@@ -222,9 +222,7 @@ def build_instance(inputs: Inputs, travel: TravelTimes, scenario: Scenario) -> I
         demand=dict(inputs.demand), requirement=requirement, value=value,
         package=sum(value[w] * requirement[w] for w in systems),
         priority={w: (scenario.systems[w].priority if w in scenario.systems else 1.0) for w in systems},
-        release_h=release, transit_h=transit, tau_h=tau,
-        deadline_h={w: (scenario.systems[w].deadline_h if w in scenario.systems else None) for w in systems},
-        dropped_by_deadline=dropped, unserved=(),
+        release_h=release, transit_h=transit, tau_h=tau, deadline_h=deadline, dropped_by_deadline=dropped, unserved=(),
         capacity={(s, r): getattr(inputs.sites[s], r) for s in sites for r in RESOURCES},
         footprint={(w, r): getattr(inputs.systems[w], _PER_UNIT[r]) for w in systems for r in RESOURCES},
         dispatch_per_day={s: site.dispatch_per_day for s, site in inputs.sites.items()},
