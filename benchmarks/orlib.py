@@ -24,10 +24,11 @@ from pathlib import Path
 import highspy
 import numpy as np
 
+from depotsite.explain import run_solve
 from depotsite.inputs import Destination, Host, Inputs, Site, System
+from depotsite.instance import build_instance
 from depotsite.model import build_model
 from depotsite.scenario import Scenario
-from depotsite.solve import solve
 from depotsite.traveltimes import TravelTimes
 
 # Published optimal costs (Beasley 1988; OR-Library capopt).
@@ -137,8 +138,8 @@ def main() -> None:
         data = read_cap(path)
         started = time.perf_counter()
         inputs, travel, scenario = as_depotsite(*data)
-        model = build_model(inputs, travel, scenario)
-        outcome = solve(model, time_limit_s=600.0, mip_gap=0.0, threads=args.threads)
+        model = build_model(build_instance(inputs, travel, scenario))
+        outcome = run_solve(model, time_limit_s=600.0, mip_gap=0.0, threads=args.threads)
         ours_s = time.perf_counter() - started
         direct, direct_s = solve_direct(*data, threads=args.threads)
         rel = abs(outcome.objective - OPTIMA[name]) / OPTIMA[name]

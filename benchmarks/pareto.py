@@ -14,11 +14,12 @@ import platform
 import time
 from pathlib import Path
 
+from depotsite.analysis.tradeoffs import pareto_front
 from depotsite.inputs import load_inputs
+from depotsite.instance import build_instance
 from depotsite.model import build_model
 from depotsite.network import travel_times
 from depotsite.scenario import load_scenario
-from depotsite.analysis.tradeoffs import pareto_front
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +39,7 @@ def main() -> None:
           f"scenario {scenario.name}, {args.points} points, time limit {args.time_limit:g} s per solve")
 
     def build():
-        return build_model(inputs, travel, scenario)
+        return build_model(build_instance(inputs, travel, scenario))
 
     started = time.perf_counter()
     reused = pareto_front(build(), points=args.points, time_limit_s=args.time_limit)

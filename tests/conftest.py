@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+# A wide console, set before the CLI's consoles exist: a long temporary path must not wrap a message that a
+# test looks for (tests that check wrapping-sensitive text flatten the whitespace anyway).
+os.environ["COLUMNS"] = "240"
+
 from depotsite.cli import app
 
 sys.path.insert(0, str(Path(__file__).parent))  # the inline-instance helpers
@@ -40,8 +44,6 @@ def base_run(tmp_path_factory, cache):
     result = invoke("solve", BASE, "--out", out)
     assert result.exit_code == 0, result.output
     return out, result.output
-
-
 
 
 def pytest_collection_modifyitems(config, items):

@@ -11,15 +11,18 @@ from __future__ import annotations
 import pytest
 
 from depotsite.errors import InfeasibleError
-from depotsite.model import build_model
+from depotsite.explain import run_solve
+from depotsite.instance import build_instance
+from depotsite.model import build_model, posture_of
 from depotsite.results import collect
 from depotsite.solve import solve
 from instances import make_inputs, make_scenario, site, system, times
 
 
 def run(inputs, travel, scenario):
-    model = build_model(inputs, travel, scenario)
-    return collect(model, solve(model, time_limit_s=30))
+    model = build_model(build_instance(inputs, travel, scenario))
+    outcome = solve(model, time_limit_s=30)
+    return collect(model.instance, posture_of(model), outcome)
 
 
 def test_a_route_exactly_at_its_deadline_is_allowed():
@@ -43,10 +46,10 @@ def test_a_route_a_moment_after_its_deadline_is_dropped():
                          systems=[system("x")], demand={("d1", "x"): 2})
     scenario = make_scenario(hosts={h: {"release_delay_h": 2.0} for h in ("A", "B")},
                              systems={"x": {"deadline_h": 5.0}})
-    model = build_model(inputs, times({("a1", "d1", "x"): 3.001, ("b1", "d1", "x"): 1.0}), scenario)
-    assert model.params.dropped_by_deadline == {("a1", "d1", "x"): pytest.approx(5.001)}
+    model = build_model(build_instance(inputs, times({("a1", "d1", "x"): 3.001, ("b1", "d1", "x"): 1.0}), scenario))
+    assert model.instance.dropped_by_deadline == {("a1", "d1", "x"): pytest.approx(5.001)}
     with pytest.raises(InfeasibleError, match="deadlines already rule out 1 site-destination routes"):
-        solve(model, time_limit_s=30)
+        run_solve(model, time_limit_s=30)
 
 
 def test_a_site_may_hold_exactly_one_lot():

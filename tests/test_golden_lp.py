@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from depotsite.instance import build_instance
 from depotsite.model import build_model
 from instances import make_inputs, make_scenario, site, system, times
 
@@ -35,7 +36,7 @@ def test_lp_file_matches_the_reviewed_formulation(tmp_path):
         constraints={"max_sites": 3, "budget_musd": 10, "force_open": ["c1"]},
     )
     path = tmp_path / "model.lp"
-    build_model(inputs, travel, scenario).write(str(path), io_options={"symbolic_solver_labels": True})
+    build_model(build_instance(inputs, travel, scenario)).write(str(path), io_options={"symbolic_solver_labels": True})
     text = path.read_text()
     if os.environ.get("DEPOTSITE_REGOLD"):
         GOLDEN.write_text(text)

@@ -204,12 +204,13 @@ def test_huge_infinite_and_tiny_numbers_are_input_errors(tables):
 
 
 def test_a_capacity_above_the_package_is_clipped_in_the_model():
+    from depotsite.instance import build_instance
     from depotsite.model import build_model
     from instances import make_inputs, make_scenario, site, system, times
 
     inputs = make_inputs(hosts=["A"], sites=[site("a1", "A", bays=1_000_000)], systems=[system("x", bays=2)],
                          demand={("d1", "x"): 3})
-    model = build_model(inputs, times({("a1", "d1", "x"): 1.0}), make_scenario())
+    model = build_model(build_instance(inputs, times({("a1", "d1", "x"): 1.0}), make_scenario()))
     row = model.site_capacity["a1", "vehicle_bays"]
     assert (row.upper, str(row.body)) == (0.0, "2*stock[a1,x] - 6*open_site[a1]")  # 6 = 2 bays x 3 units
 

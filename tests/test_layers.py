@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("scenario", "inputs", "purchasers", "traveltimes", "checks", "figures"),
     ("keys",),
     ("network",),
-    ("travel", "instance"),
+    ("travel", "instance", "posture", "words"),
     ("model",),
     ("solve",),
     ("explain", "results"),

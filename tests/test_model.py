@@ -9,15 +9,18 @@ from __future__ import annotations
 import pytest
 
 from depotsite.errors import InfeasibleError
-from depotsite.model import build_model
+from depotsite.explain import run_solve
+from depotsite.instance import build_instance
+from depotsite.model import build_model, posture_of
 from depotsite.results import collect
 from depotsite.solve import solve
 from instances import make_inputs, make_scenario, site, system, times
 
 
 def run(inputs, travel, scenario):
-    model = build_model(inputs, travel, scenario)
-    return collect(model, solve(model, time_limit_s=30))
+    model = build_model(build_instance(inputs, travel, scenario))
+    outcome = solve(model, time_limit_s=30)
+    return collect(model.instance, posture_of(model), outcome)
 
 
 def test_meet_demand_and_capacity_fill_the_fastest_site_first():
@@ -282,9 +285,9 @@ def test_infeasible_host_caps_are_explained_in_domain_words():
     inputs = make_inputs(hosts=["A", "B"], sites=[site("a1", "A"), site("b1", "B")], systems=[system("x")],
                          demand={("d1", "x"): 5})
     scenario = make_scenario(hosts={"A": {"max_value_share": 0.1}, "B": {"max_value_share": 0.5}})
-    model = build_model(inputs, times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2}), scenario)
+    model = build_model(build_instance(inputs, times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2}), scenario))
     with pytest.raises(InfeasibleError) as caught:
-        solve(model)
+        run_solve(model)
     message = str(caught.value)
     assert "the rules leave room for 2 of 5 x (x)" in message
     assert "relaxing any one of these alone would make it feasible: host caps (A value 10%, B value 50%)" in message
@@ -293,16 +296,17 @@ def test_infeasible_host_caps_are_explained_in_domain_words():
 def test_infeasible_min_hosts_is_explained():
     inputs = make_inputs(hosts=["A", "B"], sites=[site("a1", "A"), site("b1", "B")], systems=[system("x")],
                          demand={("d1", "x"): 5})
-    model = build_model(inputs, times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2}),
-                        make_scenario(systems={"x": {"min_hosts": 3}}))
+    model = build_model(build_instance(inputs, times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2}),
+                                       make_scenario(systems={"x": {"min_hosts": 3}})))
     with pytest.raises(InfeasibleError, match=r"minimum hosts per system \(x in at least 3\)"):
-        solve(model)
+        run_solve(model)
 
 
 def test_demand_no_site_can_reach_in_time_is_explained_before_solving():
     inputs = make_inputs(hosts=["A"], sites=[site("a1", "A")], systems=[system("x")], demand={("d1", "x"): 2})
     with pytest.raises(InfeasibleError) as caught:
-        build_model(inputs, times({("a1", "d1", "x"): 5}), make_scenario(systems={"x": {"deadline_h": 4}}))
+        build_model(build_instance(inputs, times({("a1", "d1", "x"): 5}),
+                                   make_scenario(systems={"x": {"deadline_h": 4}})))
     assert ("2 x (x) for d1: no site can deliver within the 4 h deadline (fastest: a1 at 5.0 h); "
             "raise systems.x.deadline_h or add a closer site") in str(caught.value)
 
@@ -313,4 +317,4 @@ def test_resilience_that_no_posture_can_meet_names_the_rule():
                          demand={("d1", "x"): 2})
     scenario = make_scenario(systems={"x": {"resilience": {"lose_hosts": 2, "keep_fraction": 0.5}}})
     with pytest.raises(InfeasibleError, match="host_loss_resilience x/A\\+B cannot hold"):
-        build_model(inputs, times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2}), scenario)
+        build_model(build_instance(inputs, times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2}), scenario))

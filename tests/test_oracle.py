@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
+from depotsite.instance import build_instance
 from depotsite.model import build_model
 from depotsite.solve import solve
 from instances import make_inputs, make_scenario, site, system, times
@@ -57,7 +58,7 @@ def test_model_optimum_equals_enumeration(seed):
 
     inputs = make_inputs(hosts=list(capacity), sites=[site(s, s, bays=capacity[s], cost=fixed[s]) for s in capacity],
                          systems=[system(w) for w in systems], demand=demand)
-    model = build_model(inputs, times(hours), make_scenario(objective={"cost_weight": cost_weight}))
+    model = build_model(build_instance(inputs, times(hours), make_scenario(objective={"cost_weight": cost_weight})))
     outcome = solve(model, time_limit_s=30)
     assert outcome.status == "optimal"
     assert outcome.objective == pytest.approx(enumerate_optimum(capacity, fixed, demand, hours, cost_weight),

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from depotsite.errors import InfeasibleError, InputError
+from depotsite.instance import build_instance
 from depotsite.model import build_model
 from depotsite.solve import solve
 from instances import make_inputs, make_scenario, site, system, times
@@ -252,8 +253,8 @@ def model_optimum(inst: Instance) -> float | None:
         return None
     scenario = make_scenario(**inst.rules)
     try:
-        model = build_model(inputs, times(inst.hours), scenario)
-        outcome = solve(model, time_limit_s=60, explain=False)
+        model = build_model(build_instance(inputs, times(inst.hours), scenario))
+        outcome = solve(model, time_limit_s=60)
     except InfeasibleError:
         return None
     assert outcome.status == "optimal"

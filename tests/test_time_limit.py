@@ -11,8 +11,10 @@ import pytest
 from depotsite.analysis.stress import stress_test
 from depotsite.analysis.tradeoffs import alternatives
 from depotsite.errors import InfeasibleError, SolverError
+from depotsite.explain import explain_infeasible, run_solve
+from depotsite.instance import build_instance
 from depotsite.model import build_model
-from depotsite.solve import explain_infeasible, highs_time_limit_s, new_solver, solve
+from depotsite.solve import highs_time_limit_s, new_solver, solve
 from depotsite.timelimit import Deadline
 from instances import make_inputs, make_scenario, site, system, times
 
@@ -58,14 +60,14 @@ def test_a_share_never_outlasts_its_budget():
 def test_spent_deadline_stops_the_build_before_any_family():
     inputs, travel, scenario = two_hosts()
     with pytest.raises(SolverError) as caught:
-        build_model(inputs, travel, scenario, deadline=spent())
+        build_model(build_instance(inputs, travel, scenario), deadline=spent())
     assert re.fullmatch(r"time limit reached while building the model \(before sets\): \d+\.\d s of the time limit of "
                         r"5 s used" + RAISE_IT, str(caught.value)), str(caught.value)
 
 
 def test_spent_deadline_stops_the_solve_before_highs():
     inputs, travel, scenario = two_hosts()
-    model = build_model(inputs, travel, scenario, deadline=Deadline(limit_s=1e9))
+    model = build_model(build_instance(inputs, travel, scenario), deadline=Deadline(limit_s=1e9))
     solver = new_solver()
     with pytest.raises(SolverError) as caught:
         solve(model, deadline=spent(), solver=solver)
@@ -76,7 +78,7 @@ def test_spent_deadline_stops_the_solve_before_highs():
 
 def test_highs_gets_at_most_what_remains():
     inputs, travel, scenario = two_hosts()
-    model = build_model(inputs, travel, scenario)
+    model = build_model(build_instance(inputs, travel, scenario))
     solver = new_solver()
     outcome = solve(model, deadline=Deadline(limit_s=1000.0, started=time.monotonic() - 400.0), solver=solver)
     assert outcome.status == "optimal"
@@ -86,22 +88,22 @@ def test_highs_gets_at_most_what_remains():
 
 def test_infeasible_explanation_with_a_spent_deadline_says_it_is_incomplete():
     inputs, travel, scenario = two_hosts(hosts={"A": {"max_value_share": 0.1}, "B": {"max_value_share": 0.5}})
-    model = build_model(inputs, travel, scenario)
+    model = build_model(build_instance(inputs, travel, scenario))
     lines = explain_infeasible(model, deadline=spent(20.0))
     assert lines == ["this explanation is incomplete: the time limit of 20 s ran out after checking 0 of 2 rule "
                      "families; raise [solver] time_limit_s or --time-limit for a full one"]
     with pytest.raises(InfeasibleError) as caught:  # the same model with time to spare is explained in full
-        solve(model, deadline=Deadline(limit_s=1e9))
+        run_solve(model, deadline=Deadline(limit_s=1e9))
     assert "incomplete" not in str(caught.value)
     assert "relaxing any one of these alone would make it feasible: host caps" in str(caught.value)
 
 
 def test_alternatives_and_stress_share_one_spent_budget():
     inputs, travel, scenario = two_hosts()
-    model = build_model(inputs, travel, scenario)
+    model = build_model(build_instance(inputs, travel, scenario))
     with pytest.raises(SolverError, match=r"^time limit reached while solving \(before handing the model to HiGHS\)"):
         alternatives(model, count=3, within_pct=50, deadline=spent())
-    p = model.params
+    p = model.instance
     with pytest.raises(SolverError, match=r"^time limit reached while solving \(before handing the model to HiGHS\)"):
         stress_test(p, {("a1", "x"): 3, ("b1", "x"): 2}, lose=1, deadline=spent())
     cases = stress_test(p, {("a1", "x"): 3, ("b1", "x"): 2}, lose=1, deadline=Deadline(limit_s=1e9))
@@ -112,7 +114,8 @@ def test_a_share_is_named_as_part_of_the_command_limit():
     assert Deadline(limit_s=20.0).name() == "the time limit of 20 s"
     share = Deadline(limit_s=9.0).share(3).share(2)
     assert re.fullmatch(r"its share \([0-9.e-]+ s\) of the time limit of 9 s", share.name()), share.name()
-    lines = explain_infeasible(build_model(*two_hosts(systems={"x": {"min_hosts": 3}})), deadline=spent(20.0).share(4))
+    model = build_model(build_instance(*two_hosts(systems={"x": {"min_hosts": 3}})))
+    lines = explain_infeasible(model, deadline=spent(20.0).share(4))
     assert lines[-1] == ("this explanation is incomplete: its share (0 s) of the time limit of 20 s ran out after "
                          "checking 0 of 2 rule families; raise [solver] time_limit_s or --time-limit for a full one")
 

@@ -15,7 +15,8 @@ from conftest import BASE, invoke
 from depotsite.analysis.stress import stress_test
 from depotsite.analysis.tradeoffs import alternatives, pareto_front
 from depotsite.inputs import load_inputs
-from depotsite.model import build_model, parameters
+from depotsite.instance import build_instance
+from depotsite.model import build_model, posture_of
 from depotsite.network import travel_times
 from depotsite.results import collect
 from depotsite.scenario import load_scenario
@@ -65,7 +66,7 @@ def base_parameters(cache):
     inputs = load_inputs(hosts=d.hosts, sites=d.sites, systems=d.systems, destinations=d.destinations,
                          demand=d.demand)
     travel = travel_times(inputs, scenario)
-    return inputs, travel, scenario, parameters(inputs, travel, scenario)
+    return inputs, travel, scenario, build_instance(inputs, travel, scenario)
 
 
 def test_pareto_front_is_monotone_and_non_dominated(base_front, base_parameters):
@@ -109,9 +110,10 @@ def test_pareto_extremes_are_the_single_objective_optima(base_front, base_parame
         rows = list(csv.DictReader(stream))
 
     def single(objective):
-        model = build_model(inputs, travel, scenario.model_copy(update={"objective": scenario.objective.model_copy(
-            update=objective)}))
-        return collect(model, solve(model, time_limit_s=PARETO_LIMIT_S))
+        rules = scenario.model_copy(update={"objective": scenario.objective.model_copy(update=objective)})
+        model = build_model(build_instance(inputs, travel, rules))
+        outcome = solve(model, time_limit_s=PARETO_LIMIT_S)
+        return collect(model.instance, posture_of(model), outcome)
 
     # Equal when both sides are proven optimal; otherwise the front's point can be no better than the optimum.
     for row, objective, term in ((rows[0], {"time_weight": 1.0, "risk_weight": 0.0, "cost_weight": 0.0}, "time_h"),
@@ -133,7 +135,7 @@ def test_stress_shortfall_by_hand():
                          demand={("d1", "x"): 5, ("d1", "y"): 2})
     travel = times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2, ("b1", "d1", "y"): 2, ("c1", "d1", "y"): 5,
                     ("a1", "d1", "y"): 1})
-    p = parameters(inputs, travel, make_scenario())
+    p = build_instance(inputs, travel, make_scenario())
     stock = {("a1", "x"): 3, ("b1", "x"): 2, ("b1", "y"): 1, ("c1", "y"): 1}
     cases = {c.lost: c for c in stress_test(p, stock, lose=1)}
     assert cases[("A",)].short == {"x": 3, "y": 0}
@@ -155,7 +157,7 @@ def test_stress_with_makespan_adds_the_dispatch_queue():
     inputs = make_inputs(hosts=["A", "B"], sites=[site("a1", "A"), site("b1", "B", dispatch=24)],
                          systems=[system("x")], demand={("d1", "x"): 3})
     travel = times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2})
-    p = parameters(inputs, travel, make_scenario(objective={"time": "makespan"}))
+    p = build_instance(inputs, travel, make_scenario(objective={"time": "makespan"}))
     cases = {c.lost: c for c in stress_test(p, {("a1", "x"): 1, ("b1", "x"): 2}, lose=1)}
     assert cases[("A",)].worst_h == {"x": pytest.approx(2 + 24 * 2 / 24)}
     assert cases[("A",)].short == {"x": 1}
@@ -187,7 +189,7 @@ def test_alternatives_are_different_and_within_the_allowance():
     inputs = make_inputs(hosts=["A", "B", "C"], sites=[site("a1", "A"), site("b1", "B"), site("c1", "C")],
                          systems=[system("x")], demand={("d1", "x"): 4})
     travel = times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2, ("c1", "d1", "x"): 3})
-    model = build_model(inputs, travel, make_scenario(constraints={"max_sites": 1}))
+    model = build_model(build_instance(inputs, travel, make_scenario(constraints={"max_sites": 1})))
     best, found = alternatives(model, count=5, within_pct=150, time_limit_s=10)
     assert best.open_sites == ("a1",)
     assert [a.result.open_sites for a in found] == [("b1",)]
@@ -199,9 +201,9 @@ def test_pareto_front_on_one_model_matches_rebuilding():
                          systems=[system("x")], demand={("d1", "x"): 6})
     travel = times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2, ("c1", "d1", "x"): 4})
     scenario = make_scenario(objective={"risk_weight": 1.0})
-    reused = pareto_front(build_model(inputs, travel, scenario), points=4, time_limit_s=10)
-    rebuilt = pareto_front(build_model(inputs, travel, scenario), points=4, time_limit_s=10,
-                           rebuild=lambda: build_model(inputs, travel, scenario))
+    reused = pareto_front(build_model(build_instance(inputs, travel, scenario)), points=4, time_limit_s=10)
+    rebuilt = pareto_front(build_model(build_instance(inputs, travel, scenario)), points=4, time_limit_s=10,
+                           rebuild=lambda: build_model(build_instance(inputs, travel, scenario)))
     assert [pt.result.stock for pt in reused] == [pt.result.stock for pt in rebuilt]
     # 6 units, 1/2/4 h: fastest is all at a1 (100%); least risk is 2/2/2 (33.3%)
     assert reused[0].result.stock == {("a1", "x"): 6}

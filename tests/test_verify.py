@@ -594,15 +594,15 @@ def hand_posture(stock: dict[tuple[str, str], int], ship: dict[tuple[str, str, s
                  status: str = "optimal", gap: float = 0.0, **rules: dict):
     """A posture written by hand for two hosts, one site each, one destination needing 4 units (10 h from a,
     12 h from b); mean time only, unless ``rules`` say otherwise."""
-    from depotsite.model import parameters
+    from depotsite.instance import build_instance
+    from depotsite.posture import SolveOutcome
     from depotsite.results import summarise
-    from depotsite.solve import SolveOutcome
     from instances import make_inputs, make_scenario, site, system, times
 
     inputs = make_inputs(hosts=["A", "B"], sites=[site("a", "A"), site("b", "B")], systems=[system("w")],
                          demand={("d", "w"): 4})
     travel = times({("a", "d", "w"): 10.0, ("b", "d", "w"): 12.0})
-    p = parameters(inputs, travel, make_scenario(**rules))
+    p = build_instance(inputs, travel, make_scenario(**rules))
     outcome = SolveOutcome(status=status, objective=reported, bound=None, gap=gap, solve_s=0.0)
     opened = tuple(sorted({s for s, _ in stock}))
     return summarise(p, stock, ship, opened, outcome=outcome), p, travel

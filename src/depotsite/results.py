@@ -1,4 +1,4 @@
-"""Typed results keyed by input ids, computed from the posture the solver found (never solver objects).
+"""Typed results keyed by input ids, computed from the plain posture the solver found (no pyomo).
 
 Every term is recomputed from the integer allocation, so the reported time, risk and cost are the true
 values even where the model used an approximation (the Herfindahl index by tangent cuts).
@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import pyomo.environ as pyo
-
-from depotsite.model import Parameters
-from depotsite.solve import SolveOutcome
+from depotsite.instance import Instance
+from depotsite.posture import Posture, SolveOutcome
 
 
 @dataclass(frozen=True)
@@ -57,13 +55,13 @@ class RunResult:
         return dict(units)
 
 
-def queue_h(p: Parameters, stock: dict[tuple[str, str], int], site_id: str) -> float:
+def queue_h(p: Instance, stock: dict[tuple[str, str], int], site_id: str) -> float:
     """Hours for a site to send off everything it holds (the dispatch queue)."""
     held = sum(n for (s, _), n in stock.items() if s == site_id)
-    return 24.0 * held / p.inputs.sites[site_id].dispatch_per_day
+    return 24.0 * held / p.dispatch_per_day[site_id]
 
 
-def value_shares(p: Parameters, stock: dict[tuple[str, str], int]) -> dict[str, float]:
+def value_shares(p: Instance, stock: dict[tuple[str, str], int]) -> dict[str, float]:
     """Percent of the package value held in each host."""
     shares = dict.fromkeys(p.hosts, 0.0)
     for (s, w), n in stock.items():
@@ -71,32 +69,44 @@ def value_shares(p: Parameters, stock: dict[tuple[str, str], int]) -> dict[str, 
     return shares
 
 
-def risk_value(p: Parameters, shares_pct: dict[str, float]) -> float:
-    kind = p.scenario.objective.risk
-    if kind == "max_host_share":
+def risk_value(p: Instance, shares_pct: dict[str, float]) -> float:
+    """The risk term of the instance's measure, from the host value shares (percent)."""
+    if p.risk_measure == "max_host_share":
         return max(shares_pct.values(), default=0.0)
-    if kind == "hhi":
+    if p.risk_measure == "hhi":
         return sum(v * v for v in shares_pct.values())  # (percent)^2 summed = 10 000 * sum of fractions^2
-    threat = {h: (r.threat if (r := p.scenario.hosts.get(h)) else 0.0) for h in p.hosts}
-    return sum(threat[h] * v for h, v in shares_pct.items())
+    return sum(p.threat[h] * v for h, v in shares_pct.items())
 
 
-def collect(model: pyo.ConcreteModel, outcome: SolveOutcome, *, timings: dict[str, float] | None = None,
+def collect(instance: Instance, posture: Posture, outcome: SolveOutcome, *, timings: dict[str, float] | None = None,
             warnings: tuple[str, ...] = ()) -> RunResult:
-    """Read the posture out of a solved model into a ``RunResult``."""
-    p: Parameters = model.params
-    stock = {k: round(v.value) for k, v in model.stock.items() if v.value is not None and round(v.value) > 0}
-    ship = {k: round(v.value) for k, v in model.ship.items() if v.value is not None and round(v.value) > 0}
-    open_sites = tuple(s for s in p.sites if model.open_site[s].value is not None and model.open_site[s].value > 0.5)
-    return summarise(p, stock, ship, open_sites, outcome=outcome, timings=timings,
+    """Every reported figure of a solved posture (``depotsite.model.posture_of``).
+
+    Parameters
+    ----------
+    instance
+        The resolved numbers the posture was solved for.
+    posture
+        The integer stock, shipments and open sites.
+    outcome
+        How the solve ended; its warnings come first in the result's.
+    timings, warnings
+        Stage timings and further warnings to record.
+
+    Returns
+    -------
+    RunResult
+        Terms, shares, deliveries, times and crews, recomputed from the integer posture.
+    """
+    return summarise(instance, posture.stock, posture.ship, posture.open_sites, outcome=outcome, timings=timings,
                      warnings=(*outcome.warnings, *warnings))
 
 
-def summarise(p: Parameters, stock: dict[tuple[str, str], int], ship: dict[tuple[str, str, str], int],
+def summarise(p: Instance, stock: dict[tuple[str, str], int], ship: dict[tuple[str, str, str], int],
               open_sites: tuple[str, ...], *, outcome: SolveOutcome, timings: dict[str, float] | None = None,
               warnings: tuple[str, ...] = ()) -> RunResult:
     """Compute every reported figure from an integer allocation and its shipments."""
-    makespan = p.scenario.objective.time == "makespan"
+    makespan = p.time_measure == "makespan"
     deliveries = []
     for (s, d, w), units in sorted(ship.items()):
         available = p.tau_h[s, d, w] + (queue_h(p, stock, s) if makespan else 0.0)
@@ -120,13 +130,13 @@ def summarise(p: Parameters, stock: dict[tuple[str, str], int], ship: dict[tuple
                      for x in deliveries) / weight
     shares = value_shares(p, stock)
     group_shares = {g: sum(shares[h] for h in members) for g, members in p.groups.items()}
-    cost = sum(p.inputs.sites[s].fixed_cost_musd for s in open_sites)
+    cost = sum(p.fixed_cost_musd[s] for s in open_sites)
     rotation = p.scenario.report.crew_rotation_factor
     crews = {w: p.requirement[w] * p.inputs.systems[w].crew_per_unit * rotation for w in p.systems}
     return RunResult(
-        scenario=p.scenario.name, status=outcome.status, objective=outcome.objective, gap=outcome.gap,
+        scenario=p.name, status=outcome.status, objective=outcome.objective, gap=outcome.gap,
         terms={"time_h": time_h, "risk": risk_value(p, shares), "cost_musd": cost},
-        time_measure=p.scenario.objective.time, risk_measure=p.scenario.objective.risk,
+        time_measure=p.time_measure, risk_measure=p.risk_measure,
         stock=dict(sorted(stock.items())), deliveries=tuple(deliveries), open_sites=open_sites,
         host_value_shares=shares, group_value_shares=group_shares, system_times=system_times, crews=crews,
         timings={**(timings or {}), "solve_s": outcome.solve_s}, warnings=warnings,

@@ -16,14 +16,14 @@ from typing import Any
 from depotsite.checks import RULE_CHECKS, DeliveryRow, RunRecord, run_checks
 from depotsite.errors import NumericsError
 from depotsite.figures import check_depots, check_objective, check_routes, check_summary_figures
-from depotsite.model import Parameters
+from depotsite.instance import Instance
 from depotsite.results import RunResult
 from depotsite.traveltimes import TravelTimes
 
 log = logging.getLogger(__name__)
 
 
-def posture_record(result: RunResult, p: Parameters, travel: TravelTimes | None = None, *,
+def posture_record(result: RunResult, p: Instance, travel: TravelTimes | None = None, *,
                    summary: Mapping[str, Any] | None = None, depots: Mapping[str, Any] | None = None,
                    routes: Mapping[str, Any] | None = None) -> RunRecord:
     """The run as the plain record the checks read, built from memory.
@@ -60,7 +60,7 @@ def posture_record(result: RunResult, p: Parameters, travel: TravelTimes | None 
     )
 
 
-def check_posture(result: RunResult, p: Parameters, travel: TravelTimes | None = None, *,
+def check_posture(result: RunResult, p: Instance, travel: TravelTimes | None = None, *,
                   summary: Mapping[str, Any] | None = None, depots: Mapping[str, Any] | None = None,
                   routes: Mapping[str, Any] | None = None, objective: bool = True) -> None:
     """Check a posture against every rule of its scenario and its objective against its terms.

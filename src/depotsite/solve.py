@@ -1,7 +1,8 @@
 """Solve a built model with HiGHS (the only module that names it) and map the outcome to domain terms.
 
 Outcomes: ``optimal``; ``time_limit`` (a feasible posture with its gap, and a warning); infeasible
-(``InfeasibleError`` explaining which rules conflict); anything else is a ``SolverError``.
+(``InfeasibleError``, with the reasons an ``explain`` callback finds, see ``depotsite.explain``); anything
+else is a ``SolverError``. This module knows no rule of the formulation.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyomo.environ as pyo
@@ -16,28 +18,17 @@ from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondi
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from depotsite.errors import InfeasibleError, SolverError
-from depotsite.model import Parameters
+from depotsite.posture import SolveOutcome
 from depotsite.timelimit import Deadline
 
 log = logging.getLogger(__name__)
 
 SOLVER_NAME = "HiGHS"
-TIMED_OUT = "timed out"  # the shortfall sub-solve ran out of time
-Shortfall = dict[str, float] | str | None
+Explainer = Callable[..., list[str]]  # explain(model, *, deadline, threads) -> reasons in policy words
 
 
 def solver_version() -> str:
     return ".".join(str(x) for x in Highs().version())
-
-
-@dataclass(frozen=True)
-class SolveOutcome:
-    status: str  # "optimal" or "time_limit"
-    objective: float
-    bound: float | None
-    gap: float  # relative gap between the posture and the best bound (0 when proven optimal)
-    solve_s: float
-    warnings: tuple[str, ...] = ()
 
 
 def new_solver() -> Highs:
@@ -46,8 +37,8 @@ def new_solver() -> Highs:
     return Highs()
 
 
-def _run(model: pyo.ConcreteModel, *, deadline: Deadline, mip_gap: float, threads: int, show_log: bool,
-         solver: Highs | None = None, stage: str = "solving"):
+def run_highs(model: pyo.ConcreteModel, *, deadline: Deadline, mip_gap: float, threads: int, show_log: bool,
+              solver: Highs | None = None, stage: str = "solving"):
     """One HiGHS run that gets what remains of ``deadline`` once the model is loaded into the solver."""
     solver = solver or Highs()
     if not solver.available():
@@ -78,7 +69,7 @@ def solve(
     mip_gap: float = 0.0,
     threads: int = 2,
     show_log: bool = False,
-    explain: bool = True,
+    explain: Explainer | None = None,
     solver: Highs | None = None,
     deadline: Deadline | None = None,
 ) -> SolveOutcome:
@@ -90,25 +81,33 @@ def solve(
         A model from ``build_model``.
     time_limit_s
         The budget of this solve and its explanation when no ``deadline`` is given.
+    explain
+        Called as ``explain(model, deadline=..., threads=...)`` when HiGHS proves the model infeasible;
+        its lines become the ``InfeasibleError`` (``depotsite.explain.explain_infeasible``).
     deadline
         The solve stage's budget, already running since the model build: HiGHS gets what remains, and the
         explanation of an infeasible scenario what remains after that.
 
+    Returns
+    -------
+    SolveOutcome
+        The status, objective, bound and gap.
+
     Raises
     ------
     InfeasibleError
-        With the rule families that conflict, in domain words (when ``explain``).
+        With the rule families that conflict, in domain words (when given ``explain``).
     SolverError
         When HiGHS fails, the time limit ran out before it could start, or it stopped at the time limit
         without any feasible posture.
     """
     deadline = deadline or Deadline(time_limit_s)
     started = time.perf_counter()
-    results = _run(model, deadline=deadline, mip_gap=mip_gap, threads=threads, show_log=show_log, solver=solver)
+    results = run_highs(model, deadline=deadline, mip_gap=mip_gap, threads=threads, show_log=show_log, solver=solver)
     elapsed = time.perf_counter() - started
     term = results.termination_condition
     if term in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
-        reasons = explain_infeasible(model, deadline=deadline, threads=threads) if explain else []
+        reasons = explain(model, deadline=deadline, threads=threads) if explain is not None else []
         raise InfeasibleError(reasons or ["HiGHS proved that no posture satisfies every rule of the scenario"])
     if not _feasible(results):
         if term == TerminationCondition.maxTimeLimit:
@@ -138,155 +137,44 @@ def solve(
     return SolveOutcome(status=status, objective=objective, bound=bound, gap=gap, solve_s=elapsed, warnings=warnings)
 
 
-def _describe(family: str, p: Parameters) -> str:
-    """A rule family named in policy words, with the scenario's numbers."""
-    sc = p.scenario
-    if family == "host_share_cap":
-        parts = [f"{h} value {100 * r.max_value_share:g}%" for h, r in sc.hosts.items()
-                 if r.max_value_share is not None]
-        parts += [f"{h} {w} {100 * f:g}%" for h, r in sc.hosts.items() for w, f in r.max_unit_share.items()]
-        parts += [f"{w} at most {100 * r.max_host_share:g}% per host" for w, r in sc.systems.items()
-                  if r.max_host_share is not None]
-        return f"host caps ({', '.join(parts)})"
-    if family == "group_share_cap":
-        parts = [f"{g} value {100 * r.max_value_share:g}%" for g, r in sc.groups.items()
-                 if r.max_value_share is not None]
-        parts += [f"{g} {w} {100 * f:g}%" for g, r in sc.groups.items() for w, f in r.max_unit_share.items()]
-        return f"group caps ({', '.join(parts)})"
-    if family == "min_hosts":
-        return "minimum hosts per system (" + ", ".join(
-            f"{w} in at least {r.min_hosts}" for w, r in sc.systems.items() if r.min_hosts) + ")"
-    if family == "min_lot":
-        return "minimum lots per site (" + ", ".join(
-            f"{w} {p.inputs.systems[w].min_lot}" for w in p.systems if p.inputs.systems[w].min_lot > 1) + ")"
-    if family == "host_loss_resilience":
-        return "host-loss resilience (" + ", ".join(
-            f"{w}: keep {100 * r.resilience.keep_fraction:g}% after losing any {r.resilience.lose_hosts} host(s)"
-            for w, r in sc.systems.items() if r.resilience) + ")"
-    if family == "max_sites":
-        return f"at most {sc.constraints.max_sites} open sites"
-    if family == "budget":
-        return f"the budget of {sc.constraints.budget_musd:g} M USD"
-    if family == "force_open":
-        return f"sites forced open ({', '.join(sc.constraints.force_open)})"
-    return "site capacities (vehicle bays and aircraft shelters)"
+@dataclass(frozen=True)
+class Probe:
+    """The answer of a feasibility sub-solve: whether a posture exists, and whether time ran out first."""
+
+    feasible: bool
+    timed_out: bool
 
 
-def _components(model: pyo.ConcreteModel, family: str) -> list[pyo.Constraint]:
-    return [c for c in model.component_objects(pyo.Constraint, active=True)
-            if (c.name == family or c.name.startswith(family + "_")) and len(c) > 0]
+def probe(model: pyo.ConcreteModel, *, deadline: Deadline, mip_gap: float, threads: int, load: bool = False,
+          stage: str = "explaining the infeasibility") -> Probe:
+    """One sub-solve with what remains of ``deadline`` (timed out at once when nothing remains).
 
-
-def _shortfall(model: pyo.ConcreteModel, p: Parameters, *, deadline: Deadline, threads: int) -> Shortfall:
-    """Most units of each system that can be placed with every rule but full demand.
-
-    None when even that fails; ``TIMED_OUT`` when the time limit ran out before it could tell.
-    """
-    model.meet_demand.deactivate()
-    model.objective.deactivate()
-    model.short = pyo.Var(list(p.demand), domain=pyo.NonNegativeReals)
-    model.meet_demand_elastic = pyo.Constraint(
-        list(p.demand),
-        rule=lambda m, d, w: m.meet_demand[d, w].body + m.short[d, w] == p.demand[d, w],
-    )
-    model.shortfall = pyo.Objective(expr=sum(model.short[k] / p.demand[k] for k in p.demand))
-    try:
-        results = _sub_solve(model, deadline=deadline, mip_gap=0.0, threads=threads)
-        if results is None or results.termination_condition == TerminationCondition.maxTimeLimit:
-            return TIMED_OUT
-        if not _feasible(results):
-            return None
-        results.solution_loader.load_vars()
-        short: dict[str, float] = {}
-        for (_d, w), var in model.short.items():
-            short[w] = short.get(w, 0.0) + (var.value or 0.0)
-        return short
-    finally:
-        model.del_component(model.shortfall)
-        model.del_component(model.meet_demand_elastic)
-        model.del_component(model.short)
-        model.meet_demand.activate()
-        model.objective.activate()
-
-
-def _sub_solve(model: pyo.ConcreteModel, *, deadline: Deadline, mip_gap: float, threads: int):
-    """One explanation sub-solve with what remains of the deadline; None when nothing remains."""
-    if deadline.expired():
-        return None
-    try:
-        return _run(model, deadline=deadline, mip_gap=mip_gap, threads=threads, show_log=False,
-                    stage="explaining the infeasibility")
-    except SolverError:
-        if deadline.expired():  # ran out while loading the model into HiGHS
-            return None
-        raise
-
-
-FAMILIES = ("host_share_cap", "group_share_cap", "min_hosts", "min_lot", "host_loss_resilience",
-            "max_sites", "budget", "force_open", "site_capacity")
-
-
-def _relaxable(
-    model: pyo.ConcreteModel, families: list[tuple[str, list]], *, deadline: Deadline, threads: int
-) -> tuple[list[str], int]:
-    """The families that, relaxed alone, leave a feasible scenario, and how many were checked in time."""
-    fixes, checked = [], 0
-    for family, components in families:
-        if deadline.expired():
-            break
-        for c in components:
-            c.deactivate()
-        try:
-            results = _sub_solve(model, deadline=deadline, mip_gap=1.0, threads=threads)
-        finally:
-            for c in components:
-                c.activate()
-        if results is None or (not _feasible(results)
-                               and results.termination_condition == TerminationCondition.maxTimeLimit):
-            break  # out of time: this family's answer is unknown
-        checked += 1
-        if _feasible(results):
-            fixes.append(_describe(family, model.params))
-    return fixes, checked
-
-
-def explain_infeasible(
-    model: pyo.ConcreteModel, *, deadline: Deadline | None = None, time_limit_s: float = 30.0, threads: int = 2
-) -> list[str]:
-    """Say in domain words why no posture exists.
-
-    First, how many units of each system the rules leave room for (demand made elastic); then which
-    rule family, relaxed alone, would make the scenario feasible. Every sub-solve gets what remains of
-    ``deadline`` (a new one of ``time_limit_s`` when not given); when it runs out the explanation says it
-    is incomplete.
+    Parameters
+    ----------
+    model
+        The model as it stands (the caller may have relaxed or added components).
+    deadline, mip_gap, threads
+        The budget, the relative gap that counts as done (1.0: any feasible posture) and HiGHS threads.
+    load
+        Load the posture found into the variables, if one was found before the time ran out.
+    stage
+        Named in the message when the time runs out while HiGHS loads the model.
 
     Returns
     -------
-    list of str
-        One line per finding, in policy words.
+    Probe
+        Whether a posture exists and whether the time limit stopped HiGHS.
     """
-    deadline = deadline or Deadline(time_limit_s)
-    p: Parameters = model.params
-    lines = []
-    short = _shortfall(model, p, deadline=deadline, threads=threads)
-    if isinstance(short, dict):
-        for w, units in short.items():
-            if units > 1e-6:
-                req = p.requirement[w]
-                lines.append(f"the rules leave room for {req - units:g} of {req} {p.inputs.systems[w].name} "
-                             f"({w}): sites, kinds, deadlines and caps together hold too little")
-    families = [(family, c) for family in FAMILIES if (c := _components(model, family))]
-    fixes, checked = _relaxable(model, families, deadline=deadline, threads=threads)
-    timed_out = short is TIMED_OUT or checked < len(families)
-    if fixes:
-        lines.append("relaxing any one of these alone would make it feasible: " + "; ".join(fixes))
-    elif not timed_out and (lines or short is None):
-        lines.append("no single rule family causes it alone; several conflict together "
-                     "(check host and group caps, min hosts, resilience and site limits)")
-    if p.dropped_by_deadline:
-        lines.append(f"deadlines already rule out {len(p.dropped_by_deadline)} site-destination routes")
-    if timed_out:
-        lines.append(f"this explanation is incomplete: {deadline.name()} ran out after "
-                     f"checking {checked} of {len(families)} rule families; raise [solver] time_limit_s or "
-                     "--time-limit for a full one")
-    return lines
+    if deadline.expired():
+        return Probe(feasible=False, timed_out=True)
+    try:
+        results = run_highs(model, deadline=deadline, mip_gap=mip_gap, threads=threads, show_log=False, stage=stage)
+    except SolverError:
+        if deadline.expired():  # ran out while loading the model into HiGHS
+            return Probe(feasible=False, timed_out=True)
+        raise
+    answer = Probe(feasible=_feasible(results),
+                   timed_out=results.termination_condition == TerminationCondition.maxTimeLimit)
+    if load and answer.feasible and not answer.timed_out:
+        results.solution_loader.load_vars()
+    return answer

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pyomo.environ as pyo
 
-from depotsite.model import Parameters
+from depotsite.instance import Instance
 from depotsite.results import queue_h
 from depotsite.solve import solve
 from depotsite.timelimit import Deadline
@@ -36,7 +36,7 @@ class StressCase:
         return sum(self.short.values())
 
 
-def reroute_model(p: Parameters, surviving: dict[tuple[str, str], int],
+def reroute_model(p: Instance, surviving: dict[tuple[str, str], int],
                   arrival: dict[tuple[str, str, str], float]) -> pyo.ConcreteModel:
     """Send surviving stock on the allowed routes; minimise units short, then arrival hours."""
     routes = list(arrival)
@@ -53,7 +53,7 @@ def reroute_model(p: Parameters, surviving: dict[tuple[str, str], int],
     return m
 
 
-def stress_test(p: Parameters, stock: dict[tuple[str, str], int], *, lose: int, threads: int = 2,
+def stress_test(p: Instance, stock: dict[tuple[str, str], int], *, lose: int, threads: int = 2,
                 time_limit_s: float = 60.0, deadline: Deadline | None = None) -> list[StressCase]:
     """Every set of ``lose`` hosts, worst first (most units short, then most value lost).
 
@@ -69,7 +69,7 @@ def stress_test(p: Parameters, stock: dict[tuple[str, str], int], *, lose: int, 
         When the time runs out before every lost set has a proven answer.
     """
     deadline = deadline or Deadline(time_limit_s)
-    makespan = p.scenario.objective.time == "makespan"
+    makespan = p.time_measure == "makespan"
     queue = {s: queue_h(p, stock, s) for s, _ in stock}
     cases = []
     lost_sets = list(itertools.combinations(p.hosts, lose))
@@ -78,7 +78,7 @@ def stress_test(p: Parameters, stock: dict[tuple[str, str], int], *, lose: int, 
         routes = [(s, d, w) for (s, d, w) in p.routes if (s, w) in surviving]
         arrival = {r: p.tau_h[r] + (queue[r[0]] if makespan else 0.0) for r in routes}
         m = reroute_model(p, surviving, arrival)
-        solve(m, deadline=deadline.share(len(lost_sets) - i), threads=threads, explain=False)
+        solve(m, deadline=deadline.share(len(lost_sets) - i), threads=threads)
         short = {w: 0 for w in p.systems}
         for (_, w), var in m.short.items():
             short[w] += round(var.value or 0)

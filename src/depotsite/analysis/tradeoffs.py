@@ -17,9 +17,12 @@ from dataclasses import dataclass, replace
 import pyomo.environ as pyo
 
 from depotsite.errors import InfeasibleError, SolverError
-from depotsite.model import Parameters
+from depotsite.explain import explain_infeasible
+from depotsite.instance import Instance
+from depotsite.model import posture_of
+from depotsite.posture import SolveOutcome
 from depotsite.results import RunResult, collect
-from depotsite.solve import SolveOutcome, new_solver, solve
+from depotsite.solve import new_solver, solve
 from depotsite.timelimit import Deadline
 
 log = logging.getLogger(__name__)
@@ -82,7 +85,7 @@ def pareto_front(
 
     def run(m: pyo.ConcreteModel, solver, objective: str, budget: Deadline) -> SolveOutcome:
         _use(m, objective)
-        return solve(m, deadline=budget, mip_gap=mip_gap, threads=threads, explain=False, solver=solver)
+        return solve(m, deadline=budget, mip_gap=mip_gap, threads=threads, solver=solver)
 
     def point(m: pyo.ConcreteModel, solver, *, risk_first: bool, epsilon: float = 1e9) -> RunResult:
         budget = deadline.share(left[0])
@@ -97,7 +100,7 @@ def pareto_front(
             first = run(m, solver, "min_time", budget.share(2))
             m.time_bound.set_value(first.objective * (1 + hair) + 1e-9)
             second = run(m, solver, "min_risk", budget)
-        result = collect(m, second)
+        result = collect(m.instance, posture_of(m), second)
         if first.status != "optimal":  # the point is only as proven as its first stage
             result = replace(result, status=first.status, gap=max(first.gap, second.gap),
                              warnings=(*first.warnings, *result.warnings))
@@ -157,7 +160,7 @@ class Alternative:
     difference: str
 
 
-def describe_difference(p: Parameters, base: RunResult, other: RunResult) -> str:
+def describe_difference(p: Instance, base: RunResult, other: RunResult) -> str:
     """One line: sites opened and closed, and the host shares that moved most."""
     opened = sorted(set(other.open_sites) - set(base.open_sites))
     closed = sorted(set(base.open_sites) - set(other.open_sites))
@@ -190,10 +193,12 @@ def alternatives(
         The budget of the whole search (a new one of ``time_limit_s`` when not given); the optimum and each
         alternative get an equal share of what remains. When it runs out, fewer alternatives are returned.
     """
-    p: Parameters = model.params
+    p: Instance = model.instance
     deadline = deadline or Deadline(time_limit_s)
     solver = new_solver()
-    best = collect(model, solve(model, deadline=deadline.share(count + 1), threads=threads, solver=solver))
+    optimum = solve(model, deadline=deadline.share(count + 1), threads=threads, solver=solver,
+                    explain=explain_infeasible)
+    best = collect(p, posture_of(model), optimum)
     model.within = pyo.Constraint(expr=model.objective.expr <= best.objective * (1 + within_pct / 100) + 1e-9)
     model.no_good = pyo.ConstraintList()
     found: list[Alternative] = []
@@ -206,12 +211,11 @@ def alternatives(
             log.warning("alternatives: %s ran out after %d alternative(s)", deadline.name(), rank - 1)
             break
         try:
-            outcome = solve(model, deadline=deadline.share(count + 1 - rank), threads=threads, solver=solver,
-                            explain=False)
+            outcome = solve(model, deadline=deadline.share(count + 1 - rank), threads=threads, solver=solver)
         except (InfeasibleError, SolverError) as exc:  # no further posture within the allowance or the time
             log.info("alternatives: no further posture within %.2f%% (%s)", within_pct, exc)
             break
-        result = collect(model, outcome)
+        result = collect(p, posture_of(model), outcome)
         seen.append(set(result.open_sites))
         found.append(Alternative(rank=rank, result=result, difference=describe_difference(p, best, result)))
         if progress:

@@ -182,6 +182,7 @@ def build_checked(scenario: Path, overrides: list[str], timings: dict[str, float
 
     Returns the scenario, the built model and the solve stage's deadline, started just before the build.
     """
+    from depotsite.instance import build_instance
     from depotsite.model import build_model
     from depotsite.output.outdir import check_folder, scenario_inputs
 
@@ -190,7 +191,7 @@ def build_checked(scenario: Path, overrides: list[str], timings: dict[str, float
     travel = compute_travel(sc, inputs, timings)
     deadline = Deadline(sc.solver.time_limit_s)
     with step("building the model", timings, "build_s", deadline=deadline):
-        return sc, build_model(inputs, travel, sc, deadline=deadline), deadline
+        return sc, build_model(build_instance(inputs, travel, sc), deadline=deadline), deadline
 
 
 def progress_bar(label: str, *, deadline: Deadline | None = None):

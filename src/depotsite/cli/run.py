@@ -40,11 +40,12 @@ def solve(
     no_maps: Annotated[bool, typer.Option("--no-maps", help="Skip map.html and map.png.")] = False,
 ) -> None:
     """Solve a scenario and write its run folder."""
-    from depotsite.model import build_model
+    from depotsite.explain import run_solve
+    from depotsite.instance import build_instance
+    from depotsite.model import build_model, posture_of
     from depotsite.output.outdir import scenario_inputs
     from depotsite.output.runfolder import write_run
     from depotsite.results import collect
-    from depotsite.solve import solve as run_solver
     from depotsite.timelimit import Deadline
 
     timings: dict[str, float] = {}
@@ -55,20 +56,20 @@ def solve(
     travel = compute_travel(sc, inputs, timings)
     deadline = Deadline(sc.solver.time_limit_s)  # one limit for build, solve and explanation
     with step("building the model", timings, "build_s", deadline=deadline):
-        model = build_model(inputs, travel, sc, deadline=deadline)
+        model = build_model(build_instance(inputs, travel, sc), deadline=deadline)
     if save_lp is not None:
         writing = time.monotonic()
         write_lp(model, save_lp, inputs=used)
         deadline = replace(deadline, started=deadline.started + time.monotonic() - writing)  # not counted
     with step("solving with HiGHS", timings, "solve_wall_s", deadline=deadline):
-        outcome = run_solver(model, deadline=deadline, mip_gap=sc.solver.mip_gap, threads=sc.solver.threads,
+        outcome = run_solve(model, deadline=deadline, mip_gap=sc.solver.mip_gap, threads=sc.solver.threads,
                              show_log=sc.solver.log)
-    result = collect(model, outcome, timings=timings, warnings=travel.warnings)
+    result = collect(model.instance, posture_of(model), outcome, timings=timings, warnings=travel.warnings)
     with step("writing outputs", timings, "export_s"):
-        write_run(out_dir, result, model.params, travel, command=sys.argv, overrides=overrides,
+        write_run(out_dir, result, model.instance, travel, command=sys.argv, overrides=overrides,
                   maps=not no_maps)
     if not state["quiet"]:
-        print_summary(result, model.params, out_dir)
+        print_summary(result, model.instance, out_dir)
 
 
 def check_solve_outputs(out_dir: Path, save_lp: Path | None, *, inputs: list[Path]) -> None:

@@ -52,7 +52,7 @@ def pareto(
         front = pareto_front(model, points=points, deadline=deadline, mip_gap=sc.solver.mip_gap,
                              threads=sc.solver.threads, progress=advance)
     k = knee(front)
-    write_front(out_dir, front, k, model.params)
+    write_front(out_dir, front, k, model.instance)
     if state["quiet"]:
         return
     from depotsite.output.runfolder import risk_unit
@@ -87,11 +87,12 @@ def stress(
     gets an equal share of what remains.
     """
     from depotsite.analysis.stress import stress_test
-    from depotsite.model import parameters
+    from depotsite.explain import run_solve
+    from depotsite.instance import build_instance
+    from depotsite.model import posture_of
     from depotsite.output.analysis import write_stress
     from depotsite.output.outdir import check_folder, scenario_inputs
     from depotsite.results import collect
-    from depotsite.solve import solve as run_solver
 
     timings: dict[str, float] = {}
     overrides = list(set_) + time_limit_override(time_limit)
@@ -105,14 +106,14 @@ def stress(
         check_folder(out_dir, kind="stress", inputs=[source, *scenario_inputs(resolved, sc.data)])
         travel = compute_travel(sc, inputs, timings)
         deadline = Deadline(sc.solver.time_limit_s)
-        p = parameters(inputs, travel, sc)
+        p = build_instance(inputs, travel, sc)
         stock = run.stock
     else:
         sc, model, deadline = build_checked(source, overrides, timings, out_dir=out_dir, kind="stress")
         with step("solving with HiGHS", timings, "solve_s", deadline=deadline):
-            outcome = run_solver(model, deadline=deadline.share(2), mip_gap=sc.solver.mip_gap,
+            outcome = run_solve(model, deadline=deadline.share(2), mip_gap=sc.solver.mip_gap,
                                  threads=sc.solver.threads)
-        p, stock = model.params, collect(model, outcome).stock
+        p, stock = model.instance, collect(model.instance, posture_of(model), outcome).stock
     with step(f"re-routing after losing {lose} host(s)", timings, "stress_s", deadline=deadline):
         cases = stress_test(p, stock, lose=lose, threads=sc.solver.threads, deadline=deadline)
     write_stress(out_dir, cases, p)
@@ -158,7 +159,7 @@ def alternatives(
     with bar:
         best, found = find(model, count=count, within_pct=within, deadline=deadline, threads=sc.solver.threads,
                            progress=advance)
-    write_alternatives(out_dir, best, found, model.params)
+    write_alternatives(out_dir, best, found, model.instance)
     if state["quiet"]:
         return
     table = Table(title=f"{sc.name}: {len(found)} alternative(s) within {within:g}% of {best.objective:.4g}")

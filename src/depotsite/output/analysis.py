@@ -12,19 +12,19 @@ import matplotlib.pyplot as plt
 
 from depotsite.analysis.stress import StressCase
 from depotsite.analysis.tradeoffs import Alternative, FrontPoint
-from depotsite.model import Parameters
+from depotsite.instance import Instance
 from depotsite.output.outdir import atomic_folder
 from depotsite.output.runfolder import risk_unit
 from depotsite.results import RunResult
 from depotsite.tables import write_csv
 
 
-def write_allocation(path: Path, result: RunResult, p: Parameters) -> None:
+def write_allocation(path: Path, result: RunResult, p: Instance) -> None:
     write_csv(path, ["site_id", "host_id", "system_id", "units"],
                [[s, p.host_of[s], w, n] for (s, w), n in result.stock.items()])
 
 
-def write_front(out: Path, front: list[FrontPoint], knee_index: int, p: Parameters) -> None:
+def write_front(out: Path, front: list[FrontPoint], knee_index: int, p: Instance) -> None:
     from depotsite.selfcheck import check_posture
 
     for point in front:  # each point minimises one term under a bound on the other: no weighted objective
@@ -65,7 +65,7 @@ def write_front(out: Path, front: list[FrontPoint], knee_index: int, p: Paramete
         plt.close(fig)
 
 
-def write_stress(out: Path, cases: list[StressCase], p: Parameters) -> None:
+def write_stress(out: Path, cases: list[StressCase], p: Instance) -> None:
     with atomic_folder(out, kind="stress") as folder:
         header = ["lost_hosts", "units_short", "value_lost_pct"]
         for w in p.systems:
@@ -80,7 +80,7 @@ def write_stress(out: Path, cases: list[StressCase], p: Parameters) -> None:
         write_csv(folder / "stress.csv", header, rows)
 
 
-def write_alternatives(out: Path, best: RunResult, found: list[Alternative], p: Parameters) -> None:
+def write_alternatives(out: Path, best: RunResult, found: list[Alternative], p: Instance) -> None:
     from depotsite.selfcheck import check_posture
 
     for result in (best, *(alt.result for alt in found)):

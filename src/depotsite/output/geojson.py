@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from depotsite.model import Parameters
+from depotsite.instance import Instance
 from depotsite.results import RunResult
 from depotsite.traveltimes import TravelTimes
 
@@ -13,7 +13,7 @@ def _feature(geometry: dict[str, Any], properties: dict[str, Any]) -> dict[str, 
     return {"type": "Feature", "geometry": geometry, "properties": properties}
 
 
-def depots_geojson(result: RunResult, p: Parameters) -> dict[str, Any]:
+def depots_geojson(result: RunResult, p: Instance) -> dict[str, Any]:
     features = []
     for s in result.open_sites:
         site = p.inputs.sites[s]
@@ -27,7 +27,7 @@ def depots_geojson(result: RunResult, p: Parameters) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def route_points(p: Parameters, travel: TravelTimes, x) -> list[tuple[float, float]]:
+def route_points(p: Instance, travel: TravelTimes, x) -> list[tuple[float, float]]:
     """The (lon, lat) points of a delivery's route: along the roads when known, else a straight line."""
     path = travel.legs[x.site_id, x.destination_id, x.system_id].path
     if len(path):
@@ -36,7 +36,7 @@ def route_points(p: Parameters, travel: TravelTimes, x) -> list[tuple[float, flo
     return [(site.lon, site.lat), (dest.lon, dest.lat)]
 
 
-def routes_geojson(result: RunResult, p: Parameters, travel: TravelTimes) -> dict[str, Any]:
+def routes_geojson(result: RunResult, p: Instance, travel: TravelTimes) -> dict[str, Any]:
     features = []
     for x in result.deliveries:
         leg = travel.legs[x.site_id, x.destination_id, x.system_id]

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import plotly.graph_objects as go
 import shapely
 
-from depotsite.model import Parameters
+from depotsite.instance import Instance
 from depotsite.output.geojson import route_points
 from depotsite.results import RunResult
 from depotsite.traveltimes import TravelTimes
@@ -26,13 +26,13 @@ SYSTEM_COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564
 HOST_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
 
 
-def _extent(p: Parameters, margin_deg: float = 1.5) -> tuple[float, float, float, float]:
+def _extent(p: Instance, margin_deg: float = 1.5) -> tuple[float, float, float, float]:
     lons = [s.lon for s in p.inputs.sites.values()] + [d.lon for d in p.inputs.destinations.values()]
     lats = [s.lat for s in p.inputs.sites.values()] + [d.lat for d in p.inputs.destinations.values()]
     return min(lons) - margin_deg, max(lons) + margin_deg, min(lats) - margin_deg, max(lats) + margin_deg
 
 
-def _boundaries(p: Parameters) -> gpd.GeoDataFrame | None:
+def _boundaries(p: Instance) -> gpd.GeoDataFrame | None:
     path = p.scenario.data.boundaries
     if path is None or not Path(path).is_file():
         return None
@@ -56,7 +56,7 @@ def _colours(keys, palette) -> dict[str, str]:
     return {k: palette[i % len(palette)] for i, k in enumerate(sorted(keys))}
 
 
-def html_map(result: RunResult, p: Parameters, travel: TravelTimes) -> go.Figure:
+def html_map(result: RunResult, p: Instance, travel: TravelTimes) -> go.Figure:
     figure = go.Figure()
     frame = _boundaries(p)
     if frame is not None:
@@ -111,7 +111,7 @@ def html_map(result: RunResult, p: Parameters, travel: TravelTimes) -> go.Figure
     return figure
 
 
-def png_map(path: Path, result: RunResult, p: Parameters, travel: TravelTimes) -> None:
+def png_map(path: Path, result: RunResult, p: Instance, travel: TravelTimes) -> None:
     fig, ax = plt.subplots(figsize=(11, 8), dpi=110)
     frame = _boundaries(p)
     if frame is not None:
@@ -146,6 +146,6 @@ def png_map(path: Path, result: RunResult, p: Parameters, travel: TravelTimes) -
     plt.close(fig)
 
 
-def write_maps(folder: Path, result: RunResult, p: Parameters, travel: TravelTimes) -> None:
+def write_maps(folder: Path, result: RunResult, p: Instance, travel: TravelTimes) -> None:
     html_map(result, p, travel).write_html(folder / "map.html", include_plotlyjs=True, full_html=True)
     png_map(folder / "map.png", result, p, travel)

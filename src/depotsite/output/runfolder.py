@@ -28,7 +28,7 @@ from depotsite.output.outdir import atomic_folder, marker
 from depotsite.tables import file_sha256, identifier, nonneg, read_table, write_csv
 
 if TYPE_CHECKING:
-    from depotsite.model import Parameters
+    from depotsite.instance import Instance
     from depotsite.results import RunResult
     from depotsite.traveltimes import TravelTimes
 
@@ -55,7 +55,7 @@ def term_unit(term: str, risk_measure: str) -> str:
     return TERMS[term][1] or risk_unit(risk_measure)
 
 
-def input_files(p: Parameters) -> dict[str, Path]:
+def input_files(p: Instance) -> dict[str, Path]:
     """Every file the run read, by role (``roads`` may stand for two files)."""
     data = p.scenario.data
     tables = ("hosts", "sites", "systems", "destinations", "demand")
@@ -83,7 +83,7 @@ def _package_version(name: str) -> str:
         return "not installed"
 
 
-def manifest(p: Parameters, *, command: list[str] | None = None, overrides: list[str] | tuple[str, ...] = (),
+def manifest(p: Instance, *, command: list[str] | None = None, overrides: list[str] | tuple[str, ...] = (),
              travel: TravelTimes | None = None, outputs: dict[str, str] | None = None) -> dict[str, Any]:
     """What a verifier needs to trust a run: input and output SHA-256, overrides, travel times, versions.
 
@@ -130,7 +130,7 @@ def manifest(p: Parameters, *, command: list[str] | None = None, overrides: list
     return doc
 
 
-def summary(result: RunResult, p: Parameters, travel: TravelTimes) -> dict[str, Any]:
+def summary(result: RunResult, p: Instance, travel: TravelTimes) -> dict[str, Any]:
     """The ``summary.json`` document: status, objective and terms, shares, host units, times and crews.
 
     Parameters
@@ -171,7 +171,7 @@ def summary(result: RunResult, p: Parameters, travel: TravelTimes) -> dict[str, 
     }
 
 
-def write_run(out: Path, result: RunResult, p: Parameters, travel: TravelTimes, *,
+def write_run(out: Path, result: RunResult, p: Instance, travel: TravelTimes, *,
               command: list[str] | None = None, overrides: list[str] | tuple[str, ...] = (),
               maps: bool = True) -> Path:
     """Check the posture against every rule of its scenario, then write every output into ``out`` atomically.

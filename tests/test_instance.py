@@ -1,0 +1,132 @@
+"""The resolved instance and the formulation that reads it: the model reads nothing but the instance, its
+docstring's symbol table names real things, every family is registered once, and shares become whole
+units with the documented tolerance."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import re
+from pathlib import Path
+
+import pyomo.environ as pyo
+
+import depotsite.model
+from depotsite.explain import relaxable_families
+from depotsite.instance import Instance, build_instance
+from depotsite.model import FAMILIES, build_model
+from instances import make_inputs, make_scenario, site, system, times
+
+SRC = Path(depotsite.model.__file__).parent
+
+
+def every_family(**objective):
+    """The golden LP's instance: every constraint family has rows."""
+    inputs = make_inputs(
+        hosts={"A": "g", "B": "g", "C": None},
+        sites=[site("a1", "A", bays=6, cost=2), site("b1", "B", kind="air_base", bays=4, shelters=2, cost=3),
+               site("c1", "C", bays=8, cost=1)],
+        systems=[system("x", value=2, bays=1, min_lot=2, kinds="army_base;air_base"),
+                 system("f", value=8, bays=0, shelters=1, kinds="air_base")],
+        demand={("d1", "x"): 4, ("d1", "f"): 1},
+    )
+    travel = times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2, ("c1", "d1", "x"): 3, ("b1", "d1", "f"): 1})
+    scenario = make_scenario(
+        objective={"risk_weight": 1.0, "cost_weight": 0.5, **objective},
+        hosts={"A": {"max_value_share": 0.6, "max_unit_share": {"x": 0.75}}},
+        groups={"g": {"max_value_share": 0.9, "max_unit_share": {"x": 1.0}}},
+        systems={"x": {"min_hosts": 2, "deadline_h": 2.5, "resilience": {"lose_hosts": 1, "keep_fraction": 0.25}}},
+        constraints={"max_sites": 3, "budget_musd": 10, "force_open": ["c1"]},
+    )
+    return build_instance(inputs, travel, scenario)
+
+
+def test_model_never_reads_the_raw_inputs_or_scenario():
+    tree = ast.parse((SRC / "model.py").read_text())
+    reads = [f"line {node.lineno}: .{node.attr}" for node in ast.walk(tree)
+             if isinstance(node, ast.Attribute) and node.attr in ("inputs", "scenario")]
+    assert reads == []
+
+
+def test_solver_and_results_modules_know_no_formulation_and_no_pyomo():
+    def imported(module: str) -> set[str]:
+        tree = ast.parse((SRC / module).read_text())
+        return {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
+            alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+
+    assert not {"depotsite.model", "depotsite.explain"} & imported("solve.py")
+    for plain in ("instance.py", "posture.py", "results.py"):
+        assert not [m for m in imported(plain) if m.startswith(("pyomo", "highspy", "depotsite.solve"))], plain
+
+
+def test_every_name_in_the_symbol_table_exists():
+    table = depotsite.model.__doc__.split("symbol ")[1].split("\nConstraints")[0]
+    names = re.findall(r"``([^`]+)``", table)
+    assert len(names) > 30
+    fields = {f.name for f in dataclasses.fields(Instance)}
+    models = [build_model(every_family()), build_model(every_family(time="makespan", risk="hhi"))]
+    missing = []
+    for name in names:
+        owner, _, attribute = name.partition(".")
+        if owner == "Instance":
+            found = attribute in fields
+        else:
+            assert owner == "m", name
+            found = any(model.component(attribute) is not None for model in models)
+        if not found:
+            missing.append(name)
+    assert missing == []
+
+
+def test_every_constraint_belongs_to_exactly_one_registered_family():
+    model = build_model(every_family())
+    names = [f.name for f in FAMILIES]
+    assert len(names) == len(set(names))
+    assert list(model.family_rows) == ["sets", "variables", *names]
+    owned = [c for rows in model.family_rows.values() for c in rows]
+    assert sorted(owned) == sorted(model.component_map(pyo.Constraint))
+    for family in FAMILIES:  # the LP rows carry their family's name
+        for component in model.family_rows[family.name]:
+            assert family.kind == "objective" or component.startswith(family.name), component
+
+
+def test_the_explanation_relaxes_rules_before_capacities_and_says_them_in_policy_words():
+    model = build_model(every_family())
+    found = [(family.name, family.describe(model.instance)) for family, _ in relaxable_families(model)]
+    assert found == [
+        ("host_share_cap", "host caps (A value 60%, A x 75%)"),
+        ("group_share_cap", "group caps (g value 90%, g x 100%)"),
+        ("min_hosts", "minimum hosts per system (x in at least 2)"),
+        ("min_lot", "minimum lots per site (x 2)"),
+        ("host_loss_resilience", "host-loss resilience (x: keep 25% after losing any 1 host(s))"),
+        ("max_sites", "at most 3 open sites"),
+        ("budget", "the budget of 10 M USD"),
+        ("force_open", "sites forced open (c1)"),
+        ("site_capacity", "site capacities (vehicle bays and aircraft shelters)"),
+    ]
+
+
+def test_shares_become_whole_units_within_the_tolerance():
+    """0.29 * 100 is 28.999999999999996 in floating point: the cap is 29 units, not 28; 0.07 * 100 is
+    7.000000000000001: resilience needs 7 units, not 8."""
+    inputs = make_inputs(hosts=["A", "B"], sites=[site("a1", "A"), site("b1", "B")], systems=[system("x")],
+                         demand={("d1", "x"): 100})
+    scenario = make_scenario(hosts={"A": {"max_unit_share": {"x": 0.29}}}, systems={"x": {
+        "max_host_share": 0.5, "resilience": {"lose_hosts": 1, "keep_fraction": 0.07}}})
+    inst = build_instance(inputs, times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2}), scenario)
+    assert 0.29 * 100 < 29 and 0.07 * 100 > 7
+    assert inst.unit_cap == {("A", "x"): 29, ("B", "x"): 50}
+    assert inst.resilience_need == {"x": 7}
+    assert inst.lost_hosts == {("x", "A"): frozenset({"A"}), ("x", "B"): frozenset({"B"})}
+
+
+def test_excluded_sites_and_late_routes_are_resolved_away():
+    inputs = make_inputs(hosts=["A", "B"], sites=[site("a1", "A"), site("a2", "A"), site("b1", "B")],
+                         systems=[system("x")], demand={("d1", "x"): 3})
+    scenario = make_scenario(systems={"x": {"deadline_h": 4}}, constraints={"exclude_sites": ["a2"]})
+    inst = build_instance(inputs, times({("a1", "d1", "x"): 5, ("a2", "d1", "x"): 1, ("b1", "d1", "x"): 2}),
+                          scenario)
+    assert inst.sites == ("a1", "b1")
+    assert inst.routes == (("b1", "d1", "x"),) and inst.allowed == (("b1", "x"),)
+    assert inst.dropped_by_deadline == {("a1", "d1", "x"): 5.0}
+    assert inst.unserved == ()
