@@ -103,7 +103,7 @@ def test_bad_site_kind_and_unroca_category(tables):
     assert problems_of(load) == [
         "sites.csv line 3 (pl_lask): kind must be one of air_base, army_base, logistics_hub, rail_hub, port, "
         "got 'airfield'",
-        "systems.csv line 4 (leopard2): unroca_category must be a UN Register category I to VII, or none, got 'IX'",
+        "systems.csv line 4 (leopard2): unroca_category must be a UN Register category I to VII, or NONE, got 'IX'",
     ]
 
 

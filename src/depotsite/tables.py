@@ -227,7 +227,7 @@ def _site_kinds(raw: str) -> frozenset[str]:
 def _unroca(raw: str) -> str:
     value = raw.strip().upper()
     if value not in UNROCA_CATEGORIES:
-        raise ValueError(f"must be a UN Register category I to VII, or none, got {shown(raw)}")
+        raise ValueError(f"must be a UN Register category I to VII, or NONE, got {shown(raw)}")
     return value
 
 
