@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import subprocess
 import sys
+import tomllib
 from collections import defaultdict
 from pathlib import Path
 
@@ -286,11 +288,20 @@ def test_every_variant_solves(variant, tmp_path, cache):
     verified = invoke("verify", out)
     assert verified.exit_code == 0, verified.output
     allocation = read_csv(out / "allocation.csv")
-    assert sum(int(r["units"]) for r in allocation) == 6 + 40 + 120 + 48
-    if variant == "no_baltics":
-        assert not {r["host_id"] for r in allocation} & {"LT", "LV", "EE"}
-    if variant == "host_withholds":
-        for w, need in {"patriot": 4, "himars": 24, "leopard2": 72, "f16": 29}.items():
+    requirement: dict[str, int] = defaultdict(int)
+    for r in read_csv(ROOT / "data" / "demand.csv"):
+        requirement[r["system_id"]] += int(r["units"])
+    assert sum(int(r["units"]) for r in allocation) == sum(requirement.values())
+    scenario = tomllib.loads((out / "scenario.resolved.toml").read_text(encoding="utf-8"))
+    excluded = set(scenario.get("constraints", {}).get("exclude_hosts", []))
+    assert not {r["host_id"] for r in allocation} & excluded
+    resilient = {w: rule for w, rule in scenario.get("systems", {}).items() if "resilience" in rule}
+    assert bool(resilient) == (variant == "host_withholds")
+    assert bool(excluded) == (variant == "no_baltics")
+    for w, rule in resilient.items():
+        if rule["resilience"]["lose_hosts"] == 1:
+            # after losing the host that holds most of w, at least keep_fraction of it (whole units, rounded up)
+            need = math.ceil(rule["resilience"]["keep_fraction"] * requirement[w] - 1e-9)
             held = defaultdict(int)
             for r in allocation:
                 if r["system_id"] == w:
