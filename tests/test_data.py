@@ -76,3 +76,17 @@ def test_boundaries_keep_the_region_and_iso_ids(countries):
         assert code in countries.index
     assert countries.crs.to_epsg() == 4326
     assert countries.loc["RU"].geometry.contains(Point(20.5, 54.7))  # Kaliningrad
+
+
+def test_purchasers_are_european_and_within_the_package(inputs):
+    """The proposal: American arms purchased by Europeans and European donors (no US funding row), purchasers
+    need not be hosts (Sweden's HIMARS for a stockpile in Romania), and nobody funds more than the package."""
+    from depotsite.purchasers import read_purchasers
+
+    rows = read_purchasers(DATA / "purchasers.csv", inputs.systems, inputs.hosts)
+    assert "US" not in {r["purchaser_id"] for r in rows}
+    assert {"purchaser_id": "SE", "system_id": "himars", "units": 8, "host_id": "RO"} in rows
+    funded = Counter()
+    for r in rows:
+        funded[r["system_id"]] += r["units"]
+    assert all(funded[w] <= inputs.requirement[w] for w in funded)

@@ -411,3 +411,11 @@ def test_purchasers_that_are_a_fifo_or_not_utf8_are_input_errors(tmp_path):
     result = invoke("validate", base, "--set", f"data.purchasers={str(binary)!r}")
     assert (result.exit_code, result.exception is None or isinstance(result.exception, SystemExit)) == (1, True)
     assert "binary.csv: not a readable UTF-8 CSV file; save it as CSV with a header row" in result.output
+
+
+def test_a_system_outside_the_register_is_category_none(tables):
+    """A ground-to-air battery is in none of the UN Register's seven categories; any case of 'none' reads
+    as NONE, the key the reports describe as not covered."""
+    folder, load = tables
+    edit(folder / "systems.csv", "Patriot air-defence battery,NONE,", "Patriot air-defence battery,none,")
+    assert load().systems["patriot"].unroca_category == "NONE"
