@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections import Counter
 from pathlib import Path
 
@@ -54,7 +55,20 @@ def test_destinations_and_package(inputs):
     assert kinds["air_base"] >= 3 and kinds["city"] >= 3
     f16_points = {d for (d, w) in inputs.demand if w == "f16"}
     assert all(inputs.destinations[d].kind == "air_base" for d in f16_points)
-    assert {w.unroca_category for w in inputs.systems.values()} == {"I", "III", "IV", "VII"}
+    # The UN Register's definitions (UNODA, Disarmament Study Series no. 36, 2017): I battle tanks, III
+    # large-calibre artillery incl. MLRS of 75 mm and more, IV combat aircraft; VII(a) excludes ground-to-air
+    # missiles and VII(b) is MANPADS only, so a Patriot battery is in no category.
+    assert {w: s.unroca_category for w, s in inputs.systems.items()} == {
+        "leopard2": "I", "himars": "III", "f16": "IV", "patriot": "NONE"}
+
+
+def test_one_release_delay_for_every_host(inputs):
+    """The proposal: one binding EU-Ukraine agreement unlocks every stockpile, so hosts.csv states no
+    per-host delay and the base scenario states the one consultation period."""
+    assert all(h.release_delay_h is None for h in inputs.hosts.values())
+    base = tomllib.loads((ROOT / "models" / "base.toml").read_text(encoding="utf-8"))
+    assert base["network"]["release_delay_h"] > 0
+    assert all("release_delay_h" not in rule for rule in base.get("hosts", {}).values())
 
 
 def test_boundaries_keep_the_region_and_iso_ids(countries):
@@ -62,3 +76,17 @@ def test_boundaries_keep_the_region_and_iso_ids(countries):
         assert code in countries.index
     assert countries.crs.to_epsg() == 4326
     assert countries.loc["RU"].geometry.contains(Point(20.5, 54.7))  # Kaliningrad
+
+
+def test_purchasers_are_european_and_within_the_package(inputs):
+    """The proposal: American arms purchased by Europeans and European donors (no US funding row), purchasers
+    need not be hosts (Sweden's HIMARS for a stockpile in Romania), and nobody funds more than the package."""
+    from depotsite.purchasers import read_purchasers
+
+    rows = read_purchasers(DATA / "purchasers.csv", inputs.systems, inputs.hosts)
+    assert "US" not in {r["purchaser_id"] for r in rows}
+    assert {"purchaser_id": "SE", "system_id": "himars", "units": 8, "host_id": "RO"} in rows
+    funded = Counter()
+    for r in rows:
+        funded[r["system_id"]] += r["units"]
+    assert all(funded[w] <= inputs.requirement[w] for w in funded)

@@ -11,6 +11,7 @@ import pytest
 
 from depotsite.errors import InputError
 from depotsite.inputs import load_inputs
+from depotsite.tables import read_rows
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TABLES = ("hosts", "sites", "systems", "destinations", "demand")
@@ -44,7 +45,10 @@ def test_shipped_tables_load(tables):
     _, load = tables
     inputs = load(profiles={"tracked", "wheeled", "air"})
     assert inputs.requirement == {"patriot": 6, "himars": 40, "leopard2": 120, "f16": 48}
-    assert inputs.package_value_musd == pytest.approx(6 * 1000 + 40 * 5 + 120 * 10 + 48 * 60)
+    # The package value recomputed from the raw CSV cells (value per unit x units demanded), not the loader.
+    value = {r["system_id"]: float(r["value_musd"]) for r in read_rows(DATA / "systems.csv")}
+    expected = sum(value[r["system_id"]] * int(r["units"]) for r in read_rows(DATA / "demand.csv"))
+    assert inputs.package_value_musd == pytest.approx(expected)
     assert len(inputs.sites) >= 30
     assert inputs.sites["pl_lask"].kind == "air_base"
     with pytest.raises(TypeError):
@@ -99,7 +103,7 @@ def test_bad_site_kind_and_unroca_category(tables):
     assert problems_of(load) == [
         "sites.csv line 3 (pl_lask): kind must be one of air_base, army_base, logistics_hub, rail_hub, port, "
         "got 'airfield'",
-        "systems.csv line 4 (leopard2): unroca_category must be a UN Register category I to VII, got 'IX'",
+        "systems.csv line 4 (leopard2): unroca_category must be a UN Register category I to VII, or NONE, got 'IX'",
     ]
 
 
@@ -165,7 +169,7 @@ def test_several_problems_in_several_files_reported_at_once(tables):
     edit(folder / "sites.csv", "pl_lask,32nd Tactical Air Base Łask,PL,51.5517,", "pl_lask,32nd Tactical Air Base "
          "Łask,XX,151.5517,")
     edit(folder / "sites.csv", "pl_powidz,", "pl_minsk_mazowiecki,")
-    edit(folder / "systems.csv", "M142 HIMARS launcher,III,wheeled,5,", "M142 HIMARS launcher,III,wheeled,-5,")
+    edit(folder / "systems.csv", "M142 HIMARS launcher,III,wheeled,7,", "M142 HIMARS launcher,III,wheeled,-5,")
     edit(folder / "demand.csv", "ua_kyiv,patriot,2", "ua_nowhere,patriot,2")
     with pytest.raises(InputError) as caught:
         load()
@@ -187,9 +191,9 @@ def test_several_problems_in_several_files_reported_at_once(tables):
 def test_huge_infinite_and_tiny_numbers_are_input_errors(tables):
     folder, load = tables
     edit(folder / "sites.csv", ",air_base,40,24,30,60,", ",air_base,1e16,inf,nan,-inf,")
-    edit(folder / "systems.csv", "M142 HIMARS launcher,III,wheeled,5,2,", "M142 HIMARS launcher,III,wheeled,5,1e-9,")
+    edit(folder / "systems.csv", "M142 HIMARS launcher,III,wheeled,7,2,", "M142 HIMARS launcher,III,wheeled,7,1e-9,")
     edit(folder / "demand.csv", "ua_kyiv,patriot,2", "ua_kyiv,patriot,1000001")
-    edit(folder / "hosts.csv", "PL,Poland,central,48", "PL,Poland,central,1e300")
+    edit(folder / "hosts.csv", "PL,Poland,central,", "PL,Poland,central,1e300")
     assert problems_of(load) == [
         "hosts.csv line 2 (PL): release_delay_h must be empty or a number of hours between 0 and 100,000, "
         "got '1e300'",
@@ -408,3 +412,11 @@ def test_purchasers_that_are_a_fifo_or_not_utf8_are_input_errors(tmp_path):
     result = invoke("validate", base, "--set", f"data.purchasers={str(binary)!r}")
     assert (result.exit_code, result.exception is None or isinstance(result.exception, SystemExit)) == (1, True)
     assert "binary.csv: not a readable UTF-8 CSV file; save it as CSV with a header row" in result.output
+
+
+def test_a_system_outside_the_register_is_category_none(tables):
+    """A ground-to-air battery is in none of the UN Register's seven categories; any case of 'none' reads
+    as NONE, the key the reports describe as not covered."""
+    folder, load = tables
+    edit(folder / "systems.csv", "Patriot air-defence battery,NONE,", "Patriot air-defence battery,none,")
+    assert load().systems["patriot"].unroca_category == "NONE"

@@ -11,7 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString
 
 from depotsite.errors import InputError, NetworkError
 from depotsite.inputs import Destination, Host, Inputs, Site, System
@@ -273,10 +273,30 @@ def test_bring_your_own_matrix_is_validated(base, tmp_path):
 
 
 def test_site_far_from_roads_warns(base):
+    """Myrhorod air base's distance to the nearest node of the shipped road file, computed here on the WGS84
+    ellipsoid (pyproj.Geod; the code uses a spherical haversine), is above the warning threshold, and the
+    warning reports it to within the sphere-ellipsoid difference (under 0.5 %) and the printed rounding."""
+    import gzip
+
+    import pandas as pd
+    from pyproj import Geod
+
     scenario, inputs = base
+    with gzip.open(ROOT / "data" / "roads" / "nodes.csv.gz", "rt") as stream:
+        nodes = pd.read_csv(stream)
+    myrhorod = inputs.destinations["ua_myrhorod"]
+    _, _, metres = Geod(ellps="WGS84").inv(np.full(len(nodes), myrhorod.lon), np.full(len(nodes), myrhorod.lat),
+                                           nodes["lon"].to_numpy(), nodes["lat"].to_numpy())
+    nearest_km = float(metres.min()) / 1000
+    assert nearest_km > scenario.network.snap_warn_km
     times = travel_times(inputs, scenario, use_cache=False)
-    assert any(w.startswith("ua_myrhorod is 25.2 km from the nearest road") for w in times.warnings)
-    assert Point(0, 0)  # shapely imported for the route checks above
+    found = [w for w in times.warnings if w.startswith("ua_myrhorod is ")]
+    assert len(found) == 1 and found[0].endswith("km from the nearest road of the network; its times include an "
+                                                  "access leg of that length")
+    reported_km = float(found[0].split()[2])
+    assert reported_km == pytest.approx(nearest_km, rel=0.005, abs=0.05)
+    # every other site and destination is within the threshold of some node: no other warning
+    assert [w for w in times.warnings if "from the nearest road" in w] == found
 
 
 def test_network_as_an_osmnx_graph_routes_like_the_arrays():
@@ -295,12 +315,24 @@ def test_network_as_an_osmnx_graph_routes_like_the_arrays():
     assert graph.edges[0, 2, 0]["length"] == pytest.approx(2 * KM_PER_TENTH_DEGREE * 1000, rel=1e-9)
 
 
-def test_ferry_flight_route_follows_the_great_circle(base_times):
-    """Ramstein to Vasylkiv: 32 points; north of the straight lon/lat segment, as great circles are here."""
+def test_ferry_flight_route_follows_the_great_circle(base, base_times):
+    """Ramstein to Vasylkiv: the path runs from the site to the destination, every point lies on the
+    geodesic between them (distance via the point = direct distance, on the WGS84 ellipsoid), and its middle
+    is north of the straight lon/lat segment, as eastbound great circles at these latitudes are."""
+    from pyproj import Geod
+
+    _, inputs = base
+    geod = Geod(ellps="WGS84")
     leg = base_times.legs["de_ramstein", "ua_vasylkiv", "f16"]
-    assert leg.road_km is None and len(leg.path) == 32
+    site, dest = inputs.sites["de_ramstein"], inputs.destinations["ua_vasylkiv"]
+    assert leg.road_km is None and len(leg.path) >= 3
     (lon0, lat0), (lon1, lat1) = leg.path[0], leg.path[-1]
-    middle = leg.path[16]
+    assert (lon0, lat0, lon1, lat1) == pytest.approx((site.lon, site.lat, dest.lon, dest.lat))
+    direct = geod.inv(lon0, lat0, lon1, lat1)[2]
+    for lon, lat in leg.path[1:-1]:
+        via = geod.inv(lon0, lat0, lon, lat)[2] + geod.inv(lon, lat, lon1, lat1)[2]
+        assert via == pytest.approx(direct, rel=1e-6)
+    middle = leg.path[len(leg.path) // 2]
     straight_lat = lat0 + (lat1 - lat0) * (middle[0] - lon0) / (lon1 - lon0)
     assert middle[1] > straight_lat + 0.1
 
@@ -311,7 +343,14 @@ def test_unwritable_cache_does_not_stop_a_run(base, tmp_path, monkeypatch, caplo
     blocker.write_text("a file where the cache folder should be")
     monkeypatch.setenv("DEPOTSITE_CACHE", str(blocker))
     times = travel_times(inputs, scenario)
-    assert times.source.endswith("(roads)") and len(times.legs) == 1740
+    # one leg per (site, destination, system) the system may use: air legs between air bases, road legs
+    # between every site and destination (all reachable on the shipped network)
+    air = [w for w in inputs.systems.values() if scenario.network.profiles[w.profile].mode == "air"]
+    air_pairs = (sum(s.kind == "air_base" for s in inputs.sites.values())
+                 * sum(d.kind == "air_base" for d in inputs.destinations.values()))
+    road_pairs = len(inputs.sites) * len(inputs.destinations)
+    expected = len(air) * air_pairs + (len(inputs.systems) - len(air)) * road_pairs
+    assert times.source.endswith("(roads)") and not times.unreachable and len(times.legs) == expected
     assert "could not write the travel-time cache" in caplog.text
 
 

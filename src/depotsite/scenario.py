@@ -210,8 +210,9 @@ class SolverConfig(_Strict):
 class ReportConfig(_Strict):
     crew_rotation_factor: float = Field(2.0, ge=1, le=100)
     """Crews to train and keep per crew position (rotation and sustainment)."""
-    counted_share: Share = 1.0
-    """Share of the purchased value counted toward NATO's defence-spending target (financing report)."""
+    counted_share: Share = 0.5
+    """Share of the purchased value counted toward NATO's defence-spending target (financing report). The
+    proposal says only "a portion"; 0.5 is an assumption (data/README.md)."""
 
 
 class Scenario(_Strict):

@@ -14,15 +14,18 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 SITE_KINDS = ("air_base", "army_base", "logistics_hub", "rail_hub", "port")
-# The seven categories of the UN Register of Conventional Arms, with the Register's descriptions.
+# The seven categories of the UN Register of Conventional Arms, with the Register's descriptions, and
+# "NONE" for a system the seven do not cover (VII(a) excludes ground-to-air missiles; VII(b) is MANPADS
+# only), so a surface-to-air battery is shown as outside the Register rather than forced into a category.
 UNROCA = {
     "I": "Battle tanks",
     "II": "Armoured combat vehicles",
     "III": "Large-calibre artillery systems (incl. multiple-launch rocket systems of 75 mm and more)",
-    "IV": "Combat aircraft",
+    "IV": "Combat aircraft and unmanned combat aerial vehicles",
     "V": "Attack helicopters",
     "VI": "Warships",
-    "VII": "Missiles and missile launchers",
+    "VII": "Missiles and missile launchers (range 25 km or more, not ground-to-air; and MANPADS)",
+    "NONE": "Not covered by the Register's seven categories",
 }
 UNROCA_CATEGORIES = tuple(UNROCA)
 
@@ -224,7 +227,7 @@ def _site_kinds(raw: str) -> frozenset[str]:
 def _unroca(raw: str) -> str:
     value = raw.strip().upper()
     if value not in UNROCA_CATEGORIES:
-        raise ValueError(f"must be a UN Register category I to VII, got {shown(raw)}")
+        raise ValueError(f"must be a UN Register category I to VII, or NONE, got {shown(raw)}")
     return value
 
 
