@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("scenario", "inputs", "purchasers", "traveltimes", "checks", "figures"),
     ("keys",),
     ("network",),
-    ("travel", "instance", "posture", "words"),
+    ("sources", "instance", "posture", "words"),
     ("model",),
     ("solve",),
     ("explain", "results"),

@@ -37,6 +37,20 @@ def new_solver() -> Highs:
     return Highs()
 
 
+_scheduler_threads: list[int] = []  # the thread count HiGHS's process-wide task scheduler was started with
+
+
+def _use_threads(threads: int) -> None:
+    """HiGHS starts one task scheduler per process with the first run's thread count and refuses a run
+    that asks for another ("global scheduler has already been initialized"); restart it when the count
+    changes, so a second solve with other settings in the same process works."""
+    if _scheduler_threads and _scheduler_threads[0] != threads:
+        import highspy
+
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads[:] = [threads]
+
+
 def run_highs(model: pyo.ConcreteModel, *, deadline: Deadline, mip_gap: float, threads: int, show_log: bool,
               solver: Highs | None = None, stage: str = "solving"):
     """One HiGHS run that gets what remains of ``deadline`` once the model is loaded into the solver."""
@@ -47,6 +61,7 @@ def run_highs(model: pyo.ConcreteModel, *, deadline: Deadline, mip_gap: float, t
     if getattr(solver, "_model", None) is not model:  # loading a large model takes time of its own
         solver.set_instance(model)
     deadline.check(f"{stage} (after handing the model to HiGHS)")
+    _use_threads(threads)
     return solver.solve(
         model, time_limit=highs_time_limit_s(deadline), rel_gap=mip_gap, threads=threads, tee=show_log,
         load_solutions=False, raise_exception_on_nonoptimal_result=False,

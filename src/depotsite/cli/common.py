@@ -142,33 +142,21 @@ def time_limit_override(time_limit_s: float | None) -> list[str]:
 
 
 def load_checked(scenario_path: Path, overrides: list[str], timings: dict[str, float]):
-    from depotsite.inputs import load_inputs
     from depotsite.scenario import load_scenario
+    from depotsite.sources import read_inputs
 
     with step("reading scenario and inputs", timings, "inputs_s"):
         scenario = load_scenario(scenario_path, overrides=overrides)
-        d = scenario.data
-        inputs = load_inputs(hosts=d.hosts, sites=d.sites, systems=d.systems, destinations=d.destinations,
-                             demand=d.demand, profiles=scenario.network.profiles, boundaries=d.boundaries)
-        from depotsite.scenario import check_against_inputs
-
-        check_against_inputs(scenario, inputs)
-        if d.purchasers is not None:
-            from depotsite.purchasers import read_purchasers
-
-            read_purchasers(d.purchasers, inputs.systems, inputs.hosts)
-    return scenario, inputs
+        return scenario, read_inputs(scenario)
 
 
 def compute_travel(scenario, inputs, timings: dict[str, float]):
-    with step("computing travel times over the road network", timings, "travel_times_s"):
-        if scenario.data.travel_times is not None:
-            from depotsite.traveltimes import read_matrix
+    from depotsite.sources import travel_times_for
 
-            return read_matrix(scenario.data.travel_times, inputs)
-        from depotsite.network import travel_times
-
-        return travel_times(inputs, scenario)
+    label = ("reading the travel-time matrix" if scenario.data.travel_times is not None
+             else "computing travel times over the road network")
+    with step(label, timings, "travel_times_s"):
+        return travel_times_for(inputs, scenario)
 
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file.")]
