@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("keys",),
     ("network",),
     ("sources", "instance", "posture", "words"),
+    ("shipments",),
     ("model",),
     ("solve",),
     ("explain", "results"),

@@ -82,6 +82,7 @@ class Instance:
     cost_weight: float
     hhi_points: tuple[float, ...]  # tangent points of the Herfindahl cuts
     threat: dict[str, float]  # host -> probability of losing it (expected loss)
+    stock_bound: dict[tuple[str, str], int]  # (site, system) -> most units it could hold: min(req, what fits)
 
 
 def release_delay_h(inputs: Inputs, scenario: Scenario, host_id: str) -> float:
@@ -235,6 +236,8 @@ def build_instance(inputs: Inputs, travel: TravelTimes, scenario: Scenario) -> I
         time_measure=o.time, risk_measure=o.risk, time_weight=o.time_weight, risk_weight=o.risk_weight,
         cost_weight=o.cost_weight, hhi_points=tuple(hhi_tangents(o.hhi_tangents)),
         threat={h: (r.threat if (r := scenario.hosts.get(h)) else 0.0) for h in hosts},
+        stock_bound={(s, w): min(requirement[w], units_fitting(inputs.sites[s], inputs.systems[w]))
+                     for s in sites for w in systems if (s, w) in pairs},
     )
     return replace(instance, unserved=tuple(unserved_demand(instance, travel)))
 

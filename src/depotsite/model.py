@@ -24,6 +24,7 @@ val[w], V               ``Instance.value``               M USD per unit; value o
 prio[w]                 ``Instance.priority``            weight of w in the mean time
 cap[s,r], foot[w,r]     ``Instance.capacity``            site capacity and footprint per unit of the
                         ``Instance.footprint``           resources r: vehicle bays, aircraft shelters
+ub[s,w]                 ``Instance.stock_bound``         most units of w site s could hold: min(req, fits)
 disp[s]                 ``Instance.dispatch_per_day``    units a site can send off per day
 fc[s]                   ``Instance.fixed_cost_musd``     M USD to keep site s open
 lot[w]                  ``Instance.min_lot``             fewest units a site holds of w, if any
@@ -37,7 +38,8 @@ keep[w], L              ``Instance.resilience_need``     units of w that survive
 a                       ``Instance.hhi_points``          tangent points of the Herfindahl cuts
 threat[h]               ``Instance.threat``              probability of losing host h
 stock[s,w]              ``m.stock``                      integer units of w stored at s
-ship[s,d,w]             ``m.ship``                       integer units of w sent from s to d in a surge
+ship[s,d,w]             ``m.ship``                       units of w sent from s to d in a surge (continuous;
+                                                         whole at a vertex once the stock is whole)
 open_site[s]            ``m.open_site``                  1 if s holds anything
 holds[s,w]              ``m.holds``                      1 if s holds a lot of w (min lots)
 host_holds[h,w]         ``m.host_holds``                 1 if host h holds w (min hosts)
@@ -54,6 +56,7 @@ Constraints (one ``add_<name>`` each, registered in ``FAMILIES``)::
     ship_only_if_open    ship[s,d,w] <= dem[d,w] * open_site[s]          (valid inequality)
     site_capacity        sum_w foot[w,r] stock[s,w] <= min(cap[s,r], sum_w foot[w,r] req[w]) open_site[s]
                          (a capacity above what the whole package could use is clipped to it)
+                         stock[s,w] <= ub[s,w] open_site[s]   (disaggregated: tighter LP bound)
     site_kind            no stock variable where kind(s) is not allowed for w
     deadline             no ship variable where tau[s,d,w] > deadline[w]
     host_share_cap       sum_{s in h} stock[s,w] <= ucap[h,w];  sum_{s in h} sum_w val[w] stock[s,w] <= share[h] V
@@ -92,6 +95,7 @@ from depotsite import words
 from depotsite.errors import InfeasibleError
 from depotsite.instance import RESOURCES, Instance
 from depotsite.posture import Posture
+from depotsite.shipments import is_whole, whole_shipments
 from depotsite.timelimit import Deadline
 
 log = logging.getLogger(__name__)
@@ -137,7 +141,7 @@ def holds_keys(inst: Instance) -> list[tuple[str, str]]:
 def add_variables(m: pyo.ConcreteModel, inst: Instance) -> None:
     """Every variable family; the makespan and risk variables only where the objective measures them."""
     m.stock = pyo.Var(m.A, domain=pyo.NonNegativeIntegers)
-    m.ship = pyo.Var(m.R, domain=pyo.NonNegativeIntegers)
+    m.ship = pyo.Var(m.R, domain=pyo.NonNegativeReals)
     m.open_site = pyo.Var(m.S, domain=pyo.Binary)
     m.host_holds = pyo.Var(host_holds_keys(inst), domain=pyo.Binary)
     m.holds = pyo.Var(holds_keys(inst), domain=pyo.Binary)
@@ -201,7 +205,8 @@ def add_ship_only_if_open(m: pyo.ConcreteModel, inst: Instance) -> None:
 def add_site_capacity(m: pyo.ConcreteModel, inst: Instance) -> None:
     """sum_w foot[w,r] stock[s,w] <= min(cap[s,r], sum_w foot[w,r] req[w]) open_site[s], for each resource
     some held system uses. A capacity above what the whole package could use is clipped to that, so a huge
-    figure stays a small coefficient."""
+    figure stays a small coefficient. Also, per system, stock[s,w] <= ub[s,w] open_site[s]: implied for
+    whole numbers, but it cuts off fractional openings the summed row allows."""
     held = defaultdict(list)  # grouped once: a scan of inst.allowed per site is quadratic
     for s, w in inst.allowed:
         held[s].append(w)
@@ -213,6 +218,9 @@ def add_site_capacity(m: pyo.ConcreteModel, inst: Instance) -> None:
         return used <= min(inst.capacity[s, r], usable) * m.open_site[s]
 
     m.site_capacity = _constraint("site_capacity", keys, rule=rule)
+    m.site_capacity_per_system = _constraint(
+        "site_capacity_per_system", m.A,
+        rule=lambda m, s, w: m.stock[s, w] <= inst.stock_bound[s, w] * m.open_site[s])
 
 
 def add_host_share_cap(m: pyo.ConcreteModel, inst: Instance) -> None:
@@ -434,11 +442,16 @@ def posture_of(model: pyo.ConcreteModel) -> Posture:
     Returns
     -------
     Posture
-        Values rounded to whole units; a site is open when its binary exceeds 0.5.
+        Values rounded to whole units; a site is open when its binary exceeds 0.5. Shipments are
+        continuous in the model: when the solver's are not whole, the transportation problem of the
+        whole stock is re-solved to a vertex on the routes it used (``depotsite.shipments``).
     """
 
     def units(var: pyo.Var) -> dict:
         return {k: round(v.value) for k, v in var.items() if v.value is not None and round(v.value) > 0}
 
+    stock = units(model.stock)
+    shipped = {k: v.value for k, v in model.ship.items() if v.value is not None}
+    ship = units(model.ship) if is_whole(shipped) else whole_shipments(model.instance, stock, shipped)
     open_sites = tuple(s for s in model.S if model.open_site[s].value is not None and model.open_site[s].value > 0.5)
-    return Posture(stock=units(model.stock), ship=units(model.ship), open_sites=open_sites)
+    return Posture(stock=stock, ship=ship, open_sites=open_sites)

@@ -1,0 +1,77 @@
+"""Whole-unit shipments for a whole-unit stock: the transportation problem the solver left fractional.
+
+Shipments are continuous in the model: once the stock and the open sites are whole numbers, what is left
+is a transportation problem with whole supplies (stock) and demands, whose vertices are whole (its
+constraint matrix is totally unimodular). A solver's basic solution is such a vertex, but a posture a
+heuristic found need not be. ``whole_shipments`` then re-solves the transportation problem on the routes
+the posture already uses, by the dual simplex method, which returns a vertex: the same stock, a
+time term no larger (the routes are a subset, the objective linear), and every shipment whole. No pyomo.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix
+
+from depotsite.errors import NumericsError
+from depotsite.instance import Instance
+from depotsite.traveltimes import Pair
+
+log = logging.getLogger(__name__)
+
+WHOLE = 1e-6  # a shipment within this of a whole number is that number
+
+
+def is_whole(ship: dict[Pair, float]) -> bool:
+    """Whether every shipment is within ``WHOLE`` of a whole number of units."""
+    return all(abs(v - round(v)) <= WHOLE for v in ship.values())
+
+
+def whole_shipments(instance: Instance, stock: dict[tuple[str, str], int], ship: dict[Pair, float]) -> dict[Pair, int]:
+    """Whole shipments from the given whole stock over the routes ``ship`` uses, meeting every demand.
+
+    Parameters
+    ----------
+    instance
+        The demand, priorities and hours of the routes.
+    stock
+        Whole units per (site, system), as the solver's posture holds them.
+    ship
+        The solver's (possibly fractional) shipments per route; only routes above ``WHOLE`` are used.
+
+    Returns
+    -------
+    dict
+        Route -> whole units (non-zero only), with sum over destinations equal to the stock and sum over
+        sites equal to the demand.
+
+    Raises
+    ------
+    NumericsError
+        When no whole shipment exists on those routes (the solver's posture did not balance).
+    """
+    routes = [r for r, v in ship.items() if v > WHOLE]
+    if not routes:
+        return {}
+    rows: dict[tuple, int] = {}
+    for s, d, w in routes:  # one row per stock balance and one per demand
+        rows.setdefault(("stock", s, w), len(rows))
+        rows.setdefault(("demand", d, w), len(rows))
+    i = [rows["stock", s, w] for s, _, w in routes] + [rows["demand", d, w] for _, d, w in routes]
+    j = list(range(len(routes))) * 2
+    a_eq = coo_matrix((np.ones(len(i)), (i, j)), shape=(len(rows), len(routes))).tocsr()
+    b_eq = np.zeros(len(rows))
+    for key, row in rows.items():
+        b_eq[row] = stock.get((key[1], key[2]), 0) if key[0] == "stock" else instance.demand[key[1], key[2]]
+    cost = np.array([instance.priority[w] * instance.tau_h[s, d, w] for s, d, w in routes])
+    upper = [(0, instance.demand[d, w]) for _, d, w in routes]
+    lp = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=upper, method="highs-ds")
+    if lp.status != 0 or not is_whole(dict(zip(routes, lp.x, strict=True))):
+        raise NumericsError([f"the solver's shipments are not whole units and cannot be made whole on the routes "
+                             f"it used ({lp.message}); re-run with another [solver] threads or mip_gap"])
+    log.info("whole_shipments: the solver's shipments were fractional; re-solved %d routes by dual simplex",
+             len(routes))
+    return {r: round(v) for r, v in zip(routes, lp.x, strict=True) if round(v) > 0}
