@@ -10,10 +10,11 @@ import re
 from pathlib import Path
 
 import pyomo.environ as pyo
+from pyomo.repn import generate_standard_repn
 
 import depotsite.model
 from depotsite.explain import relaxable_families
-from depotsite.instance import Instance, build_instance
+from depotsite.instance import Instance, build_instance, value_step
 from depotsite.model import FAMILIES, build_model
 from instances import make_inputs, make_scenario, site, system, times
 
@@ -130,3 +131,27 @@ def test_excluded_sites_and_late_routes_are_resolved_away():
     assert inst.routes == (("b1", "d1", "x"),) and inst.allowed == (("b1", "x"),)
     assert inst.dropped_by_deadline == {("a1", "d1", "x"): 5.0}
     assert inst.unserved == ()
+
+
+def test_the_value_step_is_the_greatest_common_divisor_of_the_unit_values():
+    """1100, 7, 31, 13 (the shipped values) share only 1; 0.5 and 1.25 are 2 and 5 quarters; 2 and 8 share 2;
+    a value with more than three decimals gives no step (the risk variable stays continuous)."""
+    assert value_step([1100, 7, 31, 13]) == 1
+    assert value_step([0.5, 1.25]) == 0.25
+    assert value_step([2.0, 8.0]) == 2
+    assert value_step([1.0, 0.0001]) is None
+    assert value_step([]) is None
+
+
+def test_the_largest_share_moves_in_whole_value_steps():
+    """Values 2 and 8, 4 units of x and 1 of f: V = 2*4 + 8 = 16 and the step is 2, so the largest host's share
+    is a multiple of 100*2/16 = 12.5 points, tied to a whole variable in the model."""
+    inputs = make_inputs(hosts=["A", "B"], sites=[site("a", "A"), site("b", "B", kind="air_base", shelters=1)],
+                         systems=[system("x", value=2), system("f", value=8, bays=0, shelters=1, kinds="air_base")],
+                         demand={("d", "x"): 4, ("d", "f"): 1})
+    travel = times({("a", "d", "x"): 1, ("b", "d", "x"): 1, ("b", "d", "f"): 1})
+    model = build_model(build_instance(inputs, travel, make_scenario(objective={"risk_weight": 1.0})))
+    row = generate_standard_repn(model.max_share_whole.body)
+    coefficients = {v.name: c for v, c in zip(row.linear_vars, row.linear_coefs, strict=True)}
+    assert coefficients == {"max_share_pct": 1, "max_share_steps": -12.5}
+    assert model.max_share_whole.equality and model.max_share_steps.domain is pyo.NonNegativeIntegers

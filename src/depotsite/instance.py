@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from depotsite.inputs import Inputs, units_fitting
@@ -83,6 +84,7 @@ class Instance:
     hhi_points: tuple[float, ...]  # tangent points of the Herfindahl cuts
     threat: dict[str, float]  # host -> probability of losing it (expected loss)
     stock_bound: dict[tuple[str, str], int]  # (site, system) -> most units it could hold: min(req, what fits)
+    value_step: float | None  # every unit value is a whole multiple of this (M USD), None if no such step
 
 
 def release_delay_h(inputs: Inputs, scenario: Scenario, host_id: str) -> float:
@@ -124,6 +126,30 @@ def whole_units(fraction: float, requirement: int) -> int:
         ``floor(fraction * requirement + 1e-9)``: 0.29 of 100 is 29 units, though 0.29 * 100 < 29 in floats.
     """
     return math.floor(fraction * requirement + TOLERANCE)
+
+
+def value_step(values: Iterable[float], *, max_decimals: int = 3) -> float | None:
+    """The largest step of which every value is a whole multiple, for values with few decimals.
+
+    Parameters
+    ----------
+    values
+        Unit values in M USD.
+    max_decimals
+        Values with more decimals than this give no step.
+
+    Returns
+    -------
+    float or None
+        The greatest common divisor of the values (1100, 7, 31 and 13 give 1; 0.5 and 1.25 give 0.25), or
+        None. The value held in a host is then a whole multiple of it, and so is the largest host's.
+    """
+    values = [v for v in values if v > 0]
+    for decimals in range(max_decimals + 1):
+        scaled = [v * 10**decimals for v in values]
+        if values and all(abs(x - round(x)) <= 1e-9 * max(1.0, x) for x in scaled):
+            return math.gcd(*(round(x) for x in scaled)) / 10**decimals
+    return None
 
 
 def _routes(inputs: Inputs, travel: TravelTimes, sites: tuple[str, ...], systems: tuple[str, ...],
@@ -238,6 +264,7 @@ def build_instance(inputs: Inputs, travel: TravelTimes, scenario: Scenario) -> I
         threat={h: (r.threat if (r := scenario.hosts.get(h)) else 0.0) for h in hosts},
         stock_bound={(s, w): min(requirement[w], units_fitting(inputs.sites[s], inputs.systems[w]))
                      for s in sites for w in systems if (s, w) in pairs},
+        value_step=value_step(value.values()),
     )
     return replace(instance, unserved=tuple(unserved_demand(instance, travel)))
 

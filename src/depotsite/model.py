@@ -47,6 +47,8 @@ use[s,d,w], T           ``m.use_route``                  1 if a route is used; t
                         ``m.makespan_h``
 r, z[h]                 ``m.max_share_pct``              largest host share; share squared (hhi)
                         ``m.share_sq``
+g, k                    ``Instance.value_step``          every val[w] a whole multiple of g (M USD);
+                        ``m.max_share_steps``            r = 100 g k / V with k whole
 ======================  ===============================  ==============================================
 
 Constraints (one ``add_<name>`` each, registered in ``FAMILIES``)::
@@ -73,7 +75,7 @@ Objective terms (each in its own unit)::
 
     time  mean      sum prio[w] tau[s,d,w] ship[s,d,w] / sum_w prio[w] req[w]           (hours)
           makespan  T >= (tau[s,d,w]) use[s,d,w] + 24 sum_w stock[s,w] / disp[s]        (hours)
-    risk  max_host_share  r >= 100 (value in h) / V                          (percentage points)
+    risk  max_host_share  r >= 100 (value in h) / V,  r = 100 g k / V, k whole      (percentage points)
           hhi             10 000 sum_h z[h], z[h] >= 2 a x[h] - a^2 at tangent points a   (points)
           expected_loss   100 sum_h threat[h] (value in h) / V               (percentage points)
     cost  sum_s fc[s] open_site[s]                                                        (M USD)
@@ -150,6 +152,8 @@ def add_variables(m: pyo.ConcreteModel, inst: Instance) -> None:
         m.use_route = pyo.Var(m.R, domain=pyo.Binary)
     if inst.risk_measure == "max_host_share":
         m.max_share_pct = pyo.Var(domain=pyo.NonNegativeReals)
+        if inst.value_step is not None:  # whole steps let the solver round its bound up to the next one
+            m.max_share_steps = pyo.Var(domain=pyo.NonNegativeIntegers)
     elif inst.risk_measure == "hhi":
         m.share_sq = pyo.Var(m.H, domain=pyo.NonNegativeReals)
 
@@ -326,6 +330,9 @@ def add_risk_term(m: pyo.ConcreteModel, inst: Instance) -> None:
     if inst.risk_measure == "max_host_share":
         m.max_host_share = _constraint("max_host_share", m.H,
                                        rule=lambda m, h: m.max_share_pct >= 100.0 * share[h])
+        if inst.value_step is not None:  # the largest host holds a whole number of value steps
+            m.max_share_whole = pyo.Constraint(
+                expr=m.max_share_pct == 100.0 * inst.value_step / inst.package * m.max_share_steps)
         m.risk = pyo.Expression(expr=m.max_share_pct)
     elif inst.risk_measure == "hhi":
         points = inst.hhi_points
