@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -156,6 +156,39 @@ def _unique(table: str, id_column: str, rows, problems: list[str]) -> dict[str, 
     return seen
 
 
+def _profile_problems(systems: dict[str, tuple[int, dict]], profiles: Collection[str] | None) -> list[str]:
+    """Every system whose transport profile the scenario does not define (nothing to check without profiles)."""
+    if profiles is None:
+        return []
+    return [f"systems.csv line {line} ({system_id}): unknown transport profile {row['profile']!r}; "
+            f"use one of {', '.join(sorted(profiles))} or define it under [network.profiles] in the scenario"
+            for system_id, (line, row) in systems.items() if row["profile"] not in profiles]
+
+
+def _demand_units(rows: list[tuple[int, dict]], check_reference: Callable[[str, str, str], bool],
+                  problems: list[str]) -> dict[tuple[str, str], int]:
+    """Positive demand per (destination, system) of the rows whose ids are known and not repeated."""
+    units: dict[tuple[str, str], int] = {}
+    first_line: dict[tuple[str, str], int] = {}
+    for line, row in rows:
+        key = (row["destination_id"], row["system_id"])
+        ok = check_reference("destinations", key[0], f"demand.csv line {line}: unknown destination_id {key[0]!r}; "
+                             "add it to destinations.csv or fix the id")
+        ok &= check_reference("systems", key[1], f"demand.csv line {line}: unknown system_id {key[1]!r}; "
+                              "add it to systems.csv or fix the id")
+        if key in first_line:
+            problems.append(
+                f"demand.csv line {line}: duplicate row for {key[0]}/{key[1]} (first on line {first_line[key]}); "
+                "merge the two rows into one"
+            )
+            ok = False
+        if ok:
+            first_line[key] = line
+            if row["units"] > 0:
+                units[key] = row["units"]
+    return units
+
+
 def load_inputs(
     *,
     hosts: Path,
@@ -177,6 +210,11 @@ def load_inputs(
     boundaries
         GeoJSON of countries (``country_id`` property); when given, every site must lie in its host's
         country, within ``BORDER_TOLERANCE_KM``.
+
+    Returns
+    -------
+    Inputs
+        The validated tables keyed by id, with the demand and each table's resolved path.
 
     Raises
     ------
@@ -203,31 +241,10 @@ def load_inputs(
     for site_id, (line, row) in by_id["sites"].items():
         check_reference("hosts", row["host_id"], f"sites.csv line {line} ({site_id}): unknown host_id "
                         f"{row['host_id']!r}; add it to hosts.csv or fix the id")
-    for system_id, (line, row) in by_id["systems"].items():
-        if profiles is not None and row["profile"] not in profiles:
-            problems.append(
-                f"systems.csv line {line} ({system_id}): unknown transport profile {row['profile']!r}; "
-                f"use one of {', '.join(sorted(profiles))} or define it under [network.profiles] in the scenario"
-            )
-
-    demand_units: dict[tuple[str, str], int] = {}
-    demand_line: dict[tuple[str, str], int] = {}
-    for line, row in raw["demand"] or []:
-        key = (row["destination_id"], row["system_id"])
-        ok = check_reference("destinations", key[0], f"demand.csv line {line}: unknown destination_id {key[0]!r}; "
-                             "add it to destinations.csv or fix the id")
-        ok &= check_reference("systems", key[1], f"demand.csv line {line}: unknown system_id {key[1]!r}; "
-                              "add it to systems.csv or fix the id")
-        if key in demand_line:
-            problems.append(
-                f"demand.csv line {line}: duplicate row for {key[0]}/{key[1]} (first on line {demand_line[key]}); "
-                "merge the two rows into one"
-            )
-            ok = False
-        if ok:
-            demand_line[key] = line
-            if row["units"] > 0 and key[0] in by_id["destinations"] and key[1] in by_id["systems"]:
-                demand_units[key] = row["units"]
+    problems += _profile_problems(by_id["systems"], profiles)
+    demand_units = _demand_units(raw["demand"] or [], check_reference, problems)
+    demand_units = {key: n for key, n in demand_units.items()
+                    if key[0] in by_id["destinations"] and key[1] in by_id["systems"]}
 
     records = {
         table: [RECORDS[table](**row) for _, row in by_id[table].values()] for table in RECORDS

@@ -130,8 +130,31 @@ def solve(
                               "raise [solver] time_limit_s or --time-limit")
         raise SolverError(f"HiGHS stopped without a posture ({term.name})")
     results.solution_loader.load_vars()
+    outcome = outcome_of(results, deadline=deadline, solve_s=elapsed)
+    log.info("solve: %s, objective %.6g, gap %.3g, %.2f s", outcome.status, outcome.objective, outcome.gap, elapsed)
+    return outcome
+
+
+def outcome_of(results, *, deadline: Deadline, solve_s: float) -> SolveOutcome:
+    """The domain outcome of a HiGHS run that found a posture: optimal, or stopped at the limit with its gap.
+
+    Parameters
+    ----------
+    results
+        pyomo's results of the run (a feasible or optimal solution status).
+    deadline
+        The budget the run had, named in the time-limit warning.
+    solve_s
+        Seconds the run took.
+
+    Returns
+    -------
+    SolveOutcome
+        ``optimal`` only when HiGHS proved it; the gap is 0 below round-off between objective and bound.
+    """
     objective = float(results.incumbent_objective)
     bound = None if results.objective_bound is None else float(results.objective_bound)
+    term = results.termination_condition
     if results.solution_status == SolutionStatus.optimal and term == TerminationCondition.convergenceCriteriaSatisfied:
         status = "optimal"
     elif term in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
@@ -148,8 +171,7 @@ def solve(
         warnings = (f"stopped at {deadline.name()} with a feasible posture; "
                     f"it is within {100 * gap:.2f}% of the best bound, not proven optimal",)
         log.warning(warnings[0])
-    log.info("solve: %s, objective %.6g, gap %.3g, %.2f s", status, objective, gap, elapsed)
-    return SolveOutcome(status=status, objective=objective, bound=bound, gap=gap, solve_s=elapsed, warnings=warnings)
+    return SolveOutcome(status=status, objective=objective, bound=bound, gap=gap, solve_s=solve_s, warnings=warnings)
 
 
 @dataclass(frozen=True)

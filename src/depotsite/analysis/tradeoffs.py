@@ -53,6 +53,49 @@ def _use(model: pyo.ConcreteModel, objective: str) -> None:
         getattr(model, name).activate() if name == objective else getattr(model, name).deactivate()
 
 
+HAIR = 1e-7  # relative slack when fixing the first objective's optimum as a bound for the second
+
+
+def lexicographic_point(m: pyo.ConcreteModel, solver, *, budget: Deadline, risk_first: bool, epsilon: float,
+                        mip_gap: float, threads: int) -> RunResult:
+    """One point of the front: minimise time with risk <= epsilon, then risk at that time (or risk first).
+
+    Parameters
+    ----------
+    m, solver
+        A model with the trade-off components and its persistent solver.
+    budget
+        The point's time; the first stage gets half of it, the second what remains.
+    risk_first
+        Minimise risk first (the least-risk end of the front), then time at that risk.
+
+    Returns
+    -------
+    RunResult
+        The posture of the second stage, with the first stage's status when that one was not proven.
+    """
+
+    def run(objective: str, stage_budget: Deadline) -> SolveOutcome:
+        _use(m, objective)
+        return solve(m, deadline=stage_budget, mip_gap=mip_gap, threads=threads, solver=solver)
+
+    m.epsilon.set_value(epsilon)
+    m.time_bound.set_value(1e9)
+    if risk_first:
+        first = run("min_risk", budget.share(2))
+        m.epsilon.set_value(first.objective * (1 + HAIR) + 1e-9)
+        second = run("min_time", budget)
+    else:
+        first = run("min_time", budget.share(2))
+        m.time_bound.set_value(first.objective * (1 + HAIR) + 1e-9)
+        second = run("min_risk", budget)
+    result = collect(m.instance, posture_of(m), second)
+    if first.status != "optimal":  # the point is only as proven as its first stage
+        result = replace(result, status=first.status, gap=max(first.gap, second.gap),
+                         warnings=(*first.warnings, *result.warnings))
+    return result
+
+
 def pareto_front(
     model: pyo.ConcreteModel,
     *,
@@ -79,32 +122,14 @@ def pareto_front(
     """
     if points < 2:
         raise ValueError("a front needs at least 2 points")
-    hair = 1e-7  # relative slack when fixing the first objective's optimum as a bound for the second
     deadline = deadline or Deadline(time_limit_s)
     left = [points]  # points still to solve, each with an equal share of the remaining time
-
-    def run(m: pyo.ConcreteModel, solver, objective: str, budget: Deadline) -> SolveOutcome:
-        _use(m, objective)
-        return solve(m, deadline=budget, mip_gap=mip_gap, threads=threads, solver=solver)
 
     def point(m: pyo.ConcreteModel, solver, *, risk_first: bool, epsilon: float = 1e9) -> RunResult:
         budget = deadline.share(left[0])
         left[0] -= 1
-        m.epsilon.set_value(epsilon)
-        m.time_bound.set_value(1e9)
-        if risk_first:
-            first = run(m, solver, "min_risk", budget.share(2))
-            m.epsilon.set_value(first.objective * (1 + hair) + 1e-9)
-            second = run(m, solver, "min_time", budget)
-        else:
-            first = run(m, solver, "min_time", budget.share(2))
-            m.time_bound.set_value(first.objective * (1 + hair) + 1e-9)
-            second = run(m, solver, "min_risk", budget)
-        result = collect(m.instance, posture_of(m), second)
-        if first.status != "optimal":  # the point is only as proven as its first stage
-            result = replace(result, status=first.status, gap=max(first.gap, second.gap),
-                             warnings=(*first.warnings, *result.warnings))
-        return result
+        return lexicographic_point(m, solver, budget=budget, risk_first=risk_first, epsilon=epsilon,
+                                   mip_gap=mip_gap, threads=threads)
 
     def fresh() -> tuple[pyo.ConcreteModel, object]:
         m = rebuild() if rebuild is not None else model

@@ -116,6 +116,59 @@ def _along(matrix: csr_matrix, steps: np.ndarray) -> float:
     return float(np.asarray(matrix[steps[:-1], steps[1:]]).sum())
 
 
+def _air_legs(sites: list, dests: list, name: str, profile) -> dict[tuple[str, str, str], Leg]:
+    """Ferry flights between air bases: great-circle km at cruise speed, plus preparation hours."""
+    legs = {}
+    for s in sites:
+        for d in dests:
+            if s.kind == "air_base" and d.kind == "air_base":
+                km = float(haversine_km(s.lat, s.lon, d.lat, d.lon))
+                legs[s.site_id, d.destination_id, name] = Leg(
+                    hours=km / profile.cruise_kph + profile.prep_h, profile=name,
+                    path=great_circle(s.lon, s.lat, d.lon, d.lat))
+    return legs
+
+
+def _road_legs(network: RoadNetwork, graph, snap, sites: list, dests: list, ids: list[str], name: str, profile,
+               avoid: list[str]) -> tuple[dict, dict]:
+    """Road legs of one profile from every site to every destination (one multi-source Dijkstra from the
+    destinations on the reversed graph), and the pairs no road joins, with the reason."""
+    index = {point_id: i for i, point_id in enumerate(ids)}
+    legs: dict[tuple[str, str, str], Leg] = {}
+    unreachable: dict[tuple[str, str, str], str] = {}
+    target_nodes = np.unique([snap.node[index[d.destination_id]] for d in dests
+                              if snap.node[index[d.destination_id]] >= 0]).astype(np.int64)
+    row_of = {int(t): r for r, t in enumerate(target_nodes)}
+    if len(target_nodes):
+        dist, pred = dijkstra(graph.reverse, directed=True, indices=target_nodes, return_predecessors=True)
+    for d in dests:
+        di = index[d.destination_id]
+        for s in sites:
+            si = index[s.site_id]
+            key = (s.site_id, d.destination_id, name)
+            if snap.node[si] < 0 or snap.node[di] < 0:
+                who = si if snap.node[si] < 0 else di
+                unreachable[key] = f"{ids[who]} {snap.reason[who]}"
+                continue
+            row = row_of[int(snap.node[di])]
+            if not np.isfinite(dist[row, snap.node[si]]):
+                unreachable[key] = (f"no road from {s.site_id} to {d.destination_id} that avoids "
+                                    f"{', '.join(avoid) or 'nothing'}")
+                continue
+            steps = np.array(_walk(pred[row], int(snap.node[si])))
+            borders = int(np.count_nonzero(network.country[steps[:-1]] != network.country[steps[1:]]))
+            access_km = float(snap.km[si] + snap.km[di])
+            driving = _along(graph.hours, steps) + access_km / profile.access_speed_kph
+            coords = np.vstack([[s.lon, s.lat], np.column_stack([network.lon[steps], network.lat[steps]]),
+                                [d.lon, d.lat]])
+            legs[key] = Leg(
+                hours=driving + _march_h(driving, profile) + borders * profile.border_crossing_h,
+                profile=name, road_km=_along(graph.length_km, steps) + access_km,
+                borders_crossed=borders, snap_km=access_km, path=coords,
+            )
+    return legs, unreachable
+
+
 def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tuple[dict, dict, list[str]]:
     """Legs of every (site, destination, profile) pair, the unreachable pairs with reasons, and warnings."""
     avoid = sorted(set(scenario.network.avoid_countries))
@@ -145,52 +198,18 @@ def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tupl
         "access leg of that length"
         for i, point_id in enumerate(ids) if snap.node[i] >= 0 and snap.km[i] > scenario.network.snap_warn_km
     ]
-    index = {point_id: i for i, point_id in enumerate(ids)}
 
     legs: dict[tuple[str, str, str], Leg] = {}
     unreachable: dict[tuple[str, str, str], str] = {}
     for name in sorted({inputs.systems[w].profile for w in inputs.systems}):
         profile = scenario.network.profiles[name]
         if profile.mode == "air":
-            for s in sites:
-                for d in dests:
-                    if s.kind == "air_base" and d.kind == "air_base":
-                        km = float(haversine_km(s.lat, s.lon, d.lat, d.lon))
-                        legs[s.site_id, d.destination_id, name] = Leg(
-                            hours=km / profile.cruise_kph + profile.prep_h, profile=name,
-                            path=great_circle(s.lon, s.lat, d.lon, d.lat))
-            continue
-        graph = _profile_graph(network, kept_edges, profile)
-        target_nodes = np.unique([snap.node[index[d.destination_id]] for d in dests
-                                  if snap.node[index[d.destination_id]] >= 0]).astype(np.int64)
-        row_of = {int(t): r for r, t in enumerate(target_nodes)}
-        if len(target_nodes):
-            dist, pred = dijkstra(graph.reverse, directed=True, indices=target_nodes, return_predecessors=True)
-        for d in dests:
-            di = index[d.destination_id]
-            for s in sites:
-                si = index[s.site_id]
-                key = (s.site_id, d.destination_id, name)
-                if snap.node[si] < 0 or snap.node[di] < 0:
-                    who = si if snap.node[si] < 0 else di
-                    unreachable[key] = f"{ids[who]} {snap.reason[who]}"
-                    continue
-                row = row_of[int(snap.node[di])]
-                if not np.isfinite(dist[row, snap.node[si]]):
-                    unreachable[key] = (f"no road from {s.site_id} to {d.destination_id} that avoids "
-                                        f"{', '.join(avoid) or 'nothing'}")
-                    continue
-                steps = np.array(_walk(pred[row], int(snap.node[si])))
-                borders = int(np.count_nonzero(network.country[steps[:-1]] != network.country[steps[1:]]))
-                access_km = float(snap.km[si] + snap.km[di])
-                driving = _along(graph.hours, steps) + access_km / profile.access_speed_kph
-                coords = np.vstack([[s.lon, s.lat], np.column_stack([network.lon[steps], network.lat[steps]]),
-                                    [d.lon, d.lat]])
-                legs[key] = Leg(
-                    hours=driving + _march_h(driving, profile) + borders * profile.border_crossing_h,
-                    profile=name, road_km=_along(graph.length_km, steps) + access_km,
-                    borders_crossed=borders, snap_km=access_km, path=coords,
-                )
+            legs |= _air_legs(sites, dests, name, profile)
+        else:
+            graph = _profile_graph(network, kept_edges, profile)
+            found, cut = _road_legs(network, graph, snap, sites, dests, ids, name, profile, avoid)
+            legs |= found
+            unreachable |= cut
     return legs, unreachable, warnings
 
 
