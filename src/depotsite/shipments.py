@@ -13,8 +13,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
 
 from depotsite.errors import NumericsError
 from depotsite.instance import Instance
@@ -53,6 +51,10 @@ def whole_shipments(instance: Instance, stock: dict[tuple[str, str], int], ship:
     NumericsError
         When no whole shipment exists on those routes (the solver's posture did not balance).
     """
+    # Rarely needed; scipy is imported here because pyomo, once loaded, pulls scipy.stats in with it (0.4 s).
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
     routes = [r for r, v in ship.items() if v > WHOLE]
     if not routes:
         return {}

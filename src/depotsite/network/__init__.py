@@ -12,24 +12,30 @@ from __future__ import annotations
 
 import logging
 import time
+from importlib import import_module
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from depotsite.errors import NetworkError
 from depotsite.inputs import Inputs
 from depotsite.network.cache import cache_dir, cache_key, entry_path, load_entry, save_entry
-from depotsite.network.graph import (
-    RoadNetwork,
-    haversine_km,
-    load_boundaries,
-    load_network,
-    road_files,
-    tag_countries,
-    to_networkx,
-)
-from depotsite.network.routing import edge_hours, route_legs
+from depotsite.network.files import road_files
 from depotsite.scenario import Scenario
 from depotsite.traveltimes import TravelTimes
+
+# The graph and routing code (geopandas, osmnx, scipy) is imported on first use: a cached matrix needs none.
+_LAZY = {name: "depotsite.network.graph" for name in
+         ("RoadNetwork", "haversine_km", "load_boundaries", "load_network", "tag_countries", "to_networkx")}
+_LAZY |= {"edge_hours": "depotsite.network.routing", "route_legs": "depotsite.network.routing"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'depotsite.network' has no attribute {name!r}")
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +82,9 @@ def travel_times(inputs: Inputs, scenario: Scenario, *, use_cache: bool = True) 
     entry = load_entry(cached, key) if use_cache else None  # a damaged entry is discarded with a warning
     source = "cache"
     if entry is None:
+        from depotsite.network.graph import load_network
+        from depotsite.network.routing import route_legs
+
         network = load_network(data.roads, data.boundaries)
         entry = route_legs(network, inputs, scenario)
         source = "roads"

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from depotsite.inputs import Inputs
-from depotsite.network.graph import road_files
+from depotsite.network.files import road_files
 from depotsite.scenario import Scenario
 from depotsite.tables import file_sha256
 from depotsite.traveltimes import Leg

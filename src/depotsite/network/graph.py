@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 
 from depotsite.errors import NetworkError
+from depotsite.network.files import road_files
 from depotsite.tables import unreadable
 
 log = logging.getLogger(__name__)
@@ -152,14 +153,6 @@ def _read_osm_pbf(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                 rows.append((b, a, metres, speed))
     nodes = pd.DataFrame([(n, lat, lon) for n, (lat, lon) in coords.items()], columns=["node_id", "lat", "lon"])
     return nodes, pd.DataFrame(rows, columns=["u", "v", "length_m", "maxspeed_kph"])
-
-
-def road_files(roads: Path) -> list[Path]:
-    """The files a road source consists of (hashed for the manifest and the cache key)."""
-    roads = Path(roads)
-    if roads.is_dir():
-        return [roads / "nodes.csv.gz", roads / "edges.csv.gz"]
-    return [roads]
 
 
 def load_network(roads: Path, boundaries: Path | None) -> RoadNetwork:
