@@ -106,7 +106,9 @@ def test_geojson_is_rfc7946_and_matches_the_allocation(base_run):
         assert depots[f"units_{w}"].sum() == total
         assert routes.loc[routes.system_id == w, "units"].sum() == total
     assert set(depots.site_id) == {r["site_id"] for r in allocation}
-    assert {"site_id", "host_id", "destination_id", "system_id", "units", "hours"} <= set(routes.columns)
+    assert {"site_id", "host_id", "destination_id", "system_id", "units", "transit_h", "available_h"} <= set(
+        routes.columns)
+    assert "hours" not in routes.columns and "units" not in depots.columns  # named for what they are, flat
     # lon/lat order: every depot lies in the box of the shipped extract
     assert depots.geometry.x.between(5.5, 41).all() and depots.geometry.y.between(43, 60).all()
     road = routes[routes.profile != "air"]

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from depotsite.errors import ScenarioError
-from depotsite.scenario import check_against_inputs, load_scenario, parse_override
+from depotsite.scenario import load_scenario, parse_override
+from depotsite.sources import check_against_inputs
 from instances import make_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

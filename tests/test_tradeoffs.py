@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from conftest import BASE, invoke
+from conftest import BASE, ROOT, invoke
 from depotsite.analysis.stress import stress_test
 from depotsite.analysis.tradeoffs import alternatives, pareto_front
 from depotsite.inputs import load_inputs
@@ -128,8 +128,8 @@ def test_pareto_extremes_are_the_single_objective_optima(base_front, base_parame
 
 def test_stress_shortfall_by_hand():
     """A holds 3 x (a1), B holds 2 x and 1 y (b1), C holds 1 y (c1); demand 5 x and 2 y at d1; x is worth 1,
-    y 4 (package 13). Losing A: 3 x short (value 3); losing B: 2 x and 1 y short (value 6); losing C: 1 y short.
-    Worst first: B (3 short, more value), A (3 short), C (1 short)."""
+    y 4 (package 13). Losing A: 3 x short (value 3); losing B: 2 x and 1 y short (value 6); losing C: 1 y short
+    (value 4). Worst first by the value short: B (6), C (4, one unit), A (3, three units)."""
     inputs = make_inputs(hosts=["A", "B", "C"], sites=[site("a1", "A"), site("b1", "B"), site("c1", "C")],
                          systems=[system("x", value=1.0), system("y", value=4.0)],
                          demand={("d1", "x"): 5, ("d1", "y"): 2})
@@ -145,8 +145,10 @@ def test_stress_shortfall_by_hand():
     assert cases[("B",)].value_lost_pct == pytest.approx(100 * (2 + 4) / package)
     assert cases[("A",)].mean_h == {"x": 2.0, "y": pytest.approx((2 + 5) / 2)}
     assert cases[("C",)].worst_h == {"x": 2.0, "y": 2.0}
+    assert cases[("C",)].value_short_pct == pytest.approx(100 * 4 / package)
+    assert cases[("A",)].systems_short == {"x": 3}
     order = [c.lost for c in stress_test(p, stock, lose=1)]
-    assert order == [("B",), ("A",), ("C",)]
+    assert order == [("B",), ("C",), ("A",)]  # by units short it would be B, A, C
     pairs = {c.lost: c for c in stress_test(p, stock, lose=2)}
     assert pairs[("A", "B")].short == {"x": 5, "y": 1}
     assert pairs[("B", "C")].delivered == {"x": 3, "y": 0}
@@ -170,8 +172,17 @@ def test_stress_command_on_a_run_folder(base_run, tmp_path):
     with (tmp_path / "stress" / "stress.csv").open(newline="") as stream:
         rows = list(csv.DictReader(stream))
     assert len(rows) == 21  # 7 hosts choose 2
-    shorts = [int(r["units_short"]) for r in rows]
-    assert shorts == sorted(shorts, reverse=True)
+    with (ROOT / "data" / "systems.csv").open(newline="") as stream:
+        value = {r["system_id"]: float(r["value_musd"]) for r in csv.DictReader(stream)}
+    package = sum(value[w] * n for (_, w), n in read_allocation(out / "allocation.csv").items())
+    shorts = [float(r["value_short_pct"]) for r in rows]
+    assert shorts == sorted(shorts, reverse=True)  # worst first by the value that cannot be delivered
+    for r in rows:
+        short = {w: int(r[f"{w}_short"]) for w in value}
+        expected = 100 * sum(value[w] * n for w, n in short.items()) / package
+        assert float(r["value_short_pct"]) == pytest.approx(expected, abs=1e-4)  # written with four decimals
+        assert r["systems_short"] == ";".join(w for w in value if short[w])
+        assert float(r["value_short_pct"]) >= float(r["value_lost_pct"]) - 1e-9  # no spare stock elsewhere
     allocation = read_allocation(out / "allocation.csv")
     with (out / "allocation.csv").open(newline="") as stream:
         held = defaultdict(int)

@@ -383,12 +383,18 @@ TAMPERINGS = [
               "summary: system_times_h.tank.worst is"),
     Tampering("crews", edit_summary("crews", "by_system", "tank", change=lambda v: 1.0),
               "summary: crews.by_system.tank is 1.0"),
-    Tampering("depot units", edit_feature("depots.geojson", lambda f: f["properties"].update(units={"tank": 99})),
-              "depots.geojson: "),
+    Tampering("depot units", edit_feature("depots.geojson", lambda f: f["properties"].update(units_tank=99)),
+              "'tank': 99}; the allocation holds {"),
+    Tampering("depot units of another system",
+              edit_feature("depots.geojson",
+                           lambda f: f["properties"].update(units_jet=f["properties"]["units_jet"] + 5)),
+              "depots.geojson: a1 shows units {"),
     Tampering("depot point", edit_feature("depots.geojson", lambda f: f["geometry"].update(coordinates=[0.0, 0.0])),
               "is drawn at [0.0, 0.0]"),
-    Tampering("route hours", edit_feature("routes.geojson", lambda f: f["properties"].update(hours=1.0)),
-              "shows 1.0 hours, recomputed"),
+    Tampering("route hours", edit_feature("routes.geojson", lambda f: f["properties"].update(available_h=1.0)),
+              "shows available_h 1.0, recomputed"),
+    Tampering("route transit", edit_feature("routes.geojson", lambda f: f["properties"].update(transit_h=0.5)),
+              "shows transit_h 0.5, the travel times give"),
     Tampering("route end", edit_feature("routes.geojson", lambda f: f["geometry"]["coordinates"].pop()),
               "not from the site to the destination"),
     Tampering("data redirected", redirect_data, "data: [data] demand in scenario.resolved.toml is "),
@@ -439,8 +445,9 @@ def test_the_manifest_records_outputs_overrides_and_travel_times(tiny_run):
 
     manifest = json.loads((tiny_run / "manifest.json").read_text())
     assert manifest["overrides"] == ["objective.cost_weight=0.1"]
-    assert sorted(manifest["outputs"]) == ["allocation.csv", "deliveries.csv", "depots.geojson", "routes.geojson",
-                                           "scenario.resolved.toml", "summary.json"]
+    assert sorted(manifest["outputs"]) == ["allocation.csv", "deliveries.csv", "depots.geojson",
+                                           "destinations.geojson", "routes.geojson", "scenario.resolved.toml",
+                                           "sites.geojson", "summary.json"]
     assert all(file_sha256(tiny_run / name) == digest for name, digest in manifest["outputs"].items())
     hours = matrix(tiny_run)
     assert manifest["travel_times"] == {"source": str(tiny_run.parent / "matrix.csv"), "pairs": len(hours),

@@ -189,7 +189,7 @@ def _features(doc: Mapping[str, Any] | None, name: str, found: list[str]) -> lis
 
 
 def check_depots(r: RunRecord) -> list[str]:
-    """depots.geojson: one point per open site, at the site, with its host and the units it holds."""
+    """depots.geojson: one point per open site, at the site, with its host and its ``units_<system>``."""
     found: list[str] = []
     if r.depots is None:
         return found
@@ -206,8 +206,10 @@ def check_depots(r: RunRecord) -> list[str]:
         held = {w: n for (s2, w), n in r.stock.items() if s2 == s and n}
         if props.get("host_id") != site["host_id"]:
             found.append(f"depots.geojson: {s} is in {props.get('host_id')!r}, sites.csv says {site['host_id']}")
-        if props.get("units") != held or any(props.get(f"units_{w}", 0) != n for w, n in held.items()):
-            found.append(f"depots.geojson: {s} shows units {props.get('units')!r}; the allocation holds {held}")
+        shown = {str(k)[len("units_"):]: n for k, n in props.items() if str(k).startswith("units_") and n != 0}
+        if shown != held:
+            found.append(f"depots.geojson: {s} shows units {dict(sorted(shown.items()))}; the allocation holds "
+                         f"{dict(sorted(held.items()))}")
         if f.get("geometry", {}).get("coordinates") != _point(site["lon"], site["lat"]):
             found.append(f"depots.geojson: {s} is drawn at {f.get('geometry', {}).get('coordinates')!r}, not at "
                          f"its coordinates {_point(site['lon'], site['lat'])}")
@@ -215,7 +217,8 @@ def check_depots(r: RunRecord) -> list[str]:
 
 
 def check_routes(r: RunRecord) -> list[str]:
-    """routes.geojson: one line per delivery, from its site to its destination, with its units and hours."""
+    """routes.geojson: one line per delivery, from its site to its destination, with its units, ``transit_h``
+    and ``available_h``."""
     found: list[str] = []
     if r.routes is None:
         return found
@@ -236,8 +239,14 @@ def check_routes(r: RunRecord) -> list[str]:
             found.append(f"routes.geojson: {name} shows {props.get('units')!r} units from "
                          f"{props.get('host_id')!r}; the delivery is {x.units} from {r.sites[x.site_id]['host_id']}")
         hours = available_h(r, x)
-        if hours is not None and not (_number(props.get("hours")) and abs(props["hours"] - hours) <= HOURS_TOL):
-            found.append(f"routes.geojson: {name} shows {props.get('hours')!r} hours, recomputed {hours:.3f}")
+        shown = props.get("available_h")
+        if hours is not None and not (_number(shown) and abs(shown - hours) <= HOURS_TOL):
+            found.append(f"routes.geojson: {name} shows available_h {shown!r}, recomputed {hours:.3f}")
+        transit = r.transit.get(key)
+        if transit is not None and not (_number(props.get("transit_h")) and abs(props["transit_h"] - transit)
+                                        <= HOURS_TOL):
+            found.append(f"routes.geojson: {name} shows transit_h {props.get('transit_h')!r}, the travel times give "
+                         f"{transit:.3f}")
         coords = f.get("geometry", {}).get("coordinates") or [None]
         site, dest = r.sites[x.site_id], r.destinations[x.destination_id]
         if coords[0] != _point(site["lon"], site["lat"]) or coords[-1] != _point(dest["lon"], dest["lat"]):

@@ -8,22 +8,31 @@ in ``[data]`` are resolved against the file that states them, so a resolved scen
 
 from __future__ import annotations
 
-import copy
 import difflib
 import logging
-import math
 import os
-import tomllib
 import typing
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from depotsite.errors import ScenarioError
-from depotsite.inputs import Inputs, units_fitting
+from depotsite.overrides import (
+    MISSING,
+    SET,
+    Override,
+    assign,
+    changed_description,
+    file_changes,
+    get,
+    merge,
+    parse_override,
+    run_name,
+)
 from depotsite.tables import MAX_HOURS, MAX_ROWS, SHOWN_CHARS, shown
-from depotsite.tomlfile import dump_toml, parse_toml, read_toml
+from depotsite.tomlfile import dump_toml, read_toml
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +47,6 @@ MAX_WEIGHT = 1_000_000.0
 MAX_HHI_TANGENTS = 1_000
 MAX_LOSS_SETS = 10_000
 """Most sets of lost hosts one resilience rule may enumerate (one constraint each)."""
-MAX_SET_CHARS = 4_096
-"""Longest ``--set key=value`` text."""
 Share = Annotated[float, Field(ge=0, le=1)]
 Hours = Annotated[float, Field(ge=0, le=MAX_HOURS)]
 Speed = Annotated[float, Field(ge=MIN_SPEED_KPH, le=MAX_SPEED_KPH)]
@@ -255,18 +262,9 @@ def _absolute_data(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     return raw
 
 
-def _merge(low: dict[str, Any], high: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(low)
-    for key, value in high.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dict[str, Path]]:
-    """The merged raw dict of a file and its ``extends`` chain; also which file set each top-level key."""
+def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dict[str, Path], list[Override]]:
+    """The merged raw dict of a file and its ``extends`` chain; which file set each top-level key; and the
+    keys each variant file in the chain changes in the file it extends."""
     path = path.resolve()
     if path in seen:
         chain = " -> ".join(str(p) for p in (*seen, path))
@@ -275,74 +273,14 @@ def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], 
     origin = dict.fromkeys(raw, path)
     parent = raw.pop("extends", None)
     if parent is None:
-        return raw, origin
+        return raw, origin, []
     if not isinstance(parent, str):
         raise ScenarioError([f"{path}: 'extends' must be a file name string"])
-    base, base_origin = _load_raw(path.parent / parent, (*seen, path))
-    for key, value in _flatten(raw).items():
-        old = _get(base, key)
-        if old != value and key not in ("name", "description"):
-            log.info("override from %s: %s: %s -> %s", path.name, key, "(unset)" if old is _MISSING else old, value)
-    return _merge(base, raw), {**base_origin, **origin}
-
-
-_MISSING = object()
-
-
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        name = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, dict) and value:
-            out.update(_flatten(value, name))
-        else:
-            out[name] = value
-    return out
-
-
-def _get(data: dict[str, Any], dotted: str) -> Any:
-    node: Any = data
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return _MISSING
-        node = node[part]
-    return node
-
-
-def parse_override(text: str) -> tuple[str, Any]:
-    """Split ``key.path=value``; the value is read as TOML (numbers, booleans, lists, strings).
-
-    Raises
-    ------
-    ScenarioError
-        Text longer than ``MAX_SET_CHARS``, not valid UTF-8, without ``=``, or nested too deeply.
-    """
-    if len(text) > MAX_SET_CHARS:
-        raise ScenarioError([f"--set {shown(text)}: longer than {MAX_SET_CHARS:,} characters; put large values "
-                             "in a scenario file"])
-    if any("\ud800" <= c <= "\udfff" for c in text):
-        raise ScenarioError([f"--set {shown(text)}: not valid UTF-8 text"])
-    if "=" not in text:
-        raise ScenarioError([f"--set {shown(text)}: expected key.path=value, e.g. hosts.PL.max_value_share=0.3"])
-    key, _, raw = text.partition("=")
-    key = key.strip()
-    if not key or any(not part.strip() for part in key.split(".")):
-        raise ScenarioError([f"--set {shown(text)}: the key is empty or has an empty part"])
-    try:
-        value = parse_toml(f"v = {raw.strip()}", f"--set {shown(key)}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = raw.strip()  # a bare word such as a site id or "makespan"
-    return key, value
-
-
-def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
-    parts = dotted.split(".")
-    node = data
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-        if not isinstance(node, dict):
-            raise ScenarioError([f"--set {dotted}: {part!r} is a value, not a table"])
-    node[parts[-1]] = value
+    base, base_origin, changes = _load_raw(path.parent / parent, (*seen, path))
+    mine = file_changes(base, raw, path.name)
+    for change in mine:
+        log.info("override from %s: %s: %s -> %s", path.name, change.key, change.old, change.new)
+    return merge(base, raw), {**base_origin, **origin}, [*changes, *mine]
 
 
 def _inner_model(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
@@ -398,8 +336,81 @@ def _explain(exc: ValidationError, origin: dict[str, Path], overridden: set[str]
     return problems
 
 
+class Resolved(NamedTuple):
+    """A loaded scenario and every change made to reach it (variant files over their bases, then ``--set``)."""
+
+    scenario: Scenario
+    changes: tuple[Override, ...]
+
+
+def _apply_set(raw: dict[str, Any], overrides: list[str] | tuple[str, ...]) -> list[Override]:
+    changes = []
+    for text in overrides:
+        key, value = parse_override(text)
+        old = get(raw, key)
+        if key.startswith("data.") and isinstance(value, str):
+            value = str(Path(value).resolve())
+        assign(raw, key, value)
+        changes.append(Override(key, old, value, SET))
+        log.info("override from --set: %s: %s -> %s", key, old, value)
+    return changes
+
+
+def resolve_scenario(path: Path | str, *, overrides: list[str] | tuple[str, ...] = ()) -> Resolved:
+    """Load, merge and validate a scenario, recording every change; name and describe what changed.
+
+    A scenario changed by ``--set`` overrides is named after them (``base+2 overrides``, unless ``name``
+    itself is set) and its description is regenerated to list them (unless ``description`` is set), so
+    a changed posture never circulates under the reference's name and claims.
+
+    Parameters
+    ----------
+    path
+        The scenario TOML file.
+    overrides
+        ``key.path=value`` strings applied last (highest precedence).
+
+    Returns
+    -------
+    Resolved
+        The scenario and its changes, in the order applied.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file (or ``--set``), the key and, for unknown keys, the closest valid key.
+    """
+    path = Path(path)
+    raw, origin, changes = _load_raw(path)
+    raw = merge({"network": {"profiles": DEFAULT_PROFILES}}, raw)
+    set_changes = _apply_set(raw, overrides)
+    overridden = {c.key for c in set_changes}
+    raw.setdefault("name", path.stem)
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(_explain(exc, origin, overridden, path.resolve())) from None
+    resolved = scenario.model_dump(mode="json")
+    set_changes = [replace(c, new=get(resolved, c.key)) if get(resolved, c.key) is not MISSING else c
+                   for c in set_changes]  # as validated: "LT,LV" is the list it became
+    original = get(raw, "name") if "name" not in overridden else next(
+        (c.old for c in set_changes if c.key == "name" and isinstance(c.old, str)), path.stem)
+    named = {"name": scenario.name if "name" in overridden else run_name(scenario.name, set_changes),
+             "description": scenario.description if "description" in overridden else
+             changed_description(original, scenario.description, set_changes)}
+    if named != {"name": scenario.name, "description": scenario.description}:
+        try:
+            scenario = Scenario.model_validate({**scenario.model_dump(), **named})
+        except ValidationError as exc:
+            raise ScenarioError(_explain(exc, origin, overridden, path.resolve())) from None
+    files = len(set(origin.values()))
+    log.debug("load_scenario read %s (%d file%s, %d --set override%s)", path.name, files, "s" * (files != 1),
+              len(set_changes), "s" * (len(set_changes) != 1))
+    return Resolved(scenario, (*changes, *set_changes))
+
+
 def load_scenario(path: Path | str, *, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
-    """Load, merge and validate a scenario.
+    """Load, merge and validate a scenario (``resolve_scenario`` without the record of changes).
 
     Parameters
     ----------
@@ -413,124 +424,4 @@ def load_scenario(path: Path | str, *, overrides: list[str] | tuple[str, ...] = 
     ScenarioError
         Naming the file (or ``--set``), the key and, for unknown keys, the closest valid key.
     """
-    path = Path(path)
-    raw, origin = _load_raw(path)
-    raw = _merge({"network": {"profiles": DEFAULT_PROFILES}}, raw)
-    overridden: set[str] = set()
-    for text in overrides:
-        key, value = parse_override(text)
-        old = _get(raw, key)
-        if key.startswith("data.") and isinstance(value, str):
-            value = str(Path(value).resolve())
-        _set(raw, key, value)
-        overridden.add(key)
-        log.info("override from --set: %s: %s -> %s", key, "(unset)" if old is _MISSING else old, value)
-    if "name" not in raw:
-        raw["name"] = path.stem
-    try:
-        scenario = Scenario.model_validate(raw)
-    except ValidationError as exc:
-        raise ScenarioError(_explain(exc, origin, overridden, path.resolve())) from None
-    files = len(set(origin.values()))
-    log.debug("load_scenario read %s (%d file%s, %d --set override%s)", path.name, files, "s" * (files != 1),
-              len(overridden), "s" * (len(overridden) != 1))
-    return scenario
-
-
-def hosts_able_to_hold(scenario: Scenario, inputs: Inputs, system_id: str) -> list[str]:
-    """Hosts with a site that is not excluded, of a kind allowed for the system, with room for one unit.
-
-    Parameters
-    ----------
-    scenario
-        Its exclusions count.
-    inputs
-        The tables.
-    system_id
-        A system of the tables.
-
-    Returns
-    -------
-    list of str
-        Host ids, sorted.
-    """
-    c = scenario.constraints
-    system = inputs.systems[system_id]
-    return sorted({site.host_id for s, site in inputs.sites.items()
-                   if s not in c.exclude_sites and site.host_id not in c.exclude_hosts
-                   and units_fitting(site, system) >= 1})
-
-
-def _check_fit(scenario: Scenario, inputs: Inputs) -> list[str]:
-    """Rules whose numbers the tables or the machine cannot meet."""
-    problems = []
-    requirement = inputs.requirement
-    for w, rule in scenario.systems.items():
-        if w not in inputs.systems or requirement.get(w, 0) == 0:
-            continue
-        if rule.min_hosts is not None:
-            able = hosts_able_to_hold(scenario, inputs, w)
-            if rule.min_hosts > len(able):
-                problems.append(f"systems.{w}.min_hosts: {rule.min_hosts} hosts wanted but only {len(able)} can hold "
-                                f"{w} ({', '.join(able) or 'none'}: a site not excluded, of an allowed kind, with "
-                                "room for one unit); lower min_hosts or add sites")
-        if rule.resilience is not None:
-            k, n = rule.resilience.lose_hosts, len(inputs.hosts)
-            if k > n:
-                problems.append(f"systems.{w}.resilience.lose_hosts: {k} is more than the {n} hosts in hosts.csv")
-            elif math.comb(n, k) > MAX_LOSS_SETS:
-                problems.append(f"systems.{w}.resilience.lose_hosts: {k} of {n} hosts gives {math.comb(n, k):,} sets "
-                                f"of lost hosts, more than the {MAX_LOSS_SETS:,} depotsite enumerates; lower it")
-    cpus = os.cpu_count() or 1
-    if scenario.solver.threads > cpus:
-        problems.append(f"solver.threads: {scenario.solver.threads} is more than the {cpus} CPUs of this machine; "
-                        f"set it to {cpus} or fewer")
-    return problems
-
-
-def check_against_inputs(scenario: Scenario, inputs: Inputs) -> None:
-    """Every id the scenario names must exist in the input tables, and its rules must fit them and this
-    machine (``min_hosts``, ``resilience.lose_hosts``, ``solver.threads``).
-
-    Raises
-    ------
-    ScenarioError
-        One line per problem: an unknown id with the closest known id, or a rule that cannot be met.
-    """
-    problems = _check_fit(scenario, inputs)
-
-    def known(kind: str, value: str, choices: Any, key: str) -> None:
-        if value not in choices:
-            close = difflib.get_close_matches(value, list(choices), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(choices))}"
-            problems.append(f"{key}: unknown {kind} {shown(value)}; {hint}")
-
-    for h, host_rule in scenario.hosts.items():
-        known("host", h, inputs.hosts, f"hosts.{h}")
-        for w in host_rule.max_unit_share:
-            known("system", w, inputs.systems, f"hosts.{h}.max_unit_share")
-    for g, group_rule in scenario.groups.items():
-        for w in group_rule.max_unit_share:
-            known("system", w, inputs.systems, f"groups.{g}.max_unit_share")
-        if group_rule.hosts is not None:
-            for h in group_rule.hosts:
-                known("host", h, inputs.hosts, f"groups.{g}.hosts")
-        elif not any(host.group == g for host in inputs.hosts.values()):
-            problems.append(f"groups.{g}: no host has group {g!r} in hosts.csv; set groups.{g}.hosts = [...]")
-    for w in scenario.systems:
-        known("system", w, inputs.systems, f"systems.{w}")
-    c = scenario.constraints
-    for s in (*c.force_open, *c.exclude_sites):
-        known("site", s, inputs.sites, "constraints.force_open" if s in c.force_open else "constraints.exclude_sites")
-    for h in c.exclude_hosts:
-        known("host", h, inputs.hosts, "constraints.exclude_hosts")
-    for s in set(c.force_open) & set(c.exclude_sites):
-        problems.append(f"constraints: site {s!r} is both forced open and excluded; keep it in one list")
-    for s in c.force_open:
-        if s in inputs.sites and inputs.sites[s].host_id in c.exclude_hosts:
-            problems.append(f"constraints.force_open: site {s!r} is in excluded host {inputs.sites[s].host_id}")
-    for name, profile in scenario.network.profiles.items():
-        if profile.rest_h > 0 and profile.max_driving_h_per_day is None:
-            problems.append(f"network.profiles.{name}: rest_h needs max_driving_h_per_day")
-    if problems:
-        raise ScenarioError(problems)
+    return resolve_scenario(path, overrides=overrides).scenario

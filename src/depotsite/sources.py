@@ -1,4 +1,5 @@
-"""Where a scenario's numbers come from: its input tables and its travel times.
+"""Where a scenario's numbers come from: its input tables and its travel times, and the check that the
+scenario's rules fit those tables.
 
 Every command, and a library user, takes these two steps before building an instance; the choice between
 the shipped road network and a user's own travel-time matrix is made here once.
@@ -6,8 +7,15 @@ the shipped road network and a user's own travel-time matrix is made here once.
 
 from __future__ import annotations
 
-from depotsite.inputs import Inputs, load_inputs
-from depotsite.scenario import Scenario, check_against_inputs
+import difflib
+import math
+import os
+from typing import Any
+
+from depotsite.errors import ScenarioError
+from depotsite.inputs import Inputs, load_inputs, units_fitting
+from depotsite.scenario import MAX_LOSS_SETS, Scenario
+from depotsite.tables import shown
 from depotsite.traveltimes import TravelTimes, read_matrix
 
 
@@ -67,3 +75,102 @@ def travel_times_for(inputs: Inputs, scenario: Scenario, *, use_cache: bool = Tr
     from depotsite.network import travel_times  # osmnx and the road graph only when roads are used
 
     return travel_times(inputs, scenario, use_cache=use_cache)
+
+
+def hosts_able_to_hold(scenario: Scenario, inputs: Inputs, system_id: str) -> list[str]:
+    """Hosts with a site that is not excluded, of a kind allowed for the system, with room for one unit.
+
+    Parameters
+    ----------
+    scenario
+        Its exclusions count.
+    inputs
+        The tables.
+    system_id
+        A system of the tables.
+
+    Returns
+    -------
+    list of str
+        Host ids, sorted.
+    """
+    c = scenario.constraints
+    system = inputs.systems[system_id]
+    return sorted({site.host_id for s, site in inputs.sites.items()
+                   if s not in c.exclude_sites and site.host_id not in c.exclude_hosts
+                   and units_fitting(site, system) >= 1})
+
+
+def _check_fit(scenario: Scenario, inputs: Inputs) -> list[str]:
+    """Rules whose numbers the tables or the machine cannot meet."""
+    problems = []
+    requirement = inputs.requirement
+    for w, rule in scenario.systems.items():
+        if w not in inputs.systems or requirement.get(w, 0) == 0:
+            continue
+        if rule.min_hosts is not None:
+            able = hosts_able_to_hold(scenario, inputs, w)
+            if rule.min_hosts > len(able):
+                problems.append(f"systems.{w}.min_hosts: {rule.min_hosts} hosts wanted but only {len(able)} can hold "
+                                f"{w} ({', '.join(able) or 'none'}: a site not excluded, of an allowed kind, with "
+                                "room for one unit); lower min_hosts or add sites")
+        if rule.resilience is not None:
+            k, n = rule.resilience.lose_hosts, len(inputs.hosts)
+            if k > n:
+                problems.append(f"systems.{w}.resilience.lose_hosts: {k} is more than the {n} hosts in hosts.csv")
+            elif math.comb(n, k) > MAX_LOSS_SETS:
+                problems.append(f"systems.{w}.resilience.lose_hosts: {k} of {n} hosts gives {math.comb(n, k):,} sets "
+                                f"of lost hosts, more than the {MAX_LOSS_SETS:,} depotsite enumerates; lower it")
+    cpus = os.cpu_count() or 1
+    if scenario.solver.threads > cpus:
+        problems.append(f"solver.threads: {scenario.solver.threads} is more than the {cpus} CPUs of this machine; "
+                        f"set it to {cpus} or fewer")
+    return problems
+
+
+def check_against_inputs(scenario: Scenario, inputs: Inputs) -> None:
+    """Every id the scenario names must exist in the input tables, and its rules must fit them and this
+    machine (``min_hosts``, ``resilience.lose_hosts``, ``solver.threads``).
+
+    Raises
+    ------
+    ScenarioError
+        One line per problem: an unknown id with the closest known id, or a rule that cannot be met.
+    """
+    problems = _check_fit(scenario, inputs)
+
+    def known(kind: str, value: str, choices: Any, key: str) -> None:
+        if value not in choices:
+            close = difflib.get_close_matches(value, list(choices), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(choices))}"
+            problems.append(f"{key}: unknown {kind} {shown(value)}; {hint}")
+
+    for h, host_rule in scenario.hosts.items():
+        known("host", h, inputs.hosts, f"hosts.{h}")
+        for w in host_rule.max_unit_share:
+            known("system", w, inputs.systems, f"hosts.{h}.max_unit_share")
+    for g, group_rule in scenario.groups.items():
+        for w in group_rule.max_unit_share:
+            known("system", w, inputs.systems, f"groups.{g}.max_unit_share")
+        if group_rule.hosts is not None:
+            for h in group_rule.hosts:
+                known("host", h, inputs.hosts, f"groups.{g}.hosts")
+        elif not any(host.group == g for host in inputs.hosts.values()):
+            problems.append(f"groups.{g}: no host has group {g!r} in hosts.csv; set groups.{g}.hosts = [...]")
+    for w in scenario.systems:
+        known("system", w, inputs.systems, f"systems.{w}")
+    c = scenario.constraints
+    for s in (*c.force_open, *c.exclude_sites):
+        known("site", s, inputs.sites, "constraints.force_open" if s in c.force_open else "constraints.exclude_sites")
+    for h in c.exclude_hosts:
+        known("host", h, inputs.hosts, "constraints.exclude_hosts")
+    for s in set(c.force_open) & set(c.exclude_sites):
+        problems.append(f"constraints: site {s!r} is both forced open and excluded; keep it in one list")
+    for s in c.force_open:
+        if s in inputs.sites and inputs.sites[s].host_id in c.exclude_hosts:
+            problems.append(f"constraints.force_open: site {s!r} is in excluded host {inputs.sites[s].host_id}")
+    for name, profile in scenario.network.profiles.items():
+        if profile.rest_h > 0 and profile.max_driving_h_per_day is None:
+            problems.append(f"network.profiles.{name}: rest_h needs max_driving_h_per_day")
+    if problems:
+        raise ScenarioError(problems)

@@ -23,7 +23,8 @@ MAX_DEPTH = 16
 # --- TOML writing (tomllib only reads) ------------------------------------------------------------------
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """One TOML value: a boolean, number, string, array or inline table."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -31,9 +32,9 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, str):
         return _toml_string(value)
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{_toml_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
     raise TypeError(f"cannot write {value!r} to TOML")
 
 
@@ -52,7 +53,7 @@ def _toml_key(key: str) -> str:
 
 def dump_toml(data: dict[str, Any], prefix: str = "") -> str:
     """Write nested dicts as TOML: scalars and lists first, then each dict as a ``[table]``."""
-    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
+    lines = [f"{_toml_key(k)} = {toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
     out = "\n".join(lines) + ("\n" if lines else "")
     for key, value in data.items():
         if isinstance(value, dict) and value:

@@ -27,6 +27,7 @@ class StressCase:
     lost: tuple[str, ...]
     short: dict[str, int]  # system -> units that cannot be delivered
     value_lost_pct: float  # percent of the package value held by the lost hosts
+    value_short_pct: float  # percent of the package value that cannot be delivered (what the loss costs)
     mean_h: dict[str, float | None]  # per system, over the units that arrive
     worst_h: dict[str, float | None]
     delivered: dict[str, int]
@@ -34,6 +35,11 @@ class StressCase:
     @property
     def total_short(self) -> int:
         return sum(self.short.values())
+
+    @property
+    def systems_short(self) -> dict[str, int]:
+        """The systems left short, with the units missing."""
+        return {w: n for w, n in self.short.items() if n}
 
 
 def reroute_model(p: Instance, surviving: dict[tuple[str, str], int],
@@ -55,7 +61,11 @@ def reroute_model(p: Instance, surviving: dict[tuple[str, str], int],
 
 def stress_test(p: Instance, stock: dict[tuple[str, str], int], *, lose: int, threads: int = 2,
                 time_limit_s: float = 60.0, deadline: Deadline | None = None) -> list[StressCase]:
-    """Every set of ``lose`` hosts, worst first (most units short, then most value lost).
+    """Every set of ``lose`` hosts, worst first: most package value that cannot be delivered, then most value
+    held by the lost hosts, then most units short.
+
+    Value, not units, ranks the cases: two Patriot batteries outweigh sixteen aircraft of a fifth the
+    value between them.
 
     Parameters
     ----------
@@ -89,9 +99,10 @@ def stress_test(p: Instance, stock: dict[tuple[str, str], int], *, lose: int, th
         lost_value = sum(p.value[w] * n for (s, w), n in stock.items() if p.host_of[s] in lost)
         cases.append(StressCase(
             lost=lost, short=short, value_lost_pct=100.0 * lost_value / p.package,
+            value_short_pct=100.0 * sum(p.value[w] * n for w, n in short.items()) / p.package,
             mean_h={w: (sum(h * n for h, n in arrived[w]) / sum(n for _, n in arrived[w]) if arrived[w] else None)
                     for w in p.systems},
             worst_h={w: (max(h for h, _ in arrived[w]) if arrived[w] else None) for w in p.systems},
             delivered={w: sum(n for _, n in arrived[w]) for w in p.systems},
         ))
-    return sorted(cases, key=lambda c: (-c.total_short, -c.value_lost_pct, c.lost))
+    return sorted(cases, key=lambda c: (-c.value_short_pct, -c.value_lost_pct, -c.total_short, c.lost))

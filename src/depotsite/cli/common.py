@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 from rich.text import Text
+from typer.core import TyperGroup
 
 from depotsite import __version__
 from depotsite.errors import DepotsiteError, InfeasibleError, InputError, NumericsError, SolverError
@@ -40,8 +42,47 @@ EXIT_CODES = {
 }
 EXIT_CODES_HELP = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items()) + "."
 
+GLOBAL_FLAGS = re.compile(r"^(-v+|--verbose|-q|--quiet|--debug)$")
+
+
+def hoist_global_options(group: TyperGroup, ctx: Any, args: list[str]) -> list[str]:
+    """Move ``-v``, ``-q`` and ``--debug`` given after the subcommand to before it, where they are parsed.
+
+    Only whole tokens outside a value are moved: the value of an option of the subcommand (``--name -q``)
+    and everything after ``--`` stay where they are.
+    """
+    position = next((i for i, a in enumerate(args) if not a.startswith("-")), None)
+    command = group.get_command(ctx, args[position]) if position is not None else None
+    if command is None or position is None:
+        return args
+    takes_value = {name for param in command.params if getattr(param, "param_type_name", "") == "option"
+                   and not getattr(param, "is_flag", False) and not getattr(param, "count", False)
+                   for name in (*param.opts, *param.secondary_opts)}
+    moved: list[str] = []
+    kept: list[str] = []
+    skip = False
+    for arg in args[position + 1:]:
+        if skip or arg == "--" or (kept and kept[-1] == "--"):
+            kept.append(arg)
+            skip = False
+        elif GLOBAL_FLAGS.match(arg):
+            moved.append(arg)
+        else:
+            kept.append(arg)
+            skip = arg in takes_value
+    return [*args[:position], *moved, args[position], *kept]
+
+
+class _GlobalOptionsAnywhere(TyperGroup):
+    """The command group, accepting the shared options before or after the subcommand."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(self, ctx, list(args)))
+
+
 app = typer.Typer(help=f"Depot siting for surge stockpiles outside Ukraine. {EXIT_CODES_HELP}",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  cls=_GlobalOptionsAnywhere)
 # No emoji codes anywhere and no markup in data output: user text (ids, paths) prints as typed, so ':x:' and
 # '[bold]' stay literal. Error lines keep their own markup and escape what they quote (``fail``).
 err = Console(stderr=True, emoji=False)
@@ -141,13 +182,24 @@ def time_limit_override(time_limit_s: float | None) -> list[str]:
     return [] if time_limit_s is None else [f"solver.time_limit_s={time_limit_s}"]
 
 
+def command_overrides(set_: list[str], *, time_limit_s: float | None = None, name: str | None = None) -> list[str]:
+    """Every override of a command, as recorded: ``--set``, then ``--time-limit`` and ``--name``."""
+    from depotsite.overrides import name_override
+
+    return [*set_, *time_limit_override(time_limit_s), *([name_override(name)] if name is not None else [])]
+
+
 def load_checked(scenario_path: Path, overrides: list[str], timings: dict[str, float]):
-    from depotsite.scenario import load_scenario
+    """Load the scenario (recording every change) and read its checked inputs.
+
+    Returns the scenario, its inputs and its changes (``depotsite.scenario.resolve_scenario``).
+    """
+    from depotsite.scenario import resolve_scenario
     from depotsite.sources import read_inputs
 
     with step("reading scenario and inputs", timings, "inputs_s"):
-        scenario = load_scenario(scenario_path, overrides=overrides)
-        return scenario, read_inputs(scenario)
+        scenario, changes = resolve_scenario(scenario_path, overrides=overrides)
+        return scenario, read_inputs(scenario), changes
 
 
 def compute_travel(scenario, inputs, timings: dict[str, float]):
@@ -161,25 +213,39 @@ def compute_travel(scenario, inputs, timings: dict[str, float]):
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file.")]
 SetOption = Annotated[list[str], typer.Option("--set", help="Override a scenario key: key.path=value (repeatable).")]
+NameOption = Annotated[str | None, typer.Option(
+    "--name", help="The run's name (default: the scenario's, with its --set overrides counted: base+2 overrides).")]
 TIME_LIMIT_HELP = ("Time limit of the whole solve stage (model build, solve, infeasibility explanation), seconds; "
                    "overrides [solver] time_limit_s.")
 
 
-def build_checked(scenario: Path, overrides: list[str], timings: dict[str, float], *, out_dir: Path, kind: str):
+class Built(NamedTuple):
+    """What every solving command starts from: the scenario, its changes, travel times, model and deadline."""
+
+    scenario: Any
+    changes: tuple[Any, ...]
+    travel: Any
+    model: Any
+    deadline: Deadline
+
+
+def build_checked(scenario: Path, overrides: list[str], timings: dict[str, float], *, out_dir: Path,
+                  kind: str) -> Built:
     """Load and check the scenario, check that ``out_dir`` may be written, then build the model.
 
-    Returns the scenario, the built model and the solve stage's deadline, started just before the build.
+    The solve stage's deadline starts just before the build.
     """
     from depotsite.instance import build_instance
     from depotsite.model import build_model
     from depotsite.output.outdir import check_folder, scenario_inputs
 
-    sc, inputs = load_checked(scenario, overrides, timings)
+    sc, inputs, changes = load_checked(scenario, overrides, timings)
     check_folder(out_dir, kind=kind, inputs=scenario_inputs(scenario, sc.data))
     travel = compute_travel(sc, inputs, timings)
     deadline = Deadline(sc.solver.time_limit_s)
     with step("building the model", timings, "build_s", deadline=deadline):
-        return sc, build_model(build_instance(inputs, travel, sc), deadline=deadline), deadline
+        model = build_model(build_instance(inputs, travel, sc), deadline=deadline)
+    return Built(sc, changes, travel, model, deadline)
 
 
 def progress_bar(label: str, *, deadline: Deadline | None = None):

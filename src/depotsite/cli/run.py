@@ -7,7 +7,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -15,9 +15,11 @@ from rich.table import Table
 
 from depotsite.cli.common import (
     TIME_LIMIT_HELP,
+    NameOption,
     ScenarioArg,
     SetOption,
     app,
+    command_overrides,
     compute_travel,
     err,
     guarded,
@@ -25,7 +27,6 @@ from depotsite.cli.common import (
     out,
     state,
     step,
-    time_limit_override,
 )
 
 
@@ -38,6 +39,9 @@ def solve(
     time_limit: Annotated[float | None, typer.Option("--time-limit", help=TIME_LIMIT_HELP)] = None,
     save_lp: Annotated[Path | None, typer.Option("--save-lp", help="Also write the model as an LP file.")] = None,
     no_maps: Annotated[bool, typer.Option("--no-maps", help="Skip map.html and map.png.")] = False,
+    name: NameOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout instead of the tables "
+                                                         "(logs and warnings stay on stderr).")] = False,
 ) -> None:
     """Solve a scenario and write its run folder."""
     from depotsite.explain import run_solve
@@ -49,8 +53,8 @@ def solve(
     from depotsite.timelimit import Deadline
 
     timings: dict[str, float] = {}
-    overrides = list(set_) + time_limit_override(time_limit)
-    sc, inputs = load_checked(scenario, overrides, timings)
+    overrides = command_overrides(list(set_), time_limit_s=time_limit, name=name)
+    sc, inputs, changes = load_checked(scenario, overrides, timings)
     used = scenario_inputs(scenario, sc.data)
     check_solve_outputs(out_dir, save_lp, inputs=used)
     travel = compute_travel(sc, inputs, timings)
@@ -66,9 +70,13 @@ def solve(
                              show_log=sc.solver.log)
     result = collect(model.instance, posture_of(model), outcome, timings=timings, warnings=travel.warnings)
     with step("writing outputs", timings, "export_s"):
-        write_run(out_dir, result, model.instance, travel, command=sys.argv, overrides=overrides,
+        write_run(out_dir, result, model.instance, travel, command=sys.argv, overrides=overrides, changes=changes,
                   maps=not no_maps)
-    if not state["quiet"]:
+    if as_json:
+        for warning in result.warnings:
+            err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+        sys.stdout.write((out_dir / "summary.json").read_text(encoding="utf-8"))
+    elif not state["quiet"]:
         print_summary(result, model.instance, out_dir)
 
 
@@ -137,7 +145,7 @@ def validate(
 ) -> None:
     """Check a scenario and its input tables without solving."""
     timings: dict[str, float] = {}
-    _, inputs = load_checked(scenario, list(set_), timings)
+    _, inputs, _ = load_checked(scenario, list(set_), timings)
     req = inputs.requirement
     out.print(f"{scenario}: valid; {len(inputs.sites)} sites in {len(inputs.hosts)} hosts, "
               f"{len(inputs.destinations)} destinations, package "
@@ -155,7 +163,7 @@ def travel_times_command(
     from depotsite.output.outdir import atomic_file, check_file, scenario_inputs
 
     timings: dict[str, float] = {}
-    sc, inputs = load_checked(scenario, list(set_), timings)
+    sc, inputs, _ = load_checked(scenario, list(set_), timings)
     used = scenario_inputs(scenario, sc.data)
     check_file(out_file, inputs=used)
     travel = compute_travel(sc, inputs, timings)
@@ -183,25 +191,29 @@ def write_matrix(path: Path, travel, inputs) -> None:
 @app.command()
 @guarded
 def compare(
-    run_a: Annotated[Path, typer.Argument(help="First run folder.")],
-    run_b: Annotated[Path, typer.Argument(help="Second run folder.")],
+    runs: Annotated[list[Path], typer.Argument(help="Two or more run folders (solve, a Pareto point, an "
+                                                    "alternative); the first is the reference.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON to stdout.")] = False,
 ) -> None:
-    """Show what changed between two runs: stock, host shares, objective terms, scenario keys."""
+    """Compare runs side by side: terms, host shares, per-system times, sites opened and closed, units moved
+    and the scenario keys that differ, each against the first run."""
+    import json
+
+    from depotsite.errors import InputError
     from depotsite.output.compare import compare_runs
 
-    changes = compare_runs(run_a, run_b)
-    if not changes:
-        out.print("the two runs are identical in stock, shares, terms and scenario")
+    if len(runs) < 2:
+        raise InputError(["compare needs two or more run folders; the first is the reference"])
+    comparison = compare_runs(runs)
+    if as_json:
+        sys.stdout.write(json.dumps(comparison.as_json(), indent=2) + "\n")
         return
-    table = Table(title=f"{run_a} -> {run_b}")
-    for column in ("what", "key", "before", "after"):
-        table.add_column(column)
-
-    def fmt(value: Any) -> str:
-        return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-    for change in changes:
-        table.add_row(change.what, change.key, fmt(change.before), fmt(change.after))
+    table = Table(title=f"{len(runs)} runs against {runs[0]}")
+    table.add_column("what")
+    for run in comparison.runs:
+        table.add_column(run.name, justify="right", overflow="fold")
+    for label, cells in comparison.table_rows():
+        table.add_row(label, *cells)
     out.print(table)
-
-
+    if comparison.identical():
+        out.print(f"the {len(runs)} runs are identical in stock, shares, terms and scenario")

@@ -1,30 +1,101 @@
-"""The run's GeoJSON layers (RFC 7946, lon/lat): open depots as points, used routes as lines."""
+"""The run's GeoJSON layers (RFC 7946, lon/lat), with flat properties only (QGIS, kepler.gl, geopandas):
+
+- ``depots.geojson``: the open sites (points) with ``units_<system>`` and their value;
+- ``routes.geojson``: the used routes (lines) with ``transit_h``, ``release_h``, ``queue_h`` and
+  ``available_h`` (release delay + transit + dispatch queue: when the units are available in Ukraine);
+- ``sites.geojson``: every candidate site, open or not, with why a closed one holds nothing;
+- ``destinations.geojson``: the destinations with their demand and when the last unit arrives.
+
+Hours are named for what they measure everywhere (``transit_h``, ``available_h``), as in
+``deliveries.csv``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from depotsite.instance import Instance
-from depotsite.results import RunResult
+from depotsite.results import RunResult, queue_h
 from depotsite.traveltimes import TravelTimes
+
+NOT_CHOSEN = "not chosen: the optimum holds nothing there"
 
 
 def _feature(geometry: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
     return {"type": "Feature", "geometry": geometry, "properties": properties}
 
 
+def _collection(features: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _point(lon: float, lat: float) -> dict[str, Any]:
+    return {"type": "Point", "coordinates": [lon, lat]}
+
+
+def _site_units(result: RunResult, p: Instance, site_id: str) -> dict[str, Any]:
+    """``units_<system>`` for every system of the package, and the value held, M USD."""
+    units = {w: result.stock.get((site_id, w), 0) for w in p.systems}
+    return {**{f"units_{w}": n for w, n in units.items()},
+            "value_musd": sum(p.value[w] * n for w, n in units.items())}
+
+
 def depots_geojson(result: RunResult, p: Instance) -> dict[str, Any]:
+    """The open sites as points: site, host, kind, ``units_<system>`` and ``value_musd``."""
     features = []
     for s in result.open_sites:
         site = p.inputs.sites[s]
-        units = {w: n for (s2, w), n in result.stock.items() if s2 == s}
-        value = sum(p.value[w] * n for w, n in units.items())
-        features.append(_feature(
-            {"type": "Point", "coordinates": [site.lon, site.lat]},
-            {"site_id": s, "name": site.name, "host_id": site.host_id, "kind": site.kind, "units": units,
-             "value_musd": value, **{f"units_{w}": units.get(w, 0) for w in p.systems}},
-        ))
-    return {"type": "FeatureCollection", "features": features}
+        features.append(_feature(_point(site.lon, site.lat), {
+            "site_id": s, "name": site.name, "host_id": site.host_id, "kind": site.kind,
+            **_site_units(result, p, s)}))
+    return _collection(features)
+
+
+def why_closed(p: Instance, site_id: str) -> str:
+    """Why a site holds nothing, in the scenario's words: an exclusion, a kind no system may use, no route
+    within a deadline, or simply not chosen by the optimum."""
+    c, site = p.scenario.constraints, p.inputs.sites[site_id]
+    if site_id in c.exclude_sites:
+        return "excluded (constraints.exclude_sites)"
+    if site.host_id in c.exclude_hosts:
+        return f"host {site.host_id} excluded (constraints.exclude_hosts)"
+    kinds = [w for w in p.systems if site.kind in p.inputs.systems[w].site_kinds]
+    if not kinds:
+        return f"kind {site.kind} is allowed for no system of the package"
+    if not any((site_id, w) in p.allowed for w in kinds):
+        return f"no route within the deadline for {', '.join(kinds)}, the systems its kind allows"
+    return NOT_CHOSEN
+
+
+def sites_geojson(result: RunResult, p: Instance) -> dict[str, Any]:
+    """Every candidate site as a point, open or not: ``open``, ``why_not`` (empty when open), capacities,
+    fixed cost, ``units_<system>`` and ``value_musd``."""
+    allowed = set(p.allowed)
+    features = []
+    for s, site in p.inputs.sites.items():
+        is_open = s in result.open_sites
+        features.append(_feature(_point(site.lon, site.lat), {
+            "site_id": s, "name": site.name, "host_id": site.host_id, "kind": site.kind, "open": is_open,
+            "why_not": "" if is_open else why_closed(p, s),
+            "systems_allowed": ";".join(w for w in p.systems if (s, w) in allowed),
+            "vehicle_bays": site.vehicle_bays, "aircraft_shelters": site.aircraft_shelters,
+            "fixed_cost_musd": site.fixed_cost_musd, **_site_units(result, p, s)}))
+    return _collection(features)
+
+
+def destinations_geojson(result: RunResult, p: Instance) -> dict[str, Any]:
+    """The destinations as points: ``demand_<system>`` units and ``last_available_h`` (the latest unit)."""
+    last: dict[str, float] = {}
+    for x in result.deliveries:
+        last[x.destination_id] = max(last.get(x.destination_id, 0.0), x.available_h)
+    features = []
+    for d, dest in p.inputs.destinations.items():
+        demand = {w: p.demand.get((d, w), 0) for w in p.systems}
+        features.append(_feature(_point(dest.lon, dest.lat), {
+            "destination_id": d, "name": dest.name, "kind": dest.kind,
+            **{f"demand_{w}": n for w, n in demand.items()}, "demand_units": sum(demand.values()),
+            "last_available_h": last.get(d)}))
+    return _collection(features)
 
 
 def route_points(p: Instance, travel: TravelTimes, x) -> list[tuple[float, float]]:
@@ -37,6 +108,8 @@ def route_points(p: Instance, travel: TravelTimes, x) -> list[tuple[float, float
 
 
 def routes_geojson(result: RunResult, p: Instance, travel: TravelTimes) -> dict[str, Any]:
+    """One line per delivery: ``units``, ``transit_h``, ``release_h``, ``queue_h`` and ``available_h``."""
+    makespan = p.time_measure == "makespan"
     features = []
     for x in result.deliveries:
         leg = travel.legs[x.site_id, x.destination_id, x.system_id]
@@ -45,9 +118,11 @@ def routes_geojson(result: RunResult, p: Instance, travel: TravelTimes) -> dict[
         features.append(_feature(
             {"type": "LineString", "coordinates": coords},
             {"site_id": x.site_id, "host_id": site.host_id, "destination_id": x.destination_id,
-             "system_id": x.system_id, "units": x.units, "hours": x.available_h, "transit_h": x.transit_h,
+             "system_id": x.system_id, "units": x.units, "transit_h": x.transit_h,
+             "release_h": p.release_h[site.host_id],
+             "queue_h": queue_h(p, result.stock, x.site_id) if makespan else 0.0, "available_h": x.available_h,
              "profile": leg.profile, "road_km": leg.road_km, "borders_crossed": leg.borders_crossed,
              "geometry_kind": "road" if leg.road_km is not None and len(leg.path) > 2 else
              ("great_circle" if leg.profile else "straight")},
         ))
-    return {"type": "FeatureCollection", "features": features}
+    return _collection(features)

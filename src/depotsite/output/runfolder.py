@@ -15,6 +15,7 @@ import platform
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -29,6 +30,7 @@ from depotsite.tables import file_sha256, identifier, nonneg, read_table, write_
 
 if TYPE_CHECKING:
     from depotsite.instance import Instance
+    from depotsite.overrides import Override
     from depotsite.results import RunResult
     from depotsite.traveltimes import TravelTimes
 
@@ -38,6 +40,8 @@ log = logging.getLogger(__name__)
 TERMS = {"time": ("time_h", "hours"), "risk": ("risk", None), "cost": ("cost_musd", "M USD")}
 OUTPUT_FILES = ("allocation.csv", "deliveries.csv", "summary.json", "depots.geojson", "routes.geojson",
                 "scenario.resolved.toml")
+"""The files every run folder has (``sites.geojson`` and ``destinations.geojson`` are newer: hashed in the
+manifest, not required, so runs written before them can still be read and compared)."""
 
 
 def risk_unit(measure: str, *, short: bool = False) -> str:
@@ -83,7 +87,7 @@ def _package_version(name: str) -> str:
         return "not installed"
 
 
-def manifest(p: Instance, *, command: list[str] | None = None, overrides: list[str] | tuple[str, ...] = (),
+def manifest(p: Instance, *, command: list[str] | None = None, overrides: Sequence[str] = (),
              travel: TravelTimes | None = None, outputs: dict[str, str] | None = None) -> dict[str, Any]:
     """What a verifier needs to trust a run: input and output SHA-256, overrides, travel times, versions.
 
@@ -130,13 +134,20 @@ def manifest(p: Instance, *, command: list[str] | None = None, overrides: list[s
     return doc
 
 
-def summary(result: RunResult, p: Instance, travel: TravelTimes) -> dict[str, Any]:
-    """The ``summary.json`` document: status, objective and terms, shares, host units, times and crews.
+def summary(result: RunResult, p: Instance, travel: TravelTimes, *, changes: Sequence[Override] = (),
+            bound: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The ``summary.json`` document: the run's name and what changed, status, objective and terms, shares,
+    host units, times and crews.
 
     Parameters
     ----------
     result, p, travel
         The posture, the resolved numbers of its model and the travel times it used.
+    changes
+        Every change made to the scenario file (``depotsite.scenario.resolve_scenario``), listed as
+        ``overrides``: key, old value (null when unset), new value and where from.
+    bound
+        For a Pareto point or an alternative: the bound that made it (listed as ``bound``).
 
     Returns
     -------
@@ -148,6 +159,9 @@ def summary(result: RunResult, p: Instance, travel: TravelTimes) -> dict[str, An
         units_by_host[h][w] = n
     return {
         "scenario": result.scenario,
+        "description": p.scenario.description,
+        "overrides": [c.as_json() for c in changes],
+        **({"bound": dict(bound)} if bound is not None else {}),
         "status": result.status,
         "objective": result.objective,
         "gap": result.gap,
@@ -172,8 +186,8 @@ def summary(result: RunResult, p: Instance, travel: TravelTimes) -> dict[str, An
 
 
 def write_run(out: Path, result: RunResult, p: Instance, travel: TravelTimes, *,
-              command: list[str] | None = None, overrides: list[str] | tuple[str, ...] = (),
-              maps: bool = True) -> Path:
+              command: list[str] | None = None, overrides: Sequence[str] = (), changes: Sequence[Override] = (),
+              maps: bool = True, bound: Mapping[str, Any] | None = None) -> Path:
     """Check the posture against every rule of its scenario, then write every output into ``out`` atomically.
 
     Parameters
@@ -184,6 +198,8 @@ def write_run(out: Path, result: RunResult, p: Instance, travel: TravelTimes, *,
         The posture, the resolved numbers of its model and the travel times it used.
     command, overrides
         Recorded in the manifest: the command line and the ``key=value`` overrides applied.
+    changes, bound
+        Listed in ``summary.json`` (see ``summary``).
     maps
         Also write ``map.html`` and ``map.png``.
 
@@ -197,34 +213,47 @@ def write_run(out: Path, result: RunResult, p: Instance, travel: TravelTimes, *,
     NumericsError
         When the posture breaks a rule or its objective disagrees with its terms; nothing is written.
     """
-    from depotsite.selfcheck import check_posture
-
     started = time.perf_counter()
-    from depotsite.output.geojson import depots_geojson, routes_geojson
-
-    summary_doc = summary(result, p, travel)
-    depots, routes = depots_geojson(result, p), routes_geojson(result, p, travel)
-    check_posture(result, p, travel, summary=summary_doc, depots=depots, routes=routes)
     with atomic_folder(out) as folder:
-        write_csv(folder / "allocation.csv", ["site_id", "host_id", "system_id", "units"],
-                   [[s, p.host_of[s], w, n] for (s, w), n in result.stock.items()])
-        write_csv(folder / "deliveries.csv",
-                   ["site_id", "destination_id", "system_id", "units", "transit_h", "available_h"],
-                   [[x.site_id, x.destination_id, x.system_id, x.units, f"{x.transit_h:.4f}", f"{x.available_h:.4f}"]
-                    for x in result.deliveries])
-        (folder / "summary.json").write_text(json.dumps(summary_doc, indent=2) + "\n")
-        (folder / "depots.geojson").write_text(json.dumps(depots) + "\n")
-        (folder / "routes.geojson").write_text(json.dumps(routes) + "\n")
-        (folder / "scenario.resolved.toml").write_text(p.scenario.to_toml())
-        if maps:
-            from depotsite.output.maps import write_maps
-
-            write_maps(folder, result, p, travel)
-        outputs = {f.name: file_sha256(f) for f in sorted(folder.iterdir()) if f.is_file()}
-        (folder / "manifest.json").write_text(json.dumps(
-            manifest(p, command=command, overrides=overrides, travel=travel, outputs=outputs), indent=2) + "\n")
+        write_run_into(folder, result, p, travel, command=command, overrides=overrides, changes=changes,
+                       maps=maps, bound=bound)
     log.info("write_run wrote %s in %.2f s", out, time.perf_counter() - started)
     return Path(out)
+
+
+def write_run_into(folder: Path, result: RunResult, p: Instance, travel: TravelTimes, *,
+                   command: list[str] | None = None, overrides: Sequence[str] = (),
+                   changes: Sequence[Override] = (), maps: bool = True,
+                   bound: Mapping[str, Any] | None = None) -> None:
+    """``write_run`` into a folder that is already staged: a run folder inside a Pareto front or a set of
+    alternatives, or the staged run folder itself. The posture is checked first; nothing is written if it
+    breaks a rule (``NumericsError``)."""
+    from depotsite.output.geojson import depots_geojson, destinations_geojson, routes_geojson, sites_geojson
+    from depotsite.selfcheck import check_posture
+
+    summary_doc = summary(result, p, travel, changes=changes, bound=bound)
+    depots, routes = depots_geojson(result, p), routes_geojson(result, p, travel)
+    check_posture(result, p, travel, summary=summary_doc, depots=depots, routes=routes)
+    folder.mkdir(exist_ok=True)
+    write_csv(folder / "allocation.csv", ["site_id", "host_id", "system_id", "units"],
+              [[s, p.host_of[s], w, n] for (s, w), n in result.stock.items()])
+    write_csv(folder / "deliveries.csv",
+              ["site_id", "destination_id", "system_id", "units", "transit_h", "available_h"],
+              [[x.site_id, x.destination_id, x.system_id, x.units, f"{x.transit_h:.4f}", f"{x.available_h:.4f}"]
+               for x in result.deliveries])
+    (folder / "summary.json").write_text(json.dumps(summary_doc, indent=2) + "\n")
+    layers = {"depots": depots, "routes": routes, "sites": sites_geojson(result, p),
+              "destinations": destinations_geojson(result, p)}
+    for name, layer in layers.items():
+        (folder / f"{name}.geojson").write_text(json.dumps(layer) + "\n")
+    (folder / "scenario.resolved.toml").write_text(p.scenario.to_toml())
+    if maps:
+        from depotsite.output.maps import write_maps
+
+        write_maps(folder, result, p, travel)
+    outputs = {f.name: file_sha256(f) for f in sorted(folder.iterdir()) if f.is_file()}
+    (folder / "manifest.json").write_text(json.dumps(
+        manifest(p, command=command, overrides=overrides, travel=travel, outputs=outputs), indent=2) + "\n")
 
 
 # --- reading ----------------------------------------------------------------------------------------------
