@@ -96,8 +96,7 @@ import pyomo.environ as pyo
 from depotsite import words
 from depotsite.errors import InfeasibleError
 from depotsite.instance import RESOURCES, Instance
-from depotsite.posture import Posture
-from depotsite.shipments import is_whole, whole_shipments
+from depotsite.shipments import posture_of as posture_of  # re-exported: the model's posture, read back
 from depotsite.timelimit import Deadline
 
 log = logging.getLogger(__name__)
@@ -436,29 +435,3 @@ def build_model(instance: Instance, *, deadline: Deadline | None = None) -> pyo.
         len(m.stock), len(m.ship), len(m.open_site), time.perf_counter() - started,
     )
     return m
-
-
-def posture_of(model: pyo.ConcreteModel) -> Posture:
-    """The integer posture a solved model holds: stock, shipments and open sites (non-zero only).
-
-    Parameters
-    ----------
-    model
-        A model from ``build_model`` whose variables hold a solution (after ``solve``).
-
-    Returns
-    -------
-    Posture
-        Values rounded to whole units; a site is open when its binary exceeds 0.5. Shipments are
-        continuous in the model: when the solver's are not whole, the transportation problem of the
-        whole stock is re-solved to a vertex on the routes it used (``depotsite.shipments``).
-    """
-
-    def units(var: pyo.Var) -> dict:
-        return {k: round(v.value) for k, v in var.items() if v.value is not None and round(v.value) > 0}
-
-    stock = units(model.stock)
-    shipped = {k: v.value for k, v in model.ship.items() if v.value is not None}
-    ship = units(model.ship) if is_whole(shipped) else whole_shipments(model.instance, stock, shipped)
-    open_sites = tuple(s for s in model.S if model.open_site[s].value is not None and model.open_site[s].value > 0.5)
-    return Posture(stock=stock, ship=ship, open_sites=open_sites)

@@ -1,11 +1,12 @@
-"""Whole-unit shipments for a whole-unit stock: the transportation problem the solver left fractional.
+"""The posture a solved model holds, with whole-unit shipments for its whole-unit stock.
 
 Shipments are continuous in the model: once the stock and the open sites are whole numbers, what is left
 is a transportation problem with whole supplies (stock) and demands, whose vertices are whole (its
 constraint matrix is totally unimodular). A solver's basic solution is such a vertex, but a posture a
 heuristic found need not be. ``whole_shipments`` then re-solves the transportation problem on the routes
 the posture already uses, by the dual simplex method, which returns a vertex: the same stock, a
-time term no larger (the routes are a subset, the objective linear), and every shipment whole. No pyomo.
+time term no larger (the routes are a subset, the objective linear), and every shipment whole.
+``posture_of`` reads a solved model's variables (by their names only: no pyomo import here).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from depotsite.errors import NumericsError
 from depotsite.instance import Instance
+from depotsite.posture import Posture
 from depotsite.traveltimes import Pair
 
 log = logging.getLogger(__name__)
@@ -77,3 +79,29 @@ def whole_shipments(instance: Instance, stock: dict[tuple[str, str], int], ship:
     log.info("whole_shipments: the solver's shipments were fractional; re-solved %d routes by dual simplex",
              len(routes))
     return {r: round(v) for r, v in zip(routes, lp.x, strict=True) if round(v) > 0}
+
+
+def posture_of(model) -> Posture:
+    """The integer posture a solved model holds: stock, shipments and open sites (non-zero only).
+
+    Parameters
+    ----------
+    model
+        A model from ``depotsite.model.build_model`` whose variables hold a solution (after ``solve``).
+
+    Returns
+    -------
+    Posture
+        Values rounded to whole units; a site is open when its binary exceeds 0.5. Shipments are
+        continuous in the model: when the solver's are not whole, the transportation problem of the
+        whole stock is re-solved to a vertex on the routes it used (``whole_shipments``).
+    """
+
+    def units(var) -> dict:
+        return {k: round(v.value) for k, v in var.items() if v.value is not None and round(v.value) > 0}
+
+    stock = units(model.stock)
+    shipped = {k: v.value for k, v in model.ship.items() if v.value is not None}
+    ship = units(model.ship) if is_whole(shipped) else whole_shipments(model.instance, stock, shipped)
+    open_sites = tuple(s for s in model.S if model.open_site[s].value is not None and model.open_site[s].value > 0.5)
+    return Posture(stock=stock, ship=ship, open_sites=open_sites)
