@@ -18,7 +18,7 @@ from depotsite.instance import Instance
 from depotsite.results import RunResult, queue_h
 from depotsite.traveltimes import TravelTimes
 
-NOT_CHOSEN = "not chosen: the optimum holds nothing there"
+NOT_CHOSEN = "not chosen: this posture holds nothing there"
 
 
 def _feature(geometry: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
