@@ -211,7 +211,7 @@ def compare(
     table = Table(title=f"{len(runs)} runs against {runs[0]}")
     table.add_column("what")
     for run in comparison.runs:
-        table.add_column(run.name, justify="right", overflow="fold")
+        table.add_column(f"{run.name}\n{run.path}", justify="right", overflow="fold")
     for label, cells in comparison.table_rows():
         table.add_row(label, *cells)
     out.print(table)
