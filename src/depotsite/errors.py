@@ -18,10 +18,15 @@ class DepotsiteError(Exception):
 class InputError(DepotsiteError, ValueError):
     """One or more problems in the input tables, all reported at once.
 
+    The message is the heading with the count, then one bulleted line per problem, so a user fixes every
+    problem in one pass; ``problems`` and ``heading`` stay available to callers.
+
     Parameters
     ----------
     problems
         One line per problem, each naming the file, the row or id, what is wrong and how to fix it.
+    heading
+        The first line of the message, before the count ("invalid input" unless a subclass names it).
     """
 
     def __init__(self, problems: Iterable[str], *, heading: str = "invalid input") -> None:
@@ -34,21 +39,39 @@ class InputError(DepotsiteError, ValueError):
 
 
 class ScenarioError(InputError):
-    """A scenario file or a ``--set`` override is invalid."""
+    """A scenario file or a ``--set`` override is invalid.
+
+    Parameters
+    ----------
+    problems
+        One line per problem, naming the file and key; the heading is "invalid scenario".
+    """
 
     def __init__(self, problems: Iterable[str]) -> None:
         super().__init__(problems, heading="invalid scenario")
 
 
 class NetworkError(InputError):
-    """The road network cannot serve the requested points (unreachable pairs, unknown files)."""
+    """The road network cannot serve the requested points (unreachable pairs, unknown files).
+
+    Parameters
+    ----------
+    problems
+        One line per problem; the heading is "travel times cannot be computed".
+    """
 
     def __init__(self, problems: Iterable[str]) -> None:
         super().__init__(problems, heading="travel times cannot be computed")
 
 
 class InfeasibleError(DepotsiteError, RuntimeError):
-    """The scenario has no feasible posture; ``explanation`` says which constraints conflict."""
+    """The scenario has no feasible posture; ``explanation`` says which constraints conflict.
+
+    Parameters
+    ----------
+    explanation
+        One line per finding in policy words (as ``depotsite.explain.explain_infeasible`` returns them).
+    """
 
     def __init__(self, explanation: Iterable[str]) -> None:
         self.explanation = list(explanation)
@@ -61,8 +84,9 @@ class SolverError(DepotsiteError, RuntimeError):
 
 
 class NumericsError(SolverError):
-    """The solver returned a posture that breaks a rule of its own scenario, or whose objective terms
-    disagree with their recomputation: nothing is written.
+    """The solver's posture breaks a rule of its own scenario: numerical trouble, so nothing is written.
+
+    Raised too when the posture's objective terms disagree with their recomputation.
 
     Parameters
     ----------

@@ -21,7 +21,21 @@ RELAX_FIRST = ("rule", "capacity")  # policy rules before what a site physically
 
 
 def relaxable_families(model: pyo.ConcreteModel) -> list[tuple[Family, list[pyo.Constraint]]]:
-    """The families a user can relax, rules first, each with its active, non-empty constraint components."""
+    """The families a user can relax, rules first, each with its active, non-empty constraint components.
+
+    Policy rules come before capacities because a user can change a rule; a site's size is a fact.
+
+    Parameters
+    ----------
+    model
+        A model from ``build_model`` (its ``family_rows`` name each family's components).
+
+    Returns
+    -------
+    list of (Family, list of Constraint)
+        Families with words (``describe``) of kind "rule", then "capacity", in ``FAMILIES`` order; a
+        family with no active, non-empty component is left out.
+    """
     found = []
     for kind in RELAX_FIRST:
         for family in FAMILIES:
@@ -37,7 +51,24 @@ def relaxable_families(model: pyo.ConcreteModel) -> list[tuple[Family, list[pyo.
 def shortfall(model: pyo.ConcreteModel, *, deadline: Deadline, threads: int) -> Shortfall:
     """Most units of each system that can be placed with every rule but full demand.
 
-    None when even that fails; ``TIMED_OUT`` when the time limit ran out before it could tell.
+    Demand is made elastic (``meet_demand`` and the objective replaced by a shortfall per destination and
+    system, weighted by 1 / demand, minimised to optimality); the model is restored afterwards, even on
+    an error.
+
+    Parameters
+    ----------
+    model
+        A model from ``build_model``, changed only for the duration of the call.
+    deadline
+        The budget; the sub-solve gets what remains of it.
+    threads
+        Solver threads.
+
+    Returns
+    -------
+    dict, str or None
+        Units short of the requirement per system id (summed over destinations); None when even elastic
+        demand is infeasible; ``TIMED_OUT`` when the time limit ran out before it could tell.
     """
     demand = model.instance.demand
     model.meet_demand.deactivate()
@@ -67,7 +98,28 @@ def shortfall(model: pyo.ConcreteModel, *, deadline: Deadline, threads: int) -> 
 
 def relaxations(model: pyo.ConcreteModel, families: list[tuple[Family, list[pyo.Constraint]]], *,
                 deadline: Deadline, threads: int) -> tuple[list[str], int]:
-    """The families that, relaxed alone, leave a feasible scenario (in words), and how many were checked."""
+    """The families that, relaxed alone, leave a feasible scenario (in words), and how many were checked.
+
+    Each family's components are switched off for one feasibility sub-solve (any feasible posture will
+    do) and switched on again; the checks stop when the deadline is spent.
+
+    Parameters
+    ----------
+    model
+        A model from ``build_model`` that is infeasible as it stands.
+    families
+        As ``relaxable_families`` returns them, in the order to check.
+    deadline
+        The budget; each sub-solve gets what remains of it.
+    threads
+        Solver threads.
+
+    Returns
+    -------
+    tuple of (list of str, int)
+        The ``describe`` words of every family whose relaxation alone gives a feasible posture, and the
+        number of families whose answer is known (fewer than given when the time ran out).
+    """
     fixes, checked = [], 0
     for family, components in families:
         if deadline.expired():
@@ -102,14 +154,16 @@ def explain_infeasible(
     model
         A model from ``build_model`` that the solver proved infeasible.
     deadline, time_limit_s
-        The budget of the explanation.
+        The budget of the explanation, or when no deadline is given, its length in seconds.
     threads
         Solver threads.
 
     Returns
     -------
     list of str
-        One line per finding, in policy words.
+        One line per finding, in policy words: the shortfall per system, the families whose relaxation
+        alone would do (or that several conflict together), the routes deadlines already rule out, and
+        whether the explanation is incomplete.
     """
     deadline = deadline or Deadline(time_limit_s)
     inst = model.instance

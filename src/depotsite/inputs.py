@@ -7,17 +7,16 @@ wrong and how to fix it.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 from depotsite.errors import InputError
-from depotsite.tables import MAX_ROWS, SCHEMAS, NotUtf8, read_table, suggest, unreadable, utf8_lines
+from depotsite.input_checks import _demand_units, _profile_problems, _read_countries, _unique
+from depotsite.tables import MAX_ROWS, SCHEMAS, NotUtf8, read_table, suggest, unreadable
 
 MAX_PAIRS = 200_000
 """Most (site, destination, system) candidate routes: the model has a ship variable and a constraint for each,
@@ -96,6 +95,7 @@ class Inputs:
 
     @property
     def package_value_musd(self) -> float:
+        """Value of the whole requirement in M USD (each system's unit value times its units)."""
         return sum(self.systems[w].value_musd * n for w, n in self.requirement.items())
 
     @classmethod
@@ -109,7 +109,18 @@ class Inputs:
         demand: Mapping[tuple[str, str], int],
         files: Mapping[str, Path] | None = None,
     ) -> Inputs:
-        """Key the records by id in read-only mappings; no checks (see ``build`` and ``load_inputs``)."""
+        """Key the records by id in read-only mappings; no checks (see ``build`` and ``load_inputs``).
+
+        Parameters
+        ----------
+        hosts, sites, systems, destinations, demand, files
+            The records of each table, units per (destination_id, system_id), and table name -> path.
+
+        Returns
+        -------
+        Inputs
+            A record with an id already seen replaces the earlier one.
+        """
         return cls(
             hosts=MappingProxyType({h.host_id: h for h in hosts}),
             sites=MappingProxyType({s.site_id: s for s in sites}),
@@ -130,7 +141,23 @@ class Inputs:
         demand: Mapping[tuple[str, str], int],
         files: Mapping[str, Path] | None = None,
     ) -> Inputs:
-        """Assemble from in-memory records (tests and adapters); run the cross-table checks."""
+        """Assemble from in-memory records (tests and adapters), then run ``check_capacity``.
+
+        Parameters
+        ----------
+        hosts, sites, systems, destinations, demand, files
+            As for ``assemble``; ids are not checked against each other.
+
+        Returns
+        -------
+        Inputs
+            The records keyed by id.
+
+        Raises
+        ------
+        InputError
+            Every system the sites cannot hold, and every resource they have too little of.
+        """
         inputs = cls.assemble(hosts=hosts, sites=sites, systems=systems, destinations=destinations, demand=demand,
                               files=files)
         problems = check_capacity(inputs)
@@ -140,53 +167,6 @@ class Inputs:
 
 
 RECORDS = {"hosts": Host, "sites": Site, "systems": System, "destinations": Destination}
-
-
-def _unique(table: str, id_column: str, rows, problems: list[str]) -> dict[str, tuple[int, dict[str, Any]]]:
-    seen: dict[str, tuple[int, dict[str, Any]]] = {}
-    for line, row in rows:
-        key = row[id_column]
-        if key in seen:
-            problems.append(
-                f"{table}.csv line {line}: duplicate {id_column} {key!r} (first on line {seen[key][0]}); "
-                "give every row its own id"
-            )
-        else:
-            seen[key] = (line, row)
-    return seen
-
-
-def _profile_problems(systems: dict[str, tuple[int, dict]], profiles: Collection[str] | None) -> list[str]:
-    """Every system whose transport profile the scenario does not define (nothing to check without profiles)."""
-    if profiles is None:
-        return []
-    return [f"systems.csv line {line} ({system_id}): unknown transport profile {row['profile']!r}; "
-            f"use one of {', '.join(sorted(profiles))} or define it under [network.profiles] in the scenario"
-            for system_id, (line, row) in systems.items() if row["profile"] not in profiles]
-
-
-def _demand_units(rows: list[tuple[int, dict]], check_reference: Callable[[str, str, str], bool],
-                  problems: list[str]) -> dict[tuple[str, str], int]:
-    """Positive demand per (destination, system) of the rows whose ids are known and not repeated."""
-    units: dict[tuple[str, str], int] = {}
-    first_line: dict[tuple[str, str], int] = {}
-    for line, row in rows:
-        key = (row["destination_id"], row["system_id"])
-        ok = check_reference("destinations", key[0], f"demand.csv line {line}: unknown destination_id {key[0]!r}; "
-                             "add it to destinations.csv or fix the id")
-        ok &= check_reference("systems", key[1], f"demand.csv line {line}: unknown system_id {key[1]!r}; "
-                              "add it to systems.csv or fix the id")
-        if key in first_line:
-            problems.append(
-                f"demand.csv line {line}: duplicate row for {key[0]}/{key[1]} (first on line {first_line[key]}); "
-                "merge the two rows into one"
-            )
-            ok = False
-        if ok:
-            first_line[key] = line
-            if row["units"] > 0:
-                units[key] = row["units"]
-    return units
 
 
 def load_inputs(
@@ -269,7 +249,18 @@ def load_inputs(
 
 
 def units_fitting(site: Site, system: System) -> int:
-    """How many units of ``system`` fit in ``site`` if it held nothing else (0 if its kind is not allowed)."""
+    """How many units of ``system`` fit in ``site`` if it held nothing else (0 if its kind is not allowed).
+
+    Parameters
+    ----------
+    site, system
+        The site (its vehicle bays and aircraft shelters) and the system (its footprint per unit).
+
+    Returns
+    -------
+    int
+        Whole units the scarcer resource allows; 10**9 for a system that needs neither bays nor shelters.
+    """
     if site.kind not in system.site_kinds:
         return 0
     limits = []
@@ -281,7 +272,19 @@ def units_fitting(site: Site, system: System) -> int:
 
 
 def check_capacity(inputs: Inputs) -> list[str]:
-    """Whether the sites can hold the requirement at all, system by system and in total."""
+    """Whether the sites can hold the requirement at all, system by system and in total.
+
+    Parameters
+    ----------
+    inputs
+        The tables; a system's room is the sum over sites of ``units_fitting``.
+
+    Returns
+    -------
+    list of str
+        A problem per system no site may hold or that needs more units than fit, and per resource
+        (vehicle bays, aircraft shelters) the requirement needs more of than all sites have.
+    """
     problems = []
     requirement = inputs.requirement
     for system_id, units in requirement.items():
@@ -337,16 +340,6 @@ def check_size(inputs: Inputs) -> list[str]:
     return [f"sites.csv: {pairs:,} candidate (site, destination, system) routes, more than the {MAX_PAIRS:,} "
             "depotsite handles (the model has a variable and a constraint per route and would take minutes to "
             "build); pre-select fewer candidate sites or merge destinations"]
-
-
-def _read_countries(path: Path) -> tuple[list[str], list[Any]]:
-    """Country ids and shapely geometries of a GeoJSON FeatureCollection; ValueError etc. if malformed."""
-    import shapely.geometry
-
-    with path.open("rb") as stream:
-        features = json.loads("".join(utf8_lines(stream)))["features"]
-    ids = [str(f["properties"]["country_id"]) for f in features]
-    return ids, [shapely.geometry.shape(f["geometry"]) for f in features]
 
 
 def check_site_countries(inputs: Inputs, boundaries: Path) -> list[str]:

@@ -39,6 +39,7 @@ class Key:
 
 
 def _type_name(annotation: Any) -> str:
+    """A field's type in the reference's words ("number", "list of string", "table of ...", "(optional)")."""
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
@@ -59,12 +60,14 @@ def _type_name(annotation: Any) -> str:
 
 
 def _unit(name: str, type_name: str) -> str:
+    """The unit a key's name implies: "fraction 0-1" for shares, else the one its suffix names, else ""."""
     if "share" in name or name in ("keep_fraction", "threat", "mip_gap", "counted_share"):
         return "fraction 0-1"
     return next((unit for suffix, unit in UNITS if name.endswith(suffix)), "")
 
 
 def _default(field: Any) -> str:
+    """A field's default as TOML would write it; "(required)", "(none)", or "" for a nested table."""
     if field.default_factory is not None:
         value = field.default_factory()
     elif field.default is PydanticUndefined:
@@ -95,6 +98,7 @@ def _nested(annotation: Any) -> type[BaseModel] | None:
 
 
 def _walk(model: type[BaseModel], prefix: str) -> list[Key]:
+    """The keys of ``model`` in field order, each followed by the keys of the table it holds, if any."""
     keys = []
     for name, field in model.model_fields.items():
         path = f"{prefix}{name}"
@@ -111,10 +115,14 @@ def _walk(model: type[BaseModel], prefix: str) -> list[Key]:
 def scenario_keys(prefix: str = "") -> list[Key]:
     """Every key of a scenario file, in file order, optionally only those under ``prefix``.
 
+    ``extends`` comes first (the loader handles it, not the schema), then every field of ``Scenario``
+    with its nested tables, so the reference is the schema itself.
+
     Parameters
     ----------
     prefix
-        A dotted prefix such as ``hosts`` or ``objective.risk``; empty for all.
+        A dotted prefix such as ``hosts`` or ``objective.risk``; empty for all. A key matches when it is
+        the prefix or lies under it (a trailing dot is ignored).
 
     Returns
     -------
@@ -126,7 +134,16 @@ def scenario_keys(prefix: str = "") -> list[Key]:
 
 
 def markdown() -> str:
-    """``docs/scenario.md``: the whole reference as one Markdown table."""
+    """``docs/scenario.md``: the whole reference as one Markdown table.
+
+    A test compares the shipped file with this text, so the documentation cannot drift from the schema.
+
+    Returns
+    -------
+    str
+        A heading, the precedence of scenario sources, and one table row per key (key, type, default,
+        unit, meaning), with any ``|`` in a cell escaped; ends with a newline.
+    """
     lines = [
         "# Scenario keys",
         "",

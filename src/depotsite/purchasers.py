@@ -16,7 +16,33 @@ from depotsite.tables import read_rows, unreadable
 
 
 def read_purchasers(path: Path, systems: Collection[str], hosts: Collection[str]) -> list[dict[str, Any]]:
-    """``purchaser_id, system_id, units, host_id`` (host optional); every problem reported at once."""
+    """Read and check the purchasers table: ``purchaser_id, system_id, units, host_id`` (host optional).
+
+    Read as an input table, before any solve, so a wrong id or count is found with the other input
+    problems rather than in a report after the run.
+
+    Parameters
+    ----------
+    path
+        The CSV file ([data] purchasers); checked to be a regular file before it is opened.
+    systems
+        The known system ids; every ``system_id`` must be one.
+    hosts
+        The known host ids; a non-empty ``host_id`` must be one.
+
+    Returns
+    -------
+    list of dict
+        One dict per row with keys ``purchaser_id``, ``system_id``, ``units`` (a whole number of units) and
+        ``host_id`` ("" when none), in file order; cells are kept as written.
+
+    Raises
+    ------
+    InputError
+        At once when the file cannot be read or is not UTF-8 CSV, or when its header lacks one of the four
+        columns (noticed at the first data row); otherwise every unknown system or host id and every units
+        value that is not a whole number >= 0, each with its line, all at once.
+    """
     reason = unreadable(path)  # before opening: a FIFO would block
     if reason is not None:
         raise InputError([f"{path}: {reason}; check [data] purchasers"])

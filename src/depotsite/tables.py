@@ -31,7 +31,7 @@ UNROCA_CATEGORIES = tuple(UNROCA)
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks (manifests, the travel-time cache key, verify)."""
+    """Hex SHA-256 of a file's bytes, read in 1 MB blocks (manifests, the travel-time cache key, verify)."""
     digest = hashlib.sha256()
     with Path(path).open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
@@ -40,7 +40,10 @@ def file_sha256(path: Path) -> str:
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
-    """A CSV file's rows as dicts of raw strings (for reading run outputs; inputs use ``read_table``)."""
+    """A CSV file's rows as dicts of raw strings (for reading run outputs; inputs use ``read_table``).
+
+    The file is UTF-8 with a header row (a leading BOM is dropped); cells are neither parsed nor stripped.
+    """
     with Path(path).open(newline="", encoding="utf-8-sig") as stream:
         return list(csv.DictReader(stream))
 
@@ -155,7 +158,10 @@ def _text(raw: str) -> str:
 
 
 def identifier(raw: str) -> str:
-    """An id: stripped of surrounding whitespace; printable, without inner spaces, at most 100 characters."""
+    """An id: stripped of surrounding whitespace; printable, without inner spaces, at most 100 characters.
+
+    Returns the stripped id; raises ``ValueError`` saying what a valid id looks like.
+    """
     value = raw.strip()
     if not value or len(value) > MAX_ID_CHARS or not value.isprintable() or any(c.isspace() for c in value):
         raise ValueError(f"must be a non-empty id of at most {MAX_ID_CHARS} printable characters without "
@@ -174,6 +180,7 @@ def _number(raw: str, *, low: float, high: float, what: str) -> float:
 
 
 def nonneg(raw: str) -> float:
+    """A finite number between 0 and ``MAX_AMOUNT`` (costs, crew, hours of a matrix); else ``ValueError``."""
     return _number(raw, low=0.0, high=MAX_AMOUNT, what=f"a number between 0 and {MAX_AMOUNT:,.0f}")
 
 
@@ -285,6 +292,7 @@ def _header_problems(name: str, header: list[str], schema: Mapping[str, Parser])
 
 def _parse_row(name: str, line: int, header: list[str], cells: list[str], schema: Mapping[str, Parser],
                problems: list[str]) -> dict[str, Any] | None:
+    """One row parsed by ``schema``, or None after appending a problem per wrong field count or bad cell."""
     if len(cells) != len(header):
         problems.append(f"{name} line {line}: {len(cells)} fields but the header has {len(header)}; "
                         "quote any field that contains a comma")
@@ -307,10 +315,25 @@ def read_table(
 ) -> list[tuple[int, dict[str, Any]]] | None:
     """Read one CSV into ``(line number, parsed row)`` pairs; append every problem to ``problems``.
 
-    Headers and cells are stripped of surrounding whitespace. Returns None when the table cannot be read
-    at all (missing or not a regular file, not UTF-8, wrong header, more than ``max_rows`` rows: refused
-    as soon as the row after the limit is read). Rows with a bad cell are left out and their first cell
-    added to ``rejected``, so later checks report no follow-on errors for them.
+    Headers and cells are stripped of surrounding whitespace; blank rows are skipped. Rows with a bad cell
+    are left out and their first cell added to ``rejected``, so later checks report no follow-on errors.
+
+    Parameters
+    ----------
+    path
+        The table; refused unread when it is not a regular file or is over ``MAX_TABLE_BYTES``.
+    schema
+        Parser per column (as in ``SCHEMAS``); the header must have exactly these columns, in any order.
+    problems, rejected
+        Appended to: a line per problem (file, line, first cell, column, what is valid); rejected ids.
+    max_rows, what
+        Most rows (blank ones included) before the table is refused, and the word for them in that message.
+
+    Returns
+    -------
+    list of (int, dict) or None
+        The rows that parsed; None when the table cannot be read at all (missing or not a regular file, too
+        large, not UTF-8 or CSV, wrong header, over ``max_rows`` rows: refused once the row after is read).
     """
     name = Path(path).name
     reason = unreadable(path)
@@ -354,13 +377,25 @@ def read_table(
 
 
 def suggest(value: str, choices: Collection[str]) -> str:
+    """A hint for an unknown id: the closest known id, else the list of known ids.
+
+    Parameters
+    ----------
+    value, choices
+        The unknown id and the known ones.
+
+    Returns
+    -------
+    str
+        "did you mean 'x'?" for a close match (looser for ids of up to 3 characters), else "known ids: ...".
+    """
     cutoff = 0.5 if len(value) <= 3 else 0.7  # two-letter codes differ by one letter at ratio 0.5
     close = difflib.get_close_matches(value, list(choices), n=1, cutoff=cutoff)
     return f"did you mean {close[0]!r}?" if close else f"known ids: {', '.join(sorted(choices))}"
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
-    """Write one CSV table (UTF-8, a header row), the counterpart of ``read_rows``."""
+    """Write one CSV table (UTF-8, a header row), the counterpart of ``read_rows``; overwrites ``path``."""
     with Path(path).open("w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream)
         writer.writerow(header)

@@ -27,14 +27,33 @@ class Deadline:
     of_s: float | None = None
 
     def elapsed_s(self) -> float:
-        """Seconds since the budget started."""
+        """Seconds since the budget started.
+
+        Returns
+        -------
+        float
+            ``time.monotonic()`` now less ``started``, in seconds.
+        """
         return time.monotonic() - self.started
 
     def remaining_s(self) -> float:
-        """Seconds left, never negative."""
+        """Seconds left of the budget, never negative (what HiGHS and each sub-solve are given).
+
+        Returns
+        -------
+        float
+            ``limit_s`` less the elapsed seconds, or 0.0 once the budget is spent.
+        """
         return max(0.0, self.limit_s - self.elapsed_s())
 
     def expired(self) -> bool:
+        """Whether the budget is spent.
+
+        Returns
+        -------
+        bool
+            True when no time remains (at once for a limit of 0 seconds).
+        """
         return self.remaining_s() <= 0.0
 
     def check(self, stage: str) -> None:
@@ -55,13 +74,21 @@ class Deadline:
                               "raise [solver] time_limit_s or --time-limit")
 
     def name(self) -> str:
-        """The limit in words: "the time limit of 20 s", or "its share (2.2 s) of the time limit of 20 s"."""
+        """The limit in words, for messages that say which limit ran out.
+
+        Returns
+        -------
+        str
+            "the time limit of 20 s", or for a share "its share (2.2 s) of the time limit of 20 s".
+        """
         if self.of_s is None:
             return f"the time limit of {self.limit_s:g} s"
         return f"its share ({self.limit_s:.3g} s) of the time limit of {self.of_s:g} s"
 
     def share(self, parts: int) -> Deadline:
         """A budget starting now with an equal share of what remains among ``parts`` solves still to run.
+
+        Commands that solve many times take one share per solve, so the limit bounds the whole command.
 
         Parameters
         ----------
@@ -71,12 +98,19 @@ class Deadline:
         Returns
         -------
         Deadline
-            Never longer than this one: its end is at or before this budget's end.
+            Never longer than this one: its end is at or before this budget's end. Its ``of_s`` is this
+            budget's ``of_s``, or this budget's limit when it is not a share itself.
         """
         now = time.monotonic()
         left = max(0.0, self.limit_s - (now - self.started))
         return Deadline(limit_s=left / max(1, parts), started=now, of_s=self.of_s or self.limit_s)
 
     def describe(self) -> str:
-        """Progress text: seconds used and left of the limit."""
+        """Progress text: seconds used and left of the limit.
+
+        Returns
+        -------
+        str
+            As in "12 s used, 8 s of the 20 s limit left" (whole seconds).
+        """
         return f"{self.elapsed_s():.0f} s used, {self.remaining_s():.0f} s of the {self.limit_s:g} s limit left"

@@ -50,9 +50,35 @@ class TravelTimes:
 
     @classmethod
     def from_hours(cls, hours: Mapping[Pair, float], *, source: str = "inline") -> TravelTimes:
+        """Travel times from bare hours, as a user's matrix or a test gives them (no routes, no reasons).
+
+        Parameters
+        ----------
+        hours
+            Transit hours per (site_id, destination_id, system_id) pair; a pair left out is not reachable.
+        source
+            Where the hours came from, for reports (a file path, or "inline").
+
+        Returns
+        -------
+        TravelTimes
+            One ``Leg`` per pair with only its hours set, in a read-only mapping; no unreachable reasons.
+        """
         return cls(legs=MappingProxyType({k: Leg(hours=float(v)) for k, v in hours.items()}), source=source)
 
     def hours(self, pair: Pair) -> float | None:
+        """Transit hours of one pair.
+
+        Parameters
+        ----------
+        pair
+            (site_id, destination_id, system_id).
+
+        Returns
+        -------
+        float or None
+            The leg's hours, or None when the pair is not reachable.
+        """
         leg = self.legs.get(pair)
         return None if leg is None else leg.hours
 
@@ -63,10 +89,24 @@ MATRIX_SCHEMA = {"site_id": identifier, "destination_id": identifier, "system_id
 def read_matrix(path: Path, inputs: Inputs) -> TravelTimes:
     """Read a ``site_id, destination_id, system_id, hours`` table; a missing pair means not reachable.
 
+    The bring-your-own-matrix path: the model sees the same ``TravelTimes`` as from the road network.
+
+    Parameters
+    ----------
+    path
+        The CSV matrix ([data] travel_times); hours between 0 and ``tables.MAX_AMOUNT``.
+    inputs
+        The loaded tables; every site, destination and system id must be one of theirs.
+
+    Returns
+    -------
+    TravelTimes
+        The hours of every listed pair, with ``source`` the path.
+
     Raises
     ------
     InputError
-        Every unknown id, duplicate pair and bad value, with its line.
+        Every unknown id, duplicate pair and bad value, with its line; or why the file cannot be read.
     """
     problems: list[str] = []
     rows = read_table(Path(path), MATRIX_SCHEMA, problems) or []

@@ -41,7 +41,22 @@ class BadCacheEntry(Exception):
 
 
 def cache_key(inputs: Inputs, scenario: Scenario) -> str:
-    """Hash of everything a matrix depends on: road and boundary files, profiles, avoidance, points."""
+    """Hash of everything a matrix depends on: road and boundary files, profiles, avoidance, points.
+
+    A changed input gives a new key, so a stale matrix is never reused; ``CACHE_FORMAT`` is part of it.
+
+    Parameters
+    ----------
+    inputs
+        The tables: site and destination ids, coordinates and kinds, and each system's profile.
+    scenario
+        Its road and boundary files (hashed by content; both must be set) and its ``[network]`` table.
+
+    Returns
+    -------
+    str
+        The hex SHA-256 of all of it as sorted JSON.
+    """
     data = scenario.data
     assert data.roads is not None and data.boundaries is not None
     payload = {
@@ -60,7 +75,13 @@ def cache_key(inputs: Inputs, scenario: Scenario) -> str:
 
 
 def cache_dir() -> Path:
-    """``$DEPOTSITE_CACHE``, else ``$XDG_CACHE_HOME/depotsite``, else ``~/.cache/depotsite``."""
+    """The cache folder: ``$DEPOTSITE_CACHE``, else ``$XDG_CACHE_HOME/depotsite``, else ``~/.cache/depotsite``.
+
+    Returns
+    -------
+    Path
+        The folder, which need not exist yet (``save_entry`` creates it); empty variables are ignored.
+    """
     if os.environ.get("DEPOTSITE_CACHE"):
         return Path(os.environ["DEPOTSITE_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -68,12 +89,36 @@ def cache_dir() -> Path:
 
 
 def entry_path(key: str) -> Path:
-    """The cache file of the matrix with this key."""
+    """The cache file of the matrix with this key.
+
+    Parameters
+    ----------
+    key
+        A key from ``cache_key``; its first 32 hex digits name the file, the whole key is stored inside.
+
+    Returns
+    -------
+    Path
+        ``travel-<key[:32]>.npz`` in ``cache_dir()``.
+    """
     return cache_dir() / f"travel-{key[:32]}.npz"
 
 
 def checksum(arrays: dict[str, np.ndarray]) -> str:
-    """SHA-256 of every array's name, dtype, shape and bytes, in name order."""
+    """SHA-256 of every array's name, dtype, shape and bytes, in name order.
+
+    Stored with an entry and recomputed on reading, so an entry changed or damaged on disk is discarded.
+
+    Parameters
+    ----------
+    arrays
+        The entry's arrays by name (without the checksum itself).
+
+    Returns
+    -------
+    str
+        The hex digest.
+    """
     digest = hashlib.sha256()
     for name in sorted(arrays):
         array = np.ascontiguousarray(arrays[name])
@@ -159,6 +204,7 @@ def load_entry(path: Path, key: str) -> Entry | None:
 
 
 def _read(path: Path, key: str) -> Entry:
+    """The entry in ``path``; ``BadCacheEntry`` if it is no zip, lacks arrays, or fails format, key or checksum."""
     with path.open("rb") as stream:
         if not zipfile.is_zipfile(stream):  # checked first: numpy would try it as a pickle and leak the file
             raise BadCacheEntry("not a zip archive (truncated or overwritten)")
@@ -182,6 +228,7 @@ def _read(path: Path, key: str) -> Entry:
 
 
 def _unpack(arrays: dict[str, np.ndarray], meta: dict) -> Entry:
+    """Legs, unreachable pairs and warnings from checked arrays; each leg's path is its slice of ``coords``."""
     offsets = np.concatenate([[0], np.cumsum(arrays["path_len"])]).tolist()
     coords = arrays["coords"]
     hours, road_km = arrays["hours"].tolist(), arrays["road_km"].tolist()

@@ -31,7 +31,11 @@ DEFAULT_SPEED_KPH = 50.0
 
 @dataclass(frozen=True)
 class RoadNetwork:
-    """A directed road graph in array form."""
+    """A directed road graph in array form.
+
+    Arrays rather than a networkx graph because routing builds scipy sparse matrices straight from them
+    (``to_networkx`` converts for analysts). Nodes are numbered by position; edge i runs ``u[i]`` -> ``v[i]``.
+    """
 
     lat: np.ndarray
     lon: np.ndarray
@@ -45,11 +49,23 @@ class RoadNetwork:
 
     @property
     def n_nodes(self) -> int:
+        """Number of nodes (the length of the node arrays)."""
         return len(self.lat)
 
 
 def haversine_km(lat1, lon1, lat2, lon2):
-    """Great-circle distance in km (vectorised)."""
+    """Great-circle distance in km (vectorised), on the mean Earth radius ``EARTH_RADIUS_KM``.
+
+    Parameters
+    ----------
+    lat1, lon1, lat2, lon2
+        Degrees: scalars or arrays that broadcast together.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Kilometres, one per broadcast pair of points.
+    """
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dphi, dlmb = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
     a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
@@ -60,6 +76,23 @@ def haversine_km(lat1, lon1, lat2, lon2):
 
 
 def load_boundaries(path: Path) -> gpd.GeoDataFrame:
+    """Read the country polygons that tag nodes and points with a country.
+
+    Parameters
+    ----------
+    path
+        A file geopandas reads (GeoJSON) with a ``country_id`` property on its features.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per feature, as read.
+
+    Raises
+    ------
+    NetworkError
+        When there is no ``country_id`` column.
+    """
     frame = gpd.read_file(path)
     if "country_id" not in frame.columns:
         raise NetworkError([f"{path}: boundaries need a 'country_id' property on every feature"])
@@ -68,7 +101,26 @@ def load_boundaries(path: Path) -> gpd.GeoDataFrame:
 
 def tag_countries(lat: np.ndarray, lon: np.ndarray, boundaries: gpd.GeoDataFrame | None, *,
                   nearest: bool = True) -> np.ndarray:
-    """Country of each point; with ``nearest``, points outside every polygon (coasts) take the nearest."""
+    """Country of each point; with ``nearest``, points outside every polygon (coasts) take the nearest.
+
+    Road nodes are tagged with ``nearest`` so that a coastal road outside a simplified polygon still counts
+    its border crossings; sites and destinations are tagged without, to tell who lies in avoided territory.
+
+    Parameters
+    ----------
+    lat, lon
+        Coordinates in degrees, one per point.
+    boundaries
+        Country polygons with a ``country_id`` column, or None.
+    nearest
+        Give a point within no polygon the ``country_id`` of the nearest polygon.
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of country ids, one per point; "" where no polygon covers the point (and ``nearest``
+        is off), and everywhere when ``boundaries`` is None.
+    """
     country = np.full(len(lat), "", dtype=object)
     if boundaries is None or len(lat) == 0:
         return country
@@ -110,6 +162,7 @@ def _class_speed(highway) -> float:
 
 
 def _read_osm_xml(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Node and edge tables of a ``.osm`` file through osmnx (unsimplified); speed from maxspeed or class."""
     import osmnx as ox  # heavy import; only for user files
 
     if "maxspeed" not in ox.settings.useful_tags_way:
@@ -129,6 +182,11 @@ def _read_osm_xml(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _read_osm_pbf(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Node and edge tables of the highway ways of a ``.osm.pbf`` file through pyosmium, one edge per segment.
+
+    Segment lengths are great-circle metres; ``oneway`` yes/true/1 keeps the way's direction only, -1 the
+    reverse only, anything else both.
+    """
     import osmium
 
     coords: dict[int, tuple[float, float]] = {}
@@ -158,12 +216,28 @@ def _read_osm_pbf(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 def load_network(roads: Path, boundaries: Path | None) -> RoadNetwork:
     """Read a road source into arrays, both directions for the undirected extract.
 
+    The road files are checked to be regular files before any is opened (a FIFO would block); the source
+    kind is told by the path: a folder, ``.osm.pbf`` / ``.pbf``, or ``.osm`` / ``.xml``.
+
     Parameters
     ----------
     roads
         The shipped extract's folder, or a tagged ``.osm`` / ``.osm.pbf`` file.
     boundaries
-        GeoJSON of country polygons with a ``country_id`` property (used to tag nodes).
+        GeoJSON of country polygons with a ``country_id`` property (used to tag nodes, each with the
+        nearest country when outside all), or None to leave nodes untagged.
+
+    Returns
+    -------
+    RoadNetwork
+        Nodes, directed edges with length in metres and maxspeed in km/h (NaN where unknown; the OSM files
+        fall back to a speed per road class), and the boundaries.
+
+    Raises
+    ------
+    NetworkError
+        When a road file is not a readable regular file, the source kind is unknown, an edge names a node
+        the node table lacks, or the boundaries have no ``country_id``.
     """
     started = time.perf_counter()
     roads = Path(roads)
@@ -208,6 +282,16 @@ def to_networkx(network: RoadNetwork) -> nx.MultiDiGraph:
     Nodes carry ``x``, ``y`` and ``country``; edges ``length`` (metres), ``maxspeed_kph`` and a straight
     ``geometry``; the graph's CRS is EPSG:4326. For analysts and the per-pair baseline; routing itself
     runs on the arrays.
+
+    Parameters
+    ----------
+    network
+        The road network in array form.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Nodes keyed by position (``osmid``), edges keyed ``(u, v, key)`` with parallel edges numbered.
     """
     import osmnx as ox
 

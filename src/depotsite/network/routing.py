@@ -25,7 +25,22 @@ GEOD = Geod(ellps="WGS84")
 
 
 def great_circle(lon1: float, lat1: float, lon2: float, lat2: float, *, points: int = 32) -> np.ndarray:
-    """(lon, lat) points along the great circle between two places, ends included."""
+    """(lon, lat) points along the great circle between two places, ends included (air leg paths).
+
+    The points between the ends lie on the WGS84 geodesic, evenly spaced.
+
+    Parameters
+    ----------
+    lon1, lat1, lon2, lat2
+        The two places, in degrees.
+    points
+        How many points in all, the two ends included; at least 2.
+
+    Returns
+    -------
+    numpy.ndarray
+        A (points, 2) array of (lon, lat) in degrees, from the first place to the second.
+    """
     middle = GEOD.npts(lon1, lat1, lon2, lat2, points - 2)
     return np.array([(lon1, lat1), *middle, (lon2, lat2)])
 
@@ -63,6 +78,20 @@ def _snap(network: RoadNetwork, keep: np.ndarray, component: np.ndarray, lat, lo
 
 
 def edge_hours(network: RoadNetwork, profile: Profile) -> np.ndarray:
+    """Driving hours of every edge for one profile: at its speed, or the edge's maxspeed where lower.
+
+    Parameters
+    ----------
+    network
+        The road network; an edge without maxspeed (NaN) is driven at the profile's speed.
+    profile
+        A road profile; ``speed_kph`` is the convoy's cruise speed.
+
+    Returns
+    -------
+    numpy.ndarray
+        Hours per edge, in edge order (length in km over the speed in km/h).
+    """
     speed = np.fmin(profile.speed_kph, np.where(np.isnan(network.maxspeed_kph), np.inf, network.maxspeed_kph))
     return network.length_m / 1000.0 / speed
 
@@ -76,6 +105,7 @@ def _march_h(driving_h: float, profile: Profile) -> float:
 
 
 def _walk(pred_row: np.ndarray, start: int) -> list[int]:
+    """Node positions from ``start`` along a Dijkstra predecessor row to the row's source."""
     path = [start]
     while pred_row[path[-1]] >= 0:
         path.append(int(pred_row[path[-1]]))
@@ -92,6 +122,7 @@ class _ProfileGraph:
 
 
 def _profile_graph(network: RoadNetwork, kept: np.ndarray, profile: Profile) -> _ProfileGraph:
+    """The kept edges of one profile, each pair's fastest edge only, weighted by hours plus border delay."""
     n = network.n_nodes
     u, v = network.u[kept], network.v[kept]
     hours = edge_hours(network, profile)[kept]
@@ -111,6 +142,7 @@ def _profile_graph(network: RoadNetwork, kept: np.ndarray, profile: Profile) -> 
 
 
 def _along(matrix: csr_matrix, steps: np.ndarray) -> float:
+    """Sum of ``matrix`` over the consecutive edges of a path of node positions (0 for a single node)."""
     if len(steps) < 2:
         return 0.0
     return float(np.asarray(matrix[steps[:-1], steps[1:]]).sum())
@@ -170,7 +202,34 @@ def _road_legs(network: RoadNetwork, graph, snap, sites: list, dests: list, ids:
 
 
 def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tuple[dict, dict, list[str]]:
-    """Legs of every (site, destination, profile) pair, the unreachable pairs with reasons, and warnings."""
+    """Legs of every (site, destination, profile) pair, the unreachable pairs with reasons, and warnings.
+
+    Nodes in avoided countries and their edges are removed first; each site and destination is snapped to
+    the nearest remaining node of a strongly connected road component of at least ``MIN_COMPONENT_NODES``
+    nodes (or of the largest, when none is that big), so no point is stranded on a small fragment. Road
+    profiles route by one Dijkstra from the destinations; air profiles fly between air bases.
+
+    Parameters
+    ----------
+    network
+        The road network, nodes tagged with countries.
+    inputs
+        The tables; every profile named in the systems table is routed.
+    scenario
+        Its ``[network]`` table: profiles, avoided countries, and the snap warning and limit in km.
+
+    Returns
+    -------
+    tuple of (dict, dict, list of str)
+        ``Leg`` per (site_id, destination_id, profile name) with hours, road km, borders crossed, access km
+        and path; a reason per road pair without a leg (a point in avoided territory, or no road joins
+        them); a warning per point farther than ``snap_warn_km`` km from the nearest road.
+
+    Raises
+    ------
+    NetworkError
+        Naming every point farther than ``snap_max_km`` km from the nearest usable road.
+    """
     avoid = sorted(set(scenario.network.avoid_countries))
     keep = ~np.isin(network.country.astype(str), avoid)
     kept_edges = keep[network.u] & keep[network.v]
