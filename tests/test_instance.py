@@ -14,6 +14,7 @@ from pyomo.repn import generate_standard_repn
 
 import depotsite.model
 from depotsite.explain import relaxable_families
+from depotsite.inputs import units_fitting
 from depotsite.instance import Instance, build_instance, value_step
 from depotsite.model import FAMILIES, build_model
 from instances import make_inputs, make_scenario, site, system, times
@@ -155,3 +156,11 @@ def test_the_largest_share_moves_in_whole_value_steps():
     coefficients = {v.name: c for v, c in zip(row.linear_vars, row.linear_coefs, strict=True)}
     assert coefficients == {"max_share_pct": 1, "max_share_steps": -12.5}
     assert model.max_share_whole.equality and model.max_share_steps.domain is pyo.NonNegativeIntegers
+
+
+def test_units_fitting_floors_the_ratio_without_float_error():
+    """3 bays at 0.1 bays per unit hold 30 units (in floats 3 // 0.1 == 29.0); 2 shelters at 0.7 hold 2."""
+    assert units_fitting(site("a", "A", bays=3), system("x", bays=0.1)) == 30
+    assert units_fitting(site("a", "A", kind="air_base", shelters=2),
+                         system("f", bays=0, shelters=0.7, kinds="air_base")) == 2
+    assert units_fitting(site("a", "A", kind="port"), system("x")) == 0  # kind not allowed

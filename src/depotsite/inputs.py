@@ -8,6 +8,7 @@ wrong and how to fix it.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -264,10 +265,11 @@ def units_fitting(site: Site, system: System) -> int:
     if site.kind not in system.site_kinds:
         return 0
     limits = []
+    # floor of the ratio with a tolerance: in floats 3 // 0.1 is 29, though 30 units of 0.1 bays fit in 3
     if system.vehicle_bays_per_unit > 0:
-        limits.append(site.vehicle_bays // system.vehicle_bays_per_unit)
+        limits.append(math.floor(site.vehicle_bays / system.vehicle_bays_per_unit + 1e-9))
     if system.shelters_per_unit > 0:
-        limits.append(site.aircraft_shelters // system.shelters_per_unit)
+        limits.append(math.floor(site.aircraft_shelters / system.shelters_per_unit + 1e-9))
     return int(min(limits)) if limits else 10**9
 
 
