@@ -6,7 +6,9 @@ import pytest
 
 from depotsite.errors import NumericsError
 from depotsite.instance import build_instance
-from depotsite.shipments import is_whole, whole_shipments
+from depotsite.model import build_model
+from depotsite.shipments import is_whole, posture_of, whole_shipments
+from depotsite.solve import solve
 from instances import make_inputs, make_scenario, site, system, times
 
 
@@ -51,3 +53,16 @@ def test_a_stock_the_routes_cannot_balance_is_a_numerics_error():
         whole_shipments(inst, {("a", "x"): 3, ("b", "x"): 1}, {("a", "d", "x"): 1.5, ("b", "e", "x"): 1.5})
     assert ("the solver's shipments are not whole units and cannot be made whole on the routes it used"
             in str(caught.value))
+
+
+def test_a_site_left_open_with_nothing_in_it_is_not_in_the_posture():
+    """Cost weighs nothing, so the solver may leave any site open; only a and c hold the two units (x in two
+    hosts, a at 1 h and c at 2 h are the fastest), and b, empty, is not reported open."""
+    inputs = make_inputs(hosts=["A", "B", "C"], sites=[site("a", "A"), site("b", "B"), site("c", "C")],
+                         systems=[system("x")], demand={("d", "x"): 2})
+    travel = times({("a", "d", "x"): 1, ("b", "d", "x"): 3, ("c", "d", "x"): 2})
+    model = build_model(build_instance(inputs, travel, make_scenario(systems={"x": {"min_hosts": 2}})))
+    solve(model, time_limit_s=60)
+    model.open_site["b"].value = 1  # what a solver may return when opening is free
+    posture = posture_of(model)
+    assert posture.open_sites == ("a", "c") and posture.stock == {("a", "x"): 1, ("c", "x"): 1}

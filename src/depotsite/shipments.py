@@ -92,7 +92,8 @@ def posture_of(model) -> Posture:
     Returns
     -------
     Posture
-        Values rounded to whole units; a site is open when its binary exceeds 0.5. Shipments are
+        Values rounded to whole units; a site is open when its binary exceeds 0.5 and it holds something (or
+        is forced open). Shipments are
         continuous in the model: when the solver's are not whole, the transportation problem of the
         whole stock is re-solved to a vertex on the routes it used (``whole_shipments``).
     """
@@ -103,5 +104,8 @@ def posture_of(model) -> Posture:
     stock = units(model.stock)
     shipped = {k: v.value for k, v in model.ship.items() if v.value is not None}
     ship = units(model.ship) if is_whole(shipped) else whole_shipments(model.instance, stock, shipped)
-    open_sites = tuple(s for s in model.S if model.open_site[s].value is not None and model.open_site[s].value > 0.5)
+    # A site the solver left open with nothing in it (free when cost weighs nothing) is not part of the posture.
+    holding = {s for s, _ in stock} | set(model.instance.force_open)
+    open_sites = tuple(s for s in model.S if s in holding
+                       and model.open_site[s].value is not None and model.open_site[s].value > 0.5)
     return Posture(stock=stock, ship=ship, open_sites=open_sites)
