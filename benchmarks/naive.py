@@ -18,8 +18,11 @@ from depotsite.instance import RESOURCES, Instance
 INT = highspy.HighsVarType.kInteger
 
 
-def solve_naive(inst: Instance, *, time_limit_s: float, threads: int = 2) -> tuple[float, str, float]:
-    """Build and solve the plain formulation; returns (objective, HiGHS model status, seconds)."""
+def solve_naive(inst: Instance, *, time_limit_s: float, threads: int = 2, fixed=None) -> tuple[float, str, float]:
+    """Build and solve the plain formulation; returns (objective, HiGHS model status, seconds).
+
+    ``fixed`` (a ``Posture``) fixes stock, shipments and open sites to it: a check that a posture the model
+    found keeps every row of the plain formulation too."""
     started = time.perf_counter()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
@@ -29,6 +32,13 @@ def solve_naive(inst: Instance, *, time_limit_s: float, threads: int = 2) -> tup
     stock = {k: h.addVariable(lb=0, type=INT) for k in inst.allowed}
     ship = {r: h.addVariable(lb=0, type=INT) for r in inst.routes}
     open_site = {s: h.addVariable(lb=0, ub=1, type=INT) for s in inst.sites}
+    if fixed is not None:
+        for k, v in stock.items():
+            h.changeColBounds(v.index, fixed.stock.get(k, 0), fixed.stock.get(k, 0))
+        for k, v in ship.items():
+            h.changeColBounds(v.index, fixed.ship.get(k, 0), fixed.ship.get(k, 0))
+        for k, v in open_site.items():
+            h.changeColBounds(v.index, int(k in fixed.open_sites), int(k in fixed.open_sites))
     held = defaultdict(list)
     for s, w in inst.allowed:
         held[s].append(w)
