@@ -80,7 +80,7 @@ def solve_naive(inst: Instance, *, time_limit_s: float, threads: int = 2, fixed=
             h.addConstr(stock_in({host}, w) >= inst.min_lot[w] * y)
             h.addConstr(stock_in({host}, w) <= inst.requirement[w] * y)
         h.addConstr(h.qsum(flags) >= n)
-    for (s, w), v in stock.items():
+    for (_, w), v in stock.items():
         if inst.min_lot[w] > 1:
             y = h.addVariable(lb=0, ub=1, type=INT)
             h.addConstr(v >= inst.min_lot[w] * y)

@@ -29,13 +29,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from naive import solve_naive  # noqa: E402
+from naive import solve_naive
 
-from depotsite.instance import build_instance  # noqa: E402
-from depotsite.model import build_model, posture_of  # noqa: E402
-from depotsite.scenario import load_scenario  # noqa: E402
-from depotsite.solve import solve  # noqa: E402
-from depotsite.sources import read_inputs, travel_times_for  # noqa: E402
+from depotsite.instance import build_instance
+from depotsite.model import build_model, posture_of
+from depotsite.scenario import load_scenario
+from depotsite.solve import solve
+from depotsite.sources import read_inputs, travel_times_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
