@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from conftest import invoke
 from depotsite.analysis.binding import (
     as_dict,
     describe_rule,
@@ -18,6 +21,7 @@ from depotsite.results import collect
 from depotsite.solve import solve
 from depotsite.timelimit import Deadline
 from instances import make_inputs, make_scenario, site, system, times
+from test_api import tiny_scenario
 
 
 def solved(**rules):
@@ -115,3 +119,34 @@ def test_min_hosts_names_the_site_that_keeps_a_host():
     inst, posture, base = solved(systems={"x": {"min_hosts": 2}})
     explanation = explain_posture(inst, posture, base, deadline=Deadline(60), rechecks=0)
     assert all(s.rules == ("keeps x in 2 hosts (min_hosts)",) for s in explanation.sites)
+
+
+def test_solve_explain_and_the_explain_command_agree_on_a_tiny_run(tmp_path):
+    """The tiny scenario (2 units of x for d1; a1 2 h, b1 5 h) with A capped at one unit: a1 and b1 send one
+    each, mean 3.5 h. One more unit at A brings the second to 2 h: -1.5 h, priced and re-solved; b1 (1 M USD,
+    cost weighs nothing) then closes, and A holds the whole package (risk 50 -> 100 points)."""
+    scenario = tiny_scenario(tmp_path)
+    run = tmp_path / "run"
+    result = invoke("solve", scenario, "--out", run, "--explain", "--set", "hosts.A.max_unit_share.x=0.5")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((run / "summary.json").read_text())
+    cap = next(r for r in summary["explanation"]["rules"] if r["key"] == "hosts.A.max_unit_share.x")
+    assert cap["binding"] and cap["price"] == pytest.approx(-1.5) and cap["checked"]["time_h"] == pytest.approx(-1.5)
+    assert cap["words"] == (
+        "hosts.A.max_unit_share.x (A at most 1 x): binds (1 of 1 units); each unit would save 1.5 of the objective "
+        "(LP price); re-solved one unit: objective -1.5 (time_h -1.5, risk +50, cost_musd -1, optimal)")
+    assert invoke("verify", run).exit_code == 0  # the explanation is part of the verified summary
+    page = (run / "map.html").read_text()
+    assert "rules that bind" in page and "hosts.A.max_unit_share.x (A at most 1 x): binds" in page
+    printed = invoke("explain", run, "--json")
+    assert printed.exit_code == 0, printed.output
+    assert json.loads(printed.stdout)["rules"] == summary["explanation"]["rules"]
+    text = invoke("explain", run)
+    assert "tiny+1 override: 1 rule(s) bind, 0 slack" in text.output
+    assert "a1 (A): holds 1 x; serves d1 1; saves 1.5 h of mean time over the next fastest site" in text.output
+
+
+def test_explain_refuses_a_folder_that_is_not_a_run(tmp_path):
+    result = invoke("explain", tmp_path)
+    assert result.exit_code == 1
+    assert f"{tmp_path}: not a readable depotsite run folder" in result.output

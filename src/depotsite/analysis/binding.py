@@ -53,6 +53,7 @@ class RuleReport:
     price: float | None = None  # objective change per unit of relaxation, from the LP duals
     checked: dict[str, float] | None = None  # objective and term changes when re-solved one unit looser
     checked_status: str | None = None  # "optimal", "time_limit", or why the re-solve gave nothing
+    minimum: bool = False  # a lower bound (minimum hosts, resilience) rather than a cap
 
 
 @dataclass(frozen=True)
@@ -126,12 +127,12 @@ def rule_slacks(p: Instance, posture: Posture) -> list[RuleReport]:
         if w in p.requirement:
             holding = sum(1 for h in p.hosts if units[h, w] > 0)
             reports.append(RuleReport(f"systems.{w}.min_hosts", f"{w} in at least {n} hosts", "hosts", n, holding,
-                                      holding - n, holding == n))
+                                      holding - n, holding == n, minimum=True))
     for w, need in p.resilience_need.items():
         kept = min(sum(n for (h, w2), n in units.items() if w2 == w and h not in lost)
                    for (w3, _), lost in p.lost_hosts.items() if w3 == w)
         reports.append(RuleReport(f"systems.{w}.resilience", f"{need} {w} left after losing any host set", "units",
-                                  need, kept, kept - need, kept == need))
+                                  need, kept, kept - need, kept == need, minimum=True))
     if p.max_sites is not None:
         n = len(posture.open_sites)
         reports.append(RuleReport("constraints.max_sites", f"at most {p.max_sites} open sites", "sites", p.max_sites,
@@ -348,17 +349,24 @@ def describe_rule(r: RuleReport) -> str:
         line += f"binds: it keeps out a route within an hour of it (latest unit at {r.used:.4g} h)"
     elif r.binding:
         line += f"binds ({r.used:.4g} of {r.limit:g} {r.unit})"
+    elif r.minimum:
+        line += f"slack {r.slack:.4g} {r.unit} ({r.used:.4g} against at least {r.limit:g})"
     else:
         line += f"slack {r.slack:.4g} {r.unit} ({r.used:.4g} of {r.limit:g} used)"
     if r.binding and r.price is not None and abs(r.price) > 1e-9:
         verb = "save" if r.price < 0 else "cost"
         line += f"; each {step} would {verb} {abs(r.price):.3g} of the objective (LP price)"
     if r.checked is not None:
-        terms = ", ".join(f"{k} {v:+.3g}" for k, v in r.checked.items() if k != "objective")
-        line += f"; re-solved one {step}: objective {r.checked['objective']:+.3g} ({terms}, {r.checked_status})"
+        terms = ", ".join(f"{k} {_change(v)}" for k, v in r.checked.items() if k != "objective")
+        line += f"; re-solved one {step}: objective {_change(r.checked['objective'])} ({terms}, {r.checked_status})"
     elif r.checked_status is not None:
         line += f"; {r.checked_status}"
     return line
+
+
+def _change(value: float) -> str:
+    """A signed change, round-off (below 1e-9) shown as 0."""
+    return "+0" if abs(value) < 1e-9 else f"{value:+.3g}"
 
 
 def describe_site(site: SiteReport) -> str:

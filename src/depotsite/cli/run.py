@@ -42,6 +42,9 @@ def solve(
     name: NameOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout instead of the tables "
                                                          "(logs and warnings stay on stderr).")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Also say which rules bind, their price and why each "
+                                          "site is open (in summary.json and map.html; a time limit of its own, "
+                                          "the same as the solve's).")] = False,
 ) -> None:
     """Solve a scenario and write its run folder."""
     from depotsite.explain import run_solve
@@ -68,10 +71,19 @@ def solve(
     with step("solving with HiGHS", timings, "solve_wall_s", deadline=deadline):
         outcome = run_solve(model, deadline=deadline, mip_gap=sc.solver.mip_gap, threads=sc.solver.threads,
                              show_log=sc.solver.log)
-    result = collect(model.instance, posture_of(model), outcome, timings=timings, warnings=travel.warnings)
+    posture = posture_of(model)
+    result = collect(model.instance, posture, outcome, timings=timings, warnings=travel.warnings)
+    explanation = None
+    if explain:
+        from depotsite.analysis.binding import as_dict, explain_posture
+
+        budget = Deadline(sc.solver.time_limit_s)
+        with step("pricing the rules and re-solving the binding ones", timings, "explain_s", deadline=budget):
+            explanation = as_dict(explain_posture(model.instance, posture, result, deadline=budget,
+                                                  threads=sc.solver.threads))
     with step("writing outputs", timings, "export_s"):
         write_run(out_dir, result, model.instance, travel, command=sys.argv, overrides=overrides, changes=changes,
-                  maps=not no_maps)
+                  maps=not no_maps, explanation=explanation)
     if as_json:
         for warning in result.warnings:
             err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)

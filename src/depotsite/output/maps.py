@@ -7,7 +7,9 @@ web map, so air-gapped machines see exactly what connected ones do.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -56,8 +58,12 @@ def _colours(keys, palette) -> dict[str, str]:
     return {k: palette[i % len(palette)] for i, k in enumerate(sorted(keys))}
 
 
-def html_map(result: RunResult, p: Instance, travel: TravelTimes) -> go.Figure:
+def html_map(result: RunResult, p: Instance, travel: TravelTimes, *,
+             explanation: Mapping[str, Any] | None = None) -> go.Figure:
+    """The interactive map; with an explanation, the binding rules under the map and each depot's reason in
+    its hover text."""
     figure = go.Figure()
+    why = {r["site_id"]: r["words"] for r in (explanation or {}).get("sites", [])}
     frame = _boundaries(p)
     if frame is not None:
         xs, ys = _outline(frame)
@@ -90,7 +96,8 @@ def html_map(result: RunResult, p: Instance, travel: TravelTimes) -> go.Figure:
             marker={"size": [10 + 3 * math.sqrt(max(value[s], 0.0)) / 4 for s in sites], "color": host_colour[h],
                     "line": {"color": "black", "width": 1}},
             text=[f"{s} ({h}), {value[s]:.0f} M USD<br>" + ", ".join(
-                f"{n} {w}" for (s2, w), n in result.stock.items() if s2 == s) for s in sites],
+                f"{n} {w}" for (s2, w), n in result.stock.items() if s2 == s)
+                + (f"<br>{_wrap(why[s])}" if s in why else "") for s in sites],
             hoverinfo="text",
         ))
     dests = list(p.inputs.destinations.values())
@@ -108,7 +115,21 @@ def html_map(result: RunResult, p: Instance, travel: TravelTimes) -> go.Figure:
                "scaleratio": 1 / math.cos(math.radians((y0 + y1) / 2))},
         plot_bgcolor="white", height=800, legend={"itemsizing": "constant"},
     )
+    binding = [r["words"] for r in (explanation or {}).get("rules", []) if r["binding"]]
+    if binding:
+        figure.add_annotation(text="<b>rules that bind</b><br>" + "<br>".join(_wrap(w) for w in binding),
+                              xref="paper", yref="paper", x=0, y=-0.08, yanchor="top", showarrow=False,
+                              align="left", font={"size": 11})
+        figure.update_layout(height=800 + 34 * sum(1 + len(w) // 150 for w in binding), margin={"b": 40 + 34 *
+                             sum(1 + len(w) // 150 for w in binding)})
     return figure
+
+
+def _wrap(text: str, width: int = 150) -> str:
+    """Hover and annotation text broken into lines of about ``width`` characters."""
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(text, width))
 
 
 def png_map(path: Path, result: RunResult, p: Instance, travel: TravelTimes) -> None:
@@ -146,6 +167,8 @@ def png_map(path: Path, result: RunResult, p: Instance, travel: TravelTimes) -> 
     plt.close(fig)
 
 
-def write_maps(folder: Path, result: RunResult, p: Instance, travel: TravelTimes) -> None:
-    html_map(result, p, travel).write_html(folder / "map.html", include_plotlyjs=True, full_html=True)
+def write_maps(folder: Path, result: RunResult, p: Instance, travel: TravelTimes, *,
+               explanation: Mapping[str, Any] | None = None) -> None:
+    html_map(result, p, travel, explanation=explanation).write_html(folder / "map.html", include_plotlyjs=True,
+                                                                     full_html=True)
     png_map(folder / "map.png", result, p, travel)

@@ -135,7 +135,7 @@ def manifest(p: Instance, *, command: list[str] | None = None, overrides: Sequen
 
 
 def summary(result: RunResult, p: Instance, travel: TravelTimes, *, changes: Sequence[Override] = (),
-            bound: Mapping[str, Any] | None = None) -> dict[str, Any]:
+            bound: Mapping[str, Any] | None = None, explanation: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The ``summary.json`` document: the run's name and what changed, status, objective and terms, shares,
     host units, times and crews.
 
@@ -148,6 +148,8 @@ def summary(result: RunResult, p: Instance, travel: TravelTimes, *, changes: Seq
         ``overrides``: key, old value (null when unset), new value and where from.
     bound
         For a Pareto point or an alternative: the bound that made it (listed as ``bound``).
+    explanation
+        Which rules bind and why each site is open (``depotsite.analysis.binding.as_dict``), when asked for.
 
     Returns
     -------
@@ -182,12 +184,14 @@ def summary(result: RunResult, p: Instance, travel: TravelTimes, *, changes: Seq
         "travel_times_source": travel.source,
         "timings_s": result.timings,
         "warnings": list(result.warnings),
+        **({"explanation": dict(explanation)} if explanation is not None else {}),
     }
 
 
 def write_run(out: Path, result: RunResult, p: Instance, travel: TravelTimes, *,
               command: list[str] | None = None, overrides: Sequence[str] = (), changes: Sequence[Override] = (),
-              maps: bool = True, bound: Mapping[str, Any] | None = None) -> Path:
+              maps: bool = True, bound: Mapping[str, Any] | None = None,
+              explanation: Mapping[str, Any] | None = None) -> Path:
     """Check the posture against every rule of its scenario, then write every output into ``out`` atomically.
 
     Parameters
@@ -198,8 +202,8 @@ def write_run(out: Path, result: RunResult, p: Instance, travel: TravelTimes, *,
         The posture, the resolved numbers of its model and the travel times it used.
     command, overrides
         Recorded in the manifest: the command line and the ``key=value`` overrides applied.
-    changes, bound
-        Listed in ``summary.json`` (see ``summary``).
+    changes, bound, explanation
+        Listed in ``summary.json`` (see ``summary``); the explanation is also shown on ``map.html``.
     maps
         Also write ``map.html`` and ``map.png``.
 
@@ -216,7 +220,7 @@ def write_run(out: Path, result: RunResult, p: Instance, travel: TravelTimes, *,
     started = time.perf_counter()
     with atomic_folder(out) as folder:
         write_run_into(folder, result, p, travel, command=command, overrides=overrides, changes=changes,
-                       maps=maps, bound=bound)
+                       maps=maps, bound=bound, explanation=explanation)
     log.info("write_run wrote %s in %.2f s", out, time.perf_counter() - started)
     return Path(out)
 
@@ -224,14 +228,14 @@ def write_run(out: Path, result: RunResult, p: Instance, travel: TravelTimes, *,
 def write_run_into(folder: Path, result: RunResult, p: Instance, travel: TravelTimes, *,
                    command: list[str] | None = None, overrides: Sequence[str] = (),
                    changes: Sequence[Override] = (), maps: bool = True,
-                   bound: Mapping[str, Any] | None = None) -> None:
+                   bound: Mapping[str, Any] | None = None, explanation: Mapping[str, Any] | None = None) -> None:
     """``write_run`` into a folder that is already staged: a run folder inside a Pareto front or a set of
     alternatives, or the staged run folder itself. The posture is checked first; nothing is written if it
     breaks a rule (``NumericsError``)."""
     from depotsite.output.geojson import depots_geojson, destinations_geojson, routes_geojson, sites_geojson
     from depotsite.selfcheck import check_posture
 
-    summary_doc = summary(result, p, travel, changes=changes, bound=bound)
+    summary_doc = summary(result, p, travel, changes=changes, bound=bound, explanation=explanation)
     depots, routes = depots_geojson(result, p), routes_geojson(result, p, travel)
     check_posture(result, p, travel, summary=summary_doc, depots=depots, routes=routes)
     folder.mkdir(exist_ok=True)
@@ -250,7 +254,7 @@ def write_run_into(folder: Path, result: RunResult, p: Instance, travel: TravelT
     if maps:
         from depotsite.output.maps import write_maps
 
-        write_maps(folder, result, p, travel)
+        write_maps(folder, result, p, travel, explanation=explanation)
     outputs = {f.name: file_sha256(f) for f in sorted(folder.iterdir()) if f.is_file()}
     (folder / "manifest.json").write_text(json.dumps(
         manifest(p, command=command, overrides=overrides, travel=travel, outputs=outputs), indent=2) + "\n")
