@@ -127,3 +127,38 @@ def test_spinner_text_shows_the_seconds_used_and_left():
     used, left = re.fullmatch(r"solving with HiGHS \((\d+) s used, (\d+) s of the 20 s limit left\)", text).groups()
     assert int(used) >= 3 and int(left) <= 17
     assert _Progress("writing outputs", None).__rich__().plain == "writing outputs"
+
+
+def test_the_solver_watch_writes_a_line_per_interval_to_stderr(capfd):
+    """Lines go to the stderr descriptor (pyomo captures sys.stderr while HiGHS runs), one per interval."""
+    from depotsite.cli.common import SolverWatch
+    from depotsite.solve import SolverProgress
+
+    with SolverWatch(every_s=2.0) as watch:
+        for t, best in ((0.5, None), (2.5, 12.5), (3.0, 11.0), (4.6, 10.0)):
+            watch(SolverProgress(incumbent=best, bound=9.0, gap=float("inf") if best is None else (best - 9) / best,
+                                 elapsed_s=t, nodes=int(10 * t)))
+    lines = capfd.readouterr().err.splitlines()
+    assert lines == ["HiGHS: best 12.5, bound 9, gap 28.00%, 25 nodes, 2 s",
+                     "HiGHS: best 10, bound 9, gap 10.00%, 46 nodes, 5 s"]
+    assert watch.describe() == "best 10, bound 9, gap 10.00%, 46 nodes, 5 s"
+
+
+def test_the_reporter_passes_every_better_posture_and_otherwise_one_event_per_interval():
+    from types import SimpleNamespace
+
+    from depotsite.solve import _Reporter
+
+    seen = []
+    reporter = _Reporter(seen.append, 0.5, improving=7)
+
+    def event(kind, t, best):
+        data = SimpleNamespace(running_time=t, mip_primal_bound=best, mip_dual_bound=1.0, mip_gap=0.5,
+                               mip_node_count=3)
+        return SimpleNamespace(callback_type=kind, data_out=data)
+
+    for kind, t, best in ((1, 0.0, float("inf")), (1, 0.2, float("inf")), (7, 0.3, 4.0), (1, 0.6, 4.0),
+                          (1, 0.9, 4.0)):
+        reporter(event(kind, t, best))
+    # 0.2 is within half a second of 0.0; 0.3 is a better posture; 0.6 is within 0.5 s of 0.3, 0.9 is not
+    assert [(p.elapsed_s, p.incumbent) for p in seen] == [(0.0, None), (0.3, 4.0), (0.9, 4.0)]

@@ -193,14 +193,15 @@ def explain_infeasible(
 
 
 def run_solve(model: pyo.ConcreteModel, *, time_limit_s: float = 60.0, mip_gap: float = 0.0, threads: int = 2,
-              show_log: bool = False, solver: Any = None, deadline: Deadline | None = None) -> SolveOutcome:
+              show_log: bool = False, solver: Any = None, deadline: Deadline | None = None,
+              watcher: Any = None, log_file: str | None = None) -> SolveOutcome:
     """``depotsite.solve.solve`` that explains an infeasible scenario with ``explain_infeasible``.
 
     Parameters
     ----------
     model
         A model from ``build_model``.
-    time_limit_s, mip_gap, threads, show_log, deadline
+    time_limit_s, mip_gap, threads, show_log, deadline, watcher, log_file
         As for ``depotsite.solve.solve``.
     solver
         A persistent interface from ``depotsite.solve.new_solver`` to reuse, or None for a new one.
@@ -216,4 +217,4 @@ def run_solve(model: pyo.ConcreteModel, *, time_limit_s: float = 60.0, mip_gap: 
         With the shortfall and the rule families whose relaxation alone would make it feasible.
     """
     return solve(model, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, show_log=show_log,
-                 solver=solver, deadline=deadline, explain=explain_infeasible)
+                 solver=solver, deadline=deadline, explain=explain_infeasible, watcher=watcher, log_file=log_file)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pyomo.environ as pyo
@@ -51,9 +52,66 @@ def _use_threads(threads: int) -> None:
     _scheduler_threads[:] = [threads]
 
 
+@dataclass(frozen=True)
+class SolverProgress:
+    """Where a branch-and-bound run stands: the best posture's objective (None before one is found), the best
+    bound, their relative gap, the seconds HiGHS has run and the nodes it has explored."""
+
+    incumbent: float | None
+    bound: float
+    gap: float
+    elapsed_s: float
+    nodes: int
+
+
+Watcher = Callable[[SolverProgress], None]
+
+
+class _Reporter:
+    """HiGHS's MIP callback, passed on to a watcher at most every ``every_s`` seconds (and at each new posture)."""
+
+    def __init__(self, watcher: Watcher, every_s: float, improving: int) -> None:
+        self.watcher, self.every_s, self.improving, self.last = watcher, every_s, improving, -math.inf
+
+    def __call__(self, event) -> None:
+        data = event.data_out
+        if int(event.callback_type) != self.improving and data.running_time - self.last < self.every_s:
+            return
+        self.last = data.running_time
+        incumbent = data.mip_primal_bound if math.isfinite(data.mip_primal_bound) else None
+        self.watcher(SolverProgress(incumbent=incumbent, bound=data.mip_dual_bound, gap=data.mip_gap,
+                                    elapsed_s=data.running_time, nodes=int(data.mip_node_count)))
+
+
+@contextmanager
+def _watching(solver: Highs, watcher: Watcher | None) -> Iterator[None]:
+    """Pass HiGHS's MIP progress to ``watcher`` during one run (nothing without a watcher)."""
+    # pyomo's interface keeps the highspy object it built as _solver_model: the only way to its callbacks
+    highs = getattr(solver, "_solver_model", None)
+    if watcher is None or highs is None:
+        yield
+        return
+    import highspy
+
+    reporter = _Reporter(watcher, 0.5, int(highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution))
+    events = (highs.cbMipInterrupt, highs.cbMipImprovingSolution)
+    for event in events:
+        event.subscribe(reporter)
+    try:
+        yield
+    finally:
+        for event in events:
+            event.unsubscribe(reporter)
+
+
 def run_highs(model: pyo.ConcreteModel, *, deadline: Deadline, mip_gap: float, threads: int, show_log: bool,
-              solver: Highs | None = None, stage: str = "solving"):
-    """One HiGHS run that gets what remains of ``deadline`` once the model is loaded into the solver."""
+              solver: Highs | None = None, stage: str = "solving", watcher: Watcher | None = None,
+              log_file: str | None = None):
+    """One HiGHS run that gets what remains of ``deadline`` once the model is loaded into the solver.
+
+    ``watcher`` is called with the incumbent, bound and gap while branch and bound runs (about every half
+    second, and at every better posture); ``log_file`` receives HiGHS's own log.
+    """
     solver = solver or Highs()
     if not solver.available():
         raise SolverError("HiGHS is not available; reinstall the 'highspy' package")
@@ -62,10 +120,12 @@ def run_highs(model: pyo.ConcreteModel, *, deadline: Deadline, mip_gap: float, t
         solver.set_instance(model)
     deadline.check(f"{stage} (after handing the model to HiGHS)")
     _use_threads(threads)
-    return solver.solve(
-        model, time_limit=highs_time_limit_s(deadline), rel_gap=mip_gap, threads=threads, tee=show_log,
-        load_solutions=False, raise_exception_on_nonoptimal_result=False,
-    )
+    with _watching(solver, watcher):
+        return solver.solve(
+            model, time_limit=highs_time_limit_s(deadline), rel_gap=mip_gap, threads=threads, tee=show_log,
+            load_solutions=False, raise_exception_on_nonoptimal_result=False,
+            solver_options={"log_file": log_file} if log_file else {},
+        )
 
 
 def highs_time_limit_s(deadline: Deadline) -> float:
@@ -87,6 +147,8 @@ def solve(
     explain: Explainer | None = None,
     solver: Highs | None = None,
     deadline: Deadline | None = None,
+    watcher: Watcher | None = None,
+    log_file: str | None = None,
 ) -> SolveOutcome:
     """Solve ``model`` in place (its variables hold the posture afterwards).
 
@@ -102,6 +164,8 @@ def solve(
     deadline
         The solve stage's budget, already running since the model build: HiGHS gets what remains, and the
         explanation of an infeasible scenario what remains after that.
+    watcher, log_file
+        Live progress (``SolverProgress``: incumbent, bound, gap, seconds) and a file for HiGHS's own log.
 
     Returns
     -------
@@ -118,7 +182,8 @@ def solve(
     """
     deadline = deadline or Deadline(time_limit_s)
     started = time.perf_counter()
-    results = run_highs(model, deadline=deadline, mip_gap=mip_gap, threads=threads, show_log=show_log, solver=solver)
+    results = run_highs(model, deadline=deadline, mip_gap=mip_gap, threads=threads, show_log=show_log, solver=solver,
+                        watcher=watcher, log_file=log_file)
     elapsed = time.perf_counter() - started
     term = results.termination_condition
     if term in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):

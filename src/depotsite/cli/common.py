@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -153,26 +155,74 @@ def guarded(command: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-class _Progress:
-    """Spinner text re-rendered on every refresh, so it can show the seconds used and left of a limit."""
+class SolverWatch:
+    """The latest incumbent, bound and gap of a running solve, written as a line every ``every_s`` seconds
+    (2 s on a terminal, 5 s when piped; none with ``-q``), and shown in the spinner between solves.
 
-    def __init__(self, message: str, deadline: Deadline | None) -> None:
-        self.message, self.deadline = message, deadline
+    Use it as a context manager around the solve. pyomo captures the process's stdout and stderr descriptors
+    while HiGHS runs (the spinner stands still then), so the lines go to a duplicate of the stderr descriptor
+    taken when the watch starts.
+    """
+
+    def __init__(self, *, every_s: float | None = None) -> None:
+        self.latest: Any = None
+        self.every_s = every_s if every_s is not None else (2.0 if err.is_terminal else 5.0)
+        self.last_line = 0.0
+        self.fd: int | None = None
+
+    def __enter__(self) -> SolverWatch:
+        if not state["quiet"]:
+            self.fd = os.dup(2)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def __call__(self, progress: Any) -> None:
+        self.latest = progress
+        if self.fd is not None and progress.elapsed_s - self.last_line >= self.every_s:
+            self.last_line = progress.elapsed_s
+            os.write(self.fd, f"HiGHS: {self.describe()}\n".encode())
+
+    def describe(self) -> str:
+        """As in "best 144.7, bound 143.3, gap 0.92%, 1339 nodes, 4 s" (empty before the first report)."""
+        p = self.latest
+        if p is None:
+            return ""
+        if p.incumbent is None:
+            return f"no posture yet, bound {p.bound:.6g}, {p.nodes} nodes, {p.elapsed_s:.0f} s"
+        gap = f"gap {100 * p.gap:.2f}%" if math.isfinite(p.gap) else "gap -"
+        return f"best {p.incumbent:.6g}, bound {p.bound:.6g}, {gap}, {p.nodes} nodes, {p.elapsed_s:.0f} s"
+
+
+class _Progress:
+    """Spinner text re-rendered on every refresh, so it can show the seconds used and left of a limit and the
+    solver's latest incumbent, bound and gap."""
+
+    def __init__(self, message: str, deadline: Deadline | None, watch: SolverWatch | None = None) -> None:
+        self.message, self.deadline, self.watch = message, deadline, watch
 
     def __rich__(self) -> Text:
-        if self.deadline is None:
+        parts = [self.deadline.describe()] if self.deadline is not None else []
+        if self.watch is not None and self.watch.describe():
+            parts.insert(0, self.watch.describe())
+        if not parts:
             return Text(self.message)
-        return Text(f"{self.message} ({self.deadline.describe()})" if self.message else self.deadline.describe())
+        return Text(f"{self.message} ({'; '.join(parts)})" if self.message else "; ".join(parts))
 
 
 @contextmanager
-def step(message: str, timings: dict[str, float], key: str, *, deadline: Deadline | None = None) -> Iterator[None]:
-    """Time a stage into ``timings[key]`` behind a spinner (none with -q); with a deadline, show its clock."""
+def step(message: str, timings: dict[str, float], key: str, *, deadline: Deadline | None = None,
+         watch: SolverWatch | None = None) -> Iterator[None]:
+    """Time a stage into ``timings[key]`` behind a spinner (none with -q); with a deadline, show its clock, and
+    with a watch the solver's progress."""
     started = time.perf_counter()
     if state["quiet"]:
         yield
     else:
-        with err.status(_Progress(message, deadline)):
+        with err.status(_Progress(message, deadline, watch)):
             yield
     timings[key] = time.perf_counter() - started
 

@@ -18,6 +18,7 @@ from depotsite.cli.common import (
     NameOption,
     ScenarioArg,
     SetOption,
+    SolverWatch,
     app,
     command_overrides,
     compute_travel,
@@ -68,9 +69,9 @@ def solve(
         writing = time.monotonic()
         write_lp(model, save_lp, inputs=used)
         deadline = replace(deadline, started=deadline.started + time.monotonic() - writing)  # not counted
-    with step("solving with HiGHS", timings, "solve_wall_s", deadline=deadline):
+    with SolverWatch() as watch, step("solving with HiGHS", timings, "solve_wall_s", deadline=deadline, watch=watch):
         outcome = run_solve(model, deadline=deadline, mip_gap=sc.solver.mip_gap, threads=sc.solver.threads,
-                             show_log=sc.solver.log)
+                            show_log=sc.solver.log, watcher=watch)
     posture = posture_of(model)
     result = collect(model.instance, posture, outcome, timings=timings, warnings=travel.warnings)
     explanation = None
