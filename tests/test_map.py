@@ -1,7 +1,10 @@
-"""map.html shows its overlays with no network at all (headless Chromium, every connection refused)."""
+"""map.html shows its overlays with no network at all (headless Chromium, every connection refused), each
+layer toggled on its own; map.png is a briefing map in LAEA Europe metres with legends and labels; the
+Pareto plot labels every point. The pictures are checked by structure through the plotting API."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
@@ -28,6 +31,9 @@ def test_map_draws_routes_and_sites_offline(base_run, tmp_path):
     assert len(re.findall(r'class="point"', dom)) == len(summary["open_sites"]) + n_destinations
     legend = re.findall(r'class="legendtext"[^>]*>([^<]+)<', dom)
     assert {f"routes: {w}" for w in summary["package"]["units"]} <= set(legend)
+    holding = {h for h, units in summary["host_units"].items() if any(units.values())}
+    assert {entry.split()[1] for entry in legend if entry.startswith("depots: ")} == holding
+    assert "destinations" in legend
     assert len(re.findall(r'class="js-line"', dom)) > len(summary["package"]["units"])
 
 
@@ -38,3 +44,165 @@ def test_map_png_is_a_real_picture(base_run):
     image = imread(out / "map.png")
     assert image.shape[0] > 500 and image.shape[1] > 800
     assert (image[..., :3].std(axis=(0, 1)) > 0.05).all()  # not a blank canvas
+
+
+# --- the briefing map, the layer toggles and the Pareto plot, checked by structure -------------------------
+
+
+@pytest.fixture(scope="module")
+def base_posture(base_run):
+    """The base run's posture rebuilt from its folder (no solve): result, instance and travel times."""
+    from conftest import BASE
+    from depotsite.instance import build_instance
+    from depotsite.posture import SolveOutcome
+    from depotsite.results import summarise
+    from depotsite.scenario import load_scenario
+    from depotsite.sources import read_inputs, travel_times_for
+
+    out, _ = base_run
+    scenario = load_scenario(BASE)
+    inputs = read_inputs(scenario)
+    travel = travel_times_for(inputs, scenario)  # the session's cache, filled by the base run
+    p = build_instance(inputs, travel, scenario)
+    with (out / "allocation.csv").open(newline="") as stream:
+        stock = {(r["site_id"], r["system_id"]): int(r["units"]) for r in csv.DictReader(stream)}
+    with (out / "deliveries.csv").open(newline="") as stream:
+        ship = {(r["site_id"], r["destination_id"], r["system_id"]): int(r["units"]) for r in csv.DictReader(stream)}
+    summary = json.loads((out / "summary.json").read_text())
+    result = summarise(p, stock, ship, tuple(summary["open_sites"]),
+                       outcome=SolveOutcome(status="optimal", objective=summary["objective"], bound=None, gap=0.0,
+                                            solve_s=0.0))
+    return result, p, travel
+
+
+@pytest.fixture(scope="module")
+def briefing(base_posture):
+    import matplotlib.pyplot as plt
+
+    from depotsite.output.briefing import briefing_figure
+
+    figure = briefing_figure(*base_posture)
+    yield figure, next(ax for ax in figure.axes if ax.get_gid() == "map")
+    plt.close(figure)
+
+
+def legends(ax) -> dict[str, list[str]]:
+    from matplotlib.legend import Legend
+
+    return {c.get_title().get_text(): [t.get_text() for t in c.get_texts()]
+            for c in ax.get_children() if isinstance(c, Legend)}
+
+
+def test_the_png_map_is_drawn_in_laea_europe_metres(base_posture, briefing):
+    from pyproj import Transformer
+
+    result, p, _ = base_posture
+    _, ax = briefing
+    to_laea = Transformer.from_crs("EPSG:4326", "EPSG:3035", always_xy=True)
+    for h in {p.host_of[s] for s in result.open_sites}:
+        drawn = next(c for c in ax.collections if c.get_gid() == f"depots:{h}").get_offsets()
+        sites = [p.inputs.sites[s] for s in result.open_sites if p.host_of[s] == h]
+        expected = [xy for s in sites for xy in to_laea.transform(s.lon, s.lat)]
+        assert drawn.ravel().tolist() == pytest.approx(expected, abs=1.0)
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    for d in p.inputs.destinations.values():
+        x, y = to_laea.transform(d.lon, d.lat)
+        assert x0 < x < x1 and y0 < y < y1
+    assert x1 - x0 > 1e6 and y1 - y0 > 1e6  # metres, not degrees
+    assert ax.get_aspect() == 1.0
+    assert any(c.get_facecolor().size and len(c.get_paths()) > 20 for c in ax.collections
+               if c.get_gid() is None)  # the country boundaries as the base
+
+
+def test_the_png_map_has_a_legend_for_hosts_systems_and_unit_counts(base_posture, briefing):
+    result, p, _ = base_posture
+    _, ax = briefing
+    found = legends(ax)
+    assert set(found) == {"depots by host (share of value)", "routes by system", "units held at a depot"}
+    holding = {p.host_of[s] for (s, _), n in result.stock.items() if n > 0}
+    hosts = found["depots by host (share of value)"]
+    assert {entry.split()[0] for entry in hosts if not entry.startswith("none held")} == holding
+    assert [e for e in hosts if e.startswith("none held")] == [
+        f"none held: {', '.join(h for h in p.hosts if h not in holding)}"]
+    assert {entry.split(":")[0] for entry in found["routes by system"]} == set(p.systems)
+    assert all(entry.endswith(" units") for entry in found["units held at a depot"])
+
+
+def test_the_png_map_labels_every_destination_and_depot_without_overlaps(base_posture, briefing):
+    result, p, _ = base_posture
+    figure, ax = briefing
+    labels = [t for t in ax.texts if t.get_gid() == "label"]
+    assert sorted(t.get_text() for t in labels) == sorted(
+        [*result.open_sites, *(d.name for d in p.inputs.destinations.values())])
+    renderer = figure.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert not [(a.get_text(), b.get_text()) for i, (a, ba) in enumerate(zip(labels, boxes, strict=True))
+                for b, bb in zip(labels[i + 1:], boxes[i + 1:], strict=True) if ba.overlaps(bb)]
+    assert max(t.get_fontsize() for t in labels) <= 8
+
+
+def test_smaller_fleets_are_drawn_narrower_and_on_top(base_posture, briefing):
+    result, p, _ = base_posture
+    _, ax = briefing
+    routes = {c.get_gid().split(":")[1]: c for c in ax.collections if str(c.get_gid()).startswith("routes:")}
+    assert set(routes) == set(p.systems)
+    for w, collection in routes.items():
+        assert len(collection.get_segments()) == sum(1 for x in result.deliveries if x.system_id == w)
+    assert routes["himars"].get_zorder() > routes["leopard2"].get_zorder()
+    assert routes["himars"].get_linewidth()[0] < routes["leopard2"].get_linewidth()[0]
+    assert len({str(c.get_linestyle()) for c in routes.values()}) == len(routes)
+
+
+def test_the_png_title_names_the_run_and_lists_its_overrides(base_posture):
+    import matplotlib.pyplot as plt
+
+    from conftest import BASE
+    from depotsite.output.briefing import briefing_figure
+    from depotsite.scenario import resolve_scenario
+
+    result, p, travel = base_posture
+    _, changes = resolve_scenario(BASE, overrides=["hosts.PL.max_value_share=0.15"])
+    plain, changed = briefing_figure(result, p, travel), briefing_figure(result, p, travel, changes=changes)
+    titles = [next(ax for ax in f.axes if ax.get_gid() == "map").get_title(loc="left") for f in (plain, changed)]
+    plt.close(plain)
+    plt.close(changed)
+    assert titles[0].startswith("base: ") and "overrides" not in titles[0]
+    assert titles[1].splitlines()[-1] == "overrides: hosts.PL.max_value_share: 0.35 -> 0.15"
+
+
+def test_every_system_host_and_the_destinations_toggle_on_their_own_in_the_html(base_posture):
+    from depotsite.output.maps import html_map
+
+    result, p, travel = base_posture
+    figure = html_map(result, p, travel)
+    groups = [t.legendgroup for t in figure.data]
+    holding = {p.host_of[s] for s in result.open_sites}
+    assert {f"system:{w}" for w in p.systems} | {f"host:{h}" for h in holding} | {"destinations", "borders"} \
+        == set(groups)
+    assert len(groups) == len(set(groups))  # one trace per group: each toggles alone
+    assert figure.layout.legend.groupclick == "toggleitem"
+    by_group = {t.legendgroup: t for t in figure.data}
+    assert all(by_group[f"host:{h}"].x == tuple(p.inputs.sites[s].lon for s in result.open_sites
+                                                if p.host_of[s] == h) for h in holding)
+
+
+def test_every_pareto_point_is_labelled_and_the_knee_is_named():
+    from types import SimpleNamespace
+
+    import matplotlib.pyplot as plt
+
+    from depotsite.output.analysis import front_figure
+
+    points = [SimpleNamespace(epsilon=r, result=SimpleNamespace(terms={"time_h": t, "risk": r, "cost_musd": 0.0}))
+              for r, t in ((40.0, 80.0), (30.0, 83.0), (20.0, 90.0), (15.0, 110.0))]
+    p = SimpleNamespace(scenario=SimpleNamespace(name="demo", objective=SimpleNamespace(risk="max_host_share",
+                                                                                        time="mean")))
+    figure = front_figure(points, 2, p)
+    ax = figure.axes[0]
+    labels = {t.get_text(): t.xy for t in ax.texts if t.get_gid() == "point"}
+    knee = [t for t in ax.texts if t.get_gid() == "knee"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    plt.close(figure)
+    assert labels == {"0": (40.0, 80.0), "1": (30.0, 83.0), "2": (20.0, 90.0), "3": (15.0, 110.0)}
+    assert [k.xy for k in knee] == [(20.0, 90.0)]
+    assert legend == ["knee: point 2 (90.0 h, 20)"]

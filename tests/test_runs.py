@@ -1,6 +1,6 @@
 """Runs that say what changed, and every run-like folder a full run: overrides recorded in the name, the
 description and summary.json; Pareto points and alternatives as run folders that verify, compare, report
-and stress accept; compare of many runs; global options after the subcommand; the GIS layers.
+and stress accept; compare of many runs; global options after the subcommand; the GIS layers and their GeoPackage.
 
 Solves use the tiny bring-your-own-matrix scenario of ``test_verify`` (no road network, well under a
 second each); the override records are checked on the shipped base scenario without solving.
@@ -17,6 +17,7 @@ import pytest
 
 from conftest import BASE, ROOT, invoke
 from depotsite.scenario import load_scenario, resolve_scenario
+from depotsite.tables import file_sha256
 from test_verify import build
 
 BASE_DESCRIPTION = "Reference posture: all seven hosts, no host above 35% of the package value, Baltics at most 25%"
@@ -307,3 +308,67 @@ def test_a_closed_site_says_why():
                    "s1": "no route within the deadline for w, the systems its kind allows",
                    "n1": "not chosen: this posture holds nothing there",
                    "x1": "excluded (constraints.exclude_sites)", "c1": "host C excluded (constraints.exclude_hosts)"}
+
+
+def test_the_geopackage_holds_every_layer_as_the_geojson_states_it(tiny, tmp_path):
+    import geopandas as gpd
+    import pyogrio
+
+    out = tmp_path / "gpkg"
+    assert invoke("solve", tiny / "tiny.toml", "--out", out, "--no-maps").exit_code == 0
+    layers = ["depots", "routes", "sites", "destinations"]
+    assert [str(name) for name, _ in pyogrio.list_layers(out / "layers.gpkg")] == layers
+    for name in layers:
+        features = read_json(out / f"{name}.geojson")["features"]
+        assert pyogrio.read_info(out / "layers.gpkg", layer=name)["features"] == len(features)
+        table = gpd.read_file(out / "layers.gpkg", layer=name)
+        assert table.crs.to_epsg() == 4326
+        assert set(table.columns) - {"geometry"} == set(features[0]["properties"])
+        assert [list(g.coords) for g in table.geometry] == [
+            [tuple(xy) for xy in (f["geometry"]["coordinates"] if f["geometry"]["type"] == "LineString"
+                                  else [f["geometry"]["coordinates"]])] for f in features]
+    routes = gpd.read_file(out / "layers.gpkg", layer="routes")
+    assert routes["available_h"].tolist() == [f["properties"]["available_h"] for f in
+                                              read_json(out / "routes.geojson")["features"]]
+    manifest = read_json(out / "manifest.json")
+    assert manifest["outputs"]["layers.gpkg"] == file_sha256(out / "layers.gpkg")
+
+
+def test_verify_passes_with_the_geopackage_and_names_it_when_altered(tiny, tmp_path):
+    import shutil
+
+    import pyogrio
+
+    from depotsite.verify import verify_run
+    from test_verify import reseal
+
+    out = tmp_path / "run"
+    assert invoke("solve", tiny / "tiny.toml", "--out", out, "--no-maps").exit_code == 0
+    assert verify_run(out).ok
+    appended = tmp_path / "appended"
+    shutil.copytree(out, appended)
+    with (appended / "layers.gpkg").open("ab") as stream:
+        stream.write(b"\0")
+    assert next(v for v in verify_run(appended).violations if "layers.gpkg" in v).startswith(
+        "output layers.gpkg changed after the run: SHA-256 ")
+    # a careful tamperer: one route dropped from the GeoPackage and the manifest resealed
+    resealed = tmp_path / "resealed"
+    shutil.copytree(out, resealed)
+    frame = pyogrio.read_dataframe(resealed / "layers.gpkg", layer="routes")
+    pyogrio.write_dataframe(frame.iloc[1:], resealed / "layers.gpkg", layer="routes", driver="GPKG")
+    reseal(resealed)
+    routes = len(read_json(out / "routes.geojson")["features"])
+    assert verify_run(resealed).violations == [
+        f"output layers.gpkg: layer routes holds {routes - 1} features, routes.geojson {routes}"]
+    missing = tmp_path / "missing"
+    shutil.copytree(out, missing)
+    (missing / "layers.gpkg").unlink()
+    assert "output layers.gpkg is missing from the run folder" in verify_run(missing).violations
+
+
+def test_every_pareto_point_folder_has_its_geopackage(tiny_front):
+    import pyogrio
+
+    for point in sorted(tiny_front.glob("point_*")):
+        assert "layers.gpkg" in read_json(point / "manifest.json")["outputs"]
+        assert len(pyogrio.list_layers(point / "layers.gpkg")) == 4

@@ -446,7 +446,8 @@ def test_the_manifest_records_outputs_overrides_and_travel_times(tiny_run):
     manifest = json.loads((tiny_run / "manifest.json").read_text())
     assert manifest["overrides"] == ["objective.cost_weight=0.1"]
     assert sorted(manifest["outputs"]) == ["allocation.csv", "deliveries.csv", "depots.geojson",
-                                           "destinations.geojson", "routes.geojson", "scenario.resolved.toml",
+                                           "destinations.geojson", "layers.gpkg", "routes.geojson",
+                                           "scenario.resolved.toml",
                                            "sites.geojson", "summary.json"]
     assert all(file_sha256(tiny_run / name) == digest for name, digest in manifest["outputs"].items())
     hours = matrix(tiny_run)

@@ -2,11 +2,12 @@
 
 This is the check an independent verifier runs, so it shares no code with the model, the solver or the
 results. It reads every input only through the paths the manifest recorded (and their SHA-256), checks
-the SHA-256 of every output, recomputes the transit hours from the roads without the cache (or reads the
-bring-your-own matrix), and hands a plain record of the run to the rule checks of ``depotsite.checks``
-and the figure checks of ``depotsite.figures`` (the same checks the post-solve check runs). With the
-original scenario file it also checks that the resolved scenario is that file plus the recorded
-overrides. A malformed file is a violation like any other: ``verify_run`` never raises for one.
+the SHA-256 of every output (and that ``layers.gpkg`` holds the run's GeoJSON layers), recomputes the
+transit hours from the roads without the cache (or reads the bring-your-own matrix), and hands a plain
+record of the run to the rule checks of ``depotsite.checks`` and the figure checks of
+``depotsite.figures`` (the same checks the post-solve check runs). With the original scenario file it
+also checks that the resolved scenario is that file plus the recorded overrides. A malformed file is a
+violation like any other: ``verify_run`` never raises for one.
 """
 
 from __future__ import annotations
@@ -98,6 +99,34 @@ def check_files(run: Path, manifest: dict[str, Any], v: Verification) -> None:
             v.violations.append(f"output {name} changed after the run: SHA-256 {now[:12]}... differs from the "
                                 f"manifest's {str(digest)[:12]}...")
     v.checks.append(f"{len(manifest['inputs'])} inputs and {len(outputs)} outputs against their SHA-256")
+
+
+GEOPACKAGE = "layers.gpkg"
+LAYERS = ("depots", "routes", "sites", "destinations")
+
+
+def check_geopackage(run: Path, manifest: dict[str, Any], v: Verification) -> None:
+    """``layers.gpkg``, when the run wrote one: its tables are the run's GeoJSON layers, feature for feature
+    (its bytes are already checked against the manifest; this checks that it holds what it claims to)."""
+    if GEOPACKAGE not in (manifest.get("outputs") or {}) or not (run / GEOPACKAGE).is_file():
+        return  # written before GeoPackages, or missing (check_files says so)
+    import pyogrio
+
+    try:
+        found = {str(name): pyogrio.read_info(run / GEOPACKAGE, layer=str(name))["features"]
+                 for name, _ in pyogrio.list_layers(run / GEOPACKAGE)}
+    except (RuntimeError, OSError) as exc:  # pyogrio's DataSourceError, DataLayerError: RuntimeErrors
+        v.violations.append(f"output {GEOPACKAGE} cannot be read as a GeoPackage ({type(exc).__name__}: {exc})")
+        return
+    for name in LAYERS:
+        doc = _json(run / f"{name}.geojson", v) if (run / f"{name}.geojson").is_file() else None
+        features = doc.get("features") if isinstance(doc, dict) else None
+        if name not in found:
+            v.violations.append(f"output {GEOPACKAGE} has no layer {name} (it has {', '.join(sorted(found))})")
+        elif isinstance(features, list) and found[name] != len(features):
+            v.violations.append(f"output {GEOPACKAGE}: layer {name} holds {found[name]} features, "
+                                f"{name}.geojson {len(features)}")
+    v.checks.append(f"{GEOPACKAGE}: {len(found)} layers against the GeoJSON layers")
 
 
 def check_data_paths(data: dict[str, Any], manifest: dict[str, Any], v: Verification) -> None:
@@ -223,6 +252,7 @@ def _verify(run: Path, original: Path | None, v: Verification) -> None:
         raise _Stop
     manifest = _manifest(run, v)
     check_files(run, manifest, v)
+    check_geopackage(run, manifest, v)
     text = _text(run / "scenario.resolved.toml", v)
     try:
         scenario = tomllib.loads(text or "")

@@ -11,6 +11,7 @@ measure, as a value cap on every host); its name and description say which point
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from depotsite.analysis.stress import StressCase
 from depotsite.analysis.tradeoffs import Alternative, FrontPoint
@@ -137,20 +139,52 @@ def write_front(out: Path, front: list[FrontPoint], knee_index: int, p: Instance
 
 
 def _front_png(path: Path, front: list[FrontPoint], knee_index: int, p: Instance) -> None:
-    fig, ax = plt.subplots(figsize=(7, 5), dpi=110)
+    figure = front_figure(front, knee_index, p)
+    try:
+        figure.savefig(path)
+    finally:
+        plt.close(figure)
+
+
+def front_figure(front: Sequence[FrontPoint], knee_index: int, p: Instance) -> Figure:
+    """The Pareto front as a figure: time against risk, every point labelled with its number (the
+    ``point_NN`` run folder), the knee circled and named.
+
+    Parameters
+    ----------
+    front
+        The points, in the order of their run folders.
+    knee_index
+        The knee's position in ``front``.
+    p
+        The instance: the risk and time measures and the scenario's name for the axes and title.
+
+    Returns
+    -------
+    Figure
+        One axes; labels are ``Text`` artists whose text is the point number (gid ``point``).
+    """
+    fig, ax = plt.subplots(figsize=(7.5, 5.5), dpi=110)
     times = [pt.result.terms["time_h"] for pt in front]
     risks = [pt.result.terms["risk"] for pt in front]
-    ax.plot(risks, times, "o-", color="#1f77b4")
-    ax.plot([risks[knee_index]], [times[knee_index]], "o", markersize=13, markerfacecolor="none",
-            markeredgecolor="#d62728", markeredgewidth=2, label=f"knee (point {knee_index})")
+    ax.plot(risks, times, "o-", color="#1f77b4", zorder=2)
+    for i, (risk, time) in enumerate(zip(risks, times, strict=True)):
+        ax.annotate(str(i), (risk, time), xytext=(6, 6), textcoords="offset points", fontsize=8, gid="point",
+                    fontweight="bold" if i == knee_index else "normal")
+    ax.plot([risks[knee_index]], [times[knee_index]], "o", markersize=14, markerfacecolor="none",
+            markeredgecolor="#d62728", markeredgewidth=2, zorder=3,
+            label=f"knee: point {knee_index} ({times[knee_index]:.1f} h, {risks[knee_index]:.3g})")
+    ax.annotate("knee", (risks[knee_index], times[knee_index]), xytext=(14, -16), textcoords="offset points",
+                fontsize=8, color="#d62728", gid="knee", arrowprops={"arrowstyle": "-", "color": "#d62728"})
     ax.set_xlabel(f"risk: {p.scenario.objective.risk} ({risk_unit(p.scenario.objective.risk)})")
     ax.set_ylabel(f"time: {p.scenario.objective.time} time-to-availability (hours)")
-    ax.set_title(f"{p.scenario.name}: time vs concentration risk")
+    ax.set_title(f"{p.scenario.name}: time vs concentration risk ({len(front)} points, run folders point_NN)",
+                 fontsize=10)
+    ax.margins(0.08)  # room for the labels of the end points
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    return fig
 
 
 def write_stress(out: Path, cases: list[StressCase], p: Instance) -> None:

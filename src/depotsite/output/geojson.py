@@ -7,17 +7,22 @@
 - ``destinations.geojson``: the destinations with their demand and when the last unit arrives.
 
 Hours are named for what they measure everywhere (``transit_h``, ``available_h``), as in
-``deliveries.csv``.
+``deliveries.csv``. ``layers.gpkg`` holds the same four layers, one table each, in one GeoPackage for
+QGIS (``write_geopackage``: written from these documents, so the two can never disagree).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from depotsite.instance import Instance
 from depotsite.results import RunResult, queue_h
 from depotsite.traveltimes import TravelTimes
 
+LAYERS = ("depots", "routes", "sites", "destinations")
+"""The layers of a run, as ``<name>.geojson`` files and as the tables of ``layers.gpkg``."""
 NOT_CHOSEN = "not chosen: this posture holds nothing there"
 
 
@@ -126,3 +131,24 @@ def routes_geojson(result: RunResult, p: Instance, travel: TravelTimes) -> dict[
              ("great_circle" if leg.profile else "straight")},
         ))
     return _collection(features)
+
+
+def write_geopackage(path: Path, layers: Mapping[str, dict[str, Any]]) -> None:
+    """Every GeoJSON layer of a run as a table of one GeoPackage (lon/lat, EPSG:4326), written with pyogrio.
+
+    Parameters
+    ----------
+    path
+        The ``.gpkg`` file (replaced if it exists).
+    layers
+        Layer name -> the FeatureCollection the run writes as ``<name>.geojson``; the features and their
+        properties are written as they are, one row per feature.
+    """
+    import geopandas as gpd
+
+    path.unlink(missing_ok=True)
+    for name, collection in layers.items():
+        features = collection["features"]
+        frame = (gpd.GeoDataFrame.from_features(features, crs="EPSG:4326") if features
+                 else gpd.GeoDataFrame(geometry=[], crs="EPSG:4326"))
+        frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")

@@ -1,6 +1,6 @@
-"""The run folder as one type: written here (CSV, JSON, GeoJSON, the resolved scenario, a manifest and
-maps) and read back here (``RunFolder``) by every command that works on a run: compare, report, stress,
-verify. The names of the objective terms and their units are defined here once.
+"""The run folder as one type: written here (CSV, JSON, GeoJSON and a GeoPackage of the same layers, the
+resolved scenario, a manifest and maps) and read back here (``RunFolder``) by every command that works on
+a run: compare, report, stress, verify. The names of the objective terms and their units are defined here once.
 
 Everything is written into a temporary sibling folder first and renamed into place at the end, so a
 run folder is either complete or absent, and a failed run never replaces an earlier good one. Reading
@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 TERMS = {"time": ("time_h", "hours"), "risk": ("risk", None), "cost": ("cost_musd", "M USD")}
 OUTPUT_FILES = ("allocation.csv", "deliveries.csv", "summary.json", "depots.geojson", "routes.geojson",
                 "scenario.resolved.toml")
-"""The files every run folder has (``sites.geojson`` and ``destinations.geojson`` are newer: hashed in the
-manifest, not required, so runs written before them can still be read and compared)."""
+"""The files every run folder has (``sites.geojson``, ``destinations.geojson`` and ``layers.gpkg`` are newer:
+hashed in the manifest, not required, so runs written before them can still be read and compared)."""
 
 
 def risk_unit(measure: str, *, short: bool = False) -> str:
@@ -77,6 +77,8 @@ def input_files(p: Instance) -> dict[str, Path]:
         files["boundaries"] = Path(data.boundaries)
     if data.purchasers is not None:
         files["purchasers"] = Path(data.purchasers)
+    if data.regions is not None:
+        files["regions"] = Path(data.regions)
     return files
 
 
@@ -232,7 +234,13 @@ def write_run_into(folder: Path, result: RunResult, p: Instance, travel: TravelT
     """``write_run`` into a folder that is already staged: a run folder inside a Pareto front or a set of
     alternatives, or the staged run folder itself. The posture is checked first; nothing is written if it
     breaks a rule (``NumericsError``)."""
-    from depotsite.output.geojson import depots_geojson, destinations_geojson, routes_geojson, sites_geojson
+    from depotsite.output.geojson import (
+        depots_geojson,
+        destinations_geojson,
+        routes_geojson,
+        sites_geojson,
+        write_geopackage,
+    )
     from depotsite.selfcheck import check_posture
 
     summary_doc = summary(result, p, travel, changes=changes, bound=bound, explanation=explanation)
@@ -250,11 +258,12 @@ def write_run_into(folder: Path, result: RunResult, p: Instance, travel: TravelT
               "destinations": destinations_geojson(result, p)}
     for name, layer in layers.items():
         (folder / f"{name}.geojson").write_text(json.dumps(layer) + "\n")
+    write_geopackage(folder / "layers.gpkg", layers)
     (folder / "scenario.resolved.toml").write_text(p.scenario.to_toml())
     if maps:
         from depotsite.output.maps import write_maps
 
-        write_maps(folder, result, p, travel, explanation=explanation)
+        write_maps(folder, result, p, travel, explanation=explanation, changes=changes)
     outputs = {f.name: file_sha256(f) for f in sorted(folder.iterdir()) if f.is_file()}
     (folder / "manifest.json").write_text(json.dumps(
         manifest(p, command=command, overrides=overrides, travel=travel, outputs=outputs), indent=2) + "\n")

@@ -1,0 +1,40 @@
+"""What both maps share: the palettes, the extent of the instance and the shipped country boundaries.
+
+The base layer is the instance's own boundaries file (``[data] boundaries``), never a web map, so
+air-gapped machines draw exactly what connected ones do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+
+from depotsite.instance import Instance
+
+SYSTEM_COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+HOST_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
+
+
+def extent(p: Instance, margin_deg: float = 1.5) -> tuple[float, float, float, float]:
+    """``(lon0, lon1, lat0, lat1)`` around every candidate site and destination, with a margin in degrees."""
+    lons = [s.lon for s in p.inputs.sites.values()] + [d.lon for d in p.inputs.destinations.values()]
+    lats = [s.lat for s in p.inputs.sites.values()] + [d.lat for d in p.inputs.destinations.values()]
+    return min(lons) - margin_deg, max(lons) + margin_deg, min(lats) - margin_deg, max(lats) + margin_deg
+
+
+def boundaries(p: Instance) -> gpd.GeoDataFrame | None:
+    """The countries of the boundaries file near the instance (lon/lat), or None when it names none."""
+    path = p.scenario.data.boundaries
+    if path is None or not Path(path).is_file():
+        return None
+    frame = gpd.read_file(path)
+    x0, x1, y0, y1 = extent(p, 4.0)
+    return frame[frame.intersects(shapely.box(x0, y0, x1, y1))]
+
+
+def colours(keys: Iterable[str], palette: Sequence[str]) -> dict[str, str]:
+    """A colour per key, stable for a set of keys whatever their order (the two maps agree)."""
+    return {k: palette[i % len(palette)] for i, k in enumerate(sorted(keys))}
