@@ -121,7 +121,7 @@ def test_manifest_hashes_every_input(base_run):
     out, _ = base_run
     manifest = json.loads((out / "manifest.json").read_text())
     assert {"hosts", "sites", "systems", "destinations", "demand", "roads_nodes", "roads_edges",
-            "boundaries", "purchasers"} == set(manifest["inputs"])
+            "boundaries", "purchasers", "regions"} == set(manifest["inputs"])
     for entry in manifest["inputs"].values():
         assert hashlib.sha256(Path(entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
     assert {"depotsite", "pyomo", "highspy", "HiGHS"} <= set(manifest["versions"])

@@ -90,7 +90,7 @@ def shipped(tmp_path_factory):
     base = (ROOT / "models" / "base.toml").read_text(encoding="utf-8")
     base = base.replace("../data/roads", str(ROOT / "data" / "roads")).replace(
         "../data/boundaries", str(ROOT / "data" / "boundaries")).replace('purchasers = "../data/purchasers.csv"\n', "")
-    base = base.replace("../data/", "")
+    base = base.replace("../data/regions", str(ROOT / "data" / "regions")).replace("../data/", "")
     (folder / "base.toml").write_text(base, encoding="utf-8")
     assert_clean(invoke("validate", folder / "base.toml"), {0})
     return folder, {name: read_cells(folder / f"{name}.csv") for name in TABLES}

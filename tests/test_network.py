@@ -16,6 +16,7 @@ from shapely.geometry import LineString
 from depotsite.errors import InputError, NetworkError
 from depotsite.inputs import Destination, Host, Inputs, Site, System
 from depotsite.network import haversine_km, load_network, travel_times
+from depotsite.network.cache import CACHE_FORMAT
 from depotsite.scenario import Scenario, load_scenario
 from depotsite.traveltimes import read_matrix
 
@@ -436,7 +437,8 @@ def test_entry_of_an_older_format_heals(tmp_path, monkeypatch, caplog):
     with np.load(entry) as data:
         arrays = {name: data[name] for name in data.files if name != "checksum"}
     np.savez_compressed(entry, **arrays)  # what format 2 wrote: no checksum
-    _heals(inputs, scenario, fresh, entry, caplog, "not a depotsite cache entry of format 3 (missing checksum)")
+    _heals(inputs, scenario, fresh, entry, caplog,
+           f"not a depotsite cache entry of format {CACHE_FORMAT} (missing checksum)")
 
 
 def test_a_fifo_given_as_the_road_file_is_refused_without_blocking(tmp_path):

@@ -285,6 +285,7 @@ def unserved_demand(instance: Instance, travel: TravelTimes) -> list[str]:
         One line per (destination, system) without any route: late, cut off, or no allowed site.
     """
     served = {(d, w) for _, d, w in instance.routes}
+    net = instance.scenario.network
     reasons = []
     for (d, w), units in instance.demand.items():
         if (d, w) in served:
@@ -299,7 +300,7 @@ def unserved_demand(instance: Instance, travel: TravelTimes) -> list[str]:
             )
         elif cut:
             reasons.append(f"{units} {name} ({w}) for {d}: every site that may hold it is cut off by avoided "
-                           f"territory ({', '.join(instance.scenario.network.avoid_countries)})")
+                           f"territory ({', '.join((*net.avoid_countries, *net.avoid_regions))})")
         else:
             reasons.append(f"{units} {name} ({w}) for {d}: no open, allowed site can hold it (site kinds, "
                            "exclusions or the travel-time table leave none)")

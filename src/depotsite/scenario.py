@@ -83,6 +83,8 @@ class DataConfig(_Strict):
     """Folder with nodes.csv.gz/edges.csv.gz, or a user's .osm / .osm.pbf file."""
     boundaries: Path | None = None
     """GeoJSON of country polygons (country_id): tags road nodes, checks sites lie in their host."""
+    regions: Path | None = None
+    """GeoJSON of regions a scenario may avoid (region_id, name, source), e.g. the shipped Transnistria."""
     travel_times: Path | None = None
     """Bring-your-own matrix (site_id, destination_id, system_id, hours); replaces the road computation."""
     purchasers: Path | None = None
@@ -123,7 +125,11 @@ DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
 
 class NetworkConfig(_Strict):
     avoid_countries: IdList = ("BY", "RU")
-    """Countries whose roads are removed before routing (country ids of the boundaries file)."""
+    """Countries whose roads are removed before routing and whose airspace ferry flights go around."""
+    avoid_regions: IdList = ()
+    """Regions of the [data] regions file treated like avoided countries (roads removed, airspace closed)."""
+    airspace_margin_km: float = Field(25.0, ge=0, le=500)
+    """Ferry flights keep at least this far from avoided countries and regions."""
     release_delay_h: Hours = 72.0
     """Default consultation/unlock time for hosts without their own."""
     snap_warn_km: float = Field(25.0, gt=0, le=20_000)

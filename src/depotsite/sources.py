@@ -14,6 +14,7 @@ from typing import Any
 
 from depotsite.errors import ScenarioError
 from depotsite.inputs import Inputs, load_inputs, units_fitting
+from depotsite.regions import region_problems
 from depotsite.scenario import MAX_LOSS_SETS, Scenario
 from depotsite.tables import shown
 from depotsite.traveltimes import TravelTimes, read_matrix
@@ -172,5 +173,6 @@ def check_against_inputs(scenario: Scenario, inputs: Inputs) -> None:
     for name, profile in scenario.network.profiles.items():
         if profile.rest_h > 0 and profile.max_driving_h_per_day is None:
             problems.append(f"network.profiles.{name}: rest_h needs max_driving_h_per_day")
+    problems += region_problems(scenario.data.regions, scenario.network.avoid_regions)
     if problems:
         raise ScenarioError(problems)

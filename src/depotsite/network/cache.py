@@ -28,7 +28,7 @@ from depotsite.traveltimes import Leg
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 3  # bump when routing changes what a cached matrix holds; 3: key, format and checksum inside
+CACHE_FORMAT = 4  # bump when routing changes what a cached matrix holds; 4: flights round closed airspace
 ARRAYS = ("meta", "hours", "road_km", "borders", "snap_km", "path_len", "coords")
 # what reading a damaged zip or array can raise (BadZipFile for a truncated file, zlib.error for bad deflate)
 _DAMAGED = (OSError, ValueError, KeyError, IndexError, TypeError, EOFError, zipfile.BadZipFile, zlib.error)
@@ -65,6 +65,9 @@ def cache_key(inputs: Inputs, scenario: Scenario) -> str:
         "boundaries": file_sha256(data.boundaries),
         "profiles": {k: v.model_dump(mode="json") for k, v in sorted(scenario.network.profiles.items())},
         "avoid": sorted(scenario.network.avoid_countries),
+        "avoid_regions": sorted(scenario.network.avoid_regions),
+        "regions": file_sha256(data.regions) if data.regions is not None and scenario.network.avoid_regions else None,
+        "airspace_margin_km": scenario.network.airspace_margin_km,
         "snap_warn_km": scenario.network.snap_warn_km,
         "snap_max_km": scenario.network.snap_max_km,
         "sites": [(s.site_id, s.lat, s.lon, s.kind) for s in inputs.sites.values()],

@@ -1,10 +1,12 @@
 """Routing on the arrays: avoided territory, snapping, one multi-source Dijkstra per profile."""
 
+import itertools
 import logging
 import math
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 from pyproj import Geod
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
@@ -12,7 +14,9 @@ from scipy.spatial import cKDTree
 
 from depotsite.errors import NetworkError
 from depotsite.inputs import Inputs
+from depotsite.network.airspace import closed_airspace, flight_path, path_km
 from depotsite.network.graph import RoadNetwork, haversine_km, tag_countries
+from depotsite.regions import read_regions
 from depotsite.scenario import Profile, Scenario
 from depotsite.traveltimes import Leg
 
@@ -148,17 +152,38 @@ def _along(matrix: csr_matrix, steps: np.ndarray) -> float:
     return float(np.asarray(matrix[steps[:-1], steps[1:]]).sum())
 
 
-def _air_legs(sites: list, dests: list, name: str, profile) -> dict[tuple[str, str, str], Leg]:
-    """Ferry flights between air bases: great-circle km at cruise speed, plus preparation hours."""
-    legs = {}
+def _air_legs(sites: list, dests: list, name: str, profile, airspace) -> tuple[dict, dict]:
+    """Ferry flights between air bases at cruise speed, plus preparation hours: the great circle where it
+    keeps out of closed airspace, else the shortest way round it (``depotsite.network.airspace``); the
+    pairs with no way round, with the reason."""
+    legs, unreachable = {}, {}
     for s in sites:
         for d in dests:
-            if s.kind == "air_base" and d.kind == "air_base":
+            if s.kind != "air_base" or d.kind != "air_base":
+                continue
+            key = (s.site_id, d.destination_id, name)
+            corners = flight_path(airspace, s.lon, s.lat, d.lon, d.lat)
+            if corners is None:
+                unreachable[key] = f"no flight from {s.site_id} to {d.destination_id} that keeps out of closed airspace"
+                continue
+            if len(corners) == 2:
                 km = float(haversine_km(s.lat, s.lon, d.lat, d.lon))
-                legs[s.site_id, d.destination_id, name] = Leg(
-                    hours=km / profile.cruise_kph + profile.prep_h, profile=name,
-                    path=great_circle(s.lon, s.lat, d.lon, d.lat))
-    return legs
+                path = great_circle(s.lon, s.lat, d.lon, d.lat)
+            else:
+                km = path_km(corners)
+                path = np.vstack([*(great_circle(*a, *b, points=8)[:-1] for a, b in itertools.pairwise(corners)),
+                                  corners[-1:]])
+            legs[key] = Leg(hours=km / profile.cruise_kph + profile.prep_h, profile=name, path=path)
+    return legs, unreachable
+
+
+def _closed_polygons(network: RoadNetwork, regions: dict, avoid: list[str]) -> list:
+    """The polygons of the avoided countries (from the network's boundaries) and regions."""
+    polygons = list(regions.values())
+    if network.boundaries is not None:
+        frame = network.boundaries
+        polygons += list(frame.geometry[frame["country_id"].astype(str).isin(avoid)])
+    return polygons
 
 
 def _road_legs(network: RoadNetwork, graph, snap, sites: list, dests: list, ids: list[str], name: str, profile,
@@ -201,6 +226,14 @@ def _road_legs(network: RoadNetwork, graph, snap, sites: list, dests: list, ids:
     return legs, unreachable
 
 
+def avoided_regions(scenario: Scenario) -> dict:
+    """The polygons of the scenario's ``[network] avoid_regions`` (none when it avoids no region)."""
+    if not scenario.network.avoid_regions or scenario.data.regions is None:
+        return {}
+    known = read_regions(scenario.data.regions)
+    return {r: known[r] for r in scenario.network.avoid_regions if r in known}
+
+
 def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tuple[dict, dict, list[str]]:
     """Legs of every (site, destination, profile) pair, the unreachable pairs with reasons, and warnings.
 
@@ -231,7 +264,10 @@ def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tupl
         Naming every point farther than ``snap_max_km`` km from the nearest usable road.
     """
     avoid = sorted(set(scenario.network.avoid_countries))
+    regions = avoided_regions(scenario)
     keep = ~np.isin(network.country.astype(str), avoid)
+    for geometry in regions.values():  # roads inside an avoided region are removed like an avoided country's
+        keep &= ~shapely.contains_xy(geometry, network.lon, network.lat)
     kept_edges = keep[network.u] & keep[network.v]
     n = network.n_nodes
     structure = csr_matrix((np.ones(kept_edges.sum()), (network.u[kept_edges], network.v[kept_edges])), shape=(n, n))
@@ -242,7 +278,9 @@ def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tupl
     lat = np.array([s.lat for s in sites] + [d.lat for d in dests])
     lon = np.array([s.lon for s in sites] + [d.lon for d in dests])
     inside = tag_countries(lat, lon, network.boundaries, nearest=False)
-    in_avoided = np.where(np.isin(inside.astype(str), avoid), inside, "")
+    in_avoided = np.where(np.isin(inside.astype(str), avoid), inside, "").astype(object)
+    for region_id, geometry in regions.items():
+        in_avoided[shapely.contains_xy(geometry, lon, lat)] = region_id
     snap = _snap(network, keep, component, lat, lon, in_avoided)
     too_far = [
         f"{point_id} at ({lat[i]:.4f}, {lon[i]:.4f}) is {snap.km[i]:,.0f} km from the nearest road of the network "
@@ -260,10 +298,17 @@ def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tupl
 
     legs: dict[tuple[str, str, str], Leg] = {}
     unreachable: dict[tuple[str, str, str], str] = {}
+    airspace = None
     for name in sorted({inputs.systems[w].profile for w in inputs.systems}):
         profile = scenario.network.profiles[name]
         if profile.mode == "air":
-            legs |= _air_legs(sites, dests, name, profile)
+            if airspace is None:
+                ends = np.column_stack([lon, lat])
+                airspace = closed_airspace(_closed_polygons(network, regions, avoid),
+                                           margin_km=scenario.network.airspace_margin_km, ends_lonlat=ends)
+            found, cut = _air_legs(sites, dests, name, profile, airspace)
+            legs |= found
+            unreachable |= cut
         else:
             graph = _profile_graph(network, kept_edges, profile)
             found, cut = _road_legs(network, graph, snap, sites, dests, ids, name, profile, avoid)

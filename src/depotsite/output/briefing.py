@@ -32,7 +32,7 @@ from pyproj import Transformer
 
 from depotsite.output.basemap import HOST_COLOURS, SYSTEM_COLOURS, boundaries, colours
 from depotsite.output.geojson import route_points
-from depotsite.output.runfolder import risk_unit
+from depotsite.output.units import risk_unit
 
 if TYPE_CHECKING:
     from depotsite.instance import Instance

@@ -26,6 +26,7 @@ from depotsite import __version__
 from depotsite.checks import transit_sha256
 from depotsite.errors import InputError
 from depotsite.output.outdir import atomic_folder, marker
+from depotsite.output.units import risk_unit as risk_unit  # re-exported: the readers of a run use it
 from depotsite.tables import file_sha256, identifier, nonneg, read_table, write_csv
 
 if TYPE_CHECKING:
@@ -42,16 +43,6 @@ OUTPUT_FILES = ("allocation.csv", "deliveries.csv", "summary.json", "depots.geoj
                 "scenario.resolved.toml")
 """The files every run folder has (``sites.geojson``, ``destinations.geojson`` and ``layers.gpkg`` are newer:
 hashed in the manifest, not required, so runs written before them can still be read and compared)."""
-
-
-def risk_unit(measure: str, *, short: bool = False) -> str:
-    """The unit of the risk term: Herfindahl points, or percentage points of the package value.
-
-    ``short`` gives the label for tables on a terminal ("HHI points", "pp").
-    """
-    if measure == "hhi":
-        return "HHI points"
-    return "pp" if short else "percentage points"
 
 
 def term_unit(term: str, risk_measure: str) -> str:
