@@ -44,8 +44,11 @@ def solve_naive(inst: Instance, *, time_limit_s: float, threads: int = 2, fixed=
         held[s].append(w)
 
     def stock_in(hosts, w=None):
-        return h.qsum((1.0 if w else inst.value[w2]) * v for (s, w2), v in stock.items()
-                      if inst.host_of[s] in hosts and (w is None or w2 == w))
+        return h.qsum(
+            (1.0 if w else inst.value[w2]) * v
+            for (s, w2), v in stock.items()
+            if inst.host_of[s] in hosts and (w is None or w2 == w)
+        )
 
     by_dw, by_sw = defaultdict(list), defaultdict(list)
     for r in inst.routes:
@@ -97,8 +100,11 @@ def solve_naive(inst: Instance, *, time_limit_s: float, threads: int = 2, fixed=
     objective = inst.time_weight * _time(h, inst, stock, ship) + inst.risk_weight * _risk(h, inst, stock_in)
     objective += inst.cost_weight * h.qsum(inst.fixed_cost_musd[s] * v for s, v in open_site.items())
     h.minimize(objective)
-    return h.getInfo().objective_function_value, h.modelStatusToString(h.getModelStatus()), \
-        time.perf_counter() - started
+    return (
+        h.getInfo().objective_function_value,
+        h.modelStatusToString(h.getModelStatus()),
+        time.perf_counter() - started,
+    )
 
 
 def _time(h, inst: Instance, stock, ship):

@@ -33,15 +33,42 @@ from depotsite.traveltimes import TravelTimes
 
 # Published optimal costs (Beasley 1988; OR-Library capopt).
 OPTIMA = {
-    "cap41": 1040444.375, "cap42": 1098000.450, "cap43": 1153000.450, "cap44": 1235500.450,
-    "cap51": 1025208.225, "cap61": 932615.750, "cap62": 977799.400, "cap63": 1014062.050,
-    "cap64": 1045650.250, "cap71": 932615.750, "cap72": 977799.400, "cap73": 1010641.450,
-    "cap74": 1034976.975, "cap81": 838499.288, "cap82": 910889.563, "cap83": 975889.563,
-    "cap84": 1069369.525, "cap91": 796648.438, "cap92": 855733.500, "cap93": 896617.538,
-    "cap94": 946051.325, "cap101": 796648.437, "cap102": 854704.200, "cap103": 893782.112,
-    "cap104": 928941.750, "cap111": 826124.713, "cap112": 901377.213, "cap113": 970567.750,
-    "cap114": 1063356.488, "cap121": 793439.563, "cap122": 852524.625, "cap123": 895302.325,
-    "cap124": 946051.325, "cap131": 793439.562, "cap132": 851495.325, "cap133": 893076.712,
+    "cap41": 1040444.375,
+    "cap42": 1098000.450,
+    "cap43": 1153000.450,
+    "cap44": 1235500.450,
+    "cap51": 1025208.225,
+    "cap61": 932615.750,
+    "cap62": 977799.400,
+    "cap63": 1014062.050,
+    "cap64": 1045650.250,
+    "cap71": 932615.750,
+    "cap72": 977799.400,
+    "cap73": 1010641.450,
+    "cap74": 1034976.975,
+    "cap81": 838499.288,
+    "cap82": 910889.563,
+    "cap83": 975889.563,
+    "cap84": 1069369.525,
+    "cap91": 796648.438,
+    "cap92": 855733.500,
+    "cap93": 896617.538,
+    "cap94": 946051.325,
+    "cap101": 796648.437,
+    "cap102": 854704.200,
+    "cap103": 893782.112,
+    "cap104": 928941.750,
+    "cap111": 826124.713,
+    "cap112": 901377.213,
+    "cap113": 970567.750,
+    "cap114": 1063356.488,
+    "cap121": 793439.563,
+    "cap122": 852524.625,
+    "cap123": 895302.325,
+    "cap124": 946051.325,
+    "cap131": 793439.562,
+    "cap132": 851495.325,
+    "cap133": 893076.712,
     "cap134": 928941.750,
 }
 
@@ -58,7 +85,7 @@ def read_cap(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     demand, cost = np.empty(n), np.empty((m, n))
     for j in range(n):
         demand[j] = float(tokens[pos])
-        cost[:, j] = [float(x) for x in tokens[pos + 1: pos + 1 + m]]
+        cost[:, j] = [float(x) for x in tokens[pos + 1 : pos + 1 + m]]
         pos += 1 + m
     return capacity, fixed, demand, cost
 
@@ -66,8 +93,22 @@ def read_cap(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
 def as_depotsite(capacity, fixed, demand, cost) -> tuple[Inputs, TravelTimes, Scenario]:
     """The instance as depotsite values: a site (and host) per warehouse, a destination per customer."""
     m, n = cost.shape
-    sites = [Site(f"w{i}", f"warehouse {i}", f"h{i}", 0.0, 0.0, "logistics_hub", int(capacity[i]), 0, 1.0,
-                  float(fixed[i]), "OR-Library") for i in range(m)]
+    sites = [
+        Site(
+            f"w{i}",
+            f"warehouse {i}",
+            f"h{i}",
+            0.0,
+            0.0,
+            "logistics_hub",
+            int(capacity[i]),
+            0,
+            1.0,
+            float(fixed[i]),
+            "OR-Library",
+        )
+        for i in range(m)
+    ]
     inputs = Inputs.build(
         hosts=[Host(f"h{i}", f"host {i}", "", 0.0) for i in range(m)],
         sites=sites,
@@ -78,13 +119,15 @@ def as_depotsite(capacity, fixed, demand, cost) -> tuple[Inputs, TravelTimes, Sc
     travel = TravelTimes.from_hours(
         {(f"w{i}", f"c{j}", "goods"): cost[i, j] / demand[j] for i in range(m) for j in range(n)}
     )
-    scenario = Scenario.model_validate({
-        "name": "cap",
-        "data": {k: "unused.csv" for k in ("hosts", "sites", "systems", "destinations", "demand", "travel_times")},
-        "network": {"release_delay_h": 0.0},
-        "objective": {"time_weight": float(demand.sum()), "risk_weight": 0.0, "cost_weight": 1.0},
-        "solver": {"time_limit_s": 600.0, "mip_gap": 0.0},
-    })
+    scenario = Scenario.model_validate(
+        {
+            "name": "cap",
+            "data": {k: "unused.csv" for k in ("hosts", "sites", "systems", "destinations", "demand", "travel_times")},
+            "network": {"release_delay_h": 0.0},
+            "objective": {"time_weight": float(demand.sum()), "risk_weight": 0.0, "cost_weight": 1.0},
+            "solver": {"time_limit_s": 600.0, "mip_gap": 0.0},
+        }
+    )
     return inputs, travel, scenario
 
 
@@ -102,8 +145,9 @@ def solve_direct(capacity, fixed, demand, cost, *, threads: int) -> tuple[float,
     upper = np.concatenate([np.ones(m), np.repeat(demand[None, :], m, axis=0).ravel()])
     h.addVars(m + m * n, lower, upper)
     h.changeColsCost(m + m * n, np.arange(m + m * n, dtype=np.int32), col_cost)
-    h.changeColsIntegrality(m + m * n, np.arange(m + m * n, dtype=np.int32),
-                            np.full(m + m * n, highspy.HighsVarType.kInteger))
+    h.changeColsIntegrality(
+        m + m * n, np.arange(m + m * n, dtype=np.int32), np.full(m + m * n, highspy.HighsVarType.kInteger)
+    )
     ship = lambda i, j: m + i * n + j  # noqa: E731
     for j in range(n):  # meet demand
         idx = np.array([ship(i, j) for i in range(m)], dtype=np.int32)
@@ -126,8 +170,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     names = args.only or sorted(OPTIMA, key=lambda s: (len(s), s))
-    print(f"machine: {platform.machine()}, {platform.processor() or platform.system()}, python "
-          f"{platform.python_version()}, highspy {version('highspy')}")
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or platform.system()}, python "
+        f"{platform.python_version()}, highspy {version('highspy')}"
+    )
     print(f"{'instance':9} {'ours':>15} {'published':>15} {'rel.err':>9} {'ours_s':>8} {'direct_s':>8} {'ratio':>6}")
     worst, total_ours, total_direct = 0.0, 0.0, 0.0
     for name in names:
@@ -146,11 +192,16 @@ def main() -> None:
         worst = max(worst, rel)
         total_ours += ours_s
         total_direct += direct_s
-        print(f"{name:9} {outcome.objective:15.3f} {OPTIMA[name]:15.3f} {rel:9.1e} {ours_s:8.2f} {direct_s:8.2f} "
-              f"{ours_s / direct_s:6.2f}", flush=True)
+        print(
+            f"{name:9} {outcome.objective:15.3f} {OPTIMA[name]:15.3f} {rel:9.1e} {ours_s:8.2f} {direct_s:8.2f} "
+            f"{ours_s / direct_s:6.2f}",
+            flush=True,
+        )
         assert abs(direct - OPTIMA[name]) / OPTIMA[name] < 1e-6, f"direct highspy model disagrees on {name}"
-    print(f"worst relative error {worst:.1e}; total ours {total_ours:.1f} s, direct {total_direct:.1f} s, "
-          f"ratio {total_ours / max(total_direct, 1e-9):.2f}")
+    print(
+        f"worst relative error {worst:.1e}; total ours {total_ours:.1f} s, direct {total_direct:.1f} s, "
+        f"ratio {total_ours / max(total_direct, 1e-9):.2f}"
+    )
     if worst > 1e-6:
         sys.exit("some instance differs from its published optimum by more than 1e-6")
 

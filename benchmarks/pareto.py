@@ -32,11 +32,12 @@ def main() -> None:
     args = parser.parse_args()
     scenario = load_scenario(args.scenario)
     d = scenario.data
-    inputs = load_inputs(hosts=d.hosts, sites=d.sites, systems=d.systems, destinations=d.destinations,
-                         demand=d.demand)
+    inputs = load_inputs(hosts=d.hosts, sites=d.sites, systems=d.systems, destinations=d.destinations, demand=d.demand)
     travel = travel_times(inputs, scenario)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}; "
-          f"scenario {scenario.name}, {args.points} points, time limit {args.time_limit:g} s per solve")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}; "
+        f"scenario {scenario.name}, {args.points} points, time limit {args.time_limit:g} s per solve"
+    )
 
     def build():
         return build_model(build_instance(inputs, travel, scenario))
@@ -48,13 +49,14 @@ def main() -> None:
     rebuilt = pareto_front(build(), points=args.points, time_limit_s=args.time_limit, rebuild=build)
     rebuilt_s = time.perf_counter() - started
     limited = sum(pt.result.status != "optimal" for pt in reused)
-    same = all(abs(a.result.terms["time_h"] - b.result.terms["time_h"]) < 1e-6
-               and abs(a.result.terms["risk"] - b.result.terms["risk"]) < 1e-6 for a, b in zip(reused, rebuilt,
-                                                                                                strict=True))
+    same = all(
+        abs(a.result.terms["time_h"] - b.result.terms["time_h"]) < 1e-6
+        and abs(a.result.terms["risk"] - b.result.terms["risk"]) < 1e-6
+        for a, b in zip(reused, rebuilt, strict=True)
+    )
     print(f"model reused   {reused_s:8.2f} s")
     print(f"model rebuilt  {rebuilt_s:8.2f} s")
-    print(f"ratio rebuilt/reused {rebuilt_s / reused_s:.2f}x; points at the time limit: {limited}; "
-          f"same front: {same}")
+    print(f"ratio rebuilt/reused {rebuilt_s / reused_s:.2f}x; points at the time limit: {limited}; same front: {same}")
 
 
 if __name__ == "__main__":

@@ -45,8 +45,11 @@ def whole_process_s(scenario: Path, runs: int) -> list[float]:
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(runs):
             started = time.perf_counter()
-            subprocess.run(["depotsite", "-q", "solve", str(scenario), "--out", f"{tmp}/run{i}", "--no-maps"],
-                           check=True, capture_output=True)
+            subprocess.run(
+                ["depotsite", "-q", "solve", str(scenario), "--out", f"{tmp}/run{i}", "--no-maps"],
+                check=True,
+                capture_output=True,
+            )
             times.append(time.perf_counter() - started)
     return times
 
@@ -59,10 +62,14 @@ def main() -> None:
     parser.add_argument("--skip-naive", action="store_true")
     args = parser.parse_args()
     files = args.scenarios or sorted((ROOT / "models").glob("*.toml"))
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
-          f"pyomo {version('pyomo')}, highspy {version('highspy')}")
-    print("| scenario | model (s) | status | naive (s) | naive status | ratio | naive - model objective | "
-          "process median (min-max) |")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
+        f"pyomo {version('pyomo')}, highspy {version('highspy')}"
+    )
+    print(
+        "| scenario | model (s) | status | naive (s) | naive status | ratio | naive - model objective | "
+        "process median (min-max) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for path in files:
         scenario = load_scenario(path)
@@ -83,8 +90,11 @@ def main() -> None:
                 agree += f" (model's posture in it: {fixed_status} {fixed:.6g})"
             naive = f"{naive_s:.2f}", status, f"{naive_s / model_s:.1f}x", agree
         runs = whole_process_s(path, args.runs)
-        print(f"| {path.stem} | {model_s:.2f} | {outcome.status} | {' | '.join(naive)} | "
-              f"{statistics.median(runs):.2f} ({min(runs):.2f}-{max(runs):.2f}) |", flush=True)
+        print(
+            f"| {path.stem} | {model_s:.2f} | {outcome.status} | {' | '.join(naive)} | "
+            f"{statistics.median(runs):.2f} ({min(runs):.2f}-{max(runs):.2f}) |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -29,13 +29,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline-pairs", type=int, default=0,
-                        help="time only this many per-pair baseline routes and extrapolate (0 = all)")
+    parser.add_argument(
+        "--baseline-pairs",
+        type=int,
+        default=0,
+        help="time only this many per-pair baseline routes and extrapolate (0 = all)",
+    )
     args = parser.parse_args()
     scenario = load_scenario(ROOT / "models" / "base.toml")
     d = scenario.data
-    inputs = load_inputs(hosts=d.hosts, sites=d.sites, systems=d.systems, destinations=d.destinations,
-                         demand=d.demand)
+    inputs = load_inputs(hosts=d.hosts, sites=d.sites, systems=d.systems, destinations=d.destinations, demand=d.demand)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
 
     started = time.perf_counter()
@@ -63,8 +66,16 @@ def main() -> None:
     from scipy.spatial import cKDTree
 
     kept = np.array(list(graph.nodes))
-    xyz = lambda lat, lon: np.column_stack([np.cos(np.radians(lat)) * np.cos(np.radians(lon)),  # noqa: E731
-                                            np.cos(np.radians(lat)) * np.sin(np.radians(lon)), np.sin(np.radians(lat))])
+
+    def xyz(lat, lon):
+        return np.column_stack(
+            [
+                np.cos(np.radians(lat)) * np.cos(np.radians(lon)),
+                np.cos(np.radians(lat)) * np.sin(np.radians(lon)),
+                np.sin(np.radians(lat)),
+            ]
+        )
+
     tree = cKDTree(xyz(network.lat[kept], network.lon[kept]))
     nearest = {}
     for point in [*inputs.sites.values(), *inputs.destinations.values()]:
@@ -73,10 +84,12 @@ def main() -> None:
     weights = {}
     for name in {p for _, _, p in road_pairs}:
         hours = edge_hours(network, scenario.network.profiles[name])
-        crossing = scenario.network.profiles[name].border_crossing_h * (network.country[network.u]
-                                                                        != network.country[network.v])
-        weights[name] = {(int(a), int(b)): float(h + c) for a, b, h, c in zip(network.u, network.v, hours, crossing,
-                                                                                strict=True)}
+        crossing = scenario.network.profiles[name].border_crossing_h * (
+            network.country[network.u] != network.country[network.v]
+        )
+        weights[name] = {
+            (int(a), int(b)): float(h + c) for a, b, h, c in zip(network.u, network.v, hours, crossing, strict=True)
+        }
     sample = road_pairs if args.baseline_pairs <= 0 else road_pairs[: args.baseline_pairs]
     started = time.perf_counter()
     for s, dest, name in sample:
@@ -91,10 +104,14 @@ def main() -> None:
     print(f"full matrix (routing only)       {route_s:8.3f} s")
     print(f"travel_times cold (load+matrix)  {cold_s:8.3f} s")
     print(f"travel_times cached              {cached_s:8.3f} s")
-    print(f"networkx per-pair baseline       {per_pair_s:8.3f} s"
-          + (f" (extrapolated from {len(sample)} pairs)" if len(sample) < len(road_pairs) else ""))
-    print(f"speed-up over the baseline (routing): {per_pair_s / route_s:6.1f}x;  (cold end-to-end): "
-          f"{per_pair_s / cold_s:6.1f}x")
+    print(
+        f"networkx per-pair baseline       {per_pair_s:8.3f} s"
+        + (f" (extrapolated from {len(sample)} pairs)" if len(sample) < len(road_pairs) else "")
+    )
+    print(
+        f"speed-up over the baseline (routing): {per_pair_s / route_s:6.1f}x;  (cold end-to-end): "
+        f"{per_pair_s / cold_s:6.1f}x"
+    )
     print(f"cold load + full matrix {full_s:.2f} s (target < 3 s); cached {cached_s:.3f} s (target < 0.3 s)")
 
 

@@ -10,19 +10,40 @@ from depotsite.scenario import Scenario
 from depotsite.traveltimes import TravelTimes
 
 
-def site(site_id: str, host_id: str, *, kind: str = "army_base", bays: int = 100, shelters: int = 0,
-         dispatch: float = 24.0, cost: float = 0.0) -> Site:
+def site(
+    site_id: str,
+    host_id: str,
+    *,
+    kind: str = "army_base",
+    bays: int = 100,
+    shelters: int = 0,
+    dispatch: float = 24.0,
+    cost: float = 0.0,
+) -> Site:
     return Site(site_id, site_id, host_id, 50.0, 20.0, kind, bays, shelters, dispatch, cost, "test")
 
 
-def system(system_id: str, *, value: float = 1.0, bays: float = 1.0, shelters: float = 0.0, crew: float = 1.0,
-           min_lot: int = 1, kinds: str = "army_base", profile: str = "wheeled") -> System:
-    return System(system_id, system_id, "I", profile, value, bays, shelters, crew, min_lot,
-                  frozenset(kinds.split(";")))
+def system(
+    system_id: str,
+    *,
+    value: float = 1.0,
+    bays: float = 1.0,
+    shelters: float = 0.0,
+    crew: float = 1.0,
+    min_lot: int = 1,
+    kinds: str = "army_base",
+    profile: str = "wheeled",
+) -> System:
+    return System(system_id, system_id, "I", profile, value, bays, shelters, crew, min_lot, frozenset(kinds.split(";")))
 
 
-def make_inputs(*, hosts: dict[str, str | None] | list[str], sites: list[Site], systems: list[System],
-                demand: dict[tuple[str, str], int]) -> Inputs:
+def make_inputs(
+    *,
+    hosts: dict[str, str | None] | list[str],
+    sites: list[Site],
+    systems: list[System],
+    demand: dict[tuple[str, str], int],
+) -> Inputs:
     groups = hosts if isinstance(hosts, dict) else dict.fromkeys(hosts, None)
     return Inputs.build(
         hosts=[Host(h, h, g or "", 0.0) for h, g in groups.items()],

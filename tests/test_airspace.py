@@ -28,9 +28,21 @@ def km(lon1, lat1, lon2, lat2):
 
 def write_regions(folder: Path, **regions) -> Path:
     path = folder / "regions.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"region_id": r, "name": r, "source": "test"},
-         "geometry": shapely.geometry.mapping(g)} for r, g in regions.items()]}))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"region_id": r, "name": r, "source": "test"},
+                        "geometry": shapely.geometry.mapping(g),
+                    }
+                    for r, g in regions.items()
+                ],
+            }
+        )
+    )
     return path
 
 
@@ -90,23 +102,31 @@ def test_roads_inside_an_avoided_region_are_removed(tmp_path):
 def test_unknown_or_unset_regions_are_input_errors(tmp_path):
     regions = write_regions(tmp_path, wall=WALL)
     assert region_problems(regions, ("wal",)) == [
-        f"[network] avoid_regions: unknown region 'wal'; {regions} holds wall"]
+        f"[network] avoid_regions: unknown region 'wal'; {regions} holds wall"
+    ]
     assert region_problems(None, ("wall",)) == [
         "[network] avoid_regions names wall but no [data] regions file; set [data] regions (the shipped one is "
-        "data/regions.geojson)"]
+        "data/regions.geojson)"
+    ]
     assert region_problems(None, ()) == []
     (tmp_path / "bad.geojson").write_text('{"type": "FeatureCollection", "features": [{"properties": {}}]}')
     assert region_problems(tmp_path / "bad.geojson", ("wall",)) == [
         f"{tmp_path / 'bad.geojson'}: not a GeoJSON FeatureCollection with a 'region_id' property and a polygon on "
-        "every feature; check [data] regions"]
+        "every feature; check [data] regions"
+    ]
 
 
 def test_the_shipped_transnistria_holds_its_towns_and_not_the_right_bank():
     """Tiraspol, Bender, Rîbnița, Dubăsari and Camenca lie in it; Chișinău, Rezina and Soroca (right bank) do
     not (town positions rounded to 0.01 degree)."""
     region = read_regions(ROOT / "data" / "regions.geojson")["transnistria"]
-    inside = {"Tiraspol": (29.63, 46.84), "Bender": (29.48, 46.83), "Ribnita": (29.00, 47.77),
-              "Dubasari": (29.16, 47.27), "Camenca": (28.70, 48.03)}
+    inside = {
+        "Tiraspol": (29.63, 46.84),
+        "Bender": (29.48, 46.83),
+        "Ribnita": (29.00, 47.77),
+        "Dubasari": (29.16, 47.27),
+        "Camenca": (28.70, 48.03),
+    }
     outside = {"Chisinau": (28.83, 47.02), "Rezina": (28.96, 47.75), "Soroca": (28.30, 48.16)}
     assert all(region.contains(shapely.points(*xy)) for xy in inside.values())
     assert not any(region.contains(shapely.points(*xy)) for xy in outside.values())
@@ -125,9 +145,14 @@ def test_no_route_of_the_base_run_crosses_belarus_russia_or_transnistria(base_ru
     for route in routes:
         line = shape(route["geometry"])
         assert not any(line.intersects(area) for area in closed), route["properties"]
-    baltic_flights = [r for r in routes if r["properties"]["site_id"].split("_")[0] in ("lt", "lv", "ee")
-                      and r["properties"]["system_id"] == "f16"]
+    baltic_flights = [
+        r
+        for r in routes
+        if r["properties"]["site_id"].split("_")[0] in ("lt", "lv", "ee") and r["properties"]["system_id"] == "f16"
+    ]
     for route in baltic_flights:
         (lon1, lat1), (lon2, lat2) = route["geometry"]["coordinates"][0], route["geometry"]["coordinates"][-1]
-        assert GEOD.line_length(*zip(*route["geometry"]["coordinates"], strict=True)) > GEOD.inv(
-            lon1, lat1, lon2, lat2)[2] * 1.05
+        assert (
+            GEOD.line_length(*zip(*route["geometry"]["coordinates"], strict=True))
+            > GEOD.inv(lon1, lat1, lon2, lat2)[2] * 1.05
+        )

@@ -18,23 +18,57 @@ def tiny_scenario(folder: Path) -> Path:
     Time alone counts and both sites have room for both units, so the optimum keeps both at a1 (mean 2 h
     plus at most a few minutes of dispatch queue at 1 000 units a day, against 5 h from b1).
     """
-    write_csv(folder / "hosts.csv", ["host_id", "name", "group", "release_delay_h"], [["A", "A", "", 0],
-                                                                                        ["B", "B", "", 0]])
-    write_csv(folder / "sites.csv", ["site_id", "name", "host_id", "lat", "lon", "kind", "vehicle_bays",
-                                     "aircraft_shelters", "dispatch_per_day", "fixed_cost_musd", "source"],
-              [[s, s, h, 0, 0, "logistics_hub", 10, 0, 1000, 1, "hand-made"] for s, h in (("a1", "A"), ("b1", "B"))])
-    write_csv(folder / "systems.csv", ["system_id", "name", "unroca_category", "profile", "value_musd",
-                                       "vehicle_bays_per_unit", "shelters_per_unit", "crew_per_unit", "min_lot",
-                                       "site_kinds"], [["x", "x", "I", "wheeled", 1, 1, 0, 0, 1, "logistics_hub"]])
-    write_csv(folder / "destinations.csv", ["destination_id", "name", "lat", "lon", "kind"],
-              [["d1", "d1", 0, 0, "city"]])
+    write_csv(
+        folder / "hosts.csv", ["host_id", "name", "group", "release_delay_h"], [["A", "A", "", 0], ["B", "B", "", 0]]
+    )
+    write_csv(
+        folder / "sites.csv",
+        [
+            "site_id",
+            "name",
+            "host_id",
+            "lat",
+            "lon",
+            "kind",
+            "vehicle_bays",
+            "aircraft_shelters",
+            "dispatch_per_day",
+            "fixed_cost_musd",
+            "source",
+        ],
+        [[s, s, h, 0, 0, "logistics_hub", 10, 0, 1000, 1, "hand-made"] for s, h in (("a1", "A"), ("b1", "B"))],
+    )
+    write_csv(
+        folder / "systems.csv",
+        [
+            "system_id",
+            "name",
+            "unroca_category",
+            "profile",
+            "value_musd",
+            "vehicle_bays_per_unit",
+            "shelters_per_unit",
+            "crew_per_unit",
+            "min_lot",
+            "site_kinds",
+        ],
+        [["x", "x", "I", "wheeled", 1, 1, 0, 0, 1, "logistics_hub"]],
+    )
+    write_csv(
+        folder / "destinations.csv", ["destination_id", "name", "lat", "lon", "kind"], [["d1", "d1", 0, 0, "city"]]
+    )
     write_csv(folder / "demand.csv", ["destination_id", "system_id", "units"], [["d1", "x", 2]])
-    write_csv(folder / "matrix.csv", ["site_id", "destination_id", "system_id", "hours"],
-              [["a1", "d1", "x", 2.0], ["b1", "d1", "x", 5.0]])
+    write_csv(
+        folder / "matrix.csv",
+        ["site_id", "destination_id", "system_id", "hours"],
+        [["a1", "d1", "x", 2.0], ["b1", "d1", "x", 5.0]],
+    )
     path = folder / "tiny.toml"
-    path.write_text('name = "tiny"\n[data]\nhosts = "hosts.csv"\nsites = "sites.csv"\nsystems = "systems.csv"\n'
-                    'destinations = "destinations.csv"\ndemand = "demand.csv"\ntravel_times = "matrix.csv"\n'
-                    '[network]\nrelease_delay_h = 0\n[objective]\ntime_weight = 1\nrisk_weight = 0\ncost_weight = 0\n')
+    path.write_text(
+        'name = "tiny"\n[data]\nhosts = "hosts.csv"\nsites = "sites.csv"\nsystems = "systems.csv"\n'
+        'destinations = "destinations.csv"\ndemand = "demand.csv"\ntravel_times = "matrix.csv"\n'
+        "[network]\nrelease_delay_h = 0\n[objective]\ntime_weight = 1\nrisk_weight = 0\ncost_weight = 0\n"
+    )
     return path
 
 
@@ -63,8 +97,10 @@ def test_every_exported_name_resolves_and_is_listed():
 
 
 def test_importing_the_package_loads_no_heavy_library():
-    code = ("import sys, depotsite; depotsite.load_scenario; "
-            "print(sorted(m for m in ('pyomo', 'osmnx', 'matplotlib', 'plotly', 'geopandas') if m in sys.modules))")
+    code = (
+        "import sys, depotsite; depotsite.load_scenario; "
+        "print(sorted(m for m in ('pyomo', 'osmnx', 'matplotlib', 'plotly', 'geopandas') if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 
@@ -75,8 +111,9 @@ def test_solves_in_one_process_may_change_the_thread_count(tmp_path):
     scenario = depotsite.load_scenario(tiny_scenario(tmp_path))
     inputs = depotsite.read_inputs(scenario)
     instance = depotsite.build_instance(inputs, depotsite.travel_times_for(inputs, scenario), scenario)
-    statuses = [depotsite.run_solve(depotsite.build_model(instance), time_limit_s=60, threads=n).status
-                for n in (2, 1, 2)]
+    statuses = [
+        depotsite.run_solve(depotsite.build_model(instance), time_limit_s=60, threads=n).status for n in (2, 1, 2)
+    ]
     assert statuses == ["optimal"] * 3
 
 
@@ -84,8 +121,10 @@ def test_the_readme_library_example_runs(tmp_path, capsys):
     """The README's example, pointed at the hand-made scenario (the shipped one needs the road network)."""
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     code = readme.split("```python\nimport depotsite\n", 1)[1].split("```", 1)[0]
-    code = code.replace('"models/base.toml", overrides=["hosts.PL.max_value_share=0.25"]',
-                        f'"{tiny_scenario(tmp_path)}", overrides=["hosts.A.max_value_share=1"]')
+    code = code.replace(
+        '"models/base.toml", overrides=["hosts.PL.max_value_share=0.25"]',
+        f'"{tiny_scenario(tmp_path)}", overrides=["hosts.A.max_value_share=1"]',
+    )
     assert str(tmp_path) in code  # the example still has the call this test rewrites
     exec("import depotsite\n" + code, {})
     assert capsys.readouterr().out.startswith("optimal {'time_h': 2.0")

@@ -7,14 +7,8 @@ import json
 import pytest
 
 from conftest import invoke
-from depotsite.analysis.binding import (
-    as_dict,
-    describe_rule,
-    describe_site,
-    explain_posture,
-    relaxed,
-    rule_slacks,
-)
+from depotsite.analysis.binding import explain_posture, relaxed, rule_slacks
+from depotsite.analysis.binding_words import as_dict, describe_rule, describe_site
 from depotsite.instance import build_instance
 from depotsite.model import build_model, posture_of
 from depotsite.results import collect
@@ -28,8 +22,9 @@ def solved(**rules):
     """Hosts A, B, C with one site each (a, b, c); 2 units of x (value 1) for d; a->d 1 h, b->d 3 h, c->d 2.6 h
     unless the test says otherwise. Risk and cost weigh nothing: the objective is the mean time."""
     hours = rules.pop("hours", {"a": 1, "b": 3, "c": 2.6})
-    inputs = make_inputs(hosts=["A", "B", "C"], sites=[site(s, s.upper()) for s in hours], systems=[system("x")],
-                         demand={("d", "x"): 2})
+    inputs = make_inputs(
+        hosts=["A", "B", "C"], sites=[site(s, s.upper()) for s in hours], systems=[system("x")], demand={("d", "x"): 2}
+    )
     inst = build_instance(inputs, times({(s, "d", "x"): h for s, h in hours.items()}), make_scenario(**rules))
     model = build_model(inst)
     outcome = solve(model, time_limit_s=60)
@@ -56,7 +51,8 @@ def test_a_binding_unit_cap_is_priced_and_rechecked():
     assert cap.checked_status == "optimal"
     assert describe_rule(cap) == (
         "hosts.A.max_unit_share.x (A at most 1 x): binds (1 of 1 units); each unit would save 1 of the objective "
-        "(LP price); re-solved one unit: objective -1 (time_h -1, risk +50, cost_musd +0, optimal)")
+        "(LP price); re-solved one unit: objective -1 (time_h -1, risk +50, cost_musd +0, optimal)"
+    )
 
 
 def test_a_value_cap_is_priced_per_point_and_integrality_can_hide_the_gain():
@@ -96,7 +92,8 @@ def test_slack_rules_and_a_deadline_that_keeps_a_route_out():
     explanation = explain_posture(inst, posture, base, deadline=Deadline(60))
     assert report(explanation, "systems.x.deadline_h").checked["objective"] == pytest.approx(0.0, abs=1e-9)
     assert describe_rule(rules["constraints.max_sites"]) == (
-        "constraints.max_sites (at most 3 open sites): slack 2 sites (1 of 3 used)")
+        "constraints.max_sites (at most 3 open sites): slack 2 sites (1 of 3 used)"
+    )
 
 
 def test_each_open_site_says_what_it_serves_and_the_hours_it_saves():
@@ -107,10 +104,12 @@ def test_each_open_site_says_what_it_serves_and_the_hours_it_saves():
     sites = {s.site_id: s for s in explanation.sites}
     assert sites["a"].saved_h == pytest.approx(1.0) and sites["b"].saved_h == pytest.approx(-1.0)
     assert sites["a"].serves == {"d": 1} and sites["b"].units == {"x": 1}
-    assert describe_site(sites["a"]) == ("a (A): holds 1 x; serves d 1; saves 1 h of mean time over the next "
-                                         "fastest site")
+    assert describe_site(sites["a"]) == (
+        "a (A): holds 1 x; serves d 1; saves 1 h of mean time over the next fastest site"
+    )
     assert "costs 1 h of mean time against the next fastest site (chosen for spread, caps or cost)" in describe_site(
-        sites["b"])
+        sites["b"]
+    )
     data = as_dict(explanation)
     assert {r["key"] for r in data["rules"]} == {"hosts.A.max_unit_share.x"} and data["rules"][0]["checked"] is None
 
@@ -134,7 +133,8 @@ def test_solve_explain_and_the_explain_command_agree_on_a_tiny_run(tmp_path):
     assert cap["binding"] and cap["price"] == pytest.approx(-1.5) and cap["checked"]["time_h"] == pytest.approx(-1.5)
     assert cap["words"] == (
         "hosts.A.max_unit_share.x (A at most 1 x): binds (1 of 1 units); each unit would save 1.5 of the objective "
-        "(LP price); re-solved one unit: objective -1.5 (time_h -1.5, risk +50, cost_musd -1, optimal)")
+        "(LP price); re-solved one unit: objective -1.5 (time_h -1.5, risk +50, cost_musd -1, optimal)"
+    )
     assert invoke("verify", run).exit_code == 0  # the explanation is part of the verified summary
     page = (run / "map.html").read_text()
     assert "rules that bind" in page and "hosts.A.max_unit_share.x (A at most 1 x): binds" in page

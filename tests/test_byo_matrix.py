@@ -32,21 +32,57 @@ def test_facility_location_instance_solves_to_the_enumerated_optimum(tmp_path):
     hours = {(w, c, "goods"): cost[w, c] / demand[c, "goods"] for w in warehouses for c in customers}
     total = sum(demand.values())
 
-    write_csv(tmp_path / "hosts.csv", ["host_id", "name", "group", "release_delay_h"],
-              [[f"h_{w}", w, "", 0] for w in warehouses])
-    write_csv(tmp_path / "sites.csv", ["site_id", "name", "host_id", "lat", "lon", "kind", "vehicle_bays",
-                                       "aircraft_shelters", "dispatch_per_day", "fixed_cost_musd", "source"],
-              [[w, w, f"h_{w}", 0, 0, "logistics_hub", capacity[w], 0, 10, fixed[w], "generated"] for w in warehouses])
-    write_csv(tmp_path / "systems.csv", ["system_id", "name", "unroca_category", "profile", "value_musd",
-                                         "vehicle_bays_per_unit", "shelters_per_unit", "crew_per_unit", "min_lot",
-                                         "site_kinds"], [["goods", "goods", "I", "road", 1, 1, 0, 0, 1,
-                                                          "logistics_hub"]])
-    write_csv(tmp_path / "destinations.csv", ["destination_id", "name", "lat", "lon", "kind"],
-              [[c, c, 0, 0, "city"] for c in customers])
-    write_csv(tmp_path / "demand.csv", ["destination_id", "system_id", "units"],
-              [[c, w, n] for (c, w), n in demand.items()])
-    write_csv(tmp_path / "matrix.csv", ["site_id", "destination_id", "system_id", "hours"],
-              [[*k, repr(v)] for k, v in hours.items()])
+    write_csv(
+        tmp_path / "hosts.csv",
+        ["host_id", "name", "group", "release_delay_h"],
+        [[f"h_{w}", w, "", 0] for w in warehouses],
+    )
+    write_csv(
+        tmp_path / "sites.csv",
+        [
+            "site_id",
+            "name",
+            "host_id",
+            "lat",
+            "lon",
+            "kind",
+            "vehicle_bays",
+            "aircraft_shelters",
+            "dispatch_per_day",
+            "fixed_cost_musd",
+            "source",
+        ],
+        [[w, w, f"h_{w}", 0, 0, "logistics_hub", capacity[w], 0, 10, fixed[w], "generated"] for w in warehouses],
+    )
+    write_csv(
+        tmp_path / "systems.csv",
+        [
+            "system_id",
+            "name",
+            "unroca_category",
+            "profile",
+            "value_musd",
+            "vehicle_bays_per_unit",
+            "shelters_per_unit",
+            "crew_per_unit",
+            "min_lot",
+            "site_kinds",
+        ],
+        [["goods", "goods", "I", "road", 1, 1, 0, 0, 1, "logistics_hub"]],
+    )
+    write_csv(
+        tmp_path / "destinations.csv",
+        ["destination_id", "name", "lat", "lon", "kind"],
+        [[c, c, 0, 0, "city"] for c in customers],
+    )
+    write_csv(
+        tmp_path / "demand.csv", ["destination_id", "system_id", "units"], [[c, w, n] for (c, w), n in demand.items()]
+    )
+    write_csv(
+        tmp_path / "matrix.csv",
+        ["site_id", "destination_id", "system_id", "hours"],
+        [[*k, repr(v)] for k, v in hours.items()],
+    )
     (tmp_path / "cflp.toml").write_text(f"""
 name = "cflp"
 [data]
@@ -74,7 +110,8 @@ cost_weight = 1
     with (out / "deliveries.csv").open() as stream:
         deliveries = list(csv.DictReader(stream))
     recomputed = sum(fixed[w] for w in open_sites) + sum(
-        int(r["units"]) * hours[r["site_id"], r["destination_id"], "goods"] for r in deliveries)
+        int(r["units"]) * hours[r["site_id"], r["destination_id"], "goods"] for r in deliveries
+    )
     optimum = enumerate_optimum(capacity, fixed, demand, hours, 1.0 / total) * total
     assert recomputed == pytest.approx(optimum, rel=1e-9)
     assert json.loads((out / "summary.json").read_text())["objective"] == pytest.approx(optimum, rel=1e-9)

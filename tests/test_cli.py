@@ -24,8 +24,17 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def test_base_solves_optimally_with_every_output(base_run):
     out, output = base_run
-    names = {"allocation.csv", "deliveries.csv", "summary.json", "depots.geojson", "routes.geojson",
-             "scenario.resolved.toml", "manifest.json", "map.html", "map.png"}
+    names = {
+        "allocation.csv",
+        "deliveries.csv",
+        "summary.json",
+        "depots.geojson",
+        "routes.geojson",
+        "scenario.resolved.toml",
+        "manifest.json",
+        "map.html",
+        "map.png",
+    }
     assert names <= {p.name for p in out.iterdir()}
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "optimal"
@@ -77,21 +86,25 @@ def test_base_outputs_satisfy_every_rule_recomputed_from_the_files(base_run):
     assert set(deadline) == set(systems)
     assert all(float(r["available_h"]) <= deadline[r["system_id"]] + 1e-6 for r in deliveries)
     hosts_holding = defaultdict(set)
-    for (s, w) in stock:
+    for s, w in stock:
         hosts_holding[w].add(sites[s]["host_id"])
     assert all(len(hosts_holding[w]) >= rules["systems"][w]["min_hosts"] for w in systems)
     assert len({s for s, _ in stock}) <= rules["constraints"]["max_sites"]
     summary = json.loads((out / "summary.json").read_text())
     mean_time = sum(float(r["available_h"]) * int(r["units"]) for r in deliveries) / sum(
-        int(r["units"]) for r in data["demand"])
+        int(r["units"]) for r in data["demand"]
+    )
     assert summary["terms"]["time"]["value"] == pytest.approx(mean_time, rel=1e-6)
     assert summary["terms"]["risk"]["value"] == pytest.approx(100 * max(host_value.values()) / package, rel=1e-6)
     cost = sum(float(sites[s]["fixed_cost_musd"]) for s in {s for s, _ in stock})
     assert summary["terms"]["cost"]["value"] == pytest.approx(cost)
     weights = rules["objective"]
-    assert summary["objective"] == pytest.approx(weights["time_weight"] * mean_time + weights["risk_weight"]
-                                                 * summary["terms"]["risk"]["value"] + weights["cost_weight"] * cost,
-                                                 rel=1e-6)
+    assert summary["objective"] == pytest.approx(
+        weights["time_weight"] * mean_time
+        + weights["risk_weight"] * summary["terms"]["risk"]["value"]
+        + weights["cost_weight"] * cost,
+        rel=1e-6,
+    )
 
 
 def test_geojson_is_rfc7946_and_matches_the_allocation(base_run):
@@ -107,7 +120,8 @@ def test_geojson_is_rfc7946_and_matches_the_allocation(base_run):
         assert routes.loc[routes.system_id == w, "units"].sum() == total
     assert set(depots.site_id) == {r["site_id"] for r in allocation}
     assert {"site_id", "host_id", "destination_id", "system_id", "units", "transit_h", "available_h"} <= set(
-        routes.columns)
+        routes.columns
+    )
     assert "hours" not in routes.columns and "units" not in depots.columns  # named for what they are, flat
     # lon/lat order: every depot lies in the box of the shipped extract
     assert depots.geometry.x.between(5.5, 41).all() and depots.geometry.y.between(43, 60).all()
@@ -120,8 +134,18 @@ def test_manifest_hashes_every_input(base_run):
 
     out, _ = base_run
     manifest = json.loads((out / "manifest.json").read_text())
-    assert {"hosts", "sites", "systems", "destinations", "demand", "roads_nodes", "roads_edges",
-            "boundaries", "purchasers", "regions"} == set(manifest["inputs"])
+    assert {
+        "hosts",
+        "sites",
+        "systems",
+        "destinations",
+        "demand",
+        "roads_nodes",
+        "roads_edges",
+        "boundaries",
+        "purchasers",
+        "regions",
+    } == set(manifest["inputs"])
     for entry in manifest["inputs"].values():
         assert hashlib.sha256(Path(entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
     assert {"depotsite", "pyomo", "highspy", "HiGHS"} <= set(manifest["versions"])
@@ -172,8 +196,9 @@ def test_time_limit_reports_honestly_whatever_the_machine_reaches(tmp_path, cach
     else:
         assert summary["status"] == "time_limit"
         assert summary["gap"] > 0
-        assert any(w.startswith("stopped at the time limit of 1 s with a feasible posture")
-                   for w in summary["warnings"])
+        assert any(
+            w.startswith("stopped at the time limit of 1 s with a feasible posture") for w in summary["warnings"]
+        )
     assert invoke("verify", out).exit_code == 0
 
 
@@ -194,28 +219,54 @@ def test_unknown_scenario_key(tmp_path):
 
 
 def test_bad_set_value(tmp_path):
-    _fails(["solve", BASE, "--set", "objective.risk_weight=-1"], 1,
-           "--set: objective.risk_weight: Input should be greater than or equal to 0 (got -1)", tmp_path)
+    _fails(
+        ["solve", BASE, "--set", "objective.risk_weight=-1"],
+        1,
+        "--set: objective.risk_weight: Input should be greater than or equal to 0 (got -1)",
+        tmp_path,
+    )
 
 
 def test_missing_data_file(tmp_path):
-    _fails(["solve", BASE, "--set", f"data.sites={tmp_path / 'nope.csv'}"], 1,
-           "nope.csv: file not found; check the path in the scenario's [data] table", tmp_path)
+    _fails(
+        ["solve", BASE, "--set", f"data.sites={tmp_path / 'nope.csv'}"],
+        1,
+        "nope.csv: file not found; check the path in the scenario's [data] table",
+        tmp_path,
+    )
 
 
 def test_malformed_csv(tmp_path):
     broken = tmp_path / "sites.csv"
     text = (ROOT / "data" / "sites.csv").read_text()
     broken.write_text(text.replace(",Rzeszów-Jasionka airport", ",Rzeszów, Jasionka", 1))
-    _fails(["solve", BASE, "--set", f"data.sites={broken}"], 1,
-           "sites.csv line 2: 12 fields but the header has 11; quote any field that contains a comma", tmp_path)
+    _fails(
+        ["solve", BASE, "--set", f"data.sites={broken}"],
+        1,
+        "sites.csv line 2: 12 fields but the header has 11; quote any field that contains a comma",
+        tmp_path,
+    )
 
 
 def test_infeasible_scenario_exits_3_with_the_explanation(tmp_path, cache):
-    _fails(["solve", BASE, "--set", "hosts.PL.max_value_share=0.05", "--set", "hosts.RO.max_value_share=0.05",
-            "--set", "hosts.DE.max_value_share=0.05", "--set", "hosts.CZ.max_value_share=0.05"], 3,
-           "relaxing any one of these alone would make it feasible: host caps (PL value 5%, RO value 5%, DE value 5%, "
-           "CZ value 5%, leopard2 at most 50% per host)", tmp_path)
+    _fails(
+        [
+            "solve",
+            BASE,
+            "--set",
+            "hosts.PL.max_value_share=0.05",
+            "--set",
+            "hosts.RO.max_value_share=0.05",
+            "--set",
+            "hosts.DE.max_value_share=0.05",
+            "--set",
+            "hosts.CZ.max_value_share=0.05",
+        ],
+        3,
+        "relaxing any one of these alone would make it feasible: host caps (PL value 5%, RO value 5%, DE value 5%, "
+        "CZ value 5%, leopard2 at most 50% per host)",
+        tmp_path,
+    )
 
 
 def test_failed_run_keeps_an_earlier_good_run(tmp_path, cache):
@@ -240,7 +291,8 @@ def test_validate_and_version():
     result = invoke("validate", BASE)
     assert result.exit_code == 0
     assert "valid; 40 sites in 7 hosts, 14 destinations, package 6 patriot, 40 himars, 120 leopard2, 48 f16" in (
-        " ".join(result.output.split()))
+        " ".join(result.output.split())
+    )
     version = subprocess.run([sys.executable, "-m", "depotsite.cli", "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("depotsite ")
 
@@ -267,8 +319,17 @@ def test_travel_times_command_writes_every_pair(tmp_path, cache):
     result = invoke("travel-times", BASE, "--out", out)
     assert result.exit_code == 0, result.output
     rows = read_csv(out)
-    assert list(rows[0]) == ["site_id", "destination_id", "system_id", "profile", "hours", "road_km",
-                             "borders_crossed", "snap_km", "unreachable_reason"]
+    assert list(rows[0]) == [
+        "site_id",
+        "destination_id",
+        "system_id",
+        "profile",
+        "hours",
+        "road_km",
+        "borders_crossed",
+        "snap_km",
+        "unreachable_reason",
+    ]
     road = [r for r in rows if r["profile"] in ("wheeled", "tracked")]
     patriot_and_himars = 40 * 14 * 2
     assert len([r for r in road if r["system_id"] in ("patriot", "himars")]) == patriot_and_himars
@@ -279,8 +340,7 @@ def test_cli_runs_as_a_real_process(tmp_path, cache):
     """The installed entry point, in a subprocess: one red line and exit 1 on a bad scenario."""
     bad = tmp_path / "bad.toml"
     bad.write_text(f'extends = "{BASE}"\n[objective]\nrisk = "variance"\n')
-    done = subprocess.run([sys.executable, "-m", "depotsite.cli", "validate", str(bad)], capture_output=True,
-                          text=True)
+    done = subprocess.run([sys.executable, "-m", "depotsite.cli", "validate", str(bad)], capture_output=True, text=True)
     assert done.returncode == 1
     assert "objective.risk: Input should be 'max_host_share', 'hhi' or 'expected_loss'" in " ".join(done.stderr.split())
     assert "Traceback" not in done.stderr
@@ -325,9 +385,18 @@ def test_save_lp_reads_as_policy_language(tmp_path, cache):
     result = invoke("solve", BASE, "--out", tmp_path / "run", "--no-maps", "--save-lp", lp, "--time-limit", 1)
     assert result.exit_code in (0, 4), result.output  # the LP file is written before the solve starts
     text = lp.read_text()
-    for name in ("meet_demand(ua_kyiv_patriot)", "ship_from_stock(", "site_capacity(", "host_share_cap_value(PL)",
-                 "group_share_cap_value(baltics)", "min_hosts(f16)", "min_lot_low(", "max_sites(0)",
-                 "stock(pl_lask_f16)", "open_site(pl_lask)"):
+    for name in (
+        "meet_demand(ua_kyiv_patriot)",
+        "ship_from_stock(",
+        "site_capacity(",
+        "host_share_cap_value(PL)",
+        "group_share_cap_value(baltics)",
+        "min_hosts(f16)",
+        "min_lot_low(",
+        "max_sites(0)",
+        "stock(pl_lask_f16)",
+        "open_site(pl_lask)",
+    ):
         assert name in text, name
 
 

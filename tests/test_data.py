@@ -18,8 +18,9 @@ DATA = ROOT / "data"
 
 @pytest.fixture(scope="module")
 def inputs():
-    return load_inputs(**{name: DATA / f"{name}.csv" for name in ("hosts", "sites", "systems", "destinations",
-                                                                 "demand")})
+    return load_inputs(
+        **{name: DATA / f"{name}.csv" for name in ("hosts", "sites", "systems", "destinations", "demand")}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +29,9 @@ def countries():
 
 
 def test_every_site_lies_inside_its_host(inputs, countries):
-    outside = [s.site_id for s in inputs.sites.values()
-               if not countries.loc[s.host_id].geometry.contains(Point(s.lon, s.lat))]
+    outside = [
+        s.site_id for s in inputs.sites.values() if not countries.loc[s.host_id].geometry.contains(Point(s.lon, s.lat))
+    ]
     assert outside == []
 
 
@@ -59,7 +61,11 @@ def test_destinations_and_package(inputs):
     # large-calibre artillery incl. MLRS of 75 mm and more, IV combat aircraft; VII(a) excludes ground-to-air
     # missiles and VII(b) is MANPADS only, so a Patriot battery is in no category.
     assert {w: s.unroca_category for w, s in inputs.systems.items()} == {
-        "leopard2": "I", "himars": "III", "f16": "IV", "patriot": "NONE"}
+        "leopard2": "I",
+        "himars": "III",
+        "f16": "IV",
+        "patriot": "NONE",
+    }
 
 
 def test_one_release_delay_for_every_host(inputs):

@@ -29,36 +29,146 @@ SOLVE_EXIT = {0, 1, 3, 4, 5}
 
 
 def fuzz_settings(examples: int) -> settings:
-    return settings(max_examples=max(examples, 1), deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    return settings(
+        max_examples=max(examples, 1),
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
 
 
-ODD_TEXT = st.sampled_from([
-    "", " ", "\t", "  7  ", "1e16", "1e308", "1e400", "-1e16", "-1", "-0", "0", "0.0000001", "1e-320",
-    str(2**70), "inf", "-inf", "nan", "NaN", "Infinity", "1_000", "٣", "0x10", "1,5", "1;2", '"', "'",
-    "[bold]x[/]", "[/]", ":x:", "[red]", "é", "hôst", "site_é", "日本", "\u200b", "\x00", "\x7f", "a\nb",
-    "9" * 5_000, "x" * 5_000, "army_base", "air_base;port", "VII", "PL", "f16", "ua_kyiv",
-])
-CELL = st.one_of(ODD_TEXT, st.text(max_size=30),
-                 st.floats(allow_nan=True, allow_infinity=True).map(repr), st.integers().map(str))
+ODD_TEXT = st.sampled_from(
+    [
+        "",
+        " ",
+        "\t",
+        "  7  ",
+        "1e16",
+        "1e308",
+        "1e400",
+        "-1e16",
+        "-1",
+        "-0",
+        "0",
+        "0.0000001",
+        "1e-320",
+        str(2**70),
+        "inf",
+        "-inf",
+        "nan",
+        "NaN",
+        "Infinity",
+        "1_000",
+        "٣",
+        "0x10",
+        "1,5",
+        "1;2",
+        '"',
+        "'",
+        "[bold]x[/]",
+        "[/]",
+        ":x:",
+        "[red]",
+        "é",
+        "hôst",
+        "site_é",
+        "日本",
+        "\u200b",
+        "\x00",
+        "\x7f",
+        "a\nb",
+        "9" * 5_000,
+        "x" * 5_000,
+        "army_base",
+        "air_base;port",
+        "VII",
+        "PL",
+        "f16",
+        "ua_kyiv",
+    ]
+)
+CELL = st.one_of(
+    ODD_TEXT, st.text(max_size=30), st.floats(allow_nan=True, allow_infinity=True).map(repr), st.integers().map(str)
+)
 TOML_VALUE = st.one_of(
-    st.sampled_from(["inf", "-inf", "nan", "1e16", "-1", "0", "0.5", "1", "2", "3", "1.5", '"makespan"', '"hhi"',
-                     '"expected_loss"', "{ x = 0.5 }", "{ lose_hosts = 1, keep_fraction = 0.5 }", '["a1"]', '["B"]',
-                     "1" + "0" * 30, "true", '""', '"[bold]x[/]"',
-                     '":x:"', '"é"', "[]", "[1, 2]", '["PL"]', "{}", "{ f16 = 2.0 }", "[" * 40 + "]" * 40,
-                     "{a=" * 20 + "1" + "}" * 20, '"' + "x" * 5_000 + '"', "'/dev/null'", "'/tmp'"]),
-    st.floats().map(repr), st.integers().map(str), st.text(max_size=20),
+    st.sampled_from(
+        [
+            "inf",
+            "-inf",
+            "nan",
+            "1e16",
+            "-1",
+            "0",
+            "0.5",
+            "1",
+            "2",
+            "3",
+            "1.5",
+            '"makespan"',
+            '"hhi"',
+            '"expected_loss"',
+            "{ x = 0.5 }",
+            "{ lose_hosts = 1, keep_fraction = 0.5 }",
+            '["a1"]',
+            '["B"]',
+            "1" + "0" * 30,
+            "true",
+            '""',
+            '"[bold]x[/]"',
+            '":x:"',
+            '"é"',
+            "[]",
+            "[1, 2]",
+            '["PL"]',
+            "{}",
+            "{ f16 = 2.0 }",
+            "[" * 40 + "]" * 40,
+            "{a=" * 20 + "1" + "}" * 20,
+            '"' + "x" * 5_000 + '"',
+            "'/dev/null'",
+            "'/tmp'",
+        ]
+    ),
+    st.floats().map(repr),
+    st.integers().map(str),
+    st.text(max_size=20),
 )
 PLAUSIBLE = st.one_of(st.integers(0, 12).map(str), st.sampled_from(["A", "B", "a1", "d2", "x", "g", "port"]))
-KEYS = st.sampled_from([
-    "name", "description", "objective.time_weight", "objective.risk", "objective.hhi_tangents",
-    "hosts.PL.max_value_share", "hosts.PL.max_unit_share", "hosts.PL.threat", "hosts.PL.release_delay_h",
-    "groups.baltics.max_unit_share", "systems.f16.min_hosts", "systems.f16.deadline_h", "systems.f16.priority",
-    "systems.leopard2.resilience", "systems.himars.max_host_share", "constraints.max_sites",
-    "constraints.budget_musd", "constraints.exclude_hosts", "constraints.force_open", "solver.threads",
-    "solver.time_limit_s", "solver.mip_gap", "network.release_delay_h", "network.profiles.tracked.speed_kph",
-    "report.counted_share", "data.sites", "data.demand", "hôst.x", "[bold]", ":x:",
-])
+KEYS = st.sampled_from(
+    [
+        "name",
+        "description",
+        "objective.time_weight",
+        "objective.risk",
+        "objective.hhi_tangents",
+        "hosts.PL.max_value_share",
+        "hosts.PL.max_unit_share",
+        "hosts.PL.threat",
+        "hosts.PL.release_delay_h",
+        "groups.baltics.max_unit_share",
+        "systems.f16.min_hosts",
+        "systems.f16.deadline_h",
+        "systems.f16.priority",
+        "systems.leopard2.resilience",
+        "systems.himars.max_host_share",
+        "constraints.max_sites",
+        "constraints.budget_musd",
+        "constraints.exclude_hosts",
+        "constraints.force_open",
+        "solver.threads",
+        "solver.time_limit_s",
+        "solver.mip_gap",
+        "network.release_delay_h",
+        "network.profiles.tracked.speed_kph",
+        "report.counted_share",
+        "data.sites",
+        "data.demand",
+        "hôst.x",
+        "[bold]",
+        ":x:",
+    ]
+)
 
 
 def assert_clean(result, allowed: set[int]) -> None:
@@ -88,8 +198,11 @@ def shipped(tmp_path_factory):
     for name in TABLES:
         shutil.copy(ROOT / "data" / f"{name}.csv", folder / f"{name}.csv")
     base = (ROOT / "models" / "base.toml").read_text(encoding="utf-8")
-    base = base.replace("../data/roads", str(ROOT / "data" / "roads")).replace(
-        "../data/boundaries", str(ROOT / "data" / "boundaries")).replace('purchasers = "../data/purchasers.csv"\n', "")
+    base = (
+        base.replace("../data/roads", str(ROOT / "data" / "roads"))
+        .replace("../data/boundaries", str(ROOT / "data" / "boundaries"))
+        .replace('purchasers = "../data/purchasers.csv"\n', "")
+    )
     base = base.replace("../data/regions", str(ROOT / "data" / "regions")).replace("../data/", "")
     (folder / "base.toml").write_text(base, encoding="utf-8")
     assert_clean(invoke("validate", folder / "base.toml"), {0})
@@ -139,18 +252,51 @@ def test_validate_survives_any_set_value(shipped, key, value, sep):
 
 TINY = {
     "hosts": [["host_id", "name", "group", "release_delay_h"], ["A", "A", "g", "1"], ["B", "B", "g", ""]],
-    "sites": [["site_id", "name", "host_id", "lat", "lon", "kind", "vehicle_bays", "aircraft_shelters",
-               "dispatch_per_day", "fixed_cost_musd", "source"],
-              ["a1", "a1", "A", "0", "0", "army_base", "10", "0", "5", "2", "t"],
-              ["b1", "b1", "B", "0", "0", "army_base", "10", "0", "5", "3", "t"]],
-    "systems": [["system_id", "name", "unroca_category", "profile", "value_musd", "vehicle_bays_per_unit",
-                 "shelters_per_unit", "crew_per_unit", "min_lot", "site_kinds"],
-                ["x", "x", "I", "road", "2", "1", "0", "1", "1", "army_base"]],
-    "destinations": [["destination_id", "name", "lat", "lon", "kind"], ["d1", "d1", "0", "0", "city"],
-                     ["d2", "d2", "0", "0", "city"]],
+    "sites": [
+        [
+            "site_id",
+            "name",
+            "host_id",
+            "lat",
+            "lon",
+            "kind",
+            "vehicle_bays",
+            "aircraft_shelters",
+            "dispatch_per_day",
+            "fixed_cost_musd",
+            "source",
+        ],
+        ["a1", "a1", "A", "0", "0", "army_base", "10", "0", "5", "2", "t"],
+        ["b1", "b1", "B", "0", "0", "army_base", "10", "0", "5", "3", "t"],
+    ],
+    "systems": [
+        [
+            "system_id",
+            "name",
+            "unroca_category",
+            "profile",
+            "value_musd",
+            "vehicle_bays_per_unit",
+            "shelters_per_unit",
+            "crew_per_unit",
+            "min_lot",
+            "site_kinds",
+        ],
+        ["x", "x", "I", "road", "2", "1", "0", "1", "1", "army_base"],
+    ],
+    "destinations": [
+        ["destination_id", "name", "lat", "lon", "kind"],
+        ["d1", "d1", "0", "0", "city"],
+        ["d2", "d2", "0", "0", "city"],
+    ],
     "demand": [["destination_id", "system_id", "units"], ["d1", "x", "3"], ["d2", "x", "2"]],
-    "matrix": [["site_id", "destination_id", "system_id", "hours"], ["a1", "d1", "x", "1"], ["a1", "d2", "x", "4"],
-               ["b1", "d1", "x", "3"], ["b1", "d2", "x", "2"]],
+    "matrix": [
+        ["site_id", "destination_id", "system_id", "hours"],
+        ["a1", "d1", "x", "1"],
+        ["a1", "d2", "x", "4"],
+        ["b1", "d1", "x", "3"],
+        ["b1", "d2", "x", "2"],
+    ],
 }
 TINY_SCENARIO = """name = "tiny"
 [data]
@@ -169,16 +315,33 @@ min_hosts = 2
 [solver]
 threads = 1
 """
-TINY_KEYS = st.sampled_from(["objective.time", "objective.risk", "objective.hhi_tangents", "hosts.A.max_value_share",
-                             "hosts.A.max_unit_share", "systems.x.min_hosts", "systems.x.deadline_h",
-                             "systems.x.resilience", "constraints.max_sites", "constraints.force_open",
-                             "constraints.exclude_hosts", "solver.threads", "solver.mip_gap", "name"])
+TINY_KEYS = st.sampled_from(
+    [
+        "objective.time",
+        "objective.risk",
+        "objective.hhi_tangents",
+        "hosts.A.max_value_share",
+        "hosts.A.max_unit_share",
+        "systems.x.min_hosts",
+        "systems.x.deadline_h",
+        "systems.x.resilience",
+        "constraints.max_sites",
+        "constraints.force_open",
+        "constraints.exclude_hosts",
+        "solver.threads",
+        "solver.mip_gap",
+        "name",
+    ]
+)
 
 
 def snapshot(folder: Path, *, skip: Path) -> dict[str, tuple[int, int]]:
     """Every path under ``folder`` (but ``skip``) with its size and modification time in nanoseconds."""
-    return {str(p.relative_to(folder)): (p.lstat().st_size, p.lstat().st_mtime_ns)
-            for p in folder.rglob("*") if p != skip and skip not in p.parents}
+    return {
+        str(p.relative_to(folder)): (p.lstat().st_size, p.lstat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p != skip and skip not in p.parents
+    }
 
 
 @pytest.fixture(scope="module")
@@ -191,10 +354,15 @@ def tiny(tmp_path_factory):
 
 
 @fuzz_settings(max(10, EXAMPLES // 10))
-@given(data=st.data(), table=st.sampled_from(sorted(TINY)), value=st.one_of(st.none(), PLAUSIBLE, CELL),
-       use_set=st.booleans(), key=TINY_KEYS, set_value=TOML_VALUE)
-def test_solve_fails_cleanly_and_touches_nothing_but_its_out_folder(tiny, data, table, value, use_set, key,
-                                                                    set_value):
+@given(
+    data=st.data(),
+    table=st.sampled_from(sorted(TINY)),
+    value=st.one_of(st.none(), PLAUSIBLE, CELL),
+    use_set=st.booleans(),
+    key=TINY_KEYS,
+    set_value=TOML_VALUE,
+)
+def test_solve_fails_cleanly_and_touches_nothing_but_its_out_folder(tiny, data, table, value, use_set, key, set_value):
     out = tiny / "run"
     rows = [list(r) for r in TINY[table]]
     if value is not None:  # None: the table as it is, so that some examples solve

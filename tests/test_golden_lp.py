@@ -21,10 +21,15 @@ GOLDEN = Path(__file__).parent / "golden" / "every_family.lp"
 def test_lp_file_matches_the_reviewed_formulation(tmp_path):
     inputs = make_inputs(
         hosts={"A": "g", "B": "g", "C": None},
-        sites=[site("a1", "A", bays=6, cost=2), site("b1", "B", kind="air_base", bays=4, shelters=2, cost=3),
-               site("c1", "C", bays=8, cost=1)],
-        systems=[system("x", value=2, bays=1, min_lot=2, kinds="army_base;air_base"),
-                 system("f", value=8, bays=0, shelters=1, kinds="air_base")],
+        sites=[
+            site("a1", "A", bays=6, cost=2),
+            site("b1", "B", kind="air_base", bays=4, shelters=2, cost=3),
+            site("c1", "C", bays=8, cost=1),
+        ],
+        systems=[
+            system("x", value=2, bays=1, min_lot=2, kinds="army_base;air_base"),
+            system("f", value=8, bays=0, shelters=1, kinds="air_base"),
+        ],
         demand={("d1", "x"): 4, ("d1", "f"): 1},
     )
     travel = times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2, ("c1", "d1", "x"): 3, ("b1", "d1", "f"): 1})

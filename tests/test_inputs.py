@@ -68,22 +68,25 @@ def test_missing_and_extra_columns(tables):
 def test_duplicate_id(tables):
     folder, load = tables
     edit(folder / "sites.csv", "pl_krzesiny,", "pl_lask,")
-    assert problems_of(load) == ["sites.csv line 4: duplicate site_id 'pl_lask' (first on line 3); "
-                                 "give every row its own id"]
+    assert problems_of(load) == [
+        "sites.csv line 4: duplicate site_id 'pl_lask' (first on line 3); give every row its own id"
+    ]
 
 
 def test_unknown_host(tables):
     folder, load = tables
     edit(folder / "sites.csv", "pl_lask,32nd Tactical Air Base Łask,PL,", "pl_lask,32nd Tactical Air Base Łask,PX,")
-    assert problems_of(load) == ["sites.csv line 3 (pl_lask): unknown host_id 'PX'; add it to hosts.csv or fix "
-                                 "the id (did you mean 'PL'?)"]
+    assert problems_of(load) == [
+        "sites.csv line 3 (pl_lask): unknown host_id 'PX'; add it to hosts.csv or fix the id (did you mean 'PL'?)"
+    ]
 
 
 def test_bad_coordinates(tables):
     folder, load = tables
     edit(folder / "destinations.csv", "ua_kyiv,Kyiv,50.4500,30.5240", "ua_kyiv,Kyiv,95.0,30.5240")
-    assert problems_of(load) == ["destinations.csv line 2 (ua_kyiv): lat must be a latitude in degrees between "
-                                 "-90 and 90, got '95.0'"]
+    assert problems_of(load) == [
+        "destinations.csv line 2 (ua_kyiv): lat must be a latitude in degrees between -90 and 90, got '95.0'"
+    ]
 
 
 def test_negative_and_fractional_counts(tables):
@@ -122,8 +125,9 @@ def test_unknown_destination_and_system_in_demand(tables):
 def test_duplicate_demand_row(tables):
     folder, load = tables
     edit(folder / "demand.csv", "ua_kharkiv,patriot,1", "ua_kyiv,patriot,1")
-    assert problems_of(load) == ["demand.csv line 3: duplicate row for ua_kyiv/patriot (first on line 2); "
-                                 "merge the two rows into one"]
+    assert problems_of(load) == [
+        "demand.csv line 3: duplicate row for ua_kyiv/patriot (first on line 2); merge the two rows into one"
+    ]
 
 
 def test_system_no_site_may_hold(tables):
@@ -166,8 +170,11 @@ def test_missing_file_and_malformed_csv(tables):
 
 def test_several_problems_in_several_files_reported_at_once(tables):
     folder, load = tables
-    edit(folder / "sites.csv", "pl_lask,32nd Tactical Air Base Łask,PL,51.5517,", "pl_lask,32nd Tactical Air Base "
-         "Łask,XX,151.5517,")
+    edit(
+        folder / "sites.csv",
+        "pl_lask,32nd Tactical Air Base Łask,PL,51.5517,",
+        "pl_lask,32nd Tactical Air Base Łask,XX,151.5517,",
+    )
     edit(folder / "sites.csv", "pl_powidz,", "pl_minsk_mazowiecki,")
     edit(folder / "systems.csv", "M142 HIMARS launcher,III,wheeled,7,", "M142 HIMARS launcher,III,wheeled,-5,")
     edit(folder / "demand.csv", "ua_kyiv,patriot,2", "ua_nowhere,patriot,2")
@@ -195,8 +202,7 @@ def test_huge_infinite_and_tiny_numbers_are_input_errors(tables):
     edit(folder / "demand.csv", "ua_kyiv,patriot,2", "ua_kyiv,patriot,1000001")
     edit(folder / "hosts.csv", "PL,Poland,central,", "PL,Poland,central,1e300")
     assert problems_of(load) == [
-        "hosts.csv line 2 (PL): release_delay_h must be empty or a number of hours between 0 and 100,000, "
-        "got '1e300'",
+        "hosts.csv line 2 (PL): release_delay_h must be empty or a number of hours between 0 and 100,000, got '1e300'",
         "sites.csv line 3 (pl_lask): vehicle_bays must be a whole number between 0 and 1,000,000, got '1e16'",
         "sites.csv line 3 (pl_lask): aircraft_shelters must be a whole number between 0 and 1,000,000, got 'inf'",
         "sites.csv line 3 (pl_lask): dispatch_per_day must be a number between 0.001 and 1,000,000, got 'nan'",
@@ -212,8 +218,9 @@ def test_a_capacity_above_the_package_is_clipped_in_the_model():
     from depotsite.model import build_model
     from instances import make_inputs, make_scenario, site, system, times
 
-    inputs = make_inputs(hosts=["A"], sites=[site("a1", "A", bays=1_000_000)], systems=[system("x", bays=2)],
-                         demand={("d1", "x"): 3})
+    inputs = make_inputs(
+        hosts=["A"], sites=[site("a1", "A", bays=1_000_000)], systems=[system("x", bays=2)], demand={("d1", "x"): 3}
+    )
     model = build_model(build_instance(inputs, times({("a1", "d1", "x"): 1.0}), make_scenario()))
     row = model.site_capacity["a1", "vehicle_bays"]
     assert (row.upper, str(row.body)) == (0.0, "2*stock[a1,x] - 6*open_site[a1]")  # 6 = 2 bays x 3 units
@@ -222,8 +229,10 @@ def test_a_capacity_above_the_package_is_clipped_in_the_model():
 def test_long_cells_are_cut_in_messages(tables):
     folder, load = tables
     edit(folder / "demand.csv", "ua_kyiv,patriot,2", "ua_kyiv,patriot," + "9" * 100_000)
-    assert problems_of(load) == ["demand.csv line 2 (ua_kyiv): units must be a whole number between 0 and "
-                                 f"1,000,000, got {'9' * 60!r}... (100,000 characters)"]
+    assert problems_of(load) == [
+        "demand.csv line 2 (ua_kyiv): units must be a whole number between 0 and "
+        f"1,000,000, got {'9' * 60!r}... (100,000 characters)"
+    ]
 
 
 # --- size limits ----------------------------------------------------------------------------------------
@@ -238,20 +247,26 @@ def test_a_100_000_row_sites_table_is_refused_while_reading(tables):
     assert problems_of(load) == [
         "sites.csv: more than 20,000 candidate sites; depotsite handles at most 20,000 (the model has a variable "
         "per site, destination and system, and beyond this it cannot be built and solved in minutes); "
-        "pre-select the candidates"]
+        "pre-select the candidates"
+    ]
 
 
 def test_too_many_candidate_routes_are_refused():
     from depotsite.inputs import Inputs, check_size
     from instances import site, system
 
-    inputs = Inputs.assemble(hosts=[], sites=[site(f"s{i}", "A") for i in range(19_000)],
-                             systems=[system("x")], destinations=[],
-                             demand={(f"d{j}", "x"): 1 for j in range(11)})
+    inputs = Inputs.assemble(
+        hosts=[],
+        sites=[site(f"s{i}", "A") for i in range(19_000)],
+        systems=[system("x")],
+        destinations=[],
+        demand={(f"d{j}", "x"): 1 for j in range(11)},
+    )
     assert check_size(inputs) == [
         "sites.csv: 209,000 candidate (site, destination, system) routes, more than the 200,000 depotsite handles "
         "(the model has a variable and a constraint per route and would take minutes to build); pre-select fewer "
-        "candidate sites or merge destinations"]
+        "candidate sites or merge destinations"
+    ]
 
 
 # --- sites against their host's country -----------------------------------------------------------------
@@ -319,8 +334,9 @@ def test_non_utf8_table_names_the_byte_offset(tables):
     data = (folder / "hosts.csv").read_bytes()
     offset = data.index(b"Poland")
     (folder / "hosts.csv").write_bytes(data[:offset] + b"\xff\xfe" + data[offset:])
-    assert problems_of(load) == [f"hosts.csv: not UTF-8 text (invalid byte at offset {offset}); save it as a UTF-8 "
-                                 "CSV file"]
+    assert problems_of(load) == [
+        f"hosts.csv: not UTF-8 text (invalid byte at offset {offset}); save it as a UTF-8 CSV file"
+    ]
 
 
 def test_fifo_device_and_directory_are_refused_before_opening(tables):
@@ -396,8 +412,9 @@ def test_user_text_prints_literally_never_as_markup(tmp_path):
     edit(tmp_path / "sites.csv", ",air_base,40,24,", ",air_base,:x: [/],24,")
     invalid = invoke("validate", tmp_path / "base.toml")
     assert invalid.exit_code == 1
-    assert ("vehicle_bays must be a whole number between 0 and 1,000,000, got ':x: [/]'"
-            in " ".join(invalid.output.split()))
+    assert "vehicle_bays must be a whole number between 0 and 1,000,000, got ':x: [/]'" in " ".join(
+        invalid.output.split()
+    )
 
 
 def test_purchasers_that_are_a_fifo_or_not_utf8_are_input_errors(tmp_path):

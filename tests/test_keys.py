@@ -44,8 +44,14 @@ def test_keys_command_filters_by_prefix_and_refuses_an_unknown_one():
     result = invoke("keys", "constraints")
     assert result.exit_code == 0, result.output
     listed = {k.path for k in scenario_keys("constraints")}
-    assert listed == {"constraints", "constraints.max_sites", "constraints.budget_musd", "constraints.force_open",
-                      "constraints.exclude_sites", "constraints.exclude_hosts"}
+    assert listed == {
+        "constraints",
+        "constraints.max_sites",
+        "constraints.budget_musd",
+        "constraints.force_open",
+        "constraints.exclude_sites",
+        "constraints.exclude_hosts",
+    }
     for path in listed:
         assert path in result.output
     assert "hosts.<host_id>" not in result.output
@@ -55,8 +61,14 @@ def test_keys_command_filters_by_prefix_and_refuses_an_unknown_one():
 
 
 def test_string_lists_accept_bare_comma_separated_ids():
-    scenario = load_scenario(BASE, overrides=["constraints.exclude_hosts=LT, LV", "constraints.force_open=pl_lask",
-                                              'network.avoid_countries=["BY"]'])
+    scenario = load_scenario(
+        BASE,
+        overrides=[
+            "constraints.exclude_hosts=LT, LV",
+            "constraints.force_open=pl_lask",
+            'network.avoid_countries=["BY"]',
+        ],
+    )
     assert scenario.constraints.exclude_hosts == ("LT", "LV")
     assert scenario.constraints.force_open == ("pl_lask",)
     assert scenario.network.avoid_countries == ("BY",)

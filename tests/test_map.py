@@ -13,9 +13,18 @@ import subprocess
 import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-OFFLINE = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--proxy-server=127.0.0.1:9",
-           "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=10000"]
+OFFLINE = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--proxy-server=127.0.0.1:9",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--virtual-time-budget=10000",
+]
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (Debian packages chromium, chromium-driver)")
@@ -23,8 +32,12 @@ def test_map_draws_routes_and_sites_offline(base_run, tmp_path):
     out, _ = base_run
     html = (out / "map.html").read_text()
     assert "cdn." not in html.split("<body>")[0]  # nothing to fetch before the plot
-    dom = subprocess.run([CHROMIUM, *OFFLINE, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
-                          (out / "map.html").as_uri()], capture_output=True, text=True, timeout=120).stdout
+    dom = subprocess.run(
+        [CHROMIUM, *OFFLINE, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", (out / "map.html").as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
     summary = json.loads((out / "summary.json").read_text())
     n_destinations = 14
     # plotly draws one <path class="point"> per marker and one js-line per line trace segment group
@@ -69,9 +82,13 @@ def base_posture(base_run):
     with (out / "deliveries.csv").open(newline="") as stream:
         ship = {(r["site_id"], r["destination_id"], r["system_id"]): int(r["units"]) for r in csv.DictReader(stream)}
     summary = json.loads((out / "summary.json").read_text())
-    result = summarise(p, stock, ship, tuple(summary["open_sites"]),
-                       outcome=SolveOutcome(status="optimal", objective=summary["objective"], bound=None, gap=0.0,
-                                            solve_s=0.0))
+    result = summarise(
+        p,
+        stock,
+        ship,
+        tuple(summary["open_sites"]),
+        outcome=SolveOutcome(status="optimal", objective=summary["objective"], bound=None, gap=0.0, solve_s=0.0),
+    )
     return result, p, travel
 
 
@@ -89,8 +106,11 @@ def briefing(base_posture):
 def legends(ax) -> dict[str, list[str]]:
     from matplotlib.legend import Legend
 
-    return {c.get_title().get_text(): [t.get_text() for t in c.get_texts()]
-            for c in ax.get_children() if isinstance(c, Legend)}
+    return {
+        c.get_title().get_text(): [t.get_text() for t in c.get_texts()]
+        for c in ax.get_children()
+        if isinstance(c, Legend)
+    }
 
 
 def test_the_png_map_is_drawn_in_laea_europe_metres(base_posture, briefing):
@@ -110,8 +130,9 @@ def test_the_png_map_is_drawn_in_laea_europe_metres(base_posture, briefing):
         assert x0 < x < x1 and y0 < y < y1
     assert x1 - x0 > 1e6 and y1 - y0 > 1e6  # metres, not degrees
     assert ax.get_aspect() == 1.0
-    assert any(c.get_facecolor().size and len(c.get_paths()) > 20 for c in ax.collections
-               if c.get_gid() is None)  # the country boundaries as the base
+    assert any(
+        c.get_facecolor().size and len(c.get_paths()) > 20 for c in ax.collections if c.get_gid() is None
+    )  # the country boundaries as the base
 
 
 def test_the_png_map_has_a_legend_for_hosts_systems_and_unit_counts(base_posture, briefing):
@@ -123,7 +144,8 @@ def test_the_png_map_has_a_legend_for_hosts_systems_and_unit_counts(base_posture
     hosts = found["depots by host (share of value)"]
     assert {entry.split()[0] for entry in hosts if not entry.startswith("none held")} == holding
     assert [e for e in hosts if e.startswith("none held")] == [
-        f"none held: {', '.join(h for h in p.hosts if h not in holding)}"]
+        f"none held: {', '.join(h for h in p.hosts if h not in holding)}"
+    ]
     assert {entry.split(":")[0] for entry in found["routes by system"]} == set(p.systems)
     assert all(entry.endswith(" units") for entry in found["units held at a depot"])
 
@@ -133,11 +155,16 @@ def test_the_png_map_labels_every_destination_and_depot_without_overlaps(base_po
     figure, ax = briefing
     labels = [t for t in ax.texts if t.get_gid() == "label"]
     assert sorted(t.get_text() for t in labels) == sorted(
-        [*result.open_sites, *(d.name for d in p.inputs.destinations.values())])
+        [*result.open_sites, *(d.name for d in p.inputs.destinations.values())]
+    )
     renderer = figure.canvas.get_renderer()
     boxes = [t.get_window_extent(renderer) for t in labels]
-    assert not [(a.get_text(), b.get_text()) for i, (a, ba) in enumerate(zip(labels, boxes, strict=True))
-                for b, bb in zip(labels[i + 1:], boxes[i + 1:], strict=True) if ba.overlaps(bb)]
+    assert not [
+        (a.get_text(), b.get_text())
+        for i, (a, ba) in enumerate(zip(labels, boxes, strict=True))
+        for b, bb in zip(labels[i + 1 :], boxes[i + 1 :], strict=True)
+        if ba.overlaps(bb)
+    ]
     assert max(t.get_fontsize() for t in labels) <= 8
 
 
@@ -177,13 +204,16 @@ def test_every_system_host_and_the_destinations_toggle_on_their_own_in_the_html(
     figure = html_map(result, p, travel)
     groups = [t.legendgroup for t in figure.data]
     holding = {p.host_of[s] for s in result.open_sites}
-    assert {f"system:{w}" for w in p.systems} | {f"host:{h}" for h in holding} | {"destinations", "borders"} \
-        == set(groups)
+    assert {f"system:{w}" for w in p.systems} | {f"host:{h}" for h in holding} | {"destinations", "borders"} == set(
+        groups
+    )
     assert len(groups) == len(set(groups))  # one trace per group: each toggles alone
     assert figure.layout.legend.groupclick == "toggleitem"
     by_group = {t.legendgroup: t for t in figure.data}
-    assert all(by_group[f"host:{h}"].x == tuple(p.inputs.sites[s].lon for s in result.open_sites
-                                                if p.host_of[s] == h) for h in holding)
+    assert all(
+        by_group[f"host:{h}"].x == tuple(p.inputs.sites[s].lon for s in result.open_sites if p.host_of[s] == h)
+        for h in holding
+    )
 
 
 def test_every_pareto_point_is_labelled_and_the_knee_is_named():
@@ -193,10 +223,13 @@ def test_every_pareto_point_is_labelled_and_the_knee_is_named():
 
     from depotsite.output.analysis import front_figure
 
-    points = [SimpleNamespace(epsilon=r, result=SimpleNamespace(terms={"time_h": t, "risk": r, "cost_musd": 0.0}))
-              for r, t in ((40.0, 80.0), (30.0, 83.0), (20.0, 90.0), (15.0, 110.0))]
-    p = SimpleNamespace(scenario=SimpleNamespace(name="demo", objective=SimpleNamespace(risk="max_host_share",
-                                                                                        time="mean")))
+    points = [
+        SimpleNamespace(epsilon=r, result=SimpleNamespace(terms={"time_h": t, "risk": r, "cost_musd": 0.0}))
+        for r, t in ((40.0, 80.0), (30.0, 83.0), (20.0, 90.0), (15.0, 110.0))
+    ]
+    p = SimpleNamespace(
+        scenario=SimpleNamespace(name="demo", objective=SimpleNamespace(risk="max_host_share", time="mean"))
+    )
     figure = front_figure(points, 2, p)
     ax = figure.axes[0]
     labels = {t.get_text(): t.xy for t in ax.texts if t.get_gid() == "point"}

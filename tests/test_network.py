@@ -37,15 +37,29 @@ def tiny_inputs(site_points: dict[str, tuple[float, float, str]], *, profile: st
 
 
 def tiny_scenario(roads: Path, **network) -> Scenario:
-    return Scenario.model_validate({
-        "name": "tiny",
-        "data": {"hosts": "h.csv", "sites": "s.csv", "systems": "w.csv", "destinations": "d.csv", "demand": "x.csv",
-                 "roads": str(roads), "boundaries": str(FIXTURES / "tiny_countries.geojson")},
-        "network": {"avoid_countries": [], "profiles": {
-            "wheeled": {"speed_kph": 60, "border_crossing_h": 1.0},
-            "tracked": {"speed_kph": 45, "border_crossing_h": 1.0},
-            "air": {"mode": "air", "cruise_kph": 750, "prep_h": 4.0}}, **network},
-    })
+    return Scenario.model_validate(
+        {
+            "name": "tiny",
+            "data": {
+                "hosts": "h.csv",
+                "sites": "s.csv",
+                "systems": "w.csv",
+                "destinations": "d.csv",
+                "demand": "x.csv",
+                "roads": str(roads),
+                "boundaries": str(FIXTURES / "tiny_countries.geojson"),
+            },
+            "network": {
+                "avoid_countries": [],
+                "profiles": {
+                    "wheeled": {"speed_kph": 60, "border_crossing_h": 1.0},
+                    "tracked": {"speed_kph": 45, "border_crossing_h": 1.0},
+                    "air": {"mode": "air", "cruise_kph": 750, "prep_h": 4.0},
+                },
+                **network,
+            },
+        }
+    )
 
 
 @pytest.fixture(params=["tiny.osm", "tiny.osm.pbf"])
@@ -105,8 +119,10 @@ def test_snap_access_leg_and_march_discipline(tiny_roads):
     """A site 0.01 degrees north of B snaps to B (1.112 km at the 30 km/h access speed). With at most 0.3 h of
     driving a day and 2 h rest, the 0.222 h of driving needs no rest; from A (0.408 h) one rest is due."""
     inputs = tiny_inputs({"n": (0.01, 0.1, "army_base"), "a": (0.0, 0.0, "army_base")})
-    march = tiny_scenario(tiny_roads, profiles={"wheeled": {"speed_kph": 60, "border_crossing_h": 1.0,
-                                                            "max_driving_h_per_day": 0.3, "rest_h": 2.0}})
+    march = tiny_scenario(
+        tiny_roads,
+        profiles={"wheeled": {"speed_kph": 60, "border_crossing_h": 1.0, "max_driving_h_per_day": 0.3, "rest_h": 2.0}},
+    )
     times = travel_times(inputs, march, use_cache=False)
     near = times.legs["n", "c", "x"]
     snap_km = KM_PER_TENTH_DEGREE / 10
@@ -132,8 +148,7 @@ def base():
 
     scenario = load_scenario(ROOT / "models" / "base.toml")
     d = scenario.data
-    inputs = load_inputs(hosts=d.hosts, sites=d.sites, systems=d.systems, destinations=d.destinations,
-                         demand=d.demand)
+    inputs = load_inputs(hosts=d.hosts, sites=d.sites, systems=d.systems, destinations=d.destinations, demand=d.demand)
     return scenario, inputs
 
 
@@ -154,8 +169,11 @@ def test_baltic_route_to_lviv_avoids_belarus(base, base_times, countries):
     route = LineString(leg.path)
     assert not route.intersects(countries.loc["BY"].geometry)
     assert route.intersects(countries.loc["PL"].geometry)  # through the Suwałki gap
-    through_belarus = travel_times(inputs, scenario.model_copy(update={"network": scenario.network.model_copy(
-        update={"avoid_countries": ("RU",)})}), use_cache=False).legs["lt_rukla", "ua_lviv", "leopard2"]
+    through_belarus = travel_times(
+        inputs,
+        scenario.model_copy(update={"network": scenario.network.model_copy(update={"avoid_countries": ("RU",)})}),
+        use_cache=False,
+    ).legs["lt_rukla", "ua_lviv", "leopard2"]
     assert LineString(through_belarus.path).intersects(countries.loc["BY"].geometry)
     assert leg.road_km > through_belarus.road_km
 
@@ -190,14 +208,21 @@ def test_border_crossings_from_germany_to_ukraine(base_times, countries):
 
 def test_unreachable_pairs_are_reported_not_filled(base):
     scenario, inputs = base
-    cut = scenario.model_copy(update={"network": scenario.network.model_copy(
-        update={"avoid_countries": ("BY", "RU", "PL", "SK", "HU", "RO", "MD")})})
+    cut = scenario.model_copy(
+        update={
+            "network": scenario.network.model_copy(
+                update={"avoid_countries": ("BY", "RU", "PL", "SK", "HU", "RO", "MD")}
+            )
+        }
+    )
     times = travel_times(inputs, cut, use_cache=False)
     assert ("de_ramstein", "ua_kyiv", "himars") not in times.legs
     assert times.unreachable["de_ramstein", "ua_kyiv", "himars"] == (
-        "no road from de_ramstein to ua_kyiv that avoids BY, HU, MD, PL, RO, RU, SK")
+        "no road from de_ramstein to ua_kyiv that avoids BY, HU, MD, PL, RO, RU, SK"
+    )
     assert times.unreachable["pl_rzeszow_jasionka", "ua_kyiv", "himars"] == (
-        "pl_rzeszow_jasionka lies in avoided territory (PL)")
+        "pl_rzeszow_jasionka lies in avoided territory (PL)"
+    )
     assert ("de_ramstein", "ua_vasylkiv", "f16") in times.legs  # ferry flights are not road-bound
 
 
@@ -218,16 +243,30 @@ def test_cache_is_reused_and_invalidated(base, tmp_path, monkeypatch):
     assert again.source.endswith("(cache)")
     assert again.legs == first.legs
     assert all(np.array_equal(again.legs[k].path, leg.path) for k, leg in first.legs.items())
-    faster = scenario.model_copy(update={"network": scenario.network.model_copy(update={"profiles": {
-        **scenario.network.profiles,
-        "tracked": scenario.network.profiles["tracked"].model_copy(update={"speed_kph": 50.0})}})})
+    faster = scenario.model_copy(
+        update={
+            "network": scenario.network.model_copy(
+                update={
+                    "profiles": {
+                        **scenario.network.profiles,
+                        "tracked": scenario.network.profiles["tracked"].model_copy(update={"speed_kph": 50.0}),
+                    }
+                }
+            )
+        }
+    )
     changed = travel_times(inputs, faster)
     assert changed.source.endswith("(roads)")
     assert changed.legs["lt_rukla", "ua_lviv", "leopard2"].hours < first.legs["lt_rukla", "ua_lviv", "leopard2"].hours
-    moved = Inputs.build(hosts=list(inputs.hosts.values()), systems=list(inputs.systems.values()),
-                         destinations=list(inputs.destinations.values()), demand=inputs.demand,
-                         sites=[s if s.site_id != "lt_rukla" else Site(**{**s.__dict__, "lat": s.lat + 0.5})
-                                for s in inputs.sites.values()])
+    moved = Inputs.build(
+        hosts=list(inputs.hosts.values()),
+        systems=list(inputs.systems.values()),
+        destinations=list(inputs.destinations.values()),
+        demand=inputs.demand,
+        sites=[
+            s if s.site_id != "lt_rukla" else Site(**{**s.__dict__, "lat": s.lat + 0.5}) for s in inputs.sites.values()
+        ],
+    )
     assert travel_times(moved, scenario).source.endswith("(roads)")
 
 
@@ -250,18 +289,22 @@ def test_missing_road_file_is_a_clear_error(base, tmp_path):
     broken = scenario.model_copy(update={"data": scenario.data.model_copy(update={"roads": tmp_path / "none"})})
     with pytest.raises(NetworkError) as caught:
         travel_times(inputs, broken, use_cache=False)
-    assert caught.value.problems == [f"{tmp_path / 'none'}: road source not found; set [data] roads to the extract "
-                                     "folder (nodes.csv.gz, edges.csv.gz) or to a .osm / .osm.pbf file"]
+    assert caught.value.problems == [
+        f"{tmp_path / 'none'}: road source not found; set [data] roads to the extract "
+        "folder (nodes.csv.gz, edges.csv.gz) or to a .osm / .osm.pbf file"
+    ]
 
 
 def test_bring_your_own_matrix_is_validated(base, tmp_path):
     _, inputs = base
     matrix = tmp_path / "matrix.csv"
-    matrix.write_text("site_id,destination_id,system_id,hours\n"
-                      "pl_lask,ua_kyiv,patriot,12.5\n"
-                      "pl_nowhere,ua_kyiv,patriot,3\n"
-                      "pl_lask,ua_kyiv,patriot,4\n"
-                      "pl_lask,ua_kyiv,tank,-1\n")
+    matrix.write_text(
+        "site_id,destination_id,system_id,hours\n"
+        "pl_lask,ua_kyiv,patriot,12.5\n"
+        "pl_nowhere,ua_kyiv,patriot,3\n"
+        "pl_lask,ua_kyiv,patriot,4\n"
+        "pl_lask,ua_kyiv,tank,-1\n"
+    )
     with pytest.raises(InputError) as caught:
         read_matrix(matrix, inputs)
     assert caught.value.problems == [
@@ -286,14 +329,19 @@ def test_site_far_from_roads_warns(base):
     with gzip.open(ROOT / "data" / "roads" / "nodes.csv.gz", "rt") as stream:
         nodes = pd.read_csv(stream)
     myrhorod = inputs.destinations["ua_myrhorod"]
-    _, _, metres = Geod(ellps="WGS84").inv(np.full(len(nodes), myrhorod.lon), np.full(len(nodes), myrhorod.lat),
-                                           nodes["lon"].to_numpy(), nodes["lat"].to_numpy())
+    _, _, metres = Geod(ellps="WGS84").inv(
+        np.full(len(nodes), myrhorod.lon),
+        np.full(len(nodes), myrhorod.lat),
+        nodes["lon"].to_numpy(),
+        nodes["lat"].to_numpy(),
+    )
     nearest_km = float(metres.min()) / 1000
     assert nearest_km > scenario.network.snap_warn_km
     times = travel_times(inputs, scenario, use_cache=False)
     found = [w for w in times.warnings if w.startswith("ua_myrhorod is ")]
-    assert len(found) == 1 and found[0].endswith("km from the nearest road of the network; its times include an "
-                                                  "access leg of that length")
+    assert len(found) == 1 and found[0].endswith(
+        "km from the nearest road of the network; its times include an access leg of that length"
+    )
     reported_km = float(found[0].split()[2])
     assert reported_km == pytest.approx(nearest_km, rel=0.005, abs=0.05)
     # every other site and destination is within the threshold of some node: no other warning
@@ -347,8 +395,9 @@ def test_unwritable_cache_does_not_stop_a_run(base, tmp_path, monkeypatch, caplo
     # one leg per (site, destination, system) the system may use: air legs between air bases, road legs
     # between every site and destination (all reachable on the shipped network)
     air = [w for w in inputs.systems.values() if scenario.network.profiles[w.profile].mode == "air"]
-    air_pairs = (sum(s.kind == "air_base" for s in inputs.sites.values())
-                 * sum(d.kind == "air_base" for d in inputs.destinations.values()))
+    air_pairs = sum(s.kind == "air_base" for s in inputs.sites.values()) * sum(
+        d.kind == "air_base" for d in inputs.destinations.values()
+    )
     road_pairs = len(inputs.sites) * len(inputs.destinations)
     expected = len(air) * air_pairs + (len(inputs.systems) - len(air)) * road_pairs
     assert times.source.endswith("(roads)") and not times.unreachable and len(times.legs) == expected
@@ -359,17 +408,27 @@ def test_points_far_from_every_road_are_input_errors(base):
     """Swapped coordinates put a Polish base in the Indian Ocean; both bad points are reported at once."""
     scenario, inputs = base
     swapped = {"pl_lask": (19.1792, 51.5517), "ee_tapa": (25.96, 59.26)}
-    moved = Inputs.build(hosts=list(inputs.hosts.values()), systems=list(inputs.systems.values()),
-                         destinations=list(inputs.destinations.values()), demand=inputs.demand,
-                         sites=[Site(**{**s.__dict__, "lat": swapped[s.site_id][0], "lon": swapped[s.site_id][1]})
-                                if s.site_id in swapped else s for s in inputs.sites.values()])
+    moved = Inputs.build(
+        hosts=list(inputs.hosts.values()),
+        systems=list(inputs.systems.values()),
+        destinations=list(inputs.destinations.values()),
+        demand=inputs.demand,
+        sites=[
+            Site(**{**s.__dict__, "lat": swapped[s.site_id][0], "lon": swapped[s.site_id][1]})
+            if s.site_id in swapped
+            else s
+            for s in inputs.sites.values()
+        ],
+    )
     with pytest.raises(NetworkError) as caught:
         travel_times(moved, scenario, use_cache=False)
     assert len(caught.value.problems) == 2
     assert caught.value.problems[0].startswith("pl_lask at (19.1792, 51.5517) is ")
-    assert caught.value.problems[0].endswith("km from the nearest road of the network (limit [network] "
-                                             "snap_max_km = 100); check its coordinates (lat, lon order) or use a "
-                                             "road file that covers it")
+    assert caught.value.problems[0].endswith(
+        "km from the nearest road of the network (limit [network] "
+        "snap_max_km = 100); check its coordinates (lat, lon order) or use a "
+        "road file that covers it"
+    )
 
 
 def _tiny_cached(tmp_path, monkeypatch):
@@ -396,7 +455,8 @@ def _heals(inputs, scenario, fresh, entry, caplog, problem: str) -> None:
     assert healed.source.endswith("(roads)")
     assert {k: leg.hours for k, leg in healed.legs.items()} == {k: leg.hours for k, leg in fresh.legs.items()}
     assert healed.legs["a", "c", "x"].hours == pytest.approx(
-        KM_PER_TENTH_DEGREE / 50 + KM_PER_TENTH_DEGREE / 60 + 1.0, rel=1e-6)
+        KM_PER_TENTH_DEGREE / 50 + KM_PER_TENTH_DEGREE / 60 + 1.0, rel=1e-6
+    )
     assert (entry.parent / f"{entry.name}.corrupt").is_file()
     again = travel_times(inputs, scenario)
     assert again.source.endswith("(cache)") and again.legs == fresh.legs
@@ -437,8 +497,14 @@ def test_entry_of_an_older_format_heals(tmp_path, monkeypatch, caplog):
     with np.load(entry) as data:
         arrays = {name: data[name] for name in data.files if name != "checksum"}
     np.savez_compressed(entry, **arrays)  # what format 2 wrote: no checksum
-    _heals(inputs, scenario, fresh, entry, caplog,
-           f"not a depotsite cache entry of format {CACHE_FORMAT} (missing checksum)")
+    _heals(
+        inputs,
+        scenario,
+        fresh,
+        entry,
+        caplog,
+        f"not a depotsite cache entry of format {CACHE_FORMAT} (missing checksum)",
+    )
 
 
 def test_a_fifo_given_as_the_road_file_is_refused_without_blocking(tmp_path):
@@ -452,5 +518,6 @@ def test_a_fifo_given_as_the_road_file_is_refused_without_blocking(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(NetworkError) as caught:
         load_network(fifo, None)
-    assert caught.value.problems == [f"{fifo}: road file is a named pipe (FIFO), not a regular file; check "
-                                     "[data] roads in the scenario"]
+    assert caught.value.problems == [
+        f"{fifo}: road file is a named pipe (FIFO), not a regular file; check [data] roads in the scenario"
+    ]

@@ -52,14 +52,24 @@ def test_model_optimum_equals_enumeration(seed):
     capacity = {f"s{i}": rng.randint(1, need) for i in range(n_sites)}
     capacity["s0"] = max(capacity["s0"], need)  # always feasible
     fixed = {s: float(rng.randint(0, 20)) for s in capacity}
-    hours = {(s, d, w): float(rng.randint(1, 40)) for s in capacity for d in destinations for w in systems
-             if rng.random() < 0.85 or s == "s0"}
+    hours = {
+        (s, d, w): float(rng.randint(1, 40))
+        for s in capacity
+        for d in destinations
+        for w in systems
+        if rng.random() < 0.85 or s == "s0"
+    }
     cost_weight = rng.choice([0.0, 0.1, 1.0])
 
-    inputs = make_inputs(hosts=list(capacity), sites=[site(s, s, bays=capacity[s], cost=fixed[s]) for s in capacity],
-                         systems=[system(w) for w in systems], demand=demand)
+    inputs = make_inputs(
+        hosts=list(capacity),
+        sites=[site(s, s, bays=capacity[s], cost=fixed[s]) for s in capacity],
+        systems=[system(w) for w in systems],
+        demand=demand,
+    )
     model = build_model(build_instance(inputs, times(hours), make_scenario(objective={"cost_weight": cost_weight})))
     outcome = solve(model, time_limit_s=30)
     assert outcome.status == "optimal"
-    assert outcome.objective == pytest.approx(enumerate_optimum(capacity, fixed, demand, hours, cost_weight),
-                                              rel=1e-7, abs=1e-7)
+    assert outcome.objective == pytest.approx(
+        enumerate_optimum(capacity, fixed, demand, hours, cost_weight), rel=1e-7, abs=1e-7
+    )

@@ -56,15 +56,24 @@ def random_instance(seed: int) -> Instance:
     sites = {}
     for i in range(rng.randint(len(hosts), 4)):  # every host has a site; the rest anywhere
         host = sorted(hosts)[i] if i < len(hosts) else rng.choice(sorted(hosts))
-        sites[f"s{i}"] = {"host": host, "kind": rng.choice(["army_base", "army_base", "air_base"]),
-                          "bays": rng.randint(3, 10), "shelters": rng.randint(0, 4),
-                          "dispatch": float(rng.choice([12, 24, 48])), "cost": float(rng.randint(0, 6))}
+        sites[f"s{i}"] = {
+            "host": host,
+            "kind": rng.choice(["army_base", "army_base", "air_base"]),
+            "bays": rng.randint(3, 10),
+            "shelters": rng.randint(0, 4),
+            "dispatch": float(rng.choice([12, 24, 48])),
+            "cost": float(rng.randint(0, 6)),
+        }
     systems = {}
     for w in ("x", "y")[: rng.randint(1, 2)]:
         air = rng.random() < 0.3
-        systems[w] = {"value": float(rng.randint(1, 4)), "bays": 0.0 if air else float(rng.choice([1, 1, 2])),
-                      "shelters": 1.0 if air else 0.0, "lot": rng.choice([1, 1, 2]),
-                      "kinds": "air_base" if air else rng.choice(["army_base", "army_base;air_base"])}
+        systems[w] = {
+            "value": float(rng.randint(1, 4)),
+            "bays": 0.0 if air else float(rng.choice([1, 1, 2])),
+            "shelters": 1.0 if air else 0.0,
+            "lot": rng.choice([1, 1, 2]),
+            "kinds": "air_base" if air else rng.choice(["army_base", "army_base;air_base"]),
+        }
     for info in systems.values():  # at least one site of an allowed kind has room for a unit
         if not any(sites[s]["kind"] in info["kinds"].split(";") for s in sites):
             sites["s0"]["kind"] = info["kinds"].split(";")[0]
@@ -73,20 +82,27 @@ def random_instance(seed: int) -> Instance:
     destinations = ["d0", "d1"][: rng.randint(1, 2)]
     most = 3 if len(systems) * len(destinations) <= 2 else 2  # keeps the package within the sites' room
     demand = {(d, w): rng.randint(1, most) for d in destinations for w in systems}
-    hours = {(s, d, w): float(rng.randint(1, 9)) for s in sites for d in destinations for w in systems
-             if rng.random() < 0.85}
+    hours = {
+        (s, d, w): float(rng.randint(1, 9)) for s in sites for d in destinations for w in systems if rng.random() < 0.85
+    }
     return Instance(hosts, sites, systems, demand, hours, random_rules(rng, hosts, sites, systems))
 
 
 def random_rules(rng: random.Random, hosts, sites, systems) -> dict[str, Any]:
-    objective = {"time": rng.choice(["mean", "mean", "makespan"]),
-                 "risk": rng.choice(["max_host_share", "hhi", "expected_loss"]),
-                 "time_weight": 1.0, "risk_weight": rng.choice([0.0, 0.05, 1.0]),
-                 "cost_weight": rng.choice([0.0, 0.0, 0.3]), "hhi_tangents": rng.randint(2, 6)}
+    objective = {
+        "time": rng.choice(["mean", "mean", "makespan"]),
+        "risk": rng.choice(["max_host_share", "hhi", "expected_loss"]),
+        "time_weight": 1.0,
+        "risk_weight": rng.choice([0.0, 0.05, 1.0]),
+        "cost_weight": rng.choice([0.0, 0.0, 0.3]),
+        "hhi_tangents": rng.randint(2, 6),
+    }
     rules: dict[str, Any] = {"objective": objective, "hosts": {}, "systems": {}, "groups": {}, "constraints": {}}
     for h in hosts:
-        rule: dict[str, Any] = {"release_delay_h": float(rng.choice([0, 0, 1, 3])),
-                                "threat": rng.choice([0.0, 0.5, 1.0])}
+        rule: dict[str, Any] = {
+            "release_delay_h": float(rng.choice([0, 0, 1, 3])),
+            "threat": rng.choice([0.0, 0.5, 1.0]),
+        }
         if rng.random() < 0.15:
             rule["max_value_share"] = rng.choice([0.5, 0.6, 0.75])
         if rng.random() < 0.15:
@@ -115,8 +131,11 @@ def random_rules(rng: random.Random, hosts, sites, systems) -> dict[str, Any]:
         limits["exclude_sites"] = [rng.choice(names)]
     if rng.random() < 0.15 and len(hosts) == 3:
         limits["exclude_hosts"] = ["C"]
-    allowed = [s for s in names if s not in limits.get("exclude_sites", [])
-               and sites[s]["host"] not in limits.get("exclude_hosts", [])]
+    allowed = [
+        s
+        for s in names
+        if s not in limits.get("exclude_sites", []) and sites[s]["host"] not in limits.get("exclude_hosts", [])
+    ]
     if rng.random() < 0.2 and allowed:
         limits["force_open"] = [rng.choice(allowed)]
     return rules
@@ -134,9 +153,13 @@ def candidate_sites(inst: Instance, d: str, w: str) -> list[str]:
     found = []
     for s, info in inst.sites.items():
         tau = None if (s, d, w) not in inst.hours else release_h(inst, s) + inst.hours[s, d, w]
-        if (tau is None or info["kind"] not in inst.systems[w]["kinds"].split(";")
-                or s in limits.get("exclude_sites", []) or info["host"] in limits.get("exclude_hosts", [])
-                or ("deadline_h" in rule and tau > rule["deadline_h"])):
+        if (
+            tau is None
+            or info["kind"] not in inst.systems[w]["kinds"].split(";")
+            or s in limits.get("exclude_sites", [])
+            or info["host"] in limits.get("exclude_hosts", [])
+            or ("deadline_h" in rule and tau > rule["deadline_h"])
+        ):
             continue
         found.append(s)
     return found
@@ -194,10 +217,12 @@ def objective(inst: Instance, ship: dict[tuple[str, str, str], int], stock, open
     tau = {k: release_h(inst, k[0]) + inst.hours[k] for k in ship}
     if o["time"] == "mean":
         time_h = sum(rules_w[w]["priority"] * tau[s, d, w] * n for (s, d, w), n in ship.items()) / sum(
-            rules_w[w]["priority"] * n for w, n in req.items())
+            rules_w[w]["priority"] * n for w, n in req.items()
+        )
     else:
-        queue = {s: 24.0 * sum(n for (s2, _), n in stock.items() if s2 == s) / inst.sites[s]["dispatch"]
-                 for s in inst.sites}
+        queue = {
+            s: 24.0 * sum(n for (s2, _), n in stock.items() if s2 == s) / inst.sites[s]["dispatch"] for s in inst.sites
+        }
         time_h = max(tau[s, d, w] + queue[s] for (s, d, w), n in ship.items() if n > 0)
     package = sum(inst.systems[w]["value"] * n for w, n in req.items())
     share = defaultdict(float)
@@ -242,12 +267,25 @@ def model_optimum(inst: Instance) -> float | None:
     """The model's optimum; None when input checking or the solver finds that no posture exists."""
     try:
         inputs = make_inputs(
-        hosts=inst.hosts,
-            sites=[site(s, i["host"], kind=i["kind"], bays=i["bays"], shelters=i["shelters"],
-                        dispatch=i["dispatch"], cost=i["cost"]) for s, i in inst.sites.items()],
-            systems=[system(w, value=i["value"], bays=i["bays"], shelters=i["shelters"], min_lot=i["lot"],
-                            kinds=i["kinds"]) for w, i in inst.systems.items()],
-            demand=inst.demand)
+            hosts=inst.hosts,
+            sites=[
+                site(
+                    s,
+                    i["host"],
+                    kind=i["kind"],
+                    bays=i["bays"],
+                    shelters=i["shelters"],
+                    dispatch=i["dispatch"],
+                    cost=i["cost"],
+                )
+                for s, i in inst.sites.items()
+            ],
+            systems=[
+                system(w, value=i["value"], bays=i["bays"], shelters=i["shelters"], min_lot=i["lot"], kinds=i["kinds"])
+                for w, i in inst.systems.items()
+            ],
+            demand=inst.demand,
+        )
     except InputError as exc:  # too little capacity of the right kind: caught before any model is built
         assert any(why in str(exc) for why in ("can hold", "together have", "no site may hold it")), str(exc)
         return None

@@ -20,8 +20,10 @@ from depotsite.errors import InputError
 from depotsite.output.outdir import atomic_folder, clean_stale, file_problems, folder_kind, folder_problems, marker
 
 HEADING = "cannot write the output (1 problem): - "
-FOREIGN = ("is a folder that depotsite did not write (it is not empty and has no manifest.json of a {kind} folder); "
-           "nothing was changed. Give a new or empty folder, or move this one away yourself")
+FOREIGN = (
+    "is a folder that depotsite did not write (it is not empty and has no manifest.json of a {kind} folder); "
+    "nothing was changed. Give a new or empty folder, or move this one away yourself"
+)
 
 
 def write_table(path: Path, header: str, *rows: str) -> None:
@@ -37,18 +39,27 @@ def tiny(tmp_path) -> Path:
     models.mkdir()
     (tmp_path / "runs").mkdir()
     write_table(data / "hosts.csv", "host_id,name,group,release_delay_h", "A,A,,0", "B,B,,0")
-    write_table(data / "sites.csv", "site_id,name,host_id,lat,lon,kind,vehicle_bays,aircraft_shelters,"
-                "dispatch_per_day,fixed_cost_musd,source", "a1,a1,A,0,0,logistics_hub,10,0,10,0,test",
-                "b1,b1,B,0,0,logistics_hub,10,0,10,0,test")
-    write_table(data / "systems.csv", "system_id,name,unroca_category,profile,value_musd,vehicle_bays_per_unit,"
-                "shelters_per_unit,crew_per_unit,min_lot,site_kinds", "goods,goods,I,road,1,1,0,1,1,logistics_hub")
+    write_table(
+        data / "sites.csv",
+        "site_id,name,host_id,lat,lon,kind,vehicle_bays,aircraft_shelters,dispatch_per_day,fixed_cost_musd,source",
+        "a1,a1,A,0,0,logistics_hub,10,0,10,0,test",
+        "b1,b1,B,0,0,logistics_hub,10,0,10,0,test",
+    )
+    write_table(
+        data / "systems.csv",
+        "system_id,name,unroca_category,profile,value_musd,vehicle_bays_per_unit,"
+        "shelters_per_unit,crew_per_unit,min_lot,site_kinds",
+        "goods,goods,I,road,1,1,0,1,1,logistics_hub",
+    )
     write_table(data / "destinations.csv", "destination_id,name,lat,lon,kind", "d1,d1,0,0,city")
     write_table(data / "demand.csv", "destination_id,system_id,units", "d1,goods,2")
     write_table(data / "matrix.csv", "site_id,destination_id,system_id,hours", "a1,d1,goods,1", "b1,d1,goods,2")
     tables = "\n".join(f'{k} = "../data/{k}.csv"' for k in ("hosts", "sites", "systems", "destinations", "demand"))
-    (models / "tiny.toml").write_text(f'name = "tiny"\n[data]\n{tables}\ntravel_times = "../data/matrix.csv"\n'
-                                      "[network]\nrelease_delay_h = 0\n[network.profiles.road]\nspeed_kph = 1\n"
-                                      "[objective]\ntime_weight = 1\nrisk_weight = 0\ncost_weight = 0\n")
+    (models / "tiny.toml").write_text(
+        f'name = "tiny"\n[data]\n{tables}\ntravel_times = "../data/matrix.csv"\n'
+        "[network]\nrelease_delay_h = 0\n[network.profiles.road]\nspeed_kph = 1\n"
+        "[objective]\ntime_weight = 1\nrisk_weight = 0\ncost_weight = 0\n"
+    )
     return models / "tiny.toml"
 
 
@@ -96,8 +107,11 @@ def test_every_folder_command_refuses_a_foreign_folder_before_solving(command, t
 def test_a_regular_file_stays_a_file(tiny, tmp_path):
     notes = tmp_path / "runs" / "notes.txt"
     notes.write_text("notes\n")
-    refused(invoke("solve", tiny, "--out", notes), f"--out {notes}",
-            "is a file, not a folder; give a new or empty folder, or a run folder written by depotsite")
+    refused(
+        invoke("solve", tiny, "--out", notes),
+        f"--out {notes}",
+        "is a file, not a folder; give a new or empty folder, or a run folder written by depotsite",
+    )
     assert notes.is_file() and notes.read_text() == "notes\n"
 
 
@@ -108,8 +122,11 @@ def test_a_symlink_is_not_replaced(dangling, tiny, tmp_path):
         real.mkdir()  # an empty folder: it would be accepted if given directly
     link = tmp_path / "runs" / "link"
     link.symlink_to(real)
-    refused(invoke("solve", tiny, "--out", link), f"--out {link}",
-            "is a symbolic link; depotsite does not write through links: give the real path or a new one")
+    refused(
+        invoke("solve", tiny, "--out", link),
+        f"--out {link}",
+        "is a symbolic link; depotsite does not write through links: give the real path or a new one",
+    )
     assert link.is_symlink() and os.readlink(link) == str(real)
     assert real.is_dir() != dangling and (dangling or not any(real.iterdir()))
 
@@ -130,8 +147,11 @@ def test_root_dot_and_dotdot_are_refused_and_leave_no_temp_folder(tiny, tmp_path
 
 def test_the_scenarios_own_folder_is_refused(tiny, tmp_path):
     models = tiny.parent
-    refused(invoke("solve", tiny, "--out", models), f"--out {models}",
-            f"is the folder of an input of this run ({tiny}); give a new or empty folder elsewhere")
+    refused(
+        invoke("solve", tiny, "--out", models),
+        f"--out {models}",
+        f"is the folder of an input of this run ({tiny}); give a new or empty folder elsewhere",
+    )
     assert [p.name for p in models.iterdir()] == ["tiny.toml"]
 
 
@@ -140,20 +160,29 @@ def test_an_earlier_run_is_refused_when_its_resolved_scenario_is_the_one_solved(
     solved(tiny, run)
     before = snapshot(run)
     resolved = run / "scenario.resolved.toml"
-    refused(invoke("solve", resolved, "--out", run), f"--out {run}",
-            f"is the folder of an input of this run ({resolved}); give a new or empty folder elsewhere")
+    refused(
+        invoke("solve", resolved, "--out", run),
+        f"--out {run}",
+        f"is the folder of an input of this run ({resolved}); give a new or empty folder elsewhere",
+    )
     assert snapshot(run) == before
 
 
-@pytest.mark.parametrize(("where", "problem"), [
-    ("data", "is the folder of an input of this run ({root}/data/hosts.csv)"),
-    (".", "holds an input of this run ({root}/models/tiny.toml)"),
-])
+@pytest.mark.parametrize(
+    ("where", "problem"),
+    [
+        ("data", "is the folder of an input of this run ({root}/data/hosts.csv)"),
+        (".", "holds an input of this run ({root}/models/tiny.toml)"),
+    ],
+)
 def test_an_input_folder_or_a_folder_holding_inputs_is_refused(where, problem, tiny, tmp_path):
     out = (tmp_path / where).resolve()
     before = snapshot(tmp_path)
-    refused(invoke("solve", tiny, "--out", out), f"--out {out}",
-            problem.format(root=tmp_path) + "; give a new or empty folder elsewhere")
+    refused(
+        invoke("solve", tiny, "--out", out),
+        f"--out {out}",
+        problem.format(root=tmp_path) + "; give a new or empty folder elsewhere",
+    )
     assert snapshot(tmp_path) == before
 
 
@@ -161,9 +190,11 @@ def test_a_folder_inside_an_input_folder_is_refused(tmp_path):
     roads = tmp_path / "roads"
     roads.mkdir()
     assert folder_problems(roads / "run", kind="run", inputs=[roads]) == [
-        f"--out {roads / 'run'}: is inside the input folder {roads}; give a new or empty folder elsewhere"]
+        f"--out {roads / 'run'}: is inside the input folder {roads}; give a new or empty folder elsewhere"
+    ]
     assert folder_problems(tmp_path, kind="run", inputs=[roads]) == [
-        f"--out {tmp_path}: holds the input folder {roads}; give a new or empty folder elsewhere"]
+        f"--out {tmp_path}: holds the input folder {roads}; give a new or empty folder elsewhere"
+    ]
 
 
 def test_which_existing_folders_may_be_replaced(tmp_path):
@@ -175,7 +206,8 @@ def test_which_existing_folders_may_be_replaced(tmp_path):
     assert folder_kind(legacy) == "run" and folder_kind(pareto) == "pareto" and folder_kind(empty) is None
     assert folder_problems(empty, kind="run") == [] and folder_problems(legacy, kind="run") == []
     assert folder_problems(pareto, kind="run") == [
-        f"--out {pareto}: is a depotsite pareto folder, not a run folder; give another folder"]
+        f"--out {pareto}: is a depotsite pareto folder, not a run folder; give another folder"
+    ]
     (empty / "manifest.json").write_text('{"tool": "depotsite", "kind": "run"')  # truncated: not ours
     assert folder_problems(empty, kind="run") == [f"--out {empty}: " + FOREIGN.format(kind="run")]
 
@@ -183,7 +215,8 @@ def test_which_existing_folders_may_be_replaced(tmp_path):
 def test_a_parent_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "file").write_text("x")
     assert folder_problems(tmp_path / "file" / "run", kind="run") == [
-        f"--out {tmp_path / 'file' / 'run'}: {tmp_path / 'file'} is not a folder"]
+        f"--out {tmp_path / 'file' / 'run'}: {tmp_path / 'file'} is not a folder"
+    ]
 
 
 # ---- single files: travel-times --out, --save-lp ---------------------------------------------------------
@@ -199,22 +232,34 @@ def test_travel_times_replaces_a_regular_file_but_not_a_folder_or_an_input(tiny,
     refused(invoke("travel-times", tiny, "--out", folder), f"--out {folder}", "is a folder; give a file name")
     matrix = tmp_path / "data" / "matrix.csv"
     before = matrix.read_bytes()
-    refused(invoke("travel-times", tiny, "--out", matrix), f"--out {matrix}",
-            f"is an input of this run ({matrix}); give another file name")
+    refused(
+        invoke("travel-times", tiny, "--out", matrix),
+        f"--out {matrix}",
+        f"is an input of this run ({matrix}); give another file name",
+    )
     assert matrix.read_bytes() == before
 
 
 def test_save_lp_refuses_an_input_a_path_inside_out_and_an_unknown_format(tiny, tmp_path):
     before = tiny.read_bytes()
     run = tmp_path / "runs" / "run"
-    refused(invoke("solve", tiny, "--out", run, "--save-lp", tiny), f"--save-lp {tiny}",
-            f"is an input of this run ({tiny}); give another file name")
+    refused(
+        invoke("solve", tiny, "--out", run, "--save-lp", tiny),
+        f"--save-lp {tiny}",
+        f"is an input of this run ({tiny}); give another file name",
+    )
     assert tiny.read_bytes() == before
-    refused(invoke("solve", tiny, "--out", run, "--save-lp", run / "m.lp"), f"--save-lp {run / 'm.lp'}",
-            f"is inside --out {run}, which the run folder replaces; save the LP file elsewhere")
+    refused(
+        invoke("solve", tiny, "--out", run, "--save-lp", run / "m.lp"),
+        f"--save-lp {run / 'm.lp'}",
+        f"is inside --out {run}, which the run folder replaces; save the LP file elsewhere",
+    )
     lp_txt = tmp_path / "m.txt"
-    refused(invoke("solve", tiny, "--out", run, "--save-lp", lp_txt), f"--save-lp {lp_txt}",
-            "name the file .lp (CPLEX LP) or .mps (MPS)")
+    refused(
+        invoke("solve", tiny, "--out", run, "--save-lp", lp_txt),
+        f"--save-lp {lp_txt}",
+        "name the file .lp (CPLEX LP) or .mps (MPS)",
+    )
     assert not run.exists()
     solved(tiny, run, "--save-lp", tmp_path / "m.lp")
     assert "meet_demand(d1_goods)" in (tmp_path / "m.lp").read_text()
@@ -248,10 +293,16 @@ def test_report_refuses_its_run_folder_and_replaces_an_earlier_report(tiny, tmp_
     run, report = tmp_path / "runs" / "run", tmp_path / "runs" / "report"
     solved(tiny, run)
     before = snapshot(run)
-    refused(invoke("report", run, "--tier", "host", "--out", run), f"--out {run}",
-            f"is an input of this run ({run}); give a new or empty folder elsewhere")
-    refused(invoke("report", run, "--tier", "host", "--out", run / "report"), f"--out {run / 'report'}",
-            f"is inside the input folder {run}; give a new or empty folder elsewhere")
+    refused(
+        invoke("report", run, "--tier", "host", "--out", run),
+        f"--out {run}",
+        f"is an input of this run ({run}); give a new or empty folder elsewhere",
+    )
+    refused(
+        invoke("report", run, "--tier", "host", "--out", run / "report"),
+        f"--out {run / 'report'}",
+        f"is inside the input folder {run}; give a new or empty folder elsewhere",
+    )
     assert snapshot(run) == before
     assert invoke("report", run, "--tier", "host", "--out", report).exit_code == 0
     assert invoke("report", run, "--tier", "kinds", "--out", report).exit_code == 0
@@ -266,8 +317,11 @@ def test_pareto_replaces_an_earlier_front_and_refuses_a_run_folder(tiny, tmp_pat
         assert result.exit_code == 0, result.output
     assert folder_kind(front) == "pareto" and (front / "front.csv").is_file()
     solved(tiny, run)
-    refused(invoke("pareto", tiny, "--out", run, "--points", 2), f"--out {run}",
-            "is a depotsite run folder, not a pareto folder; give another folder")
+    refused(
+        invoke("pareto", tiny, "--out", run, "--points", 2),
+        f"--out {run}",
+        "is a depotsite run folder, not a pareto folder; give another folder",
+    )
 
 
 # ---- the writing machinery ---------------------------------------------------------------------------------
@@ -285,8 +339,10 @@ def test_an_error_while_staging_removes_the_staged_folder_and_keeps_the_earlier_
 
 
 def test_a_run_folder_without_its_manifest_is_never_committed(tmp_path):
-    with pytest.raises(RuntimeError, match="the run folder lacks its manifest marker; nothing was written"), \
-            atomic_folder(tmp_path / "run", kind="run") as folder:
+    with (
+        pytest.raises(RuntimeError, match="the run folder lacks its manifest marker; nothing was written"),
+        atomic_folder(tmp_path / "run", kind="run") as folder,
+    ):
         (folder / "allocation.csv").write_text("site_id\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
@@ -332,8 +388,10 @@ def test_the_lock_serialises_two_writers(tmp_path, caplog):
     assert errors == []
     assert events == ["A in", "A out", "B in", "B out"]
     assert (target / "who.txt").read_text() == "B"
-    assert any(r.getMessage() == f"waiting for another depotsite process writing into {tmp_path} "
-               f"(for {target})" for r in caplog.records)
+    assert any(
+        r.getMessage() == f"waiting for another depotsite process writing into {tmp_path} (for {target})"
+        for r in caplog.records
+    )
 
 
 STAGE_THEN_WAIT = textwrap.dedent("""
@@ -356,8 +414,9 @@ def test_sigterm_while_staging_leaves_no_staged_folder(earlier, tmp_path):
             (folder / "front.csv").write_text("the earlier front\n")
     before = snapshot(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    with subprocess.Popen([sys.executable, "-c", STAGE_THEN_WAIT, str(front)], stdout=subprocess.PIPE, text=True,
-                          env=env) as child:
+    with subprocess.Popen(
+        [sys.executable, "-c", STAGE_THEN_WAIT, str(front)], stdout=subprocess.PIPE, text=True, env=env
+    ) as child:
         assert child.stdout is not None
         staged = Path(child.stdout.readline().strip())  # the child is staging now
         assert staged.parent == tmp_path and staged.name.startswith(f".front.tmp-{child.pid}-")
@@ -407,7 +466,8 @@ def test_an_earlier_folder_caught_between_the_two_renames_is_put_back(tmp_path, 
         1 / 0  # noqa: B018
     assert (front / "front.csv").read_text() == "the earlier front\n"
     assert f"put back {aside} as {front}: process {pid} was stopped while replacing it" in [
-        r.getMessage() for r in caplog.records]
+        r.getMessage() for r in caplog.records
+    ]
 
 
 def test_a_leftover_of_a_running_process_is_reported_and_kept(tmp_path, caplog):
@@ -418,7 +478,8 @@ def test_a_leftover_of_a_running_process_is_reported_and_kept(tmp_path, caplog):
     clean_stale(tmp_path / "front")
     assert leftover.is_dir()
     assert f"{leftover} was left by process {running}, which still runs; left in place" in [
-        r.getMessage() for r in caplog.records]
+        r.getMessage() for r in caplog.records
+    ]
 
 
 def test_file_targets_follow_the_same_rules(tmp_path):
@@ -426,7 +487,8 @@ def test_file_targets_follow_the_same_rules(tmp_path):
     os.mkfifo(fifo)
     assert file_problems(fifo) == [f"--out {fifo}: is not a regular file (a device, pipe or socket); give a file name"]
     assert file_problems(Path("/dev/null"), option="--save-lp") == [
-        "--save-lp /dev/null: is not a regular file (a device, pipe or socket); give a file name"]
+        "--save-lp /dev/null: is not a regular file (a device, pipe or socket); give a file name"
+    ]
     assert file_problems(tmp_path / "new" / "tt.csv") == []
 
 
@@ -434,8 +496,11 @@ def test_stress_refuses_the_run_folder_it_reads_and_replaces_its_earlier_output(
     run, stress = tmp_path / "runs" / "run", tmp_path / "runs" / "stress"
     solved(tiny, run)
     before = snapshot(run)
-    refused(invoke("stress", run, "--out", run), f"--out {run}",
-            f"is an input of this run ({run}); give a new or empty folder elsewhere")
+    refused(
+        invoke("stress", run, "--out", run),
+        f"--out {run}",
+        f"is an input of this run ({run}); give a new or empty folder elsewhere",
+    )
     assert snapshot(run) == before
     for _ in range(2):
         result = invoke("stress", run, "--out", stress)

@@ -48,20 +48,30 @@ def test_a_set_override_renames_the_run_and_regenerates_its_description():
     assert scenario.name == "base+1 override"
     assert scenario.description == (
         "base changed by 1 override (--set): hosts.PL.max_value_share: 0.35 -> 0.15. The description of base "
-        f"before these changes, which may no longer hold: \"{BASE_DESCRIPTION}\"")
+        f'before these changes, which may no longer hold: "{BASE_DESCRIPTION}"'
+    )
     assert [c.as_json() for c in changes] == [
-        {"key": "hosts.PL.max_value_share", "old": 0.35, "new": 0.15, "from": "--set"}]
+        {"key": "hosts.PL.max_value_share", "old": 0.35, "new": 0.15, "from": "--set"}
+    ]
 
 
 def test_only_overrides_that_change_the_question_are_counted_in_the_name():
     """A time limit, a thread count or a value set to what it already was changes no rule of the posture."""
-    scenario, changes = resolve_scenario(BASE, overrides=[
-        "solver.time_limit_s=30", "solver.threads=1", "hosts.RO.max_value_share=0.35",
-        "constraints.exclude_hosts=LT,LV", "objective.risk=hhi"])
+    scenario, changes = resolve_scenario(
+        BASE,
+        overrides=[
+            "solver.time_limit_s=30",
+            "solver.threads=1",
+            "hosts.RO.max_value_share=0.35",
+            "constraints.exclude_hosts=LT,LV",
+            "objective.risk=hhi",
+        ],
+    )
     assert scenario.name == "base+2 overrides"
     assert scenario.description.startswith(
         'base changed by 2 overrides (--set): constraints.exclude_hosts: (unset) -> ["LT", "LV"]; '
-        'objective.risk: "max_host_share" -> "hhi". The description of base before these changes')
+        'objective.risk: "max_host_share" -> "hhi". The description of base before these changes'
+    )
     assert [c.as_json() for c in changes][-2]["new"] == ["LT", "LV"]  # as validated, not the text typed
     assert load_scenario(BASE, overrides=["solver.time_limit_s=30"]).name == "base"
 
@@ -71,7 +81,8 @@ def test_a_variant_records_what_it_changes_in_the_file_it_extends_without_renami
     assert scenario.name == "no_baltics+1 override"
     assert [c.as_json() for c in changes] == [
         {"key": "constraints.exclude_hosts", "old": None, "new": ["LT", "LV", "EE"], "from": "no_baltics.toml"},
-        {"key": "objective.time", "old": "mean", "new": "makespan", "from": "--set"}]
+        {"key": "objective.time", "old": "mean", "new": "makespan", "from": "--set"},
+    ]
 
 
 def test_a_renamed_run_solved_again_with_more_overrides_adds_to_its_count(tmp_path):
@@ -95,15 +106,25 @@ def test_a_name_and_a_description_given_are_kept():
 
 def test_solve_records_every_override_and_verify_reproduces_the_name(tiny, tmp_path):
     out = tmp_path / "run"
-    result = invoke("solve", tiny / "tiny.toml", "--out", out, "--no-maps", "--set", "hosts.A.max_value_share=0.45",
-                    "--time-limit", 30)
+    result = invoke(
+        "solve",
+        tiny / "tiny.toml",
+        "--out",
+        out,
+        "--no-maps",
+        "--set",
+        "hosts.A.max_value_share=0.45",
+        "--time-limit",
+        30,
+    )
     assert result.exit_code == 0, result.output
     assert "tiny+1 override: optimal, objective" in result.output
     summary = read_json(out / "summary.json")
     assert summary["scenario"] == "tiny+1 override"
     assert summary["overrides"] == [
         {"key": "hosts.A.max_value_share", "old": 0.5, "new": 0.45, "from": "--set"},
-        {"key": "solver.time_limit_s", "old": None, "new": 30.0, "from": "--set"}]  # tiny.toml sets no limit
+        {"key": "solver.time_limit_s", "old": None, "new": 30.0, "from": "--set"},
+    ]  # tiny.toml sets no limit
     resolved = tomllib.loads((out / "scenario.resolved.toml").read_text(encoding="utf-8"))
     assert resolved["name"] == "tiny+1 override"
     assert resolved["description"] == "tiny changed by 1 override (--set): hosts.A.max_value_share: 0.5 -> 0.45."
@@ -128,12 +149,15 @@ def test_solve_json_prints_the_summary_to_stdout_only(tiny, tmp_path):
     assert "solve returned" not in result.stdout and "wrote" not in result.stdout
 
 
-@pytest.mark.parametrize("args, moved", [
-    (["solve", "s.toml", "--out", "x", "-q"], ["-q", "solve", "s.toml", "--out", "x"]),
-    (["-v", "solve", "s.toml", "--debug", "-vv"], ["-v", "--debug", "-vv", "solve", "s.toml"]),
-    (["solve", "s.toml", "--name", "-q", "--out", "-v"], ["solve", "s.toml", "--name", "-q", "--out", "-v"]),
-    (["compare", "a", "--", "-q"], ["compare", "a", "--", "-q"]),
-])
+@pytest.mark.parametrize(
+    "args, moved",
+    [
+        (["solve", "s.toml", "--out", "x", "-q"], ["-q", "solve", "s.toml", "--out", "x"]),
+        (["-v", "solve", "s.toml", "--debug", "-vv"], ["-v", "--debug", "-vv", "solve", "s.toml"]),
+        (["solve", "s.toml", "--name", "-q", "--out", "-v"], ["solve", "s.toml", "--name", "-q", "--out", "-v"]),
+        (["compare", "a", "--", "-q"], ["compare", "a", "--", "-q"]),
+    ],
+)
 def test_global_options_after_the_subcommand_move_before_it(args, moved):
     from depotsite.cli import app
     from depotsite.cli.common import hoist_global_options
@@ -173,7 +197,8 @@ def test_every_pareto_point_is_a_run_that_verifies_with_its_bound(tiny, tiny_fro
         assert summary["bound"]["epsilon"] == pytest.approx(epsilon, rel=1e-9)
         assert summary["description"].startswith(
             f"Pareto point {i} of 3: the posture with the least mean time whose risk (max_host_share) is at most "
-            f"{summary['bound']['epsilon']:.6g} percentage points")
+            f"{summary['bound']['epsilon']:.6g} percentage points"
+        )
         resolved = tomllib.loads((point / "scenario.resolved.toml").read_text(encoding="utf-8"))
         original = tomllib.loads((tiny / "tiny.toml").read_text(encoding="utf-8"))
         for host in "ABCDE":  # the bound as a value cap on every host, unless the host's own is tighter
@@ -189,8 +214,11 @@ def test_report_and_stress_accept_a_pareto_point(tiny_front, tmp_path):
     point = tiny_front / "point_02"
     report = invoke("report", point, "--tier", "host", "--out", tmp_path / "report", "-q")
     assert report.exit_code == 0, report.output
-    assert (tmp_path / "report" / "report.md").read_text().startswith(
-        "# depotsite disclosure report, tier 'host': tiny, Pareto point 2")
+    assert (
+        (tmp_path / "report" / "report.md")
+        .read_text()
+        .startswith("# depotsite disclosure report, tier 'host': tiny, Pareto point 2")
+    )
     stress = invoke("stress", point, "--out", tmp_path / "stress", "-q")
     assert stress.exit_code == 0, stress.output
     assert len(rows(tmp_path / "stress" / "stress.csv")) == 5  # five hosts, one lost at a time
@@ -241,9 +269,14 @@ def test_every_alternative_is_a_run_that_verifies(tiny, tmp_path):
     alternative = read_json(out / "alternative_01" / "summary.json")
     assert alternative["scenario"] == "tiny, alternative 1"
     assert alternative["bound"] == {
-        "kind": "alternative", "rank": 1, "within_pct": 5.0, "optimum_objective": optimum["objective"],
-        "objective_at_most": pytest.approx(optimum["objective"] * 1.05), "difference": table[1]["difference"],
-        "method": "no-good cuts on the open sites of the optimum and every earlier alternative"}
+        "kind": "alternative",
+        "rank": 1,
+        "within_pct": 5.0,
+        "optimum_objective": optimum["objective"],
+        "objective_at_most": pytest.approx(optimum["objective"] * 1.05),
+        "difference": table[1]["difference"],
+        "method": "no-good cuts on the open sites of the optimum and every earlier alternative",
+    }
     compared = json.loads(invoke("compare", out / "optimum", out / "alternative_01", "--json").stdout)
     assert compared["runs"][1]["opened"] == sorted(set(alternative["open_sites"]) - set(optimum["open_sites"]))
 
@@ -275,13 +308,15 @@ def test_layers_name_their_hours_and_list_every_site_and_destination(tiny, tmp_p
     assert sites["e1"]["why_not"] == "host E excluded (constraints.exclude_hosts)"
     assert all(sites[s]["why_not"] == "" for s in opened)
     assert all(props["why_not"] for s, props in sites.items() if s not in opened)
-    destinations = {f["properties"]["destination_id"]: f["properties"]
-                    for f in read_json(out / "destinations.geojson")["features"]}
+    destinations = {
+        f["properties"]["destination_id"]: f["properties"] for f in read_json(out / "destinations.geojson")["features"]
+    }
     for r in rows(tiny / "demand.csv"):
         assert destinations[r["destination_id"]][f"demand_{r['system_id']}"] == int(r["units"])
     for d, props in destinations.items():
         assert props["last_available_h"] == pytest.approx(
-            max(float(r["available_h"]) for r in deliveries if r["destination_id"] == d), abs=1e-4)
+            max(float(r["available_h"]) for r in deliveries if r["destination_id"] == d), abs=1e-4
+        )
 
 
 def test_a_closed_site_says_why():
@@ -293,21 +328,50 @@ def test_a_closed_site_says_why():
     from depotsite.results import summarise
     from instances import make_inputs, make_scenario, site, system, times
 
-    inputs = make_inputs(hosts=["A", "B", "C"], sites=[site("a1", "A"), site("p1", "A", kind="port"),
-                                                       site("s1", "B"), site("n1", "B"), site("x1", "B"),
-                                                       site("c1", "C")],
-                         systems=[system("w")], demand={("d", "w"): 2})
-    travel = times({("a1", "d", "w"): 1, ("p1", "d", "w"): 1, ("s1", "d", "w"): 10, ("n1", "d", "w"): 2,
-                    ("x1", "d", "w"): 1, ("c1", "d", "w"): 1})
-    p = build_instance(inputs, travel, make_scenario(systems={"w": {"deadline_h": 5}},
-                                                     constraints={"exclude_sites": ["x1"], "exclude_hosts": ["C"]}))
-    result = summarise(p, {("a1", "w"): 2}, {("a1", "d", "w"): 2}, ("a1",),
-                       outcome=SolveOutcome(status="optimal", objective=1.0, bound=None, gap=0.0, solve_s=0.0))
+    inputs = make_inputs(
+        hosts=["A", "B", "C"],
+        sites=[
+            site("a1", "A"),
+            site("p1", "A", kind="port"),
+            site("s1", "B"),
+            site("n1", "B"),
+            site("x1", "B"),
+            site("c1", "C"),
+        ],
+        systems=[system("w")],
+        demand={("d", "w"): 2},
+    )
+    travel = times(
+        {
+            ("a1", "d", "w"): 1,
+            ("p1", "d", "w"): 1,
+            ("s1", "d", "w"): 10,
+            ("n1", "d", "w"): 2,
+            ("x1", "d", "w"): 1,
+            ("c1", "d", "w"): 1,
+        }
+    )
+    p = build_instance(
+        inputs,
+        travel,
+        make_scenario(systems={"w": {"deadline_h": 5}}, constraints={"exclude_sites": ["x1"], "exclude_hosts": ["C"]}),
+    )
+    result = summarise(
+        p,
+        {("a1", "w"): 2},
+        {("a1", "d", "w"): 2},
+        ("a1",),
+        outcome=SolveOutcome(status="optimal", objective=1.0, bound=None, gap=0.0, solve_s=0.0),
+    )
     why = {f["properties"]["site_id"]: f["properties"]["why_not"] for f in sites_geojson(result, p)["features"]}
-    assert why == {"a1": "", "p1": "kind port is allowed for no system of the package",
-                   "s1": "no route within the deadline for w, the systems its kind allows",
-                   "n1": "not chosen: this posture holds nothing there",
-                   "x1": "excluded (constraints.exclude_sites)", "c1": "host C excluded (constraints.exclude_hosts)"}
+    assert why == {
+        "a1": "",
+        "p1": "kind port is allowed for no system of the package",
+        "s1": "no route within the deadline for w, the systems its kind allows",
+        "n1": "not chosen: this posture holds nothing there",
+        "x1": "excluded (constraints.exclude_sites)",
+        "c1": "host C excluded (constraints.exclude_hosts)",
+    }
 
 
 def test_the_geopackage_holds_every_layer_as_the_geojson_states_it(tiny, tmp_path):
@@ -325,11 +389,20 @@ def test_the_geopackage_holds_every_layer_as_the_geojson_states_it(tiny, tmp_pat
         assert table.crs.to_epsg() == 4326
         assert set(table.columns) - {"geometry"} == set(features[0]["properties"])
         assert [list(g.coords) for g in table.geometry] == [
-            [tuple(xy) for xy in (f["geometry"]["coordinates"] if f["geometry"]["type"] == "LineString"
-                                  else [f["geometry"]["coordinates"]])] for f in features]
+            [
+                tuple(xy)
+                for xy in (
+                    f["geometry"]["coordinates"]
+                    if f["geometry"]["type"] == "LineString"
+                    else [f["geometry"]["coordinates"]]
+                )
+            ]
+            for f in features
+        ]
     routes = gpd.read_file(out / "layers.gpkg", layer="routes")
-    assert routes["available_h"].tolist() == [f["properties"]["available_h"] for f in
-                                              read_json(out / "routes.geojson")["features"]]
+    assert routes["available_h"].tolist() == [
+        f["properties"]["available_h"] for f in read_json(out / "routes.geojson")["features"]
+    ]
     manifest = read_json(out / "manifest.json")
     assert manifest["outputs"]["layers.gpkg"] == file_sha256(out / "layers.gpkg")
 
@@ -350,7 +423,8 @@ def test_verify_passes_with_the_geopackage_and_names_it_when_altered(tiny, tmp_p
     with (appended / "layers.gpkg").open("ab") as stream:
         stream.write(b"\0")
     assert next(v for v in verify_run(appended).violations if "layers.gpkg" in v).startswith(
-        "output layers.gpkg changed after the run: SHA-256 ")
+        "output layers.gpkg changed after the run: SHA-256 "
+    )
     # a careful tamperer: one route dropped from the GeoPackage and the manifest resealed
     resealed = tmp_path / "resealed"
     shutil.copytree(out, resealed)
@@ -359,7 +433,8 @@ def test_verify_passes_with_the_geopackage_and_names_it_when_altered(tiny, tmp_p
     reseal(resealed)
     routes = len(read_json(out / "routes.geojson")["features"])
     assert verify_run(resealed).violations == [
-        f"output layers.gpkg: layer routes holds {routes - 1} features, routes.geojson {routes}"]
+        f"output layers.gpkg: layer routes holds {routes - 1} features, routes.geojson {routes}"
+    ]
     missing = tmp_path / "missing"
     shutil.copytree(out, missing)
     (missing / "layers.gpkg").unlink()

@@ -35,7 +35,8 @@ def test_unknown_key_names_file_key_and_closest_key(tmp_path):
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
     assert caught.value.problems == [
-        f"{path.resolve()}: unknown key 'hosts.PL.max_value_shre'; did you mean 'max_value_share'?"]
+        f"{path.resolve()}: unknown key 'hosts.PL.max_value_shre'; did you mean 'max_value_share'?"
+    ]
 
 
 def test_unknown_top_level_key(tmp_path):
@@ -49,8 +50,15 @@ def test_precedence_set_over_file_over_extended_over_defaults(tmp_path, caplog):
     assert load_scenario(BASE).hosts["PL"].max_value_share == 0.35
     assert load_scenario(variant).hosts["PL"].max_value_share == 0.3
     with caplog.at_level(logging.INFO, logger="depotsite"):
-        scenario = load_scenario(variant, overrides=["hosts.PL.max_value_share=0.2", "objective.time=makespan",
-                                                     'constraints.exclude_hosts=["EE"]', "solver.log=true"])
+        scenario = load_scenario(
+            variant,
+            overrides=[
+                "hosts.PL.max_value_share=0.2",
+                "objective.time=makespan",
+                'constraints.exclude_hosts=["EE"]',
+                "solver.log=true",
+            ],
+        )
     assert scenario.hosts["PL"].max_value_share == 0.2
     assert scenario.objective.time == "makespan"
     assert scenario.constraints.exclude_hosts == ("EE",)
@@ -65,8 +73,9 @@ def test_precedence_set_over_file_over_extended_over_defaults(tmp_path, caplog):
 def test_bad_set_values_are_named():
     with pytest.raises(ScenarioError) as caught:
         load_scenario(BASE, overrides=["hosts.PL.max_value_share=1.7"])
-    assert caught.value.problems == ["--set: hosts.PL.max_value_share: Input should be less than or equal to 1 "
-                                     "(got 1.7)"]
+    assert caught.value.problems == [
+        "--set: hosts.PL.max_value_share: Input should be less than or equal to 1 (got 1.7)"
+    ]
     with pytest.raises(ScenarioError, match=r"expected key\.path=value"):
         parse_override("hosts.PL.max_value_share")
     with pytest.raises(ScenarioError, match=r"unknown key 'objective.speed'"):
@@ -97,21 +106,29 @@ def test_extends_cycle_and_missing_file(tmp_path):
 
 
 def test_data_needs_roads_or_a_matrix(tmp_path):
-    path = write(tmp_path / "s.toml", 'name = "x"\n[data]\nhosts = "h.csv"\nsites = "s.csv"\nsystems = "w.csv"\n'
-                 'destinations = "d.csv"\ndemand = "x.csv"\n')
+    path = write(
+        tmp_path / "s.toml",
+        'name = "x"\n[data]\nhosts = "h.csv"\nsites = "s.csv"\nsystems = "w.csv"\n'
+        'destinations = "d.csv"\ndemand = "x.csv"\n',
+    )
     with pytest.raises(ScenarioError, match="name either \\[data\\] travel_times, or both \\[data\\] roads"):
         load_scenario(path)
 
 
 def test_unknown_key_deep_in_a_table_gets_the_closest_key(tmp_path):
-    path = write(tmp_path / "s.toml", f'extends = "{BASE}"\n[systems.f16.resilience]\nlose_hosts = 1\n'
-                 'keep_fractoin = 0.5\n[network.profiles.tracked]\nspeed_kmh = 40\n')
+    path = write(
+        tmp_path / "s.toml",
+        f'extends = "{BASE}"\n[systems.f16.resilience]\nlose_hosts = 1\n'
+        "keep_fractoin = 0.5\n[network.profiles.tracked]\nspeed_kmh = 40\n",
+    )
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
     problems = caught.value.problems
     assert f"{path.resolve()}: unknown key 'network.profiles.tracked.speed_kmh'; did you mean 'speed_kph'?" in problems
-    assert (f"{path.resolve()}: unknown key 'systems.f16.resilience.keep_fractoin'; did you mean 'keep_fraction'?"
-            in problems)
+    assert (
+        f"{path.resolve()}: unknown key 'systems.f16.resilience.keep_fractoin'; did you mean 'keep_fraction'?"
+        in problems
+    )
     assert f"{path.resolve()}: systems.f16.resilience.keep_fraction: Field required" in problems  # table not echoed
     assert len(problems) == 3
 
@@ -121,16 +138,25 @@ def test_unknown_key_deep_in_a_table_gets_the_closest_key(tmp_path):
 
 def test_inf_nan_and_out_of_range_values_are_scenario_errors(tmp_path):
     with pytest.raises(ScenarioError) as caught:
-        load_scenario(BASE, overrides=["objective.time_weight=inf", "hosts.PL.max_unit_share={leopard2=1.5}",
-                                       "objective.hhi_tangents=5000", "hosts.PL.threat=nan"])
+        load_scenario(
+            BASE,
+            overrides=[
+                "objective.time_weight=inf",
+                "hosts.PL.max_unit_share={leopard2=1.5}",
+                "objective.hhi_tangents=5000",
+                "hosts.PL.threat=nan",
+            ],
+        )
     assert caught.value.problems == [
         "--set: objective.time_weight: Input should be a finite number (got inf)",
         "--set: objective.hhi_tangents: Input should be less than or equal to 1000 (got 5000)",
         "--set: hosts.PL.max_unit_share.leopard2: Input should be less than or equal to 1 (got 1.5)",
         "--set: hosts.PL.threat: Input should be a finite number (got nan)",
     ]
-    path = write(tmp_path / "s.toml", f'extends = "{BASE}"\n[objective]\nrisk_weight = nan\n'
-                 '[groups.baltics.max_unit_share]\nf16 = -0.1\n')
+    path = write(
+        tmp_path / "s.toml",
+        f'extends = "{BASE}"\n[objective]\nrisk_weight = nan\n[groups.baltics.max_unit_share]\nf16 = -0.1\n',
+    )
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
     assert caught.value.problems == [
@@ -149,10 +175,16 @@ def shipped():
 
 def test_rules_that_the_tables_or_the_machine_cannot_meet(shipped):
     cpus = os.cpu_count() or 1
-    scenario = load_scenario(BASE, overrides=["systems.f16.min_hosts=7", "constraints.exclude_hosts=['PL']",
-                                              "constraints.exclude_sites=['lv_lielvarde']",
-                                              "systems.himars.resilience={lose_hosts=8, keep_fraction=0.5}",
-                                              f"solver.threads={cpus + 1}"])
+    scenario = load_scenario(
+        BASE,
+        overrides=[
+            "systems.f16.min_hosts=7",
+            "constraints.exclude_hosts=['PL']",
+            "constraints.exclude_sites=['lv_lielvarde']",
+            "systems.himars.resilience={lose_hosts=8, keep_fraction=0.5}",
+            f"solver.threads={cpus + 1}",
+        ],
+    )
     with pytest.raises(ScenarioError) as caught:
         check_against_inputs(scenario, shipped)
     assert caught.value.problems == [
@@ -167,13 +199,16 @@ def test_too_many_sets_of_lost_hosts_are_refused():
     from instances import make_inputs, make_scenario, site, system
 
     hosts = [f"h{i}" for i in range(20)]
-    inputs = make_inputs(hosts=hosts, sites=[site(f"s{h}", h) for h in hosts], systems=[system("x")],
-                         demand={("d1", "x"): 20})
+    inputs = make_inputs(
+        hosts=hosts, sites=[site(f"s{h}", h) for h in hosts], systems=[system("x")], demand={("d1", "x"): 20}
+    )
     scenario = make_scenario(systems={"x": {"resilience": {"lose_hosts": 6, "keep_fraction": 0.5}}})
     with pytest.raises(ScenarioError) as caught:
         check_against_inputs(scenario, inputs)
-    assert caught.value.problems == ["systems.x.resilience.lose_hosts: 6 of 20 hosts gives 38,760 sets of lost "
-                                     "hosts, more than the 10,000 depotsite enumerates; lower it"]
+    assert caught.value.problems == [
+        "systems.x.resilience.lose_hosts: 6 of 20 hosts gives 38,760 sets of lost "
+        "hosts, more than the 10,000 depotsite enumerates; lower it"
+    ]
 
 
 # --- odd scenario files and --set values ----------------------------------------------------------------
@@ -182,9 +217,12 @@ def test_too_many_sets_of_lost_hosts_are_refused():
 def test_scenario_that_is_not_a_regular_file(tmp_path):
     fifo = tmp_path / "fifo.toml"
     os.mkfifo(fifo)
-    for path, reason in ((fifo, "is a named pipe (FIFO), not a regular file"), (Path("/dev/null"),
-                         "is a device, not a regular file"), (tmp_path, "is a directory, not a file"),
-                         (tmp_path / "nope.toml", "scenario file not found")):
+    for path, reason in (
+        (fifo, "is a named pipe (FIFO), not a regular file"),
+        (Path("/dev/null"), "is a device, not a regular file"),
+        (tmp_path, "is a directory, not a file"),
+        (tmp_path / "nope.toml", "scenario file not found"),
+    ):
         with pytest.raises(ScenarioError) as caught:
             load_scenario(path)  # a FIFO would block here if it were opened
         assert caught.value.problems == [f"{path.resolve() if path != fifo else fifo}: {reason}"]
@@ -221,16 +259,21 @@ def test_deep_nesting_and_long_set_values_are_refused(tmp_path):
         assert caught.value.problems == ["--set 'name': tables or arrays nested more than 16 deep; flatten them"]
     with pytest.raises(ScenarioError) as caught:
         parse_override("description=" + "x" * 100_000)
-    assert caught.value.problems == [f"--set {'description=' + 'x' * 48!r}... (100,012 characters): longer than 4,096 "
-                                     "characters; put large values in a scenario file"]
+    assert caught.value.problems == [
+        f"--set {'description=' + 'x' * 48!r}... (100,012 characters): longer than 4,096 "
+        "characters; put large values in a scenario file"
+    ]
     with pytest.raises(ScenarioError) as caught:
         parse_override("name=\udcff")  # a non-UTF-8 byte on the command line
     assert caught.value.problems == ["--set 'name=\\udcff': not valid UTF-8 text"]
 
 
 def test_non_ascii_keys_and_odd_strings_round_trip_through_the_resolved_toml(tmp_path):
-    scenario = make_scenario(hosts={"hôst": {"max_value_share": 0.5}, "a.b": {"threat": 0.1}},
-                             systems={"site_é": {"min_hosts": 1}}, description='tab\t"quote" del\x7f [bold] :x:')
+    scenario = make_scenario(
+        hosts={"hôst": {"max_value_share": 0.5}, "a.b": {"threat": 0.1}},
+        systems={"site_é": {"min_hosts": 1}},
+        description='tab\t"quote" del\x7f [bold] :x:',
+    )
     text = scenario.to_toml()
     parsed = tomllib.loads(text)
     assert parsed["hosts"]["hôst"]["max_value_share"] == 0.5 and parsed["hosts"]["a.b"]["threat"] == 0.1

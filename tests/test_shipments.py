@@ -18,8 +18,12 @@ def two_by_two():
     Hours: a->d 1, a->e 3, b->d 2, b->e 2. Every whole split is a vertex of the transportation polytope;
     the cheapest is a->d 2, b->e 2 (cost 1*2 + 2*2 = 6), against a half-and-half split's 0.5*(1+3+2+2)*2 = 8.
     """
-    inputs = make_inputs(hosts=["A", "B"], sites=[site("a", "A"), site("b", "B")], systems=[system("x")],
-                         demand={("d", "x"): 2, ("e", "x"): 2})
+    inputs = make_inputs(
+        hosts=["A", "B"],
+        sites=[site("a", "A"), site("b", "B")],
+        systems=[system("x")],
+        demand={("d", "x"): 2, ("e", "x"): 2},
+    )
     travel = times({("a", "d", "x"): 1, ("a", "e", "x"): 3, ("b", "d", "x"): 2, ("b", "e", "x"): 2})
     return build_instance(inputs, travel, make_scenario())
 
@@ -51,15 +55,20 @@ def test_a_stock_the_routes_cannot_balance_is_a_numerics_error():
     inst = two_by_two()
     with pytest.raises(NumericsError) as caught:
         whole_shipments(inst, {("a", "x"): 3, ("b", "x"): 1}, {("a", "d", "x"): 1.5, ("b", "e", "x"): 1.5})
-    assert ("the solver's shipments are not whole units and cannot be made whole on the routes it used"
-            in str(caught.value))
+    assert "the solver's shipments are not whole units and cannot be made whole on the routes it used" in str(
+        caught.value
+    )
 
 
 def test_a_site_left_open_with_nothing_in_it_is_not_in_the_posture():
     """Cost weighs nothing, so the solver may leave any site open; only a and c hold the two units (x in two
     hosts, a at 1 h and c at 2 h are the fastest), and b, empty, is not reported open."""
-    inputs = make_inputs(hosts=["A", "B", "C"], sites=[site("a", "A"), site("b", "B"), site("c", "C")],
-                         systems=[system("x")], demand={("d", "x"): 2})
+    inputs = make_inputs(
+        hosts=["A", "B", "C"],
+        sites=[site("a", "A"), site("b", "B"), site("c", "C")],
+        systems=[system("x")],
+        demand={("d", "x"): 2},
+    )
     travel = times({("a", "d", "x"): 1, ("b", "d", "x"): 3, ("c", "d", "x"): 2})
     model = build_model(build_instance(inputs, travel, make_scenario(systems={"x": {"min_hosts": 2}})))
     solve(model, time_limit_s=60)

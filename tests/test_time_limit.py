@@ -27,8 +27,9 @@ def spent(limit_s: float = 5.0) -> Deadline:
 
 
 def two_hosts(**scenario):
-    inputs = make_inputs(hosts=["A", "B"], sites=[site("a1", "A"), site("b1", "B")], systems=[system("x")],
-                         demand={("d1", "x"): 5})
+    inputs = make_inputs(
+        hosts=["A", "B"], sites=[site("a1", "A"), site("b1", "B")], systems=[system("x")], demand={("d1", "x"): 5}
+    )
     return inputs, times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2}), make_scenario(**scenario)
 
 
@@ -61,8 +62,11 @@ def test_spent_deadline_stops_the_build_before_any_family():
     inputs, travel, scenario = two_hosts()
     with pytest.raises(SolverError) as caught:
         build_model(build_instance(inputs, travel, scenario), deadline=spent())
-    assert re.fullmatch(r"time limit reached while building the model \(before sets\): \d+\.\d s of the time limit of "
-                        r"5 s used" + RAISE_IT, str(caught.value)), str(caught.value)
+    assert re.fullmatch(
+        r"time limit reached while building the model \(before sets\): \d+\.\d s of the time limit of "
+        r"5 s used" + RAISE_IT,
+        str(caught.value),
+    ), str(caught.value)
 
 
 def test_spent_deadline_stops_the_solve_before_highs():
@@ -71,8 +75,11 @@ def test_spent_deadline_stops_the_solve_before_highs():
     solver = new_solver()
     with pytest.raises(SolverError) as caught:
         solve(model, deadline=spent(), solver=solver)
-    assert re.fullmatch(r"time limit reached while solving \(before handing the model to HiGHS\): \d+\.\d s of the "
-                        r"time limit of 5 s used" + RAISE_IT, str(caught.value)), str(caught.value)
+    assert re.fullmatch(
+        r"time limit reached while solving \(before handing the model to HiGHS\): \d+\.\d s of the "
+        r"time limit of 5 s used" + RAISE_IT,
+        str(caught.value),
+    ), str(caught.value)
     assert getattr(solver, "_model", None) is None  # HiGHS never received the model
 
 
@@ -90,8 +97,10 @@ def test_infeasible_explanation_with_a_spent_deadline_says_it_is_incomplete():
     inputs, travel, scenario = two_hosts(hosts={"A": {"max_value_share": 0.1}, "B": {"max_value_share": 0.5}})
     model = build_model(build_instance(inputs, travel, scenario))
     lines = explain_infeasible(model, deadline=spent(20.0))
-    assert lines == ["this explanation is incomplete: the time limit of 20 s ran out after checking 0 of 2 rule "
-                     "families; raise [solver] time_limit_s or --time-limit for a full one"]
+    assert lines == [
+        "this explanation is incomplete: the time limit of 20 s ran out after checking 0 of 2 rule "
+        "families; raise [solver] time_limit_s or --time-limit for a full one"
+    ]
     with pytest.raises(InfeasibleError) as caught:  # the same model with time to spare is explained in full
         run_solve(model, deadline=Deadline(limit_s=1e9))
     assert "incomplete" not in str(caught.value)
@@ -116,8 +125,10 @@ def test_a_share_is_named_as_part_of_the_command_limit():
     assert re.fullmatch(r"its share \([0-9.e-]+ s\) of the time limit of 9 s", share.name()), share.name()
     model = build_model(build_instance(*two_hosts(systems={"x": {"min_hosts": 3}})))
     lines = explain_infeasible(model, deadline=spent(20.0).share(4))
-    assert lines[-1] == ("this explanation is incomplete: its share (0 s) of the time limit of 20 s ran out after "
-                         "checking 0 of 2 rule families; raise [solver] time_limit_s or --time-limit for a full one")
+    assert lines[-1] == (
+        "this explanation is incomplete: its share (0 s) of the time limit of 20 s ran out after "
+        "checking 0 of 2 rule families; raise [solver] time_limit_s or --time-limit for a full one"
+    )
 
 
 def test_spinner_text_shows_the_seconds_used_and_left():
@@ -136,11 +147,20 @@ def test_the_solver_watch_writes_a_line_per_interval_to_stderr(capfd):
 
     with SolverWatch(every_s=2.0) as watch:
         for t, best in ((0.5, None), (2.5, 12.5), (3.0, 11.0), (4.6, 10.0)):
-            watch(SolverProgress(incumbent=best, bound=9.0, gap=float("inf") if best is None else (best - 9) / best,
-                                 elapsed_s=t, nodes=int(10 * t)))
+            watch(
+                SolverProgress(
+                    incumbent=best,
+                    bound=9.0,
+                    gap=float("inf") if best is None else (best - 9) / best,
+                    elapsed_s=t,
+                    nodes=int(10 * t),
+                )
+            )
     lines = capfd.readouterr().err.splitlines()
-    assert lines == ["HiGHS: best 12.5, bound 9, gap 28.00%, 25 nodes, 2 s",
-                     "HiGHS: best 10, bound 9, gap 10.00%, 46 nodes, 5 s"]
+    assert lines == [
+        "HiGHS: best 12.5, bound 9, gap 28.00%, 25 nodes, 2 s",
+        "HiGHS: best 10, bound 9, gap 10.00%, 46 nodes, 5 s",
+    ]
     assert watch.describe() == "best 10, bound 9, gap 10.00%, 46 nodes, 5 s"
 
 
@@ -153,12 +173,10 @@ def test_the_reporter_passes_every_better_posture_and_otherwise_one_event_per_in
     reporter = _Reporter(seen.append, 0.5, improving=7)
 
     def event(kind, t, best):
-        data = SimpleNamespace(running_time=t, mip_primal_bound=best, mip_dual_bound=1.0, mip_gap=0.5,
-                               mip_node_count=3)
+        data = SimpleNamespace(running_time=t, mip_primal_bound=best, mip_dual_bound=1.0, mip_gap=0.5, mip_node_count=3)
         return SimpleNamespace(callback_type=kind, data_out=data)
 
-    for kind, t, best in ((1, 0.0, float("inf")), (1, 0.2, float("inf")), (7, 0.3, 4.0), (1, 0.6, 4.0),
-                          (1, 0.9, 4.0)):
+    for kind, t, best in ((1, 0.0, float("inf")), (1, 0.2, float("inf")), (7, 0.3, 4.0), (1, 0.6, 4.0), (1, 0.9, 4.0)):
         reporter(event(kind, t, best))
     # 0.2 is within half a second of 0.0; 0.3 is a better posture; 0.6 is within 0.5 s of 0.3, 0.9 is not
     assert [(p.elapsed_s, p.incumbent) for p in seen] == [(0.0, None), (0.3, 4.0), (0.9, 4.0)]

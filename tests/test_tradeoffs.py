@@ -38,8 +38,12 @@ def fastest_delivery_h(p, stock):
     rows = list(p.demand)
     a_eq = np.array([[1.0 if (r[1], r[2]) == row else 0.0 for r in routes] for row in rows])
     a_stock = np.array([[1.0 if (r[0], r[2]) == key else 0.0 for r in routes] for key in stock])
-    lp = linprog(c, A_eq=np.vstack([a_eq, a_stock]),
-                 b_eq=np.array([p.demand[row] for row in rows] + list(stock.values()), dtype=float), method="highs")
+    lp = linprog(
+        c,
+        A_eq=np.vstack([a_eq, a_stock]),
+        b_eq=np.array([p.demand[row] for row in rows] + list(stock.values()), dtype=float),
+        method="highs",
+    )
     assert lp.status == 0
     return lp.fun
 
@@ -63,8 +67,7 @@ def base_front(tmp_path_factory, cache):
 def base_parameters(cache):
     scenario = load_scenario(BASE)
     d = scenario.data
-    inputs = load_inputs(hosts=d.hosts, sites=d.sites, systems=d.systems, destinations=d.destinations,
-                         demand=d.demand)
+    inputs = load_inputs(hosts=d.hosts, sites=d.sites, systems=d.systems, destinations=d.destinations, demand=d.demand)
     travel = travel_times(inputs, scenario)
     return inputs, travel, scenario, build_instance(inputs, travel, scenario)
 
@@ -116,8 +119,10 @@ def test_pareto_extremes_are_the_single_objective_optima(base_front, base_parame
         return collect(model.instance, posture_of(model), outcome)
 
     # Equal when both sides are proven optimal; otherwise the front's point can be no better than the optimum.
-    for row, objective, term in ((rows[0], {"time_weight": 1.0, "risk_weight": 0.0, "cost_weight": 0.0}, "time_h"),
-                                 (rows[-1], {"time_weight": 0.0, "risk_weight": 1.0, "cost_weight": 0.0}, "risk")):
+    for row, objective, term in (
+        (rows[0], {"time_weight": 1.0, "risk_weight": 0.0, "cost_weight": 0.0}, "time_h"),
+        (rows[-1], {"time_weight": 0.0, "risk_weight": 1.0, "cost_weight": 0.0}, "risk"),
+    ):
         best = single(objective)
         column = "time_h" if term == "time_h" else "risk"
         if row["status"] == "optimal" and best.status == "optimal":
@@ -130,11 +135,15 @@ def test_stress_shortfall_by_hand():
     """A holds 3 x (a1), B holds 2 x and 1 y (b1), C holds 1 y (c1); demand 5 x and 2 y at d1; x is worth 1,
     y 4 (package 13). Losing A: 3 x short (value 3); losing B: 2 x and 1 y short (value 6); losing C: 1 y short
     (value 4). Worst first by the value short: B (6), C (4, one unit), A (3, three units)."""
-    inputs = make_inputs(hosts=["A", "B", "C"], sites=[site("a1", "A"), site("b1", "B"), site("c1", "C")],
-                         systems=[system("x", value=1.0), system("y", value=4.0)],
-                         demand={("d1", "x"): 5, ("d1", "y"): 2})
-    travel = times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2, ("b1", "d1", "y"): 2, ("c1", "d1", "y"): 5,
-                    ("a1", "d1", "y"): 1})
+    inputs = make_inputs(
+        hosts=["A", "B", "C"],
+        sites=[site("a1", "A"), site("b1", "B"), site("c1", "C")],
+        systems=[system("x", value=1.0), system("y", value=4.0)],
+        demand={("d1", "x"): 5, ("d1", "y"): 2},
+    )
+    travel = times(
+        {("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2, ("b1", "d1", "y"): 2, ("c1", "d1", "y"): 5, ("a1", "d1", "y"): 1}
+    )
     p = build_instance(inputs, travel, make_scenario())
     stock = {("a1", "x"): 3, ("b1", "x"): 2, ("b1", "y"): 1, ("c1", "y"): 1}
     cases = {c.lost: c for c in stress_test(p, stock, lose=1)}
@@ -156,8 +165,12 @@ def test_stress_shortfall_by_hand():
 
 def test_stress_with_makespan_adds_the_dispatch_queue():
     """b1 sends 1 unit per hour (dispatch 24/day): its 2 units arrive at 2 h transit + 2 h queue."""
-    inputs = make_inputs(hosts=["A", "B"], sites=[site("a1", "A"), site("b1", "B", dispatch=24)],
-                         systems=[system("x")], demand={("d1", "x"): 3})
+    inputs = make_inputs(
+        hosts=["A", "B"],
+        sites=[site("a1", "A"), site("b1", "B", dispatch=24)],
+        systems=[system("x")],
+        demand={("d1", "x"): 3},
+    )
     travel = times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2})
     p = build_instance(inputs, travel, make_scenario(objective={"time": "makespan"}))
     cases = {c.lost: c for c in stress_test(p, {("a1", "x"): 1, ("b1", "x"): 2}, lose=1)}
@@ -197,8 +210,12 @@ def test_stress_command_on_a_run_folder(base_run, tmp_path):
 
 def test_alternatives_are_different_and_within_the_allowance():
     """One site may open: a1 (1 h) is optimal, b1 (2 h) is within 150%, c1 (3 h) is not."""
-    inputs = make_inputs(hosts=["A", "B", "C"], sites=[site("a1", "A"), site("b1", "B"), site("c1", "C")],
-                         systems=[system("x")], demand={("d1", "x"): 4})
+    inputs = make_inputs(
+        hosts=["A", "B", "C"],
+        sites=[site("a1", "A"), site("b1", "B"), site("c1", "C")],
+        systems=[system("x")],
+        demand={("d1", "x"): 4},
+    )
     travel = times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2, ("c1", "d1", "x"): 3})
     model = build_model(build_instance(inputs, travel, make_scenario(constraints={"max_sites": 1})))
     best, found = alternatives(model, count=5, within_pct=150, time_limit_s=10)
@@ -208,13 +225,21 @@ def test_alternatives_are_different_and_within_the_allowance():
 
 
 def test_pareto_front_on_one_model_matches_rebuilding():
-    inputs = make_inputs(hosts=["A", "B", "C"], sites=[site("a1", "A"), site("b1", "B"), site("c1", "C")],
-                         systems=[system("x")], demand={("d1", "x"): 6})
+    inputs = make_inputs(
+        hosts=["A", "B", "C"],
+        sites=[site("a1", "A"), site("b1", "B"), site("c1", "C")],
+        systems=[system("x")],
+        demand={("d1", "x"): 6},
+    )
     travel = times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2, ("c1", "d1", "x"): 4})
     scenario = make_scenario(objective={"risk_weight": 1.0})
     reused = pareto_front(build_model(build_instance(inputs, travel, scenario)), points=4, time_limit_s=10)
-    rebuilt = pareto_front(build_model(build_instance(inputs, travel, scenario)), points=4, time_limit_s=10,
-                           rebuild=lambda: build_model(build_instance(inputs, travel, scenario)))
+    rebuilt = pareto_front(
+        build_model(build_instance(inputs, travel, scenario)),
+        points=4,
+        time_limit_s=10,
+        rebuild=lambda: build_model(build_instance(inputs, travel, scenario)),
+    )
     assert [pt.result.stock for pt in reused] == [pt.result.stock for pt in rebuilt]
     # 6 units, 1/2/4 h: fastest is all at a1 (100%); least risk is 2/2/2 (33.3%)
     assert reused[0].result.stock == {("a1", "x"): 6}

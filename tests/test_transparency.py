@@ -175,8 +175,7 @@ def test_verify_catches_a_unit_moved_to_another_site(tampered):
     donor["units"], receiver["units"] = str(int(donor["units"]) - 1), str(int(receiver["units"]) + 1)
     write_rows(tampered / "allocation.csv", allocation)
     found = violations(tampered)
-    assert (f"stock: {donor['site_id']} holds {donor['units']} leopard2 but ships {int(donor['units']) + 1}"
-            in found)
+    assert f"stock: {donor['site_id']} holds {donor['units']} leopard2 but ships {int(donor['units']) + 1}" in found
 
 
 def _move(run: Path, system: str, source: str, target: str, host: str, units: int | None = None) -> None:
@@ -203,15 +202,17 @@ def test_verify_catches_a_host_cap_exceeded(tampered):
     allocation = rows(tampered / "allocation.csv")
     package = sum(int(r["units"]) * value[r["system_id"]] for r in allocation)
     poland = sum(int(r["units"]) * value[r["system_id"]] for r in allocation if r["host_id"] == "PL")
-    moved = max((r for r in allocation if r["host_id"] != "PL" and r["system_id"] == "patriot"),
-                key=lambda r: int(r["units"]))
+    moved = max(
+        (r for r in allocation if r["host_id"] != "PL" and r["system_id"] == "patriot"), key=lambda r: int(r["units"])
+    )
     after = poland + int(moved["units"]) * value["patriot"]
     cap = float(resolved(tampered)["hosts"]["PL"]["max_value_share"])
     assert after > cap * package  # the tampering breaks the cap
     _move(tampered, "patriot", moved["site_id"], "pl_lask", "PL")
     found = violations(tampered)
-    assert (f"host cap: PL holds {100 * after / package:.2f}% of the package value, above its cap of "
-            f"{100 * cap:g}%") in found, found
+    assert (
+        f"host cap: PL holds {100 * after / package:.2f}% of the package value, above its cap of {100 * cap:g}%"
+    ) in found, found
 
 
 def test_verify_catches_an_f16_on_an_army_base(tampered):
@@ -221,8 +222,11 @@ def test_verify_catches_an_f16_on_an_army_base(tampered):
     f16 = next(r for r in rows(ROOT / "data" / "systems.csv") if r["system_id"] == "f16")
     shelters = float(f16["shelters_per_unit"])
     site = next(r for r in rows(ROOT / "data" / "sites.csv") if r["site_id"] == "pl_nowa_deba")
-    held = sum(int(r["units"]) for r in rows(tampered / "allocation.csv")
-               if r["site_id"] == "pl_nowa_deba" and r["system_id"] == "f16")
+    held = sum(
+        int(r["units"])
+        for r in rows(tampered / "allocation.csv")
+        if r["site_id"] == "pl_nowa_deba" and r["system_id"] == "f16"
+    )
     _move(tampered, "f16", source["site_id"], "pl_nowa_deba", "PL")
     found = violations(tampered)
     assert "site kind: pl_nowa_deba is a army_base but f16 may only be at air_base" in found

@@ -36,36 +36,97 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
 
 def build(folder: Path) -> Path:
     """Write the tables, the matrix and the scenario; return the scenario file."""
-    write_csv(folder / "hosts.csv", ["host_id", "name", "group", "release_delay_h"],
-              [["A", "Alpha", "north", 10], ["B", "Bravo", "north", 12], ["C", "Charlie", "south", ""],
-               ["D", "Delta", "south", 8], ["E", "Echo", "south", 5]])
+    write_csv(
+        folder / "hosts.csv",
+        ["host_id", "name", "group", "release_delay_h"],
+        [
+            ["A", "Alpha", "north", 10],
+            ["B", "Bravo", "north", 12],
+            ["C", "Charlie", "south", ""],
+            ["D", "Delta", "south", 8],
+            ["E", "Echo", "south", 5],
+        ],
+    )
     # site, host, kind, vehicle bays, aircraft shelters, dispatch per day, fixed cost
-    sites = [("a1", "A", "army_base", 30, 0, 10, 5), ("a2", "A", "air_base", 2, 10, 10, 8),
-             ("b1", "B", "army_base", 30, 0, 8, 4), ("b2", "B", "air_base", 0, 8, 10, 6),
-             ("c1", "C", "logistics_hub", 40, 0, 12, 3), ("c2", "C", "air_base", 0, 6, 10, 7),
-             ("d1", "D", "army_base", 25, 0, 10, 2), ("d2", "D", "rail_hub", 20, 0, 10, 1),
-             ("e1", "E", "army_base", 50, 0, 20, 1)]
-    write_csv(folder / "sites.csv", ["site_id", "name", "host_id", "lat", "lon", "kind", "vehicle_bays",
-                                     "aircraft_shelters", "dispatch_per_day", "fixed_cost_musd", "source"],
-              [[s, s.upper(), h, 50 + i * 0.1, 20 + i * 0.2, kind, bays, shelters, dispatch, cost, "test"]
-               for i, (s, h, kind, bays, shelters, dispatch, cost) in enumerate(sites)])
-    write_csv(folder / "systems.csv", ["system_id", "name", "unroca_category", "profile", "value_musd",
-                                       "vehicle_bays_per_unit", "shelters_per_unit", "crew_per_unit", "min_lot",
-                                       "site_kinds"],
-              [["tank", "Tank", "I", "tracked", 5, 1, 0, 4, 2, "army_base;logistics_hub;rail_hub"],
-               ["jet", "Jet", "IV", "air", 20, 0, 1, 2, 1, "air_base"],
-               ["launcher", "Launcher", "III", "wheeled", 3, 1, 0, 3, 1, "army_base;logistics_hub"]])
-    write_csv(folder / "destinations.csv", ["destination_id", "name", "lat", "lon", "kind"],
-              [["x", "X", 50.4, 30.5, "city"], ["y", "Y", 49.8, 24.0, "air_base"], ["z", "Z", 48.5, 35.0, "city"]])
-    write_csv(folder / "demand.csv", ["destination_id", "system_id", "units"],
-              [["x", "tank", 6], ["y", "tank", 4], ["z", "tank", 2], ["x", "jet", 3], ["z", "jet", 2],
-               ["y", "launcher", 4], ["z", "launcher", 2]])
+    sites = [
+        ("a1", "A", "army_base", 30, 0, 10, 5),
+        ("a2", "A", "air_base", 2, 10, 10, 8),
+        ("b1", "B", "army_base", 30, 0, 8, 4),
+        ("b2", "B", "air_base", 0, 8, 10, 6),
+        ("c1", "C", "logistics_hub", 40, 0, 12, 3),
+        ("c2", "C", "air_base", 0, 6, 10, 7),
+        ("d1", "D", "army_base", 25, 0, 10, 2),
+        ("d2", "D", "rail_hub", 20, 0, 10, 1),
+        ("e1", "E", "army_base", 50, 0, 20, 1),
+    ]
+    write_csv(
+        folder / "sites.csv",
+        [
+            "site_id",
+            "name",
+            "host_id",
+            "lat",
+            "lon",
+            "kind",
+            "vehicle_bays",
+            "aircraft_shelters",
+            "dispatch_per_day",
+            "fixed_cost_musd",
+            "source",
+        ],
+        [
+            [s, s.upper(), h, 50 + i * 0.1, 20 + i * 0.2, kind, bays, shelters, dispatch, cost, "test"]
+            for i, (s, h, kind, bays, shelters, dispatch, cost) in enumerate(sites)
+        ],
+    )
+    write_csv(
+        folder / "systems.csv",
+        [
+            "system_id",
+            "name",
+            "unroca_category",
+            "profile",
+            "value_musd",
+            "vehicle_bays_per_unit",
+            "shelters_per_unit",
+            "crew_per_unit",
+            "min_lot",
+            "site_kinds",
+        ],
+        [
+            ["tank", "Tank", "I", "tracked", 5, 1, 0, 4, 2, "army_base;logistics_hub;rail_hub"],
+            ["jet", "Jet", "IV", "air", 20, 0, 1, 2, 1, "air_base"],
+            ["launcher", "Launcher", "III", "wheeled", 3, 1, 0, 3, 1, "army_base;logistics_hub"],
+        ],
+    )
+    write_csv(
+        folder / "destinations.csv",
+        ["destination_id", "name", "lat", "lon", "kind"],
+        [["x", "X", 50.4, 30.5, "city"], ["y", "Y", 49.8, 24.0, "air_base"], ["z", "Z", 48.5, 35.0, "city"]],
+    )
+    write_csv(
+        folder / "demand.csv",
+        ["destination_id", "system_id", "units"],
+        [
+            ["x", "tank", 6],
+            ["y", "tank", 4],
+            ["z", "tank", 2],
+            ["x", "jet", 3],
+            ["z", "jet", 2],
+            ["y", "launcher", 4],
+            ["z", "launcher", 2],
+        ],
+    )
     base = {"a1": 20, "a2": 22, "b1": 15, "b2": 18, "c1": 25, "c2": 24, "d1": 30, "d2": 12, "e1": 5}
-    hours = [[s, d, w, f"{base[s] + (3 + i) * j + 2 * k + 0.25 * i:.2f}"]
-              for i, (s, *_) in enumerate(sites) for j, d in enumerate("xyz")
-              for k, w in enumerate(("tank", "jet", "launcher")) if (s, d) != ("d1", "z")]  # d1 -> z: unreachable
+    hours = [
+        [s, d, w, f"{base[s] + (3 + i) * j + 2 * k + 0.25 * i:.2f}"]
+        for i, (s, *_) in enumerate(sites)
+        for j, d in enumerate("xyz")
+        for k, w in enumerate(("tank", "jet", "launcher"))
+        if (s, d) != ("d1", "z")
+    ]  # d1 -> z: unreachable
     write_csv(folder / "matrix.csv", ["site_id", "destination_id", "system_id", "hours"], hours)
-    (folder / "tiny.toml").write_text('''name = "tiny"
+    (folder / "tiny.toml").write_text("""name = "tiny"
 [data]
 hosts = "hosts.csv"
 sites = "sites.csv"
@@ -108,7 +169,7 @@ budget_musd = 34
 force_open = ["c1"]
 exclude_sites = ["d2"]
 exclude_hosts = ["E"]
-''')
+""")
     return folder / "tiny.toml"
 
 
@@ -151,12 +212,14 @@ def replace(path: Path, old: str, new: str) -> None:
 
 
 def matrix(run: Path) -> dict[tuple[str, str, str], float]:
-    return {(r["site_id"], r["destination_id"], r["system_id"]): float(r["hours"])
-            for r in rows(run.parent / "matrix.csv")}
+    return {
+        (r["site_id"], r["destination_id"], r["system_id"]): float(r["hours"]) for r in rows(run.parent / "matrix.csv")
+    }
 
 
-def shift(run: Path, system: str, source: str, target: str, units: int | None = None,
-          destination: str | None = None) -> int:
+def shift(
+    run: Path, system: str, source: str, target: str, units: int | None = None, destination: str | None = None
+) -> int:
     """Move stock of ``system`` from ``source`` to ``target`` with its deliveries, in both files, with the
     target's own transit and available hours (so only the rule the move breaks is reported)."""
     hours, host = matrix(run), {s["site_id"]: s["host_id"] for s in rows(run.parent / "sites.csv")}
@@ -170,8 +233,15 @@ def shift(run: Path, system: str, source: str, target: str, units: int | None = 
             continue
         transit = hours.get((target, r["destination_id"], system), float(r["transit_h"]))
         r["units"] = str(int(r["units"]) - n)
-        deliveries.append({**r, "site_id": target, "units": str(n), "transit_h": f"{transit:.4f}",
-                           "available_h": f"{RELEASE_H[host[target]] + transit:.4f}"})
+        deliveries.append(
+            {
+                **r,
+                "site_id": target,
+                "units": str(n),
+                "transit_h": f"{transit:.4f}",
+                "available_h": f"{RELEASE_H[host[target]] + transit:.4f}",
+            }
+        )
         moved += n
     assert moved and (units is None or moved == units), (source, system, moved)
     write_rows(run / "deliveries.csv", [r for r in deliveries if int(r["units"]) > 0])
@@ -189,8 +259,9 @@ def shift(run: Path, system: str, source: str, target: str, units: int | None = 
 
 
 def held(run: Path, site: str, system: str) -> int:
-    return sum(int(r["units"]) for r in rows(run / "allocation.csv")
-               if r["site_id"] == site and r["system_id"] == system)
+    return sum(
+        int(r["units"]) for r in rows(run / "allocation.csv") if r["site_id"] == site and r["system_id"] == system
+    )
 
 
 def copy_run(run: Path, folder: Path) -> Path:
@@ -206,8 +277,12 @@ def copy_run(run: Path, folder: Path) -> Path:
 
 def reseal(run: Path) -> None:
     """Rewrite the manifest's output SHA-256 as a careful tamperer would, so the rule itself must catch it."""
-    edit_json(run / "manifest.json", lambda m: m["outputs"].update(
-        {name: file_sha256(run / name) for name in m["outputs"] if (run / name).is_file()}))
+    edit_json(
+        run / "manifest.json",
+        lambda m: m["outputs"].update(
+            {name: file_sha256(run / name) for name in m["outputs"] if (run / name).is_file()}
+        ),
+    )
 
 
 def first(run: Path, name: str, **match: str) -> dict[str, str]:
@@ -237,7 +312,7 @@ def redirect_data(run: Path) -> None:
 def loosen_min_hosts(run: Path) -> None:
     """The issue's case: min_hosts 2 -> 1 and the share cap and resilience removed, every tank in one host."""
     text = (run / "scenario.resolved.toml").read_text()
-    section = text[text.index("[systems.tank]"):]
+    section = text[text.index("[systems.tank]") :]
     loosened = section.replace("min_hosts = 2", "min_hosts = 1").replace("max_host_share = 0.5\n", "")
     loosened = loosened.replace("resilience = { lose_hosts = 1, keep_fraction = 0.5 }\n", "")
     (run / "scenario.resolved.toml").write_text(text.replace(section, loosened))
@@ -257,7 +332,9 @@ def edit_summary(*path: str, change: Callable[[object], object]) -> Callable[[Pa
             for key in path[:-1]:
                 node = node[key]
             node[path[-1]] = change(node[path[-1]])
+
         edit_json(run / "summary.json", apply)
+
     return tamper
 
 
@@ -267,6 +344,7 @@ def edit_cell(name: str, column: str, change: Callable[[str], str], **match: str
         row = next(r for r in table if all(r[k] == v for k, v in match.items()))
         row[column] = change(row[column])
         write_rows(run / name, table)
+
     return tamper
 
 
@@ -287,8 +365,9 @@ def close_forced_site(run: Path) -> None:
 
 
 def unreachable_route(run: Path) -> None:
-    source = next(r["site_id"] for r in rows(run / "deliveries.csv")
-                  if (r["destination_id"], r["system_id"]) == ("z", "tank"))
+    source = next(
+        r["site_id"] for r in rows(run / "deliveries.csv") if (r["destination_id"], r["system_id"]) == ("z", "tank")
+    )
     shift(run, "tank", source, "d1", destination="z")
 
 
@@ -307,8 +386,11 @@ def tanks_to_a(run: Path) -> None:
 
 
 def late_tanks(run: Path) -> None:
-    source = next(r["site_id"] for r in rows(run / "deliveries.csv")
-                  if (r["destination_id"], r["system_id"]) == ("x", "tank") and int(r["units"]) >= 2)
+    source = next(
+        r["site_id"]
+        for r in rows(run / "deliveries.csv")
+        if (r["destination_id"], r["system_id"]) == ("x", "tank") and int(r["units"]) >= 2
+    )
     shift(run, "tank", source, "c1", units=2, destination="x")
 
 
@@ -335,10 +417,14 @@ class Tampering:
 TAMPERINGS = [
     Tampering("demand", drop_delivery, "demand: "),
     Tampering("stock equals shipments", extra_stock, "but ships"),
-    Tampering("capacity", lambda run: shift(run, "launcher", "a1", "a2"),
-              "capacity: a2 needs 3 vehicle_bays but has 2"),
-    Tampering("site kind", lambda run: shift(run, "jet", "a2", "a1"), "site kind: a1 is a army_base but jet may only "
-              "be at air_base"),
+    Tampering(
+        "capacity", lambda run: shift(run, "launcher", "a1", "a2"), "capacity: a2 needs 3 vehicle_bays but has 2"
+    ),
+    Tampering(
+        "site kind",
+        lambda run: shift(run, "jet", "a2", "a1"),
+        "site kind: a1 is a army_base but jet may only be at air_base",
+    ),
     Tampering("lots", half_lot, "min lot: d1 holds 1 tank, below the lot of 2"),
     Tampering("unit cap", tanks_to_a, "host cap: A holds 8 tank, above 50% of 12"),
     Tampering("resilience", tanks_to_a, "resilience: losing A leaves 4 tank, needs 6"),
@@ -353,58 +439,130 @@ TAMPERINGS = [
     Tampering("excluded host", lambda run: shift(run, "launcher", "a1", "e1"), "exclusion: e1 is open or holds"),
     Tampering("deadline", late_tanks, "deadline: 2 tank from c1 reach x at 46.0 h, after the 45 h deadline"),
     Tampering("unreachable route", unreachable_route, "route: d1 -> z for tank is not reachable"),
-    Tampering("transit hours", edit_cell("deliveries.csv", "transit_h", lambda h: f"{float(h) + 1:.4f}",
-                                         site_id="b1", destination_id="x", system_id="tank"),
-              "transit: b1 -> x for tank reports 16.500 h; the travel times give 15.500 h"),
-    Tampering("available_h", edit_cell("deliveries.csv", "available_h", lambda h: f"{float(h) - 5:.4f}",
-                                       site_id="b1", destination_id="x", system_id="tank"),
-              "available_h: b1 -> x for tank reports 22.500 h; release delay, transit and queue give 27.500 h"),
-    Tampering("host column", edit_cell("allocation.csv", "host_id", lambda h: "B", site_id="a1"),
-              "host column: allocation.csv puts a1 in B, but sites.csv puts it in A"),
-    Tampering("objective", edit_summary("objective", change=lambda v: v - 1),
-              "objective: 56.7611 is below what the posture scores, 57.7611 (1 x time 37.6071 + 0.5 x "
-              "risk 33.7079 + 0.1 x cost 33)"),
+    Tampering(
+        "transit hours",
+        edit_cell(
+            "deliveries.csv",
+            "transit_h",
+            lambda h: f"{float(h) + 1:.4f}",
+            site_id="b1",
+            destination_id="x",
+            system_id="tank",
+        ),
+        "transit: b1 -> x for tank reports 16.500 h; the travel times give 15.500 h",
+    ),
+    Tampering(
+        "available_h",
+        edit_cell(
+            "deliveries.csv",
+            "available_h",
+            lambda h: f"{float(h) - 5:.4f}",
+            site_id="b1",
+            destination_id="x",
+            system_id="tank",
+        ),
+        "available_h: b1 -> x for tank reports 22.500 h; release delay, transit and queue give 27.500 h",
+    ),
+    Tampering(
+        "host column",
+        edit_cell("allocation.csv", "host_id", lambda h: "B", site_id="a1"),
+        "host column: allocation.csv puts a1 in B, but sites.csv puts it in A",
+    ),
+    Tampering(
+        "objective",
+        edit_summary("objective", change=lambda v: v - 1),
+        "objective: 56.7611 is below what the posture scores, 57.7611 (1 x time 37.6071 + 0.5 x "
+        "risk 33.7079 + 0.1 x cost 33)",
+    ),
     Tampering("objective above", edit_summary("objective", change=lambda v: v + 1), "(proven optimal) is above"),
-    Tampering("status", edit_summary("status", change=lambda v: "feasible"), "status: summary.json reports "
-              "'feasible'"),
-    Tampering("gap", edit_summary("gap", change=lambda v: 0.05), "status: summary.json reports 'optimal' with a gap "
-              "of 0.05, above the scenario's mip_gap of 0"),
-    Tampering("risk term", edit_summary("terms", "risk", "value", change=lambda v: v - 1),
-              "objective: summary.json reports risk"),
-    Tampering("time term", edit_summary("terms", "time", "value", change=lambda v: v * 0.9),
-              "objective: summary.json reports time"),
-    Tampering("host share", edit_summary("host_value_shares", "C", change=lambda v: v - 10),
-              "summary: host_value_shares.C is"),
-    Tampering("group share", edit_summary("group_value_shares", "north", change=lambda v: 50.0),
-              "summary: group_value_shares.north is 50.0"),
-    Tampering("host units", edit_summary("host_units", "A", change=lambda v: {**v, "tank": 1}),
-              "summary: host_units is"),
-    Tampering("worst time", edit_summary("system_times_h", "tank", "worst", change=lambda v: v - 5),
-              "summary: system_times_h.tank.worst is"),
-    Tampering("crews", edit_summary("crews", "by_system", "tank", change=lambda v: 1.0),
-              "summary: crews.by_system.tank is 1.0"),
-    Tampering("depot units", edit_feature("depots.geojson", lambda f: f["properties"].update(units_tank=99)),
-              "'tank': 99}; the allocation holds {"),
-    Tampering("depot units of another system",
-              edit_feature("depots.geojson",
-                           lambda f: f["properties"].update(units_jet=f["properties"]["units_jet"] + 5)),
-              "depots.geojson: a1 shows units {"),
-    Tampering("depot point", edit_feature("depots.geojson", lambda f: f["geometry"].update(coordinates=[0.0, 0.0])),
-              "is drawn at [0.0, 0.0]"),
-    Tampering("route hours", edit_feature("routes.geojson", lambda f: f["properties"].update(available_h=1.0)),
-              "shows available_h 1.0, recomputed"),
-    Tampering("route transit", edit_feature("routes.geojson", lambda f: f["properties"].update(transit_h=0.5)),
-              "shows transit_h 0.5, the travel times give"),
-    Tampering("route end", edit_feature("routes.geojson", lambda f: f["geometry"]["coordinates"].pop()),
-              "not from the site to the destination"),
+    Tampering("status", edit_summary("status", change=lambda v: "feasible"), "status: summary.json reports 'feasible'"),
+    Tampering(
+        "gap",
+        edit_summary("gap", change=lambda v: 0.05),
+        "status: summary.json reports 'optimal' with a gap of 0.05, above the scenario's mip_gap of 0",
+    ),
+    Tampering(
+        "risk term",
+        edit_summary("terms", "risk", "value", change=lambda v: v - 1),
+        "objective: summary.json reports risk",
+    ),
+    Tampering(
+        "time term",
+        edit_summary("terms", "time", "value", change=lambda v: v * 0.9),
+        "objective: summary.json reports time",
+    ),
+    Tampering(
+        "host share", edit_summary("host_value_shares", "C", change=lambda v: v - 10), "summary: host_value_shares.C is"
+    ),
+    Tampering(
+        "group share",
+        edit_summary("group_value_shares", "north", change=lambda v: 50.0),
+        "summary: group_value_shares.north is 50.0",
+    ),
+    Tampering(
+        "host units", edit_summary("host_units", "A", change=lambda v: {**v, "tank": 1}), "summary: host_units is"
+    ),
+    Tampering(
+        "worst time",
+        edit_summary("system_times_h", "tank", "worst", change=lambda v: v - 5),
+        "summary: system_times_h.tank.worst is",
+    ),
+    Tampering(
+        "crews",
+        edit_summary("crews", "by_system", "tank", change=lambda v: 1.0),
+        "summary: crews.by_system.tank is 1.0",
+    ),
+    Tampering(
+        "depot units",
+        edit_feature("depots.geojson", lambda f: f["properties"].update(units_tank=99)),
+        "'tank': 99}; the allocation holds {",
+    ),
+    Tampering(
+        "depot units of another system",
+        edit_feature("depots.geojson", lambda f: f["properties"].update(units_jet=f["properties"]["units_jet"] + 5)),
+        "depots.geojson: a1 shows units {",
+    ),
+    Tampering(
+        "depot point",
+        edit_feature("depots.geojson", lambda f: f["geometry"].update(coordinates=[0.0, 0.0])),
+        "is drawn at [0.0, 0.0]",
+    ),
+    Tampering(
+        "route hours",
+        edit_feature("routes.geojson", lambda f: f["properties"].update(available_h=1.0)),
+        "shows available_h 1.0, recomputed",
+    ),
+    Tampering(
+        "route transit",
+        edit_feature("routes.geojson", lambda f: f["properties"].update(transit_h=0.5)),
+        "shows transit_h 0.5, the travel times give",
+    ),
+    Tampering(
+        "route end",
+        edit_feature("routes.geojson", lambda f: f["geometry"]["coordinates"].pop()),
+        "not from the site to the destination",
+    ),
     Tampering("data redirected", redirect_data, "data: [data] demand in scenario.resolved.toml is "),
-    Tampering("share cap removed", remove_share_cap, "scenario: systems.tank.max_host_share is '(unset)' in "
-              "scenario.resolved.toml, but tiny.toml with the recorded overrides gives 0.5", with_scenario=True),
-    Tampering("min hosts loosened", loosen_min_hosts, "scenario: systems.tank.min_hosts is 1 in "
-              "scenario.resolved.toml, but tiny.toml with the recorded overrides gives 2", with_scenario=True),
+    Tampering(
+        "share cap removed",
+        remove_share_cap,
+        "scenario: systems.tank.max_host_share is '(unset)' in "
+        "scenario.resolved.toml, but tiny.toml with the recorded overrides gives 0.5",
+        with_scenario=True,
+    ),
+    Tampering(
+        "min hosts loosened",
+        loosen_min_hosts,
+        "scenario: systems.tank.min_hosts is 1 in "
+        "scenario.resolved.toml, but tiny.toml with the recorded overrides gives 2",
+        with_scenario=True,
+    ),
     Tampering("input matrix edited", edit_cached_matrix, "input travel_times ("),
-    Tampering("travel-time hash", manifest_transit, "travel times: the hours recomputed from the travel-time matrix "
-              "differ from those the run used"),
+    Tampering(
+        "travel-time hash",
+        manifest_transit,
+        "travel times: the hours recomputed from the travel-time matrix differ from those the run used",
+    ),
 ]
 
 
@@ -445,14 +603,24 @@ def test_the_manifest_records_outputs_overrides_and_travel_times(tiny_run):
 
     manifest = json.loads((tiny_run / "manifest.json").read_text())
     assert manifest["overrides"] == ["objective.cost_weight=0.1"]
-    assert sorted(manifest["outputs"]) == ["allocation.csv", "deliveries.csv", "depots.geojson",
-                                           "destinations.geojson", "layers.gpkg", "routes.geojson",
-                                           "scenario.resolved.toml",
-                                           "sites.geojson", "summary.json"]
+    assert sorted(manifest["outputs"]) == [
+        "allocation.csv",
+        "deliveries.csv",
+        "depots.geojson",
+        "destinations.geojson",
+        "layers.gpkg",
+        "routes.geojson",
+        "scenario.resolved.toml",
+        "sites.geojson",
+        "summary.json",
+    ]
     assert all(file_sha256(tiny_run / name) == digest for name, digest in manifest["outputs"].items())
     hours = matrix(tiny_run)
-    assert manifest["travel_times"] == {"source": str(tiny_run.parent / "matrix.csv"), "pairs": len(hours),
-                                        "sha256": transit_sha256(hours)}
+    assert manifest["travel_times"] == {
+        "source": str(tiny_run.parent / "matrix.csv"),
+        "pairs": len(hours),
+        "sha256": transit_sha256(hours),
+    }
 
 
 # --- malformed run files: a list of violations, never an exception ----------------------------------------
@@ -468,23 +636,46 @@ MALFORMED = [
     ("manifest not JSON", write_bytes("manifest.json", b"\x00\x01"), "manifest.json: not valid JSON"),
     ("manifest without inputs", write_bytes("manifest.json", b"{}"), "manifest.json: no 'inputs' table"),
     ("scenario not TOML", write_bytes("scenario.resolved.toml", b"[data"), "scenario.resolved.toml: not valid TOML"),
-    ("bad units", edit_cell("allocation.csv", "units", lambda v: "abc", site_id="a1"),
-     "allocation.csv line 2 (a1): units must be a number between 0 and 1,000,000, got 'abc'"),
-    ("missing column", lambda run: write_rows(run / "deliveries.csv", [
-        {k: v for k, v in r.items() if k != "available_h"} for r in rows(run / "deliveries.csv")]),
-     "deliveries.csv: missing column 'available_h'"),
-    ("not UTF-8", write_bytes("allocation.csv", b"site_id,host_id,system_id,units\n\xff\xfe,A,tank,2\n"),
-     "allocation.csv: not UTF-8 text (invalid byte at offset 32); save it as a UTF-8 CSV file"),
+    (
+        "bad units",
+        edit_cell("allocation.csv", "units", lambda v: "abc", site_id="a1"),
+        "allocation.csv line 2 (a1): units must be a number between 0 and 1,000,000, got 'abc'",
+    ),
+    (
+        "missing column",
+        lambda run: write_rows(
+            run / "deliveries.csv",
+            [{k: v for k, v in r.items() if k != "available_h"} for r in rows(run / "deliveries.csv")],
+        ),
+        "deliveries.csv: missing column 'available_h'",
+    ),
+    (
+        "not UTF-8",
+        write_bytes("allocation.csv", b"site_id,host_id,system_id,units\n\xff\xfe,A,tank,2\n"),
+        "allocation.csv: not UTF-8 text (invalid byte at offset 32); save it as a UTF-8 CSV file",
+    ),
     ("GeoJSON a list", write_bytes("depots.geojson", b"[]"), "depots.geojson: not a GeoJSON FeatureCollection"),
-    ("terms a string", edit_summary("terms", change=lambda v: "none"), "objective, terms, status and gap: cannot be "
-     "checked, a value is missing or malformed (AttributeError"),
+    (
+        "terms a string",
+        edit_summary("terms", change=lambda v: "none"),
+        "objective, terms, status and gap: cannot be checked, a value is missing or malformed (AttributeError",
+    ),
     ("missing output", lambda run: (run / "routes.geojson").unlink(), "missing routes.geojson"),
-    ("input path a number", lambda run: edit_json(run / "manifest.json", lambda m: m["inputs"]["hosts"].update(
-        path=5)), "manifest.json: no 'inputs' table of {path, sha256} entries"),
-    ("overrides a number", lambda run: edit_json(run / "manifest.json", lambda m: m.update(overrides=5)),
-     "manifest.json: 'overrides' must be a list of key=value strings, got 5"),
-    ("open sites numbers", edit_summary("open_sites", change=lambda v: [1, 2]),
-     "sites: summary.json lists unknown open site '1'"),
+    (
+        "input path a number",
+        lambda run: edit_json(run / "manifest.json", lambda m: m["inputs"]["hosts"].update(path=5)),
+        "manifest.json: no 'inputs' table of {path, sha256} entries",
+    ),
+    (
+        "overrides a number",
+        lambda run: edit_json(run / "manifest.json", lambda m: m.update(overrides=5)),
+        "manifest.json: 'overrides' must be a list of key=value strings, got 5",
+    ),
+    (
+        "open sites numbers",
+        edit_summary("open_sites", change=lambda v: [1, 2]),
+        "sites: summary.json lists unknown open site '1'",
+    ),
 ]
 
 
@@ -498,10 +689,12 @@ def test_a_malformed_run_file_is_a_violation(name, tamper, expected, tiny_run, t
 
 
 def test_verify_shares_no_code_with_the_model_the_solver_or_the_results(tiny_run):
-    code = ("import sys; from depotsite.verify import verify_run; "
-            f"assert verify_run({str(tiny_run)!r}).ok; "
-            "print(sorted(m for m in sys.modules if m.split('.')[-1] in ('model', 'solve', 'results', 'export', "
-            "'selfcheck', 'pyomo', 'highspy')))")
+    code = (
+        "import sys; from depotsite.verify import verify_run; "
+        f"assert verify_run({str(tiny_run)!r}).ok; "
+        "print(sorted(m for m in sys.modules if m.split('.')[-1] in ('model', 'solve', 'results', 'export', "
+        "'selfcheck', 'pyomo', 'highspy')))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 
@@ -517,15 +710,45 @@ def road_scenario(tmp_path, monkeypatch) -> Path:
     """Two sites and a destination on the three-node OSM fixture, with a private travel-time cache."""
     monkeypatch.setenv("DEPOTSITE_CACHE", str(tmp_path / "cache"))
     write_csv(tmp_path / "hosts.csv", ["host_id", "name", "group", "release_delay_h"], [["AA", "West", "", 1]])
-    write_csv(tmp_path / "sites.csv", ["site_id", "name", "host_id", "lat", "lon", "kind", "vehicle_bays",
-                                       "aircraft_shelters", "dispatch_per_day", "fixed_cost_musd", "source"],
-              [["a1", "A1", "AA", 0.0, 0.0, "army_base", 10, 0, 24, 0, "test"],
-               ["a2", "A2", "AA", 0.0, 0.1, "army_base", 1, 0, 24, 0, "test"]])
-    write_csv(tmp_path / "systems.csv", ["system_id", "name", "unroca_category", "profile", "value_musd",
-                                         "vehicle_bays_per_unit", "shelters_per_unit", "crew_per_unit", "min_lot",
-                                         "site_kinds"], [["x", "X", "I", "wheeled", 1, 1, 0, 1, 1, "army_base"]])
-    write_csv(tmp_path / "destinations.csv", ["destination_id", "name", "lat", "lon", "kind"],
-              [["c", "C", 0.0, 0.2, "city"]])
+    write_csv(
+        tmp_path / "sites.csv",
+        [
+            "site_id",
+            "name",
+            "host_id",
+            "lat",
+            "lon",
+            "kind",
+            "vehicle_bays",
+            "aircraft_shelters",
+            "dispatch_per_day",
+            "fixed_cost_musd",
+            "source",
+        ],
+        [
+            ["a1", "A1", "AA", 0.0, 0.0, "army_base", 10, 0, 24, 0, "test"],
+            ["a2", "A2", "AA", 0.0, 0.1, "army_base", 1, 0, 24, 0, "test"],
+        ],
+    )
+    write_csv(
+        tmp_path / "systems.csv",
+        [
+            "system_id",
+            "name",
+            "unroca_category",
+            "profile",
+            "value_musd",
+            "vehicle_bays_per_unit",
+            "shelters_per_unit",
+            "crew_per_unit",
+            "min_lot",
+            "site_kinds",
+        ],
+        [["x", "X", "I", "wheeled", 1, 1, 0, 1, 1, "army_base"]],
+    )
+    write_csv(
+        tmp_path / "destinations.csv", ["destination_id", "name", "lat", "lon", "kind"], [["c", "C", 0.0, 0.2, "city"]]
+    )
     write_csv(tmp_path / "demand.csv", ["destination_id", "system_id", "units"], [["c", "x", 2]])
     (tmp_path / "roads.toml").write_text(f'''name = "roads"
 [data]
@@ -534,8 +757,8 @@ sites = "sites.csv"
 systems = "systems.csv"
 destinations = "destinations.csv"
 demand = "demand.csv"
-roads = "{FIXTURES / 'tiny.osm'}"
-boundaries = "{FIXTURES / 'tiny_countries.geojson'}"
+roads = "{FIXTURES / "tiny.osm"}"
+boundaries = "{FIXTURES / "tiny_countries.geojson"}"
 [network]
 avoid_countries = []
 [objective]
@@ -560,8 +783,18 @@ def halve_cached_hours(folder: Path) -> None:
     loaded = load_entry(entry, key)
     assert loaded is not None
     legs, unreachable, warnings = loaded
-    save_entry(entry, key, ({k: Leg(hours=leg.hours / 2, profile=leg.profile, road_km=leg.road_km, path=leg.path)
-                             for k, leg in legs.items()}, unreachable, warnings))
+    save_entry(
+        entry,
+        key,
+        (
+            {
+                k: Leg(hours=leg.hours / 2, profile=leg.profile, road_km=leg.road_km, path=leg.path)
+                for k, leg in legs.items()
+            },
+            unreachable,
+            warnings,
+        ),
+    )
 
 
 def test_an_edited_cache_entry_does_not_change_the_verdict(road_scenario, tmp_path):
@@ -577,8 +810,10 @@ def test_a_run_that_used_an_edited_cache_entry_is_caught(road_scenario, tmp_path
     run = tmp_path / "run"
     assert invoke("solve", road_scenario, "--out", run, "--no-maps").exit_code == 0
     found = verify_run(run).violations
-    assert any(v.startswith("travel times: the hours recomputed from the roads (no cache) differ from those the "
-                            "run used") for v in found), found
+    assert any(
+        v.startswith("travel times: the hours recomputed from the roads (no cache) differ from those the run used")
+        for v in found
+    ), found
     assert any(v.startswith("transit: a1 -> c for x reports ") for v in found), found
 
 
@@ -592,14 +827,22 @@ def test_a_capacity_of_1e16_is_refused_before_the_solver(tmp_path):
     write_rows(tmp_path / "sites.csv", sites)
     result = invoke("solve", scenario, "--out", tmp_path / "run", "--no-maps")
     assert result.exit_code == 1, result.output
-    assert (f"sites.csv line {line} (c1): vehicle_bays must be a whole number between 0 and 1,000,000, got '1e16'"
-            in " ".join(result.output.split()))
+    assert (
+        f"sites.csv line {line} (c1): vehicle_bays must be a whole number between 0 and 1,000,000, got '1e16'"
+        in " ".join(result.output.split())
+    )
     assert not (tmp_path / "run").exists()
 
 
-
-def hand_posture(stock: dict[tuple[str, str], int], ship: dict[tuple[str, str, str], int], *, reported: float,
-                 status: str = "optimal", gap: float = 0.0, **rules: dict):
+def hand_posture(
+    stock: dict[tuple[str, str], int],
+    ship: dict[tuple[str, str, str], int],
+    *,
+    reported: float,
+    status: str = "optimal",
+    gap: float = 0.0,
+    **rules: dict,
+):
     """A posture written by hand for two hosts, one site each, one destination needing 4 units (10 h from a,
     12 h from b); mean time only, unless ``rules`` say otherwise."""
     from depotsite.instance import build_instance
@@ -607,8 +850,9 @@ def hand_posture(stock: dict[tuple[str, str], int], ship: dict[tuple[str, str, s
     from depotsite.results import summarise
     from instances import make_inputs, make_scenario, site, system, times
 
-    inputs = make_inputs(hosts=["A", "B"], sites=[site("a", "A"), site("b", "B")], systems=[system("w")],
-                         demand={("d", "w"): 4})
+    inputs = make_inputs(
+        hosts=["A", "B"], sites=[site("a", "A"), site("b", "B")], systems=[system("w")], demand={("d", "w"): 4}
+    )
     travel = times({("a", "d", "w"): 10.0, ("b", "d", "w"): 12.0})
     p = build_instance(inputs, travel, make_scenario(**rules))
     outcome = SolveOutcome(status=status, objective=reported, bound=None, gap=gap, solve_s=0.0)
@@ -620,12 +864,15 @@ def test_write_run_refuses_a_posture_that_breaks_a_cap_and_writes_nothing(tmp_pa
     from depotsite.errors import NumericsError
     from depotsite.output.runfolder import write_run
 
-    result, p, travel = hand_posture({("a", "w"): 4}, {("a", "d", "w"): 4}, reported=10.0,
-                                     systems={"w": {"max_host_share": 0.5}})
+    result, p, travel = hand_posture(
+        {("a", "w"): 4}, {("a", "d", "w"): 4}, reported=10.0, systems={"w": {"max_host_share": 0.5}}
+    )
     with pytest.raises(NumericsError) as caught:
         write_run(tmp_path / "run", result, p, travel)
-    assert str(caught.value) == ("the solver's posture breaks its own rules (numerical trouble; nothing was written):\n"
-                                 "  - host cap: A holds 4 w, above 50% of 4")
+    assert str(caught.value) == (
+        "the solver's posture breaks its own rules (numerical trouble; nothing was written):\n"
+        "  - host cap: A holds 4 w, above 50% of 4"
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -633,8 +880,9 @@ def test_write_run_refuses_stock_that_is_not_shipped(tmp_path):
     from depotsite.errors import NumericsError
     from depotsite.output.runfolder import write_run
 
-    result, p, travel = hand_posture({("a", "w"): 2, ("b", "w"): 2}, {("a", "d", "w"): 2, ("b", "d", "w"): 1},
-                                     reported=8.0)
+    result, p, travel = hand_posture(
+        {("a", "w"): 2, ("b", "w"): 2}, {("a", "d", "w"): 2, ("b", "d", "w"): 1}, reported=8.0
+    )
     with pytest.raises(NumericsError) as caught:
         write_run(tmp_path / "run", result, p, travel)
     assert caught.value.violations == ["demand: d receives 3 w but needs 4", "stock: b holds 2 w but ships 1"]
@@ -645,12 +893,14 @@ def test_write_run_refuses_an_objective_its_terms_do_not_give(tmp_path):
     from depotsite.errors import NumericsError
     from depotsite.output.runfolder import write_run
 
-    result, p, travel = hand_posture({("a", "w"): 2, ("b", "w"): 2}, {("a", "d", "w"): 2, ("b", "d", "w"): 2},
-                                     reported=0.0)
+    result, p, travel = hand_posture(
+        {("a", "w"): 2, ("b", "w"): 2}, {("a", "d", "w"): 2, ("b", "d", "w"): 2}, reported=0.0
+    )
     with pytest.raises(NumericsError) as caught:
         write_run(tmp_path / "run", result, p, travel)
-    assert caught.value.violations == ["objective: 0 is below what the posture scores, 11 (1 x time 11 + 0 x risk 50 "
-                                       "+ 0 x cost 0)"]
+    assert caught.value.violations == [
+        "objective: 0 is below what the posture scores, 11 (1 x time 11 + 0 x risk 50 + 0 x cost 0)"
+    ]
     assert list(tmp_path.iterdir()) == []
 
 
@@ -671,8 +921,12 @@ def test_hhi_objective_lies_between_its_tangent_cuts_and_the_true_index(objectiv
     from depotsite.errors import NumericsError
     from depotsite.selfcheck import check_posture
 
-    posture = hand_posture({("a", "w"): 3, ("b", "w"): 1}, {("a", "d", "w"): 3, ("b", "d", "w"): 1},
-                           reported=objective, objective={"risk": "hhi", "risk_weight": 1.0, "hhi_tangents": 3})
+    posture = hand_posture(
+        {("a", "w"): 3, ("b", "w"): 1},
+        {("a", "d", "w"): 3, ("b", "d", "w"): 1},
+        reported=objective,
+        objective={"risk": "hhi", "risk_weight": 1.0, "hhi_tangents": 3},
+    )
     if ok:
         check_posture(*posture)
     else:

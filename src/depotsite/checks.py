@@ -134,14 +134,18 @@ def available_h(r: RunRecord, x: DeliveryRow) -> float | None:
 
 def group_members(r: RunRecord) -> dict[str, list[str]]:
     """Every group with a rule: its explicit members, or the hosts whose ``group`` column names it."""
-    return {g: list(rule.get("hosts") or [h for h, row in r.hosts.items() if row["group"] == g])
-            for g, rule in rules(r, "groups").items()}
+    return {
+        g: list(rule.get("hosts") or [h for h, row in r.hosts.items() if row["group"] == g])
+        for g, rule in rules(r, "groups").items()
+    }
 
 
 def unit_cap(r: RunRecord, host_id: str, system_id: str) -> float | None:
     """The tighter of the host's max_unit_share and the system's max_host_share (a fraction)."""
-    fractions = [rules(r, "hosts").get(host_id, {}).get("max_unit_share", {}).get(system_id),
-                 rules(r, "systems").get(system_id, {}).get("max_host_share")]
+    fractions = [
+        rules(r, "hosts").get(host_id, {}).get("max_unit_share", {}).get(system_id),
+        rules(r, "systems").get(system_id, {}).get("max_host_share"),
+    ]
     present = [float(f) for f in fractions if f is not None]
     return min(present) if present else None
 
@@ -161,15 +165,20 @@ def check_ids(r: RunRecord) -> list[str]:
         if s not in r.sites:
             found.append(f"allocation: unknown site {s!r}")
         elif r.stock_hosts.get((s, w), r.sites[s]["host_id"]) != r.sites[s]["host_id"]:
-            found.append(f"host column: allocation.csv puts {s} in {r.stock_hosts[s, w]}, but sites.csv puts it "
-                         f"in {r.sites[s]['host_id']}")
+            found.append(
+                f"host column: allocation.csv puts {s} in {r.stock_hosts[s, w]}, but sites.csv puts it "
+                f"in {r.sites[s]['host_id']}"
+            )
         if w not in r.systems:
             found.append(f"allocation: unknown system {w!r} at {s}")
         if n < 0:
             found.append(f"allocation: {s} holds {n} {w}, a negative count")
     for x in r.deliveries:
-        for kind, value, known in (("site", x.site_id, r.sites), ("destination", x.destination_id, r.destinations),
-                                   ("system", x.system_id, r.systems)):
+        for kind, value, known in (
+            ("site", x.site_id, r.sites),
+            ("destination", x.destination_id, r.destinations),
+            ("system", x.system_id, r.systems),
+        ):
             if value not in known:
                 found.append(f"deliveries: unknown {kind} {value!r}")
         if x.units <= 0:
@@ -182,8 +191,11 @@ def check_demand(r: RunRecord) -> list[str]:
     received: dict[tuple[str, str], int] = defaultdict(int)
     for x in r.deliveries:
         received[x.destination_id, x.system_id] += x.units
-    return [f"demand: {d} receives {received.get((d, w), 0)} {w} but needs {r.demand.get((d, w), 0)}"
-            for d, w in sorted(set(r.demand) | set(received)) if received.get((d, w), 0) != r.demand.get((d, w), 0)]
+    return [
+        f"demand: {d} receives {received.get((d, w), 0)} {w} but needs {r.demand.get((d, w), 0)}"
+        for d, w in sorted(set(r.demand) | set(received))
+        if received.get((d, w), 0) != r.demand.get((d, w), 0)
+    ]
 
 
 def check_stock_equals_shipments(r: RunRecord) -> list[str]:
@@ -191,16 +203,21 @@ def check_stock_equals_shipments(r: RunRecord) -> list[str]:
     shipped: dict[tuple[str, str], int] = defaultdict(int)
     for x in r.deliveries:
         shipped[x.site_id, x.system_id] += x.units
-    return [f"stock: {s} holds {r.stock.get((s, w), 0)} {w} but ships {shipped.get((s, w), 0)}"
-            for s, w in sorted(set(r.stock) | set(shipped)) if r.stock.get((s, w), 0) != shipped.get((s, w), 0)]
+    return [
+        f"stock: {s} holds {r.stock.get((s, w), 0)} {w} but ships {shipped.get((s, w), 0)}"
+        for s, w in sorted(set(r.stock) | set(shipped))
+        if r.stock.get((s, w), 0) != shipped.get((s, w), 0)
+    ]
 
 
 def check_capacity(r: RunRecord) -> list[str]:
     """site_capacity: vehicle bays and aircraft shelters."""
     found = []
     for s in used_sites(r):
-        for resource, per_unit in (("vehicle_bays", "vehicle_bays_per_unit"), ("aircraft_shelters",
-                                                                               "shelters_per_unit")):
+        for resource, per_unit in (
+            ("vehicle_bays", "vehicle_bays_per_unit"),
+            ("aircraft_shelters", "shelters_per_unit"),
+        ):
             need = sum(float(r.systems[w][per_unit]) * n for (s2, w), n in r.stock.items() if s2 == s)
             if need > float(r.sites[s][resource]) + TOL:
                 found.append(f"capacity: {s} needs {need:g} {resource} but has {r.sites[s][resource]:g}")
@@ -219,8 +236,11 @@ def check_site_kind(r: RunRecord) -> list[str]:
 
 def check_lots(r: RunRecord) -> list[str]:
     """min_lot: a site holds none of a system or at least its lot."""
-    return [f"min lot: {s} holds {n} {w}, below the lot of {r.systems[w]['min_lot']}"
-            for (s, w), n in sorted(r.stock.items()) if 0 < n < int(r.systems[w]["min_lot"])]
+    return [
+        f"min lot: {s} holds {n} {w}, below the lot of {r.systems[w]['min_lot']}"
+        for (s, w), n in sorted(r.stock.items())
+        if 0 < n < int(r.systems[w]["min_lot"])
+    ]
 
 
 def check_host_caps(r: RunRecord) -> list[str]:
@@ -230,8 +250,10 @@ def check_host_caps(r: RunRecord) -> list[str]:
     for h in r.hosts:
         cap = rules(r, "hosts").get(h, {}).get("max_value_share")
         if cap is not None and value[h] > float(cap) * package + TOL * max(1.0, package):
-            found.append(f"host cap: {h} holds {100 * value[h] / package:.2f}% of the package value, above its "
-                         f"cap of {100 * float(cap):g}%")
+            found.append(
+                f"host cap: {h} holds {100 * value[h] / package:.2f}% of the package value, above its "
+                f"cap of {100 * float(cap):g}%"
+            )
         for w in req:
             fraction = unit_cap(r, h, w)
             if fraction is not None and units.get((h, w), 0) > math.floor(fraction * req[w] + 1e-9):
@@ -247,9 +269,12 @@ def check_group_caps(r: RunRecord) -> list[str]:
         rule = rules(r, "groups")[g]
         held = sum(value.get(h, 0.0) for h in members)
         if rule.get("max_value_share") is not None and held > float(rule["max_value_share"]) * package + TOL * max(
-                1.0, package):
-            found.append(f"group cap: {g} ({', '.join(members)}) holds {100 * held / package:.2f}% of the value, "
-                         f"above {100 * float(rule['max_value_share']):g}%")
+            1.0, package
+        ):
+            found.append(
+                f"group cap: {g} ({', '.join(members)}) holds {100 * held / package:.2f}% of the value, "
+                f"above {100 * float(rule['max_value_share']):g}%"
+            )
         for w, fraction in rule.get("max_unit_share", {}).items():
             n = sum(units.get((h, w), 0) for h in members)
             if w in req and n > math.floor(float(fraction) * req[w] + 1e-9):
@@ -265,8 +290,9 @@ def check_min_hosts(r: RunRecord) -> list[str]:
             continue
         holding = sorted(h for h in r.hosts if units.get((h, w), 0) >= int(r.systems[w]["min_lot"]))
         if len(holding) < int(rule["min_hosts"]):
-            found.append(f"min hosts: {w} is in {len(holding)} host(s) ({', '.join(holding)}), needs "
-                         f"{rule['min_hosts']}")
+            found.append(
+                f"min hosts: {w} is in {len(holding)} host(s) ({', '.join(holding)}), needs {rule['min_hosts']}"
+            )
     return found
 
 
@@ -309,8 +335,9 @@ def check_sites(r: RunRecord) -> list[str]:
         found.append(f"budget: open sites cost {cost:g} M USD, above {float(limits['budget_musd']):g}")
     found += [f"force open: {s} is not open" for s in limits.get("force_open", []) if s not in opened]
     for s in sorted(set(opened) | set(used_sites(r))):
-        if s in r.sites and (s in limits.get("exclude_sites", []) or
-                             r.sites[s]["host_id"] in limits.get("exclude_hosts", [])):
+        if s in r.sites and (
+            s in limits.get("exclude_sites", []) or r.sites[s]["host_id"] in limits.get("exclude_hosts", [])
+        ):
             found.append(f"exclusion: {s} is open or holds stock but is excluded")
     return found
 
@@ -321,17 +348,22 @@ def check_deadlines_and_transit(r: RunRecord) -> list[str]:
     for x in r.deliveries:
         hours = r.transit.get((x.site_id, x.destination_id, x.system_id))
         if hours is None:
-            found.append(f"route: {x.site_id} -> {x.destination_id} for {x.system_id} is not reachable in the "
-                         "run's travel times")
+            found.append(
+                f"route: {x.site_id} -> {x.destination_id} for {x.system_id} is not reachable in the run's travel times"
+            )
             continue
         if abs(hours - x.transit_h) > HOURS_TOL:
-            found.append(f"transit: {x.site_id} -> {x.destination_id} for {x.system_id} reports {x.transit_h:.3f} h; "
-                         f"the travel times give {hours:.3f} h")
+            found.append(
+                f"transit: {x.site_id} -> {x.destination_id} for {x.system_id} reports {x.transit_h:.3f} h; "
+                f"the travel times give {hours:.3f} h"
+            )
         arrival = release_h(r, r.sites[x.site_id]["host_id"]) + hours
         deadline = rules(r, "systems").get(x.system_id, {}).get("deadline_h")
         if deadline is not None and arrival > float(deadline) + TOL:
-            found.append(f"deadline: {x.units} {x.system_id} from {x.site_id} reach {x.destination_id} at "
-                         f"{arrival:.1f} h, after the {float(deadline):g} h deadline")
+            found.append(
+                f"deadline: {x.units} {x.system_id} from {x.site_id} reach {x.destination_id} at "
+                f"{arrival:.1f} h, after the {float(deadline):g} h deadline"
+            )
     return found
 
 
@@ -341,8 +373,10 @@ def check_available_h(r: RunRecord) -> list[str]:
     for x in r.deliveries:
         hours = available_h(r, x)
         if hours is not None and abs(hours - x.available_h) > HOURS_TOL:
-            found.append(f"available_h: {x.site_id} -> {x.destination_id} for {x.system_id} reports "
-                         f"{x.available_h:.3f} h; release delay, transit and queue give {hours:.3f} h")
+            found.append(
+                f"available_h: {x.site_id} -> {x.destination_id} for {x.system_id} reports "
+                f"{x.available_h:.3f} h; release delay, transit and queue give {hours:.3f} h"
+            )
     return found
 
 

@@ -41,8 +41,11 @@ def relaxable_families(model: pyo.ConcreteModel) -> list[tuple[Family, list[pyo.
         for family in FAMILIES:
             if family.kind != kind or family.describe is None:
                 continue
-            components = [c for name in model.family_rows[family.name]
-                          if (c := model.component(name)) is not None and c.active and len(c) > 0]
+            components = [
+                c
+                for name in model.family_rows[family.name]
+                if (c := model.component(name)) is not None and c.active and len(c) > 0
+            ]
             if components:
                 found.append((family, components))
     return found
@@ -75,7 +78,8 @@ def shortfall(model: pyo.ConcreteModel, *, deadline: Deadline, threads: int) -> 
     model.objective.deactivate()
     model.short = pyo.Var(list(demand), domain=pyo.NonNegativeReals)
     model.meet_demand_elastic = pyo.Constraint(
-        list(demand), rule=lambda m, d, w: m.meet_demand[d, w].body + m.short[d, w] == demand[d, w],
+        list(demand),
+        rule=lambda m, d, w: m.meet_demand[d, w].body + m.short[d, w] == demand[d, w],
     )
     model.shortfall = pyo.Objective(expr=sum(model.short[k] / demand[k] for k in demand))
     try:
@@ -96,8 +100,9 @@ def shortfall(model: pyo.ConcreteModel, *, deadline: Deadline, threads: int) -> 
         model.objective.activate()
 
 
-def relaxations(model: pyo.ConcreteModel, families: list[tuple[Family, list[pyo.Constraint]]], *,
-                deadline: Deadline, threads: int) -> tuple[list[str], int]:
+def relaxations(
+    model: pyo.ConcreteModel, families: list[tuple[Family, list[pyo.Constraint]]], *, deadline: Deadline, threads: int
+) -> tuple[list[str], int]:
     """The families that, relaxed alone, leave a feasible scenario (in words), and how many were checked.
 
     Each family's components are switched off for one feasibility sub-solve (any feasible posture will
@@ -173,28 +178,43 @@ def explain_infeasible(
         for w, units in short.items():
             if units > 1e-6:
                 req = inst.requirement[w]
-                lines.append(f"the rules leave room for {req - units:g} of {req} {inst.inputs.systems[w].name} "
-                             f"({w}): sites, kinds, deadlines and caps together hold too little")
+                lines.append(
+                    f"the rules leave room for {req - units:g} of {req} {inst.inputs.systems[w].name} "
+                    f"({w}): sites, kinds, deadlines and caps together hold too little"
+                )
     families = relaxable_families(model)
     fixes, checked = relaxations(model, families, deadline=deadline, threads=threads)
     timed_out = short is TIMED_OUT or checked < len(families)
     if fixes:
         lines.append("relaxing any one of these alone would make it feasible: " + "; ".join(fixes))
     elif not timed_out and (lines or short is None):
-        lines.append("no single rule family causes it alone; several conflict together "
-                     "(check host and group caps, min hosts, resilience and site limits)")
+        lines.append(
+            "no single rule family causes it alone; several conflict together "
+            "(check host and group caps, min hosts, resilience and site limits)"
+        )
     if inst.dropped_by_deadline:
         lines.append(f"deadlines already rule out {len(inst.dropped_by_deadline)} site-destination routes")
     if timed_out:
-        lines.append(f"this explanation is incomplete: {deadline.name()} ran out after "
-                     f"checking {checked} of {len(families)} rule families; raise [solver] time_limit_s or "
-                     "--time-limit for a full one")
+        lines.append(
+            f"this explanation is incomplete: {deadline.name()} ran out after "
+            f"checking {checked} of {len(families)} rule families; raise [solver] time_limit_s or "
+            "--time-limit for a full one"
+        )
     return lines
 
 
-def run_solve(model: pyo.ConcreteModel, *, time_limit_s: float = 60.0, mip_gap: float = 0.0, threads: int = 2,
-              show_log: bool = False, solver: Any = None, deadline: Deadline | None = None,
-              watcher: Any = None, log_file: str | None = None) -> SolveOutcome:
+def run_solve(
+    model: pyo.ConcreteModel,
+    *,
+    time_limit_s: float = 60.0,
+    mip_gap: float = 0.0,
+    threads: int = 2,
+    show_log: bool = False,
+    solver: Any = None,
+    deadline: Deadline | None = None,
+    watcher: Any = None,
+    log_file: str | None = None,
+) -> SolveOutcome:
     """``depotsite.solve.solve`` that explains an infeasible scenario with ``explain_infeasible``.
 
     Parameters
@@ -216,5 +236,15 @@ def run_solve(model: pyo.ConcreteModel, *, time_limit_s: float = 60.0, mip_gap: 
     InfeasibleError
         With the shortfall and the rule families whose relaxation alone would make it feasible.
     """
-    return solve(model, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, show_log=show_log,
-                 solver=solver, deadline=deadline, explain=explain_infeasible, watcher=watcher, log_file=log_file)
+    return solve(
+        model,
+        time_limit_s=time_limit_s,
+        mip_gap=mip_gap,
+        threads=threads,
+        show_log=show_log,
+        solver=solver,
+        deadline=deadline,
+        explain=explain_infeasible,
+        watcher=watcher,
+        log_file=log_file,
+    )

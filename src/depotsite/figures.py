@@ -89,16 +89,20 @@ def check_objective(r: RunRecord) -> list[str]:
         found.append(f"gap: summary.json reports {gap!r}; expected a number >= 0")
         gap = None
     elif status == "optimal" and gap > float(rules(r, "solver").get("mip_gap", 0.0)) + 1e-9:
-        found.append(f"status: summary.json reports 'optimal' with a gap of {gap:g}, above the scenario's mip_gap "
-                     f"of {float(rules(r, 'solver').get('mip_gap', 0.0)):g}")
+        found.append(
+            f"status: summary.json reports 'optimal' with a gap of {gap:g}, above the scenario's mip_gap "
+            f"of {float(rules(r, 'solver').get('mip_gap', 0.0)):g}"
+        )
     true = terms(r)
     reported = s.get("terms", {})
     for name in TERMS:
         value = reported.get(name, {}).get("value") if isinstance(reported.get(name), Mapping) else None
         if not _number(value) or not close(value, true[name]):
             found.append(f"objective: summary.json reports {name} {value!r}, recomputed {true[name]:.6g}")
-    weights = {name: float(objective_rule.get(f"{name}_weight", default))
-               for name, default in (("time", 1.0), ("risk", 2.0), ("cost", 0.0))}
+    weights = {
+        name: float(objective_rule.get(f"{name}_weight", default))
+        for name, default in (("time", 1.0), ("risk", 2.0), ("cost", 0.0))
+    }
     upper = sum(weights[name] * true[name] for name in TERMS)
     lower = upper - weights["risk"] * (true["risk"] - tangent_hhi(r)) if objective_rule.get("risk") == "hhi" else upper
     if not _number(objective):
@@ -109,8 +113,9 @@ def check_objective(r: RunRecord) -> list[str]:
     if objective < lower - tol:
         found.append(f"objective: {objective:.6g} is below what the posture scores, {lower:.6g} ({formula})")
     elif status == "optimal" and gap == 0 and objective > upper + tol:
-        found.append(f"objective: {objective:.6g} (proven optimal) is above what the posture scores, {upper:.6g} "
-                     f"({formula})")
+        found.append(
+            f"objective: {objective:.6g} (proven optimal) is above what the posture scores, {upper:.6g} ({formula})"
+        )
     return found
 
 
@@ -129,10 +134,18 @@ def check_summary_figures(r: RunRecord) -> list[str]:
     found: list[str] = []
     s, req, objective_rule = r.summary, requirement(r), rules(r, "objective")
     _compare(found, "scenario", s.get("scenario"), r.scenario.get("name"))
-    _compare(found, "terms.time.measure", s.get("terms", {}).get("time", {}).get("measure"),
-             objective_rule.get("time", "mean"))
-    _compare(found, "terms.risk.measure", s.get("terms", {}).get("risk", {}).get("measure"),
-             objective_rule.get("risk", "max_host_share"))
+    _compare(
+        found,
+        "terms.time.measure",
+        s.get("terms", {}).get("time", {}).get("measure"),
+        objective_rule.get("time", "mean"),
+    )
+    _compare(
+        found,
+        "terms.risk.measure",
+        s.get("terms", {}).get("risk", {}).get("measure"),
+        objective_rule.get("risk", "max_host_share"),
+    )
     for name, default in (("time_weight", 1.0), ("risk_weight", 2.0), ("cost_weight", 0.0)):
         _compare(found, f"weights.{name}", s.get("weights", {}).get(name), float(objective_rule.get(name, default)))
     _compare(found, "package.units", s.get("package", {}).get("units"), req)
@@ -162,15 +175,21 @@ def check_summary_figures(r: RunRecord) -> list[str]:
     rotation = float(rules(r, "report").get("crew_rotation_factor", 2.0))
     crews = s.get("crews") or {}
     _compare(found, "crews.rotation_factor", crews.get("rotation_factor"), rotation)
-    _compare_map(found, "crews.by_system", crews.get("by_system"),
-                 {w: n * float(r.systems[w]["crew_per_unit"]) * rotation for w, n in req.items()})
+    _compare_map(
+        found,
+        "crews.by_system",
+        crews.get("by_system"),
+        {w: n * float(r.systems[w]["crew_per_unit"]) * rotation for w, n in req.items()},
+    )
     return found
 
 
 def _compare_map(found: list[str], key: str, reported: Any, recomputed: dict[str, float]) -> None:
     if not isinstance(reported, Mapping) or sorted(reported) != sorted(recomputed):
-        found.append(f"summary: {key} lists {sorted(reported) if isinstance(reported, Mapping) else reported!r} "
-                     f"in summary.json, recomputed {sorted(recomputed)}")
+        found.append(
+            f"summary: {key} lists {sorted(reported) if isinstance(reported, Mapping) else reported!r} "
+            f"in summary.json, recomputed {sorted(recomputed)}"
+        )
         return
     for name, value in recomputed.items():
         _compare(found, f"{key}.{name}", reported[name], float(value), 1e-5)
@@ -181,8 +200,11 @@ def _point(lon: float, lat: float) -> list[float]:
 
 
 def _features(doc: Mapping[str, Any] | None, name: str, found: list[str]) -> list[Mapping[str, Any]]:
-    if not isinstance(doc, Mapping) or doc.get("type") != "FeatureCollection" or not isinstance(
-            doc.get("features"), list):
+    if (
+        not isinstance(doc, Mapping)
+        or doc.get("type") != "FeatureCollection"
+        or not isinstance(doc.get("features"), list)
+    ):
         found.append(f"{name}: not a GeoJSON FeatureCollection")
         return []
     return [f for f in doc["features"] if isinstance(f, Mapping)]
@@ -196,8 +218,10 @@ def check_depots(r: RunRecord) -> list[str]:
     features = _features(r.depots, "depots.geojson", found)
     ids = [f.get("properties", {}).get("site_id") for f in features]
     if sorted(map(str, ids)) != sorted(open_sites(r)):
-        found.append(f"depots.geojson: lists sites {', '.join(sorted(map(str, ids)))}; the open sites are "
-                     f"{', '.join(sorted(open_sites(r)))}")
+        found.append(
+            f"depots.geojson: lists sites {', '.join(sorted(map(str, ids)))}; the open sites are "
+            f"{', '.join(sorted(open_sites(r)))}"
+        )
     for f in features:
         props, s = f.get("properties", {}), f.get("properties", {}).get("site_id")
         if s not in r.sites:
@@ -206,13 +230,17 @@ def check_depots(r: RunRecord) -> list[str]:
         held = {w: n for (s2, w), n in r.stock.items() if s2 == s and n}
         if props.get("host_id") != site["host_id"]:
             found.append(f"depots.geojson: {s} is in {props.get('host_id')!r}, sites.csv says {site['host_id']}")
-        shown = {str(k)[len("units_"):]: n for k, n in props.items() if str(k).startswith("units_") and n != 0}
+        shown = {str(k)[len("units_") :]: n for k, n in props.items() if str(k).startswith("units_") and n != 0}
         if shown != held:
-            found.append(f"depots.geojson: {s} shows units {dict(sorted(shown.items()))}; the allocation holds "
-                         f"{dict(sorted(held.items()))}")
+            found.append(
+                f"depots.geojson: {s} shows units {dict(sorted(shown.items()))}; the allocation holds "
+                f"{dict(sorted(held.items()))}"
+            )
         if f.get("geometry", {}).get("coordinates") != _point(site["lon"], site["lat"]):
-            found.append(f"depots.geojson: {s} is drawn at {f.get('geometry', {}).get('coordinates')!r}, not at "
-                         f"its coordinates {_point(site['lon'], site['lat'])}")
+            found.append(
+                f"depots.geojson: {s} is drawn at {f.get('geometry', {}).get('coordinates')!r}, not at "
+                f"its coordinates {_point(site['lon'], site['lat'])}"
+            )
     return found
 
 
@@ -224,34 +252,45 @@ def check_routes(r: RunRecord) -> list[str]:
         return found
     features = _features(r.routes, "routes.geojson", found)
     by_key = {(x.site_id, x.destination_id, x.system_id): x for x in r.deliveries}
-    keys = [(str(props.get("site_id")), str(props.get("destination_id")), str(props.get("system_id")))
-            for props in (f.get("properties", {}) for f in features)]
+    keys = [
+        (str(props.get("site_id")), str(props.get("destination_id")), str(props.get("system_id")))
+        for props in (f.get("properties", {}) for f in features)
+    ]
     if sorted(keys) != sorted(by_key):
         extra, missing = sorted(set(keys) - set(by_key)), sorted(set(by_key) - set(keys))
-        found.append(f"routes.geojson: routes {['/'.join(k) for k in extra]} are not deliveries and deliveries "
-                     f"{['/'.join(k) for k in missing]} have no route")
+        found.append(
+            f"routes.geojson: routes {['/'.join(k) for k in extra]} are not deliveries and deliveries "
+            f"{['/'.join(k) for k in missing]} have no route"
+        )
     for key, f in zip(keys, features, strict=True):
         x = by_key.get(key)
         if x is None or x.site_id not in r.sites or x.destination_id not in r.destinations:
             continue
         props, name = f.get("properties", {}), "/".join(key)
         if props.get("units") != x.units or props.get("host_id") != r.sites[x.site_id]["host_id"]:
-            found.append(f"routes.geojson: {name} shows {props.get('units')!r} units from "
-                         f"{props.get('host_id')!r}; the delivery is {x.units} from {r.sites[x.site_id]['host_id']}")
+            found.append(
+                f"routes.geojson: {name} shows {props.get('units')!r} units from "
+                f"{props.get('host_id')!r}; the delivery is {x.units} from {r.sites[x.site_id]['host_id']}"
+            )
         hours = available_h(r, x)
         shown = props.get("available_h")
         if hours is not None and not (_number(shown) and abs(shown - hours) <= HOURS_TOL):
             found.append(f"routes.geojson: {name} shows available_h {shown!r}, recomputed {hours:.3f}")
         transit = r.transit.get(key)
-        if transit is not None and not (_number(props.get("transit_h")) and abs(props["transit_h"] - transit)
-                                        <= HOURS_TOL):
-            found.append(f"routes.geojson: {name} shows transit_h {props.get('transit_h')!r}, the travel times give "
-                         f"{transit:.3f}")
+        if transit is not None and not (
+            _number(props.get("transit_h")) and abs(props["transit_h"] - transit) <= HOURS_TOL
+        ):
+            found.append(
+                f"routes.geojson: {name} shows transit_h {props.get('transit_h')!r}, the travel times give "
+                f"{transit:.3f}"
+            )
         coords = f.get("geometry", {}).get("coordinates") or [None]
         site, dest = r.sites[x.site_id], r.destinations[x.destination_id]
         if coords[0] != _point(site["lon"], site["lat"]) or coords[-1] != _point(dest["lon"], dest["lat"]):
-            found.append(f"routes.geojson: {name} runs from {coords[0]!r} to {coords[-1]!r}, not from the site to "
-                         "the destination")
+            found.append(
+                f"routes.geojson: {name} runs from {coords[0]!r} to {coords[-1]!r}, not from the site to "
+                "the destination"
+            )
     return found
 
 

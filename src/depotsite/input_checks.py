@@ -35,22 +35,32 @@ def _profile_problems(systems: dict[str, tuple[int, dict]], profiles: Collection
     """Every system whose transport profile the scenario does not define (nothing to check without profiles)."""
     if profiles is None:
         return []
-    return [f"systems.csv line {line} ({system_id}): unknown transport profile {row['profile']!r}; "
-            f"use one of {', '.join(sorted(profiles))} or define it under [network.profiles] in the scenario"
-            for system_id, (line, row) in systems.items() if row["profile"] not in profiles]
+    return [
+        f"systems.csv line {line} ({system_id}): unknown transport profile {row['profile']!r}; "
+        f"use one of {', '.join(sorted(profiles))} or define it under [network.profiles] in the scenario"
+        for system_id, (line, row) in systems.items()
+        if row["profile"] not in profiles
+    ]
 
 
-def _demand_units(rows: list[tuple[int, dict]], check_reference: Callable[[str, str, str], bool],
-                  problems: list[str]) -> dict[tuple[str, str], int]:
+def _demand_units(
+    rows: list[tuple[int, dict]], check_reference: Callable[[str, str, str], bool], problems: list[str]
+) -> dict[tuple[str, str], int]:
     """Positive demand per (destination, system) of the rows whose ids are known and not repeated."""
     units: dict[tuple[str, str], int] = {}
     first_line: dict[tuple[str, str], int] = {}
     for line, row in rows:
         key = (row["destination_id"], row["system_id"])
-        ok = check_reference("destinations", key[0], f"demand.csv line {line}: unknown destination_id {key[0]!r}; "
-                             "add it to destinations.csv or fix the id")
-        ok &= check_reference("systems", key[1], f"demand.csv line {line}: unknown system_id {key[1]!r}; "
-                              "add it to systems.csv or fix the id")
+        ok = check_reference(
+            "destinations",
+            key[0],
+            f"demand.csv line {line}: unknown destination_id {key[0]!r}; add it to destinations.csv or fix the id",
+        )
+        ok &= check_reference(
+            "systems",
+            key[1],
+            f"demand.csv line {line}: unknown system_id {key[1]!r}; add it to systems.csv or fix the id",
+        )
         if key in first_line:
             problems.append(
                 f"demand.csv line {line}: duplicate row for {key[0]}/{key[1]} (first on line {first_line[key]}); "

@@ -159,8 +159,9 @@ class Inputs:
         InputError
             Every system the sites cannot hold, and every resource they have too little of.
         """
-        inputs = cls.assemble(hosts=hosts, sites=sites, systems=systems, destinations=destinations, demand=demand,
-                              files=files)
+        inputs = cls.assemble(
+            hosts=hosts, sites=sites, systems=systems, destinations=destinations, demand=demand, files=files
+        )
         problems = check_capacity(inputs)
         if problems:
             raise InputError(problems)
@@ -203,13 +204,26 @@ def load_inputs(
         Listing every problem found in every table.
     """
     started = time.perf_counter()
-    paths = {"hosts": Path(hosts), "sites": Path(sites), "systems": Path(systems),
-             "destinations": Path(destinations), "demand": Path(demand)}
+    paths = {
+        "hosts": Path(hosts),
+        "sites": Path(sites),
+        "systems": Path(systems),
+        "destinations": Path(destinations),
+        "demand": Path(demand),
+    }
     problems: list[str] = []
     rejected: dict[str, set[str]] = {table: set() for table in paths}
-    raw = {table: read_table(path, SCHEMAS[table], problems, rejected[table], max_rows=MAX_ROWS[table],
-                             what="candidate sites" if table == "sites" else "rows")
-           for table, path in paths.items()}
+    raw = {
+        table: read_table(
+            path,
+            SCHEMAS[table],
+            problems,
+            rejected[table],
+            max_rows=MAX_ROWS[table],
+            what="candidate sites" if table == "sites" else "rows",
+        )
+        for table, path in paths.items()
+    }
     by_id = {table: _unique(table, f"{table[:-1]}_id", raw[table] or [], problems) for table in RECORDS}
 
     def check_reference(table: str, value: str, message: str) -> bool:
@@ -220,16 +234,18 @@ def load_inputs(
         return False
 
     for site_id, (line, row) in by_id["sites"].items():
-        check_reference("hosts", row["host_id"], f"sites.csv line {line} ({site_id}): unknown host_id "
-                        f"{row['host_id']!r}; add it to hosts.csv or fix the id")
+        check_reference(
+            "hosts",
+            row["host_id"],
+            f"sites.csv line {line} ({site_id}): unknown host_id {row['host_id']!r}; add it to hosts.csv or fix the id",
+        )
     problems += _profile_problems(by_id["systems"], profiles)
     demand_units = _demand_units(raw["demand"] or [], check_reference, problems)
-    demand_units = {key: n for key, n in demand_units.items()
-                    if key[0] in by_id["destinations"] and key[1] in by_id["systems"]}
-
-    records = {
-        table: [RECORDS[table](**row) for _, row in by_id[table].values()] for table in RECORDS
+    demand_units = {
+        key: n for key, n in demand_units.items() if key[0] in by_id["destinations"] and key[1] in by_id["systems"]
     }
+
+    records = {table: [RECORDS[table](**row) for _, row in by_id[table].values()] for table in RECORDS}
     inputs = Inputs.assemble(
         **records, demand=demand_units, files={table: path.resolve() for table, path in paths.items()}
     )
@@ -243,8 +259,12 @@ def load_inputs(
         raise InputError(problems)
     log.info(
         "load_inputs read %d hosts, %d sites, %d systems, %d destinations, %d demand rows in %.2f s",
-        len(inputs.hosts), len(inputs.sites), len(inputs.systems), len(inputs.destinations),
-        len(inputs.demand), time.perf_counter() - started,
+        len(inputs.hosts),
+        len(inputs.sites),
+        len(inputs.systems),
+        len(inputs.destinations),
+        len(inputs.demand),
+        time.perf_counter() - started,
     )
     return inputs
 
@@ -339,9 +359,11 @@ def check_size(inputs: Inputs) -> list[str]:
             pairs += holders * sum(1 for (_, w2) in inputs.demand if w2 == w)
     if pairs <= MAX_PAIRS:
         return []
-    return [f"sites.csv: {pairs:,} candidate (site, destination, system) routes, more than the {MAX_PAIRS:,} "
-            "depotsite handles (the model has a variable and a constraint per route and would take minutes to "
-            "build); pre-select fewer candidate sites or merge destinations"]
+    return [
+        f"sites.csv: {pairs:,} candidate (site, destination, system) routes, more than the {MAX_PAIRS:,} "
+        "depotsite handles (the model has a variable and a constraint per route and would take minutes to "
+        "build); pre-select fewer candidate sites or merge destinations"
+    ]
 
 
 def check_site_countries(inputs: Inputs, boundaries: Path) -> list[str]:
@@ -374,8 +396,10 @@ def check_site_countries(inputs: Inputs, boundaries: Path) -> list[str]:
     except NotUtf8 as exc:
         return [f"{boundaries}: {exc}; check [data] boundaries"]
     except (ValueError, KeyError, TypeError, AttributeError, shapely.errors.GEOSException):
-        return [f"{boundaries}: not a GeoJSON FeatureCollection with a 'country_id' property on every feature; "
-                "check [data] boundaries"]
+        return [
+            f"{boundaries}: not a GeoJSON FeatureCollection with a 'country_id' property on every feature; "
+            "check [data] boundaries"
+        ]
     by_id = dict(zip(ids, geometries, strict=True))
     sites = [s for s in inputs.sites.values() if s.host_id in by_id]
     if not sites:
@@ -387,8 +411,9 @@ def check_site_countries(inputs: Inputs, boundaries: Path) -> list[str]:
     if len(outside) == 0:
         return []
     # the gap to the host polygon in km, by a local equirectangular projection (ample for a few km)
-    lon1, lat1, lon2, lat2 = shapely.get_coordinates(
-        shapely.shortest_line(polygons[outside], points[outside])).reshape(-1, 4).T
+    lon1, lat1, lon2, lat2 = (
+        shapely.get_coordinates(shapely.shortest_line(polygons[outside], points[outside])).reshape(-1, 4).T
+    )
     km = KM_PER_DEGREE * np.hypot(lat2 - lat1, (lon2 - lon1) * np.cos(np.radians((lat1 + lat2) / 2)))
     tree = shapely.STRtree(geometries)
     problems = []
@@ -403,4 +428,3 @@ def check_site_countries(inputs: Inputs, boundaries: Path) -> list[str]:
             f"outside its host_id {site.host_id}; fix the coordinates (latitude first) or the host_id"
         )
     return problems
-

@@ -152,8 +152,14 @@ def value_step(values: Iterable[float], *, max_decimals: int = 3) -> float | Non
     return None
 
 
-def _routes(inputs: Inputs, travel: TravelTimes, sites: tuple[str, ...], systems: tuple[str, ...],
-            release: dict[str, float], deadline: dict[str, float | None]) -> tuple[dict, dict, dict, list]:
+def _routes(
+    inputs: Inputs,
+    travel: TravelTimes,
+    sites: tuple[str, ...],
+    systems: tuple[str, ...],
+    release: dict[str, float],
+    deadline: dict[str, float | None],
+) -> tuple[dict, dict, dict, list]:
     """Transit and tau hours of the routes kind, reach and deadline allow; the routes deadlines rule out."""
     transit, tau, dropped, routes = {}, {}, {}, []
     for s in sites:
@@ -189,20 +195,27 @@ def _caps(scenario: Scenario, hosts: tuple[str, ...], requirement: dict[str, int
                 unit_cap[h, w] = whole_units(min(fractions), requirement[w])
     group_unit_share = {(g, w): f for g, r in scenario.groups.items() for w, f in r.max_unit_share.items()}
     return {
-        "unit_cap": unit_cap, "host_unit_share": host_unit_share, "system_host_share": system_host_share,
+        "unit_cap": unit_cap,
+        "host_unit_share": host_unit_share,
+        "system_host_share": system_host_share,
         "group_unit_share": group_unit_share,
-        "group_unit_cap": {(g, w): whole_units(f, requirement[w]) for (g, w), f in group_unit_share.items()
-                           if w in requirement},
+        "group_unit_cap": {
+            (g, w): whole_units(f, requirement[w]) for (g, w), f in group_unit_share.items() if w in requirement
+        },
         "host_value_share": {h: r.max_value_share for h, r in scenario.hosts.items() if r.max_value_share is not None},
-        "group_value_share": {g: r.max_value_share for g, r in scenario.groups.items()
-                              if r.max_value_share is not None},
+        "group_value_share": {
+            g: r.max_value_share for g, r in scenario.groups.items() if r.max_value_share is not None
+        },
     }
 
 
 def _resilience(scenario: Scenario, hosts: tuple[str, ...], requirement: dict[str, int]) -> dict:
     """For each system with a resilience rule: the units that must survive, and every set of lost hosts."""
-    rules = {w: (r.resilience.keep_fraction, r.resilience.lose_hosts) for w, r in scenario.systems.items()
-             if r.resilience is not None}
+    rules = {
+        w: (r.resilience.keep_fraction, r.resilience.lose_hosts)
+        for w, r in scenario.systems.items()
+        if r.resilience is not None
+    }
     need, lost_hosts = {}, {}
     for w, (keep, lose) in rules.items():
         if w not in requirement:
@@ -233,8 +246,9 @@ def build_instance(inputs: Inputs, travel: TravelTimes, scenario: Scenario) -> I
     """
     c, o = scenario.constraints, scenario.objective
     excluded_hosts = set(c.exclude_hosts)
-    sites = tuple(s for s, site in inputs.sites.items()
-                  if s not in c.exclude_sites and site.host_id not in excluded_hosts)
+    sites = tuple(
+        s for s, site in inputs.sites.items() if s not in c.exclude_sites and site.host_id not in excluded_hosts
+    )
     requirement = {w: n for w, n in inputs.requirement.items() if n > 0}
     systems, hosts = tuple(requirement), tuple(inputs.hosts)
     release = {h: release_delay_h(inputs, scenario, h) for h in inputs.hosts}
@@ -243,13 +257,27 @@ def build_instance(inputs: Inputs, travel: TravelTimes, scenario: Scenario) -> I
     pairs = {(s, w) for s, _, w in routes}
     value = {w: inputs.systems[w].value_musd for w in systems}
     instance = Instance(
-        inputs=inputs, scenario=scenario, name=scenario.name, sites=sites, systems=systems, hosts=hosts,
-        host_of={s: inputs.sites[s].host_id for s in inputs.sites}, groups=group_members(inputs, scenario),
-        allowed=tuple((s, w) for s in sites for w in systems if (s, w) in pairs), routes=tuple(routes),
-        demand=dict(inputs.demand), requirement=requirement, value=value,
+        inputs=inputs,
+        scenario=scenario,
+        name=scenario.name,
+        sites=sites,
+        systems=systems,
+        hosts=hosts,
+        host_of={s: inputs.sites[s].host_id for s in inputs.sites},
+        groups=group_members(inputs, scenario),
+        allowed=tuple((s, w) for s in sites for w in systems if (s, w) in pairs),
+        routes=tuple(routes),
+        demand=dict(inputs.demand),
+        requirement=requirement,
+        value=value,
         package=sum(value[w] * requirement[w] for w in systems),
         priority={w: (scenario.systems[w].priority if w in scenario.systems else 1.0) for w in systems},
-        release_h=release, transit_h=transit, tau_h=tau, deadline_h=deadline, dropped_by_deadline=dropped, unserved=(),
+        release_h=release,
+        transit_h=transit,
+        tau_h=tau,
+        deadline_h=deadline,
+        dropped_by_deadline=dropped,
+        unserved=(),
         capacity={(s, r): getattr(inputs.sites[s], r) for s in sites for r in RESOURCES},
         footprint={(w, r): getattr(inputs.systems[w], _PER_UNIT[r]) for w in systems for r in RESOURCES},
         dispatch_per_day={s: site.dispatch_per_day for s, site in inputs.sites.items()},
@@ -258,12 +286,22 @@ def build_instance(inputs: Inputs, travel: TravelTimes, scenario: Scenario) -> I
         **_caps(scenario, hosts, requirement),
         min_hosts={w: r.min_hosts for w, r in scenario.systems.items() if r.min_hosts},
         **_resilience(scenario, hosts, requirement),
-        max_sites=c.max_sites, budget_musd=c.budget_musd, force_open=tuple(c.force_open),
-        time_measure=o.time, risk_measure=o.risk, time_weight=o.time_weight, risk_weight=o.risk_weight,
-        cost_weight=o.cost_weight, hhi_points=tuple(hhi_tangents(o.hhi_tangents)),
+        max_sites=c.max_sites,
+        budget_musd=c.budget_musd,
+        force_open=tuple(c.force_open),
+        time_measure=o.time,
+        risk_measure=o.risk,
+        time_weight=o.time_weight,
+        risk_weight=o.risk_weight,
+        cost_weight=o.cost_weight,
+        hhi_points=tuple(hhi_tangents(o.hhi_tangents)),
         threat={h: (r.threat if (r := scenario.hosts.get(h)) else 0.0) for h in hosts},
-        stock_bound={(s, w): min(requirement[w], units_fitting(inputs.sites[s], inputs.systems[w]))
-                     for s in sites for w in systems if (s, w) in pairs},
+        stock_bound={
+            (s, w): min(requirement[w], units_fitting(inputs.sites[s], inputs.systems[w]))
+            for s in sites
+            for w in systems
+            if (s, w) in pairs
+        },
         value_step=value_step(value.values()),
     )
     return replace(instance, unserved=tuple(unserved_demand(instance, travel)))
@@ -299,9 +337,13 @@ def unserved_demand(instance: Instance, travel: TravelTimes) -> list[str]:
                 f"(fastest: {late[0][1]} at {late[0][0]:.1f} h); raise systems.{w}.deadline_h or add a closer site"
             )
         elif cut:
-            reasons.append(f"{units} {name} ({w}) for {d}: every site that may hold it is cut off by avoided "
-                           f"territory ({', '.join((*net.avoid_countries, *net.avoid_regions))})")
+            reasons.append(
+                f"{units} {name} ({w}) for {d}: every site that may hold it is cut off by avoided "
+                f"territory ({', '.join((*net.avoid_countries, *net.avoid_regions))})"
+            )
         else:
-            reasons.append(f"{units} {name} ({w}) for {d}: no open, allowed site can hold it (site kinds, "
-                           "exclusions or the travel-time table leave none)")
+            reasons.append(
+                f"{units} {name} ({w}) for {d}: no open, allowed site can hold it (site kinds, "
+                "exclusions or the travel-time table leave none)"
+            )
     return reasons

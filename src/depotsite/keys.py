@@ -16,15 +16,34 @@ from pydantic_core import PydanticUndefined
 from depotsite.scenario import Scenario
 
 # Placeholders for the keys of the scenario's dict-valued tables.
-PLACEHOLDERS = {"hosts": "<host_id>", "groups": "<group>", "systems": "<system_id>", "profiles": "<profile>",
-                "max_unit_share": "<system_id>"}
-UNITS = (("_h_per_day", "hours per day"), ("_kph", "km/h"), ("_h", "hours"), ("_km", "km"), ("_musd", "M USD"),
-         ("_s", "seconds"))
+PLACEHOLDERS = {
+    "hosts": "<host_id>",
+    "groups": "<group>",
+    "systems": "<system_id>",
+    "profiles": "<profile>",
+    "max_unit_share": "<system_id>",
+}
+UNITS = (
+    ("_h_per_day", "hours per day"),
+    ("_kph", "km/h"),
+    ("_h", "hours"),
+    ("_km", "km"),
+    ("_musd", "M USD"),
+    ("_s", "seconds"),
+)
 # Defaults that depend on the machine or live outside the field, in words.
-DEFAULT_TEXT = {"solver.threads": "up to 2 (never more than the CPUs)",
-                "network.profiles": "tracked, wheeled, air (see below)"}
-EXTENDS = ("extends", "path", "(none)", "", "A base scenario file this one changes: its keys apply first, this "
-           "file's on top, --set on top of both; relative to this file.")
+DEFAULT_TEXT = {
+    "solver.threads": "up to 2 (never more than the CPUs)",
+    "network.profiles": "tracked, wheeled, air (see below)",
+}
+EXTENDS = (
+    "extends",
+    "path",
+    "(none)",
+    "",
+    "A base scenario file this one changes: its keys apply first, this "
+    "file's on top, --set on top of both; relative to this file.",
+)
 
 
 @dataclass(frozen=True)
@@ -56,7 +75,8 @@ def _type_name(annotation: Any) -> str:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "table"
     return {"Path": "path", "str": "string", "float": "number", "int": "integer", "bool": "true | false"}.get(
-        getattr(annotation, "__name__", str(annotation)), str(annotation))
+        getattr(annotation, "__name__", str(annotation)), str(annotation)
+    )
 
 
 def _unit(name: str, type_name: str) -> str:

@@ -96,26 +96,12 @@ import pyomo.environ as pyo
 from depotsite import words
 from depotsite.errors import InfeasibleError
 from depotsite.instance import RESOURCES, Instance
+from depotsite.rows import constraint, sites_serving, stock_in
 from depotsite.shipments import posture_of as posture_of  # re-exported: the model's posture, read back
+from depotsite.terms import add_cost_term, add_objective, add_risk_term, add_time_term
 from depotsite.timelimit import Deadline
 
 log = logging.getLogger(__name__)
-
-
-def _constraint(name: str, *index, rule) -> pyo.Constraint:
-    """A ``pyo.Constraint`` whose rule may come out trivial: skipped if always true, explained if never."""
-
-    def checked(m, *key):
-        expr = rule(m, *key)
-        if expr is True:
-            return pyo.Constraint.Skip
-        if expr is False:
-            where = "/".join(str(k) for k in key)
-            raise InfeasibleError([f"{name} {where} cannot hold: no allowed site left for it (check site kinds, "
-                                   "exclusions and deadlines)"])
-        return expr
-
-    return pyo.Constraint(*index, rule=checked)
 
 
 # --- sets and variables ---------------------------------------------------------------------------------
@@ -157,23 +143,8 @@ def add_variables(m: pyo.ConcreteModel, inst: Instance) -> None:
         m.share_sq = pyo.Var(m.H, domain=pyo.NonNegativeReals)
 
 
-def _stock_in(m: pyo.ConcreteModel, inst: Instance, hosts: set[str] | frozenset[str], w: str | None = None):
-    """Linear expression of units (one system) or value (all systems) stored in ``hosts``."""
-    if w is not None:
-        return sum(m.stock[s, w] for s, w2 in inst.allowed if w2 == w and inst.host_of[s] in hosts)
-    return sum(inst.value[w2] * m.stock[s, w2] for s, w2 in inst.allowed if inst.host_of[s] in hosts)
-
-
 def _min_hosts(inst: Instance) -> dict[str, int]:
     return {w: n for w, n in inst.min_hosts.items() if w in inst.requirement}
-
-
-def sites_serving(inst: Instance) -> dict[tuple[str, str], list[str]]:
-    """(destination, system) -> the sites with a route to it."""
-    by_dw: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for s, d, w in inst.routes:
-        by_dw[d, w].append(s)
-    return by_dw
 
 
 # --- flow --------------------------------------------------------------------------------------------
@@ -182,8 +153,11 @@ def sites_serving(inst: Instance) -> dict[tuple[str, str], list[str]]:
 def add_meet_demand(m: pyo.ConcreteModel, inst: Instance) -> None:
     """sum_s ship[s,d,w] = dem[d,w]."""
     by_dw = sites_serving(inst)
-    m.meet_demand = _constraint("meet_demand", list(inst.demand),
-                                rule=lambda m, d, w: sum(m.ship[s, d, w] for s in by_dw[d, w]) == inst.demand[d, w])
+    m.meet_demand = constraint(
+        "meet_demand",
+        list(inst.demand),
+        rule=lambda m, d, w: sum(m.ship[s, d, w] for s in by_dw[d, w]) == inst.demand[d, w],
+    )
 
 
 def add_ship_from_stock(m: pyo.ConcreteModel, inst: Instance) -> None:
@@ -191,15 +165,16 @@ def add_ship_from_stock(m: pyo.ConcreteModel, inst: Instance) -> None:
     by_sw = defaultdict(list)
     for s, d, w in inst.routes:
         by_sw[s, w].append(d)
-    m.ship_from_stock = _constraint(
+    m.ship_from_stock = constraint(
         "ship_from_stock", m.A, rule=lambda m, s, w: sum(m.ship[s, d, w] for d in by_sw[s, w]) == m.stock[s, w]
     )
 
 
 def add_ship_only_if_open(m: pyo.ConcreteModel, inst: Instance) -> None:
     """ship[s,d,w] <= dem[d,w] open_site[s]: redundant, but tightens the LP relaxation a lot."""
-    m.ship_only_if_open = _constraint("ship_only_if_open", m.R, rule=lambda m, s, d, w: m.ship[s, d, w]
-                                      <= inst.demand[d, w] * m.open_site[s])
+    m.ship_only_if_open = constraint(
+        "ship_only_if_open", m.R, rule=lambda m, s, d, w: m.ship[s, d, w] <= inst.demand[d, w] * m.open_site[s]
+    )
 
 
 # --- rules -------------------------------------------------------------------------------------------
@@ -220,137 +195,101 @@ def add_site_capacity(m: pyo.ConcreteModel, inst: Instance) -> None:
         usable = sum(inst.footprint[w, r] * inst.requirement[w] for w in held[s])
         return used <= min(inst.capacity[s, r], usable) * m.open_site[s]
 
-    m.site_capacity = _constraint("site_capacity", keys, rule=rule)
-    m.site_capacity_per_system = _constraint(
-        "site_capacity_per_system", m.A,
-        rule=lambda m, s, w: m.stock[s, w] <= inst.stock_bound[s, w] * m.open_site[s])
+    m.site_capacity = constraint("site_capacity", keys, rule=rule)
+    m.site_capacity_per_system = constraint(
+        "site_capacity_per_system", m.A, rule=lambda m, s, w: m.stock[s, w] <= inst.stock_bound[s, w] * m.open_site[s]
+    )
 
 
 def add_host_share_cap(m: pyo.ConcreteModel, inst: Instance) -> None:
     """Units: sum_{s in h} stock[s,w] <= ucap[h,w]; value: value in h <= share[h] V."""
-    m.host_share_cap_units = _constraint("host_share_cap_units", list(inst.unit_cap),
-                                         rule=lambda m, h, w: _stock_in(m, inst, {h}, w) <= inst.unit_cap[h, w])
+    m.host_share_cap_units = constraint(
+        "host_share_cap_units",
+        list(inst.unit_cap),
+        rule=lambda m, h, w: stock_in(m, inst, {h}, w) <= inst.unit_cap[h, w],
+    )
     share = inst.host_value_share
-    m.host_share_cap_value = _constraint("host_share_cap_value", list(share),
-                                         rule=lambda m, h: _stock_in(m, inst, {h}) <= share[h] * inst.package)
+    m.host_share_cap_value = constraint(
+        "host_share_cap_value", list(share), rule=lambda m, h: stock_in(m, inst, {h}) <= share[h] * inst.package
+    )
 
 
 def add_group_share_cap(m: pyo.ConcreteModel, inst: Instance) -> None:
     """The host_share_cap rules, for the summed stock of a group's members."""
     cap, share = inst.group_unit_cap, inst.group_value_share
-    m.group_share_cap_units = _constraint(
-        "group_share_cap_units", list(cap),
-        rule=lambda m, g, w: _stock_in(m, inst, set(inst.groups[g]), w) <= cap[g, w],
+    m.group_share_cap_units = constraint(
+        "group_share_cap_units",
+        list(cap),
+        rule=lambda m, g, w: stock_in(m, inst, set(inst.groups[g]), w) <= cap[g, w],
     )
-    m.group_share_cap_value = _constraint(
-        "group_share_cap_value", list(share),
-        rule=lambda m, g: _stock_in(m, inst, set(inst.groups[g])) <= share[g] * inst.package,
+    m.group_share_cap_value = constraint(
+        "group_share_cap_value",
+        list(share),
+        rule=lambda m, g: stock_in(m, inst, set(inst.groups[g])) <= share[g] * inst.package,
     )
 
 
 def add_min_hosts(m: pyo.ConcreteModel, inst: Instance) -> None:
     """sum_h host_holds[h,w] >= n[w]; lot[w] host_holds <= stock in h <= req[w] host_holds."""
     wanted, keys = _min_hosts(inst), host_holds_keys(inst)
-    m.min_hosts_link_low = _constraint("min_hosts_link_low", keys, rule=lambda m, h, w: _stock_in(m, inst, {h}, w)
-                                       >= inst.min_lot[w] * m.host_holds[h, w])
-    m.min_hosts_link_high = _constraint("min_hosts_link_high", keys, rule=lambda m, h, w: _stock_in(m, inst, {h}, w)
-                                        <= inst.requirement[w] * m.host_holds[h, w])
-    m.min_hosts = _constraint("min_hosts", list(wanted), rule=lambda m, w: sum(
-        m.host_holds[h, w2] for h, w2 in keys if w2 == w) >= wanted[w])
+    m.min_hosts_link_low = constraint(
+        "min_hosts_link_low",
+        keys,
+        rule=lambda m, h, w: stock_in(m, inst, {h}, w) >= inst.min_lot[w] * m.host_holds[h, w],
+    )
+    m.min_hosts_link_high = constraint(
+        "min_hosts_link_high",
+        keys,
+        rule=lambda m, h, w: stock_in(m, inst, {h}, w) <= inst.requirement[w] * m.host_holds[h, w],
+    )
+    m.min_hosts = constraint(
+        "min_hosts", list(wanted), rule=lambda m, w: sum(m.host_holds[h, w2] for h, w2 in keys if w2 == w) >= wanted[w]
+    )
 
 
 def add_min_lot(m: pyo.ConcreteModel, inst: Instance) -> None:
     """lot[w] holds[s,w] <= stock[s,w] <= req[w] holds[s,w], for systems whose lot exceeds 1."""
     keys = holds_keys(inst)
-    m.min_lot_low = _constraint("min_lot_low", keys,
-                                rule=lambda m, s, w: m.stock[s, w] >= inst.min_lot[w] * m.holds[s, w])
-    m.min_lot_high = _constraint("min_lot_high", keys,
-                                 rule=lambda m, s, w: m.stock[s, w] <= inst.requirement[w] * m.holds[s, w])
+    m.min_lot_low = constraint(
+        "min_lot_low", keys, rule=lambda m, s, w: m.stock[s, w] >= inst.min_lot[w] * m.holds[s, w]
+    )
+    m.min_lot_high = constraint(
+        "min_lot_high", keys, rule=lambda m, s, w: m.stock[s, w] <= inst.requirement[w] * m.holds[s, w]
+    )
 
 
 def add_host_loss_resilience(m: pyo.ConcreteModel, inst: Instance) -> None:
     """For every set L of lost hosts: stock outside L >= keep[w]."""
     hosts = set(inst.hosts)
-    m.host_loss_resilience = _constraint(
-        "host_loss_resilience", list(inst.lost_hosts),
-        rule=lambda m, w, lost: _stock_in(m, inst, hosts - inst.lost_hosts[w, lost], w) >= inst.resilience_need[w],
+    m.host_loss_resilience = constraint(
+        "host_loss_resilience",
+        list(inst.lost_hosts),
+        rule=lambda m, w, lost: stock_in(m, inst, hosts - inst.lost_hosts[w, lost], w) >= inst.resilience_need[w],
     )
 
 
 def add_max_sites(m: pyo.ConcreteModel, inst: Instance) -> None:
     """sum_s open_site[s] <= n."""
-    m.max_sites = _constraint("max_sites", [0] if inst.max_sites is not None else [],
-                              rule=lambda m, _: sum(m.open_site[s] for s in m.S) <= inst.max_sites)
+    m.max_sites = constraint(
+        "max_sites",
+        [0] if inst.max_sites is not None else [],
+        rule=lambda m, _: sum(m.open_site[s] for s in m.S) <= inst.max_sites,
+    )
 
 
 def add_budget(m: pyo.ConcreteModel, inst: Instance) -> None:
     """sum_s fc[s] open_site[s] <= budget."""
-    m.budget = _constraint("budget", [0] if inst.budget_musd is not None else [], rule=lambda m, _: sum(
-        inst.fixed_cost_musd[s] * m.open_site[s] for s in m.S) <= inst.budget_musd)
+    m.budget = constraint(
+        "budget",
+        [0] if inst.budget_musd is not None else [],
+        rule=lambda m, _: sum(inst.fixed_cost_musd[s] * m.open_site[s] for s in m.S) <= inst.budget_musd,
+    )
 
 
 def add_force_open(m: pyo.ConcreteModel, inst: Instance) -> None:
     """open_site[s] = 1 for every forced site that is not excluded."""
     forced = [s for s in inst.force_open if s in inst.sites]
-    m.force_open = _constraint("force_open", forced, rule=lambda m, s: m.open_site[s] == 1)
-
-
-# --- objective ------------------------------------------------------------------------------------------
-
-
-def add_time_term(m: pyo.ConcreteModel, inst: Instance) -> None:
-    """time: priority-weighted mean time-to-availability, or the makespan with the dispatch queue."""
-    if inst.time_measure == "mean":
-        total = sum(inst.priority[w] * inst.requirement[w] for w in inst.systems)
-        m.time_h = pyo.Expression(expr=sum(inst.priority[w] * inst.tau_h[s, d, w] * m.ship[s, d, w]
-                                           for s, d, w in inst.routes) / total)
-        return
-    m.use_route_link = _constraint("use_route_link", m.R, rule=lambda m, s, d, w: m.ship[s, d, w]
-                                   <= inst.demand[d, w] * m.use_route[s, d, w])
-
-    def queue_h(m, s):
-        return 24.0 * sum(m.stock[s2, w] for s2, w in inst.allowed if s2 == s) / inst.dispatch_per_day[s]
-
-    m.makespan = _constraint("makespan", m.R, rule=lambda m, s, d, w: m.makespan_h
-                             >= inst.tau_h[s, d, w] * m.use_route[s, d, w] + queue_h(m, s))
-    # Valid cuts that make the LP bound useful: the last unit of a destination arrives no earlier than the
-    # average of its units, and no earlier than its fastest possible route.
-    by_dw = sites_serving(inst)
-    m.makespan_average_cut = _constraint("makespan_average_cut", list(inst.demand), rule=lambda m, d, w: m.makespan_h
-                                         >= sum(inst.tau_h[s, d, w] * m.ship[s, d, w] for s in by_dw[d, w])
-                                         / inst.demand[d, w])
-    m.makespan_h.setlb(max(min(inst.tau_h[s, d, w] for s in by_dw[d, w]) for d, w in inst.demand))
-    m.time_h = pyo.Expression(expr=m.makespan_h)
-
-
-def add_risk_term(m: pyo.ConcreteModel, inst: Instance) -> None:
-    """risk: max host share, Herfindahl index by tangent cuts, or expected loss (percentage points)."""
-    share = {h: _stock_in(m, inst, {h}) / inst.package for h in inst.hosts}
-    if inst.risk_measure == "max_host_share":
-        m.max_host_share = _constraint("max_host_share", m.H,
-                                       rule=lambda m, h: m.max_share_pct >= 100.0 * share[h])
-        if inst.value_step is not None:  # the largest host holds a whole number of value steps
-            m.max_share_whole = pyo.Constraint(
-                expr=m.max_share_pct == 100.0 * inst.value_step / inst.package * m.max_share_steps)
-        m.risk = pyo.Expression(expr=m.max_share_pct)
-    elif inst.risk_measure == "hhi":
-        points = inst.hhi_points
-        m.hhi_tangent = _constraint("hhi_tangent", m.H, range(len(points)), rule=lambda m, h, i: m.share_sq[h]
-                                    >= 2 * points[i] * share[h] - points[i] ** 2)
-        m.risk = pyo.Expression(expr=10_000.0 * sum(m.share_sq[h] for h in m.H))
-    else:
-        m.risk = pyo.Expression(expr=100.0 * sum(inst.threat[h] * share[h] for h in inst.hosts))
-
-
-def add_cost_term(m: pyo.ConcreteModel, inst: Instance) -> None:
-    """cost: sum_s fc[s] open_site[s] (M USD)."""
-    m.cost_musd = pyo.Expression(expr=sum(inst.fixed_cost_musd[s] * m.open_site[s] for s in m.S))
-
-
-def add_objective(m: pyo.ConcreteModel, inst: Instance) -> None:
-    """minimise time_weight * time + risk_weight * risk + cost_weight * cost."""
-    m.objective = pyo.Objective(expr=inst.time_weight * m.time_h + inst.risk_weight * m.risk
-                                + inst.cost_weight * m.cost_musd, sense=pyo.minimize)
+    m.force_open = constraint("force_open", forced, rule=lambda m, s: m.open_site[s] == 1)
 
 
 # --- the registry ---------------------------------------------------------------------------------------
@@ -432,6 +371,9 @@ def build_model(instance: Instance, *, deadline: Deadline | None = None) -> pyo.
         m.family_rows[name] = tuple(c for c in m.component_map(pyo.Constraint) if c not in before)
     log.info(
         "build_model built %d stock, %d ship and %d site variables in %.2f s",
-        len(m.stock), len(m.ship), len(m.open_site), time.perf_counter() - started,
+        len(m.stock),
+        len(m.ship),
+        len(m.open_site),
+        time.perf_counter() - started,
     )
     return m

@@ -49,8 +49,7 @@ class Override:
 
     def as_json(self) -> dict[str, Any]:
         """The change as ``summary.json`` lists it (``old`` is null for a key that was unset)."""
-        return {"key": self.key, "old": None if self.old is MISSING else self.old, "new": self.new,
-                "from": self.source}
+        return {"key": self.key, "old": None if self.old is MISSING else self.old, "new": self.new, "from": self.source}
 
     def describe(self) -> str:
         """``key: old -> new`` with each value as TOML would write it (long values cut)."""
@@ -136,8 +135,9 @@ def parse_override(text: str) -> tuple[str, Any]:
         Text longer than ``MAX_SET_CHARS``, not valid UTF-8, without ``=``, or nested too deeply.
     """
     if len(text) > MAX_SET_CHARS:
-        raise ScenarioError([f"--set {shown(text)}: longer than {MAX_SET_CHARS:,} characters; put large values "
-                             "in a scenario file"])
+        raise ScenarioError(
+            [f"--set {shown(text)}: longer than {MAX_SET_CHARS:,} characters; put large values in a scenario file"]
+        )
     if any("\ud800" <= c <= "\udfff" for c in text):
         raise ScenarioError([f"--set {shown(text)}: not valid UTF-8 text"])
     if "=" not in text:
@@ -190,5 +190,5 @@ def changed_description(name: str, description: str, changes: list[Override] | t
     listed = "; ".join(c.describe() for c in changed)
     text = f"{name} changed by {len(changed)} override{'s' * (len(changed) != 1)} (--set): {listed}."
     if description:
-        text += f" The description of {name} before these changes, which may no longer hold: \"{description}\""
-    return text if len(text) <= MAX_DESCRIPTION_CHARS else text[:MAX_DESCRIPTION_CHARS - 3] + "..."
+        text += f' The description of {name} before these changes, which may no longer hold: "{description}"'
+    return text if len(text) <= MAX_DESCRIPTION_CHARS else text[: MAX_DESCRIPTION_CHARS - 3] + "..."

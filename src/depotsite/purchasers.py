@@ -54,8 +54,12 @@ def read_purchasers(path: Path, systems: Collection[str], hosts: Collection[str]
     for line, r in enumerate(records, start=2):
         missing = {"purchaser_id", "system_id", "units", "host_id"} - set(r)
         if missing:
-            raise InputError([f"{path.name}: missing column(s) {', '.join(sorted(missing))}; the header must be: "
-                              "purchaser_id, system_id, units, host_id"])
+            raise InputError(
+                [
+                    f"{path.name}: missing column(s) {', '.join(sorted(missing))}; the header must be: "
+                    "purchaser_id, system_id, units, host_id"
+                ]
+            )
         if r["system_id"] not in systems:
             problems.append(f"{path.name} line {line}: unknown system_id {r['system_id']!r}")
         if r["host_id"] and r["host_id"] not in hosts:
@@ -67,8 +71,9 @@ def read_purchasers(path: Path, systems: Collection[str], hosts: Collection[str]
         except ValueError:
             problems.append(f"{path.name} line {line}: units must be a whole number >= 0, got {r['units']!r}")
             continue
-        rows.append({"purchaser_id": r["purchaser_id"], "system_id": r["system_id"], "units": units,
-                     "host_id": r["host_id"]})
+        rows.append(
+            {"purchaser_id": r["purchaser_id"], "system_id": r["system_id"], "units": units, "host_id": r["host_id"]}
+        )
     if problems:
         raise InputError(problems)
     return rows

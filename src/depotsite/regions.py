@@ -41,8 +41,12 @@ def read_regions(path: Path) -> dict[str, shapely.Geometry]:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
         regions = {str(f["properties"]["region_id"]): shape(f["geometry"]) for f in doc["features"]}
     except (ValueError, KeyError, TypeError, AttributeError, shapely.errors.GEOSException):
-        raise InputError([f"{path}: not a GeoJSON FeatureCollection with a 'region_id' property and a polygon on "
-                          "every feature; check [data] regions"]) from None
+        raise InputError(
+            [
+                f"{path}: not a GeoJSON FeatureCollection with a 'region_id' property and a polygon on "
+                "every feature; check [data] regions"
+            ]
+        ) from None
     bad = sorted(r for r, g in regions.items() if g.geom_type not in ("Polygon", "MultiPolygon") or not g.is_valid)
     if bad:
         raise InputError([f"{path}: region {r!r} is not a valid polygon" for r in bad])
@@ -67,11 +71,16 @@ def region_problems(path: Path | None, avoid: tuple[str, ...]) -> list[str]:
     if not avoid:
         return []
     if path is None:
-        return [f"[network] avoid_regions names {', '.join(avoid)} but no [data] regions file; set [data] regions "
-                "(the shipped one is data/regions.geojson)"]
+        return [
+            f"[network] avoid_regions names {', '.join(avoid)} but no [data] regions file; set [data] regions "
+            "(the shipped one is data/regions.geojson)"
+        ]
     try:
         known = read_regions(path)
     except InputError as exc:
         return list(exc.problems)
-    return [f"[network] avoid_regions: unknown region {r!r}; {path} holds {', '.join(sorted(known)) or 'none'}"
-            for r in avoid if r not in known]
+    return [
+        f"[network] avoid_regions: unknown region {r!r}; {path} holds {', '.join(sorted(known)) or 'none'}"
+        for r in avoid
+        if r not in known
+    ]

@@ -78,8 +78,14 @@ def risk_value(p: Instance, shares_pct: dict[str, float]) -> float:
     return sum(p.threat[h] * v for h, v in shares_pct.items())
 
 
-def collect(instance: Instance, posture: Posture, outcome: SolveOutcome, *, timings: dict[str, float] | None = None,
-            warnings: tuple[str, ...] = ()) -> RunResult:
+def collect(
+    instance: Instance,
+    posture: Posture,
+    outcome: SolveOutcome,
+    *,
+    timings: dict[str, float] | None = None,
+    warnings: tuple[str, ...] = (),
+) -> RunResult:
     """Every reported figure of a solved posture (``depotsite.model.posture_of``).
 
     Parameters
@@ -98,13 +104,27 @@ def collect(instance: Instance, posture: Posture, outcome: SolveOutcome, *, timi
     RunResult
         Terms, shares, deliveries, times and crews, recomputed from the integer posture.
     """
-    return summarise(instance, posture.stock, posture.ship, posture.open_sites, outcome=outcome, timings=timings,
-                     warnings=(*outcome.warnings, *warnings))
+    return summarise(
+        instance,
+        posture.stock,
+        posture.ship,
+        posture.open_sites,
+        outcome=outcome,
+        timings=timings,
+        warnings=(*outcome.warnings, *warnings),
+    )
 
 
-def summarise(p: Instance, stock: dict[tuple[str, str], int], ship: dict[tuple[str, str, str], int],
-              open_sites: tuple[str, ...], *, outcome: SolveOutcome, timings: dict[str, float] | None = None,
-              warnings: tuple[str, ...] = ()) -> RunResult:
+def summarise(
+    p: Instance,
+    stock: dict[tuple[str, str], int],
+    ship: dict[tuple[str, str, str], int],
+    open_sites: tuple[str, ...],
+    *,
+    outcome: SolveOutcome,
+    timings: dict[str, float] | None = None,
+    warnings: tuple[str, ...] = (),
+) -> RunResult:
     """Compute every reported figure from an integer allocation and its shipments."""
     makespan = p.time_measure == "makespan"
     deliveries = []
@@ -126,18 +146,33 @@ def summarise(p: Instance, stock: dict[tuple[str, str], int], ship: dict[tuple[s
         time_h = max((x.available_h for x in deliveries), default=0.0)
     else:
         weight = sum(p.priority[w] * p.requirement[w] for w in p.systems)
-        time_h = sum(p.priority[x.system_id] * p.tau_h[x.site_id, x.destination_id, x.system_id] * x.units
-                     for x in deliveries) / weight
+        time_h = (
+            sum(
+                p.priority[x.system_id] * p.tau_h[x.site_id, x.destination_id, x.system_id] * x.units
+                for x in deliveries
+            )
+            / weight
+        )
     shares = value_shares(p, stock)
     group_shares = {g: sum(shares[h] for h in members) for g, members in p.groups.items()}
     cost = sum(p.fixed_cost_musd[s] for s in open_sites)
     rotation = p.scenario.report.crew_rotation_factor
     crews = {w: p.requirement[w] * p.inputs.systems[w].crew_per_unit * rotation for w in p.systems}
     return RunResult(
-        scenario=p.name, status=outcome.status, objective=outcome.objective, gap=outcome.gap,
+        scenario=p.name,
+        status=outcome.status,
+        objective=outcome.objective,
+        gap=outcome.gap,
         terms={"time_h": time_h, "risk": risk_value(p, shares), "cost_musd": cost},
-        time_measure=p.time_measure, risk_measure=p.risk_measure,
-        stock=dict(sorted(stock.items())), deliveries=tuple(deliveries), open_sites=open_sites,
-        host_value_shares=shares, group_value_shares=group_shares, system_times=system_times, crews=crews,
-        timings={**(timings or {}), "solve_s": outcome.solve_s}, warnings=warnings,
+        time_measure=p.time_measure,
+        risk_measure=p.risk_measure,
+        stock=dict(sorted(stock.items())),
+        deliveries=tuple(deliveries),
+        open_sites=open_sites,
+        host_value_shares=shares,
+        group_value_shares=group_shares,
+        system_times=system_times,
+        crews=crews,
+        timings={**(timings or {}), "solve_s": outcome.solve_s},
+        warnings=warnings,
     )

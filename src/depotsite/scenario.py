@@ -36,8 +36,7 @@ from depotsite.tomlfile import dump_toml, read_toml
 
 log = logging.getLogger(__name__)
 
-DATA_KEYS = ("hosts", "sites", "systems", "destinations", "demand", "roads", "boundaries", "travel_times",
-             "purchasers")
+DATA_KEYS = ("hosts", "sites", "systems", "destinations", "demand", "roads", "boundaries", "travel_times", "purchasers")
 
 
 MAX_SPEED_KPH = 10_000.0
@@ -397,21 +396,34 @@ def resolve_scenario(path: Path | str, *, overrides: list[str] | tuple[str, ...]
     except ValidationError as exc:
         raise ScenarioError(_explain(exc, origin, overridden, path.resolve())) from None
     resolved = scenario.model_dump(mode="json")
-    set_changes = [replace(c, new=get(resolved, c.key)) if get(resolved, c.key) is not MISSING else c
-                   for c in set_changes]  # as validated: "LT,LV" is the list it became
-    original = get(raw, "name") if "name" not in overridden else next(
-        (c.old for c in set_changes if c.key == "name" and isinstance(c.old, str)), path.stem)
-    named = {"name": scenario.name if "name" in overridden else run_name(scenario.name, set_changes),
-             "description": scenario.description if "description" in overridden else
-             changed_description(original, scenario.description, set_changes)}
+    set_changes = [
+        replace(c, new=get(resolved, c.key)) if get(resolved, c.key) is not MISSING else c for c in set_changes
+    ]  # as validated: "LT,LV" is the list it became
+    original = (
+        get(raw, "name")
+        if "name" not in overridden
+        else next((c.old for c in set_changes if c.key == "name" and isinstance(c.old, str)), path.stem)
+    )
+    named = {
+        "name": scenario.name if "name" in overridden else run_name(scenario.name, set_changes),
+        "description": scenario.description
+        if "description" in overridden
+        else changed_description(original, scenario.description, set_changes),
+    }
     if named != {"name": scenario.name, "description": scenario.description}:
         try:
             scenario = Scenario.model_validate({**scenario.model_dump(), **named})
         except ValidationError as exc:
             raise ScenarioError(_explain(exc, origin, overridden, path.resolve())) from None
     files = len(set(origin.values()))
-    log.debug("load_scenario read %s (%d file%s, %d --set override%s)", path.name, files, "s" * (files != 1),
-              len(set_changes), "s" * (len(set_changes) != 1))
+    log.debug(
+        "load_scenario read %s (%d file%s, %d --set override%s)",
+        path.name,
+        files,
+        "s" * (files != 1),
+        len(set_changes),
+        "s" * (len(set_changes) != 1),
+    )
     return Resolved(scenario, (*changes, *set_changes))
 
 

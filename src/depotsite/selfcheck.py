@@ -23,9 +23,15 @@ from depotsite.traveltimes import TravelTimes
 log = logging.getLogger(__name__)
 
 
-def posture_record(result: RunResult, p: Instance, travel: TravelTimes | None = None, *,
-                   summary: Mapping[str, Any] | None = None, depots: Mapping[str, Any] | None = None,
-                   routes: Mapping[str, Any] | None = None) -> RunRecord:
+def posture_record(
+    result: RunResult,
+    p: Instance,
+    travel: TravelTimes | None = None,
+    *,
+    summary: Mapping[str, Any] | None = None,
+    depots: Mapping[str, Any] | None = None,
+    routes: Mapping[str, Any] | None = None,
+) -> RunRecord:
     """The run as the plain record the checks read, built from memory.
 
     Parameters
@@ -45,24 +51,47 @@ def posture_record(result: RunResult, p: Instance, travel: TravelTimes | None = 
 
     transit = {k: leg.hours for k, leg in travel.legs.items()} if travel is not None else dict(p.transit_h)
     if summary is None:
-        summary = {"status": result.status, "gap": result.gap, "objective": result.objective,
-                   "open_sites": list(result.open_sites),
-                   "terms": {"time": {"value": result.terms["time_h"]}, "risk": {"value": result.terms["risk"]},
-                             "cost": {"value": result.terms["cost_musd"]}}}
+        summary = {
+            "status": result.status,
+            "gap": result.gap,
+            "objective": result.objective,
+            "open_sites": list(result.open_sites),
+            "terms": {
+                "time": {"value": result.terms["time_h"]},
+                "risk": {"value": result.terms["risk"]},
+                "cost": {"value": result.terms["cost_musd"]},
+            },
+        }
     return RunRecord(
-        hosts=table(inputs.hosts), sites=table(inputs.sites), systems=table(inputs.systems),
-        destinations=table(inputs.destinations), demand={k: n for k, n in inputs.demand.items() if n > 0},
+        hosts=table(inputs.hosts),
+        sites=table(inputs.sites),
+        systems=table(inputs.systems),
+        destinations=table(inputs.destinations),
+        demand={k: n for k, n in inputs.demand.items() if n > 0},
         scenario=p.scenario.model_dump(mode="json", exclude_none=True),
-        stock=dict(result.stock), stock_hosts={(s, w): inputs.sites[s].host_id for s, w in result.stock},
-        deliveries=tuple(DeliveryRow(x.site_id, x.destination_id, x.system_id, x.units, x.transit_h, x.available_h)
-                         for x in result.deliveries),
-        summary=summary, transit=transit, depots=depots, routes=routes,
+        stock=dict(result.stock),
+        stock_hosts={(s, w): inputs.sites[s].host_id for s, w in result.stock},
+        deliveries=tuple(
+            DeliveryRow(x.site_id, x.destination_id, x.system_id, x.units, x.transit_h, x.available_h)
+            for x in result.deliveries
+        ),
+        summary=summary,
+        transit=transit,
+        depots=depots,
+        routes=routes,
     )
 
 
-def check_posture(result: RunResult, p: Instance, travel: TravelTimes | None = None, *,
-                  summary: Mapping[str, Any] | None = None, depots: Mapping[str, Any] | None = None,
-                  routes: Mapping[str, Any] | None = None, objective: bool = True) -> None:
+def check_posture(
+    result: RunResult,
+    p: Instance,
+    travel: TravelTimes | None = None,
+    *,
+    summary: Mapping[str, Any] | None = None,
+    depots: Mapping[str, Any] | None = None,
+    routes: Mapping[str, Any] | None = None,
+    objective: bool = True,
+) -> None:
     """Check a posture against every rule of its scenario and its objective against its terms.
 
     Parameters

@@ -74,10 +74,15 @@ def whole_shipments(instance: Instance, stock: dict[tuple[str, str], int], ship:
     upper = [(0, instance.demand[d, w]) for _, d, w in routes]
     lp = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=upper, method="highs-ds")
     if lp.status != 0 or not is_whole(dict(zip(routes, lp.x, strict=True))):
-        raise NumericsError([f"the solver's shipments are not whole units and cannot be made whole on the routes "
-                             f"it used ({lp.message}); re-run with another [solver] threads or mip_gap"])
-    log.info("whole_shipments: the solver's shipments were fractional; re-solved %d routes by dual simplex",
-             len(routes))
+        raise NumericsError(
+            [
+                f"the solver's shipments are not whole units and cannot be made whole on the routes "
+                f"it used ({lp.message}); re-run with another [solver] threads or mip_gap"
+            ]
+        )
+    log.info(
+        "whole_shipments: the solver's shipments were fractional; re-solved %d routes by dual simplex", len(routes)
+    )
     return {r: round(v) for r, v in zip(routes, lp.x, strict=True) if round(v) > 0}
 
 
@@ -106,6 +111,7 @@ def posture_of(model) -> Posture:
     ship = units(model.ship) if is_whole(shipped) else whole_shipments(model.instance, stock, shipped)
     # A site the solver left open with nothing in it (free when cost weighs nothing) is not part of the posture.
     holding = {s for s, _ in stock} | set(model.instance.force_open)
-    open_sites = tuple(s for s in model.S if s in holding
-                       and model.open_site[s].value is not None and model.open_site[s].value > 0.5)
+    open_sites = tuple(
+        s for s in model.S if s in holding and model.open_site[s].value is not None and model.open_site[s].value > 0.5
+    )
     return Posture(stock=stock, ship=ship, open_sites=open_sites)

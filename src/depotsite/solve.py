@@ -79,8 +79,15 @@ class _Reporter:
             return
         self.last = data.running_time
         incumbent = data.mip_primal_bound if math.isfinite(data.mip_primal_bound) else None
-        self.watcher(SolverProgress(incumbent=incumbent, bound=data.mip_dual_bound, gap=data.mip_gap,
-                                    elapsed_s=data.running_time, nodes=int(data.mip_node_count)))
+        self.watcher(
+            SolverProgress(
+                incumbent=incumbent,
+                bound=data.mip_dual_bound,
+                gap=data.mip_gap,
+                elapsed_s=data.running_time,
+                nodes=int(data.mip_node_count),
+            )
+        )
 
 
 @contextmanager
@@ -104,9 +111,18 @@ def _watching(solver: Highs, watcher: Watcher | None) -> Iterator[None]:
             event.unsubscribe(reporter)
 
 
-def run_highs(model: pyo.ConcreteModel, *, deadline: Deadline, mip_gap: float, threads: int, show_log: bool,
-              solver: Highs | None = None, stage: str = "solving", watcher: Watcher | None = None,
-              log_file: str | None = None):
+def run_highs(
+    model: pyo.ConcreteModel,
+    *,
+    deadline: Deadline,
+    mip_gap: float,
+    threads: int,
+    show_log: bool,
+    solver: Highs | None = None,
+    stage: str = "solving",
+    watcher: Watcher | None = None,
+    log_file: str | None = None,
+):
     """One HiGHS run that gets what remains of ``deadline`` once the model is loaded into the solver.
 
     ``watcher`` is called with the incumbent, bound and gap while branch and bound runs (about every half
@@ -122,8 +138,13 @@ def run_highs(model: pyo.ConcreteModel, *, deadline: Deadline, mip_gap: float, t
     _use_threads(threads)
     with _watching(solver, watcher):
         return solver.solve(
-            model, time_limit=highs_time_limit_s(deadline), rel_gap=mip_gap, threads=threads, tee=show_log,
-            load_solutions=False, raise_exception_on_nonoptimal_result=False,
+            model,
+            time_limit=highs_time_limit_s(deadline),
+            rel_gap=mip_gap,
+            threads=threads,
+            tee=show_log,
+            load_solutions=False,
+            raise_exception_on_nonoptimal_result=False,
             solver_options={"log_file": log_file} if log_file else {},
         )
 
@@ -182,8 +203,16 @@ def solve(
     """
     deadline = deadline or Deadline(time_limit_s)
     started = time.perf_counter()
-    results = run_highs(model, deadline=deadline, mip_gap=mip_gap, threads=threads, show_log=show_log, solver=solver,
-                        watcher=watcher, log_file=log_file)
+    results = run_highs(
+        model,
+        deadline=deadline,
+        mip_gap=mip_gap,
+        threads=threads,
+        show_log=show_log,
+        solver=solver,
+        watcher=watcher,
+        log_file=log_file,
+    )
     elapsed = time.perf_counter() - started
     term = results.termination_condition
     if term in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
@@ -191,8 +220,9 @@ def solve(
         raise InfeasibleError(reasons or ["HiGHS proved that no posture satisfies every rule of the scenario"])
     if not _feasible(results):
         if term == TerminationCondition.maxTimeLimit:
-            raise SolverError(f"no feasible posture found within {deadline.name()}; "
-                              "raise [solver] time_limit_s or --time-limit")
+            raise SolverError(
+                f"no feasible posture found within {deadline.name()}; raise [solver] time_limit_s or --time-limit"
+            )
         raise SolverError(f"HiGHS stopped without a posture ({term.name})")
     results.solution_loader.load_vars()
     outcome = outcome_of(results, deadline=deadline, solve_s=elapsed)
@@ -233,8 +263,10 @@ def outcome_of(results, *, deadline: Deadline, solve_s: float) -> SolveOutcome:
         gap = 0.0
     warnings: tuple[str, ...] = ()
     if status == "time_limit":
-        warnings = (f"stopped at {deadline.name()} with a feasible posture; "
-                    f"it is within {100 * gap:.2f}% of the best bound, not proven optimal",)
+        warnings = (
+            f"stopped at {deadline.name()} with a feasible posture; "
+            f"it is within {100 * gap:.2f}% of the best bound, not proven optimal",
+        )
         log.warning(warnings[0])
     return SolveOutcome(status=status, objective=objective, bound=bound, gap=gap, solve_s=solve_s, warnings=warnings)
 
@@ -247,8 +279,15 @@ class Probe:
     timed_out: bool
 
 
-def probe(model: pyo.ConcreteModel, *, deadline: Deadline, mip_gap: float, threads: int, load: bool = False,
-          stage: str = "explaining the infeasibility") -> Probe:
+def probe(
+    model: pyo.ConcreteModel,
+    *,
+    deadline: Deadline,
+    mip_gap: float,
+    threads: int,
+    load: bool = False,
+    stage: str = "explaining the infeasibility",
+) -> Probe:
     """One sub-solve with what remains of ``deadline`` (timed out at once when nothing remains).
 
     Parameters
@@ -275,8 +314,9 @@ def probe(model: pyo.ConcreteModel, *, deadline: Deadline, mip_gap: float, threa
         if deadline.expired():  # ran out while loading the model into HiGHS
             return Probe(feasible=False, timed_out=True)
         raise
-    answer = Probe(feasible=_feasible(results),
-                   timed_out=results.termination_condition == TerminationCondition.maxTimeLimit)
+    answer = Probe(
+        feasible=_feasible(results), timed_out=results.termination_condition == TerminationCondition.maxTimeLimit
+    )
     if load and answer.feasible and not answer.timed_out:
         results.solution_loader.load_vars()
     return answer

@@ -42,8 +42,15 @@ def read_inputs(scenario: Scenario, *, check: bool = True) -> Inputs:
         With every problem found, each naming the file, row or id.
     """
     d = scenario.data
-    inputs = load_inputs(hosts=d.hosts, sites=d.sites, systems=d.systems, destinations=d.destinations,
-                         demand=d.demand, profiles=scenario.network.profiles, boundaries=d.boundaries)
+    inputs = load_inputs(
+        hosts=d.hosts,
+        sites=d.sites,
+        systems=d.systems,
+        destinations=d.destinations,
+        demand=d.demand,
+        profiles=scenario.network.profiles,
+        boundaries=d.boundaries,
+    )
     if check:
         check_against_inputs(scenario, inputs)
         if d.purchasers is not None:
@@ -97,9 +104,13 @@ def hosts_able_to_hold(scenario: Scenario, inputs: Inputs, system_id: str) -> li
     """
     c = scenario.constraints
     system = inputs.systems[system_id]
-    return sorted({site.host_id for s, site in inputs.sites.items()
-                   if s not in c.exclude_sites and site.host_id not in c.exclude_hosts
-                   and units_fitting(site, system) >= 1})
+    return sorted(
+        {
+            site.host_id
+            for s, site in inputs.sites.items()
+            if s not in c.exclude_sites and site.host_id not in c.exclude_hosts and units_fitting(site, system) >= 1
+        }
+    )
 
 
 def _check_fit(scenario: Scenario, inputs: Inputs) -> list[str]:
@@ -112,20 +123,26 @@ def _check_fit(scenario: Scenario, inputs: Inputs) -> list[str]:
         if rule.min_hosts is not None:
             able = hosts_able_to_hold(scenario, inputs, w)
             if rule.min_hosts > len(able):
-                problems.append(f"systems.{w}.min_hosts: {rule.min_hosts} hosts wanted but only {len(able)} can hold "
-                                f"{w} ({', '.join(able) or 'none'}: a site not excluded, of an allowed kind, with "
-                                "room for one unit); lower min_hosts or add sites")
+                problems.append(
+                    f"systems.{w}.min_hosts: {rule.min_hosts} hosts wanted but only {len(able)} can hold "
+                    f"{w} ({', '.join(able) or 'none'}: a site not excluded, of an allowed kind, with "
+                    "room for one unit); lower min_hosts or add sites"
+                )
         if rule.resilience is not None:
             k, n = rule.resilience.lose_hosts, len(inputs.hosts)
             if k > n:
                 problems.append(f"systems.{w}.resilience.lose_hosts: {k} is more than the {n} hosts in hosts.csv")
             elif math.comb(n, k) > MAX_LOSS_SETS:
-                problems.append(f"systems.{w}.resilience.lose_hosts: {k} of {n} hosts gives {math.comb(n, k):,} sets "
-                                f"of lost hosts, more than the {MAX_LOSS_SETS:,} depotsite enumerates; lower it")
+                problems.append(
+                    f"systems.{w}.resilience.lose_hosts: {k} of {n} hosts gives {math.comb(n, k):,} sets "
+                    f"of lost hosts, more than the {MAX_LOSS_SETS:,} depotsite enumerates; lower it"
+                )
     cpus = os.cpu_count() or 1
     if scenario.solver.threads > cpus:
-        problems.append(f"solver.threads: {scenario.solver.threads} is more than the {cpus} CPUs of this machine; "
-                        f"set it to {cpus} or fewer")
+        problems.append(
+            f"solver.threads: {scenario.solver.threads} is more than the {cpus} CPUs of this machine; "
+            f"set it to {cpus} or fewer"
+        )
     return problems
 
 

@@ -47,6 +47,7 @@ def read_rows(path: Path) -> list[dict[str, str]]:
     with Path(path).open(newline="", encoding="utf-8-sig") as stream:
         return list(csv.DictReader(stream))
 
+
 # --- limits: what keeps the model numerically meaningful and its size workable ------------------------
 
 MAX_COUNT = 1_000_000
@@ -164,8 +165,9 @@ def identifier(raw: str) -> str:
     """
     value = raw.strip()
     if not value or len(value) > MAX_ID_CHARS or not value.isprintable() or any(c.isspace() for c in value):
-        raise ValueError(f"must be a non-empty id of at most {MAX_ID_CHARS} printable characters without "
-                         f"spaces, got {shown(raw)}")
+        raise ValueError(
+            f"must be a non-empty id of at most {MAX_ID_CHARS} printable characters without spaces, got {shown(raw)}"
+        )
     return value
 
 
@@ -276,12 +278,15 @@ SCHEMAS: dict[str, dict[str, Parser]] = {
     "demand": {"destination_id": identifier, "system_id": identifier, "units": _count},
 }
 
+
 def _header_problems(name: str, header: list[str], schema: Mapping[str, Parser]) -> list[str]:
     """Missing and unexpected columns; a first row with none of the columns is not echoed (wrong file)."""
     expected = ", ".join(schema)
     if not any(column in schema for column in header):
-        return [f"{name}: the first row has none of the expected columns; is this the right file? "
-                f"The header must be: {expected}"]
+        return [
+            f"{name}: the first row has none of the expected columns; is this the right file? "
+            f"The header must be: {expected}"
+        ]
     problems = [f"{name}: missing column {c!r}; the header must be: {expected}" for c in schema if c not in header]
     for column in (c for c in header if c not in schema):
         hint = difflib.get_close_matches(column, list(schema), n=1)
@@ -290,12 +295,15 @@ def _header_problems(name: str, header: list[str], schema: Mapping[str, Parser])
     return problems
 
 
-def _parse_row(name: str, line: int, header: list[str], cells: list[str], schema: Mapping[str, Parser],
-               problems: list[str]) -> dict[str, Any] | None:
+def _parse_row(
+    name: str, line: int, header: list[str], cells: list[str], schema: Mapping[str, Parser], problems: list[str]
+) -> dict[str, Any] | None:
     """One row parsed by ``schema``, or None after appending a problem per wrong field count or bad cell."""
     if len(cells) != len(header):
-        problems.append(f"{name} line {line}: {len(cells)} fields but the header has {len(header)}; "
-                        "quote any field that contains a comma")
+        problems.append(
+            f"{name} line {line}: {len(cells)} fields but the header has {len(header)}; "
+            "quote any field that contains a comma"
+        )
         return None
     row, ok = {}, True
     for column, raw in zip(header, cells, strict=True):
@@ -310,8 +318,13 @@ def _parse_row(name: str, line: int, header: list[str], cells: list[str], schema
 
 
 def read_table(
-    path: Path, schema: Mapping[str, Parser], problems: list[str], rejected: set[str] | None = None, *,
-    max_rows: int | None = None, what: str = "rows",
+    path: Path,
+    schema: Mapping[str, Parser],
+    problems: list[str],
+    rejected: set[str] | None = None,
+    *,
+    max_rows: int | None = None,
+    what: str = "rows",
 ) -> list[tuple[int, dict[str, Any]]] | None:
     """Read one CSV into ``(line number, parsed row)`` pairs; append every problem to ``problems``.
 
@@ -355,9 +368,11 @@ def read_table(
             for cells in reader:
                 count += 1
                 if max_rows is not None and count > max_rows:
-                    problems.append(f"{name}: more than {max_rows:,} {what}; depotsite handles at most {max_rows:,} "
-                                    "(the model has a variable per site, destination and system, and beyond this "
-                                    "it cannot be built and solved in minutes); pre-select the candidates")
+                    problems.append(
+                        f"{name}: more than {max_rows:,} {what}; depotsite handles at most {max_rows:,} "
+                        "(the model has a variable per site, destination and system, and beyond this "
+                        "it cannot be built and solved in minutes); pre-select the candidates"
+                    )
                     return None
                 if not any(c.strip() for c in cells):
                     continue

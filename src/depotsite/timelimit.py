@@ -70,8 +70,10 @@ class Deadline:
             "time limit reached while <stage> ...", naming the limit and how to raise it.
         """
         if self.expired():
-            raise SolverError(f"time limit reached while {stage}: {self.elapsed_s():.1f} s of {self.name()} used; "
-                              "raise [solver] time_limit_s or --time-limit")
+            raise SolverError(
+                f"time limit reached while {stage}: {self.elapsed_s():.1f} s of {self.name()} used; "
+                "raise [solver] time_limit_s or --time-limit"
+            )
 
     def name(self) -> str:
         """The limit in words, for messages that say which limit ran out.

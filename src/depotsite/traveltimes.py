@@ -115,14 +115,21 @@ def read_matrix(path: Path, inputs: Inputs) -> TravelTimes:
     first: dict[Pair, int] = {}
     for line, row in rows:
         pair = (row["site_id"], row["destination_id"], row["system_id"])
-        for column, known in (("site_id", inputs.sites), ("destination_id", inputs.destinations),
-                              ("system_id", inputs.systems)):
+        for column, known in (
+            ("site_id", inputs.sites),
+            ("destination_id", inputs.destinations),
+            ("system_id", inputs.systems),
+        ):
             if row[column] not in known:
-                problems.append(f"{name} line {line}: unknown {column} {row[column]!r}; use an id from the "
-                                f"{column.split('_')[0]} table")
+                problems.append(
+                    f"{name} line {line}: unknown {column} {row[column]!r}; use an id from the "
+                    f"{column.split('_')[0]} table"
+                )
         if pair in first:
-            problems.append(f"{name} line {line}: duplicate pair {'/'.join(pair)} (first on line {first[pair]}); "
-                            "keep one row per pair")
+            problems.append(
+                f"{name} line {line}: duplicate pair {'/'.join(pair)} (first on line {first[pair]}); "
+                "keep one row per pair"
+            )
         first.setdefault(pair, line)
         hours[pair] = row["hours"]
     if problems:

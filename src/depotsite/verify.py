@@ -20,7 +20,7 @@ from typing import Any
 from depotsite.checks import RULE_CHECKS, DeliveryRow, RunRecord, run_checks, transit_sha256
 from depotsite.errors import InputError
 from depotsite.figures import FIGURE_CHECKS
-from depotsite.output.runfolder import ALLOCATION, DELIVERIES, OUTPUT_FILES, read_json, read_rows_checked, read_text
+from depotsite.output.runread import ALLOCATION, DELIVERIES, OUTPUT_FILES, read_json, read_rows_checked, read_text
 from depotsite.tables import SCHEMAS, file_sha256, identifier, nonneg
 
 TABLES = ("hosts", "sites", "systems", "destinations", "demand")
@@ -62,9 +62,14 @@ def _rows(path: Path, schema: dict[str, Any], v: Verification) -> list[dict[str,
 
 def _manifest(run: Path, v: Verification) -> dict[str, Any]:
     doc = _json(run / "manifest.json", v)
-    if not isinstance(doc, dict) or not isinstance(doc.get("inputs"), dict) or not all(
+    if (
+        not isinstance(doc, dict)
+        or not isinstance(doc.get("inputs"), dict)
+        or not all(
             isinstance(e, dict) and isinstance(e.get("path"), str) and isinstance(e.get("sha256"), str)
-            for e in doc["inputs"].values()):
+            for e in doc["inputs"].values()
+        )
+    ):
         if doc is not None:
             v.violations.append("manifest.json: no 'inputs' table of {path, sha256} entries")
         raise _Stop
@@ -82,8 +87,10 @@ def check_files(run: Path, manifest: dict[str, Any], v: Verification) -> None:
         if not path.is_file():
             v.violations.append(f"input {role} ({path}) is missing; the run cannot be verified against it")
         elif (now := file_sha256(path)) != entry["sha256"]:
-            v.violations.append(f"input {role} ({path}) changed after the run: SHA-256 {now[:12]}... "
-                                f"differs from the manifest's {entry['sha256'][:12]}...")
+            v.violations.append(
+                f"input {role} ({path}) changed after the run: SHA-256 {now[:12]}... "
+                f"differs from the manifest's {entry['sha256'][:12]}..."
+            )
     outputs = manifest.get("outputs")
     if not isinstance(outputs, dict):
         v.violations.append("manifest.json records no output SHA-256 ('outputs'); rewrite the run with this version")
@@ -96,8 +103,10 @@ def check_files(run: Path, manifest: dict[str, Any], v: Verification) -> None:
         if not path.is_file():
             v.violations.append(f"output {name} is missing from the run folder")
         elif (now := file_sha256(path)) != digest:
-            v.violations.append(f"output {name} changed after the run: SHA-256 {now[:12]}... differs from the "
-                                f"manifest's {str(digest)[:12]}...")
+            v.violations.append(
+                f"output {name} changed after the run: SHA-256 {now[:12]}... differs from the "
+                f"manifest's {str(digest)[:12]}..."
+            )
     v.checks.append(f"{len(manifest['inputs'])} inputs and {len(outputs)} outputs against their SHA-256")
 
 
@@ -113,8 +122,10 @@ def check_geopackage(run: Path, manifest: dict[str, Any], v: Verification) -> No
     import pyogrio
 
     try:
-        found = {str(name): pyogrio.read_info(run / GEOPACKAGE, layer=str(name))["features"]
-                 for name, _ in pyogrio.list_layers(run / GEOPACKAGE)}
+        found = {
+            str(name): pyogrio.read_info(run / GEOPACKAGE, layer=str(name))["features"]
+            for name, _ in pyogrio.list_layers(run / GEOPACKAGE)
+        }
     except (RuntimeError, OSError) as exc:  # pyogrio's DataSourceError, DataLayerError: RuntimeErrors
         v.violations.append(f"output {GEOPACKAGE} cannot be read as a GeoPackage ({type(exc).__name__}: {exc})")
         return
@@ -124,8 +135,9 @@ def check_geopackage(run: Path, manifest: dict[str, Any], v: Verification) -> No
         if name not in found:
             v.violations.append(f"output {GEOPACKAGE} has no layer {name} (it has {', '.join(sorted(found))})")
         elif isinstance(features, list) and found[name] != len(features):
-            v.violations.append(f"output {GEOPACKAGE}: layer {name} holds {found[name]} features, "
-                                f"{name}.geojson {len(features)}")
+            v.violations.append(
+                f"output {GEOPACKAGE}: layer {name} holds {found[name]} features, {name}.geojson {len(features)}"
+            )
     v.checks.append(f"{GEOPACKAGE}: {len(found)} layers against the GeoJSON layers")
 
 
@@ -144,9 +156,11 @@ def check_data_paths(data: dict[str, Any], manifest: dict[str, Any], v: Verifica
             stated[role] = str(Path(str(value)).resolve())
     for role in sorted(set(stated) | set(recorded)):
         if stated.get(role) != recorded.get(role):
-            v.violations.append(f"data: [data] {role} in scenario.resolved.toml is {stated.get(role)}, but the "
-                                f"manifest recorded {recorded.get(role)}; verify reads inputs only through the "
-                                "manifest")
+            v.violations.append(
+                f"data: [data] {role} in scenario.resolved.toml is {stated.get(role)}, but the "
+                f"manifest recorded {recorded.get(role)}; verify reads inputs only through the "
+                "manifest"
+            )
     v.checks.append("[data] paths of the resolved scenario against the manifest")
 
 
@@ -156,9 +170,11 @@ def _tables(manifest: dict[str, Any], v: Verification) -> dict[str, dict[Any, An
         v.violations.append(f"manifest.json: inputs {', '.join(sorted(set(TABLES) - set(paths)))} not recorded")
         raise _Stop
     tables: dict[str, dict[Any, Any]] = {
-        t: {row[f"{t[:-1]}_id"]: row for row in _rows(paths[t], SCHEMAS[t], v)} for t in TABLES[:4]}
-    tables["demand"] = {(r["destination_id"], r["system_id"]): r["units"]
-                        for r in _rows(paths["demand"], SCHEMAS["demand"], v)}
+        t: {row[f"{t[:-1]}_id"]: row for row in _rows(paths[t], SCHEMAS[t], v)} for t in TABLES[:4]
+    }
+    tables["demand"] = {
+        (r["destination_id"], r["system_id"]): r["units"] for r in _rows(paths["demand"], SCHEMAS["demand"], v)
+    }
     return tables
 
 
@@ -177,21 +193,29 @@ def _transit(scenario: dict[str, Any], manifest: dict[str, Any], v: Verification
 
         files = {t: Path(manifest["inputs"][t]["path"]) for t in TABLES}
         try:
-            inputs = load_inputs(hosts=files["hosts"], sites=files["sites"], systems=files["systems"],
-                                 destinations=files["destinations"], demand=files["demand"])
+            inputs = load_inputs(
+                hosts=files["hosts"],
+                sites=files["sites"],
+                systems=files["systems"],
+                destinations=files["destinations"],
+                demand=files["demand"],
+            )
             times = travel_times(inputs, Scenario.model_validate(scenario), use_cache=False)
         except (InputError, ValidationError) as exc:
             v.violations.append(f"travel times cannot be recomputed from the roads: {exc}")
             raise _Stop from None
         hours = {key: leg.hours for key, leg in times.legs.items()}
         source = "the roads (no cache)"
-    recorded = manifest.get("travel_times", {}).get("sha256") if isinstance(manifest.get("travel_times"), dict) \
-        else None
+    recorded = (
+        manifest.get("travel_times", {}).get("sha256") if isinstance(manifest.get("travel_times"), dict) else None
+    )
     if recorded is None:
         v.violations.append("manifest.json records no SHA-256 of the travel times the run used")
     elif transit_sha256(hours) != recorded:
-        v.violations.append(f"travel times: the hours recomputed from {source} differ from those the run used "
-                            f"(SHA-256 {transit_sha256(hours)[:12]}... vs the manifest's {str(recorded)[:12]}...)")
+        v.violations.append(
+            f"travel times: the hours recomputed from {source} differ from those the run used "
+            f"(SHA-256 {transit_sha256(hours)[:12]}... vs the manifest's {str(recorded)[:12]}...)"
+        )
     v.checks.append(f"{len(hours)} transit hours recomputed from {source}")
     return hours
 
@@ -205,8 +229,10 @@ def _outputs(run: Path, v: Verification) -> dict[str, Any]:
             v.violations.append(f"allocation.csv: two rows for {key[0]}/{key[1]}")
         stock[key] = stock.get(key, 0) + r["units"]
         hosts[key] = r["host_id"]
-    deliveries = tuple(DeliveryRow(r["site_id"], r["destination_id"], r["system_id"], r["units"], r["transit_h"],
-                                   r["available_h"]) for r in _rows(run / "deliveries.csv", DELIVERIES, v))
+    deliveries = tuple(
+        DeliveryRow(r["site_id"], r["destination_id"], r["system_id"], r["units"], r["transit_h"], r["available_h"])
+        for r in _rows(run / "deliveries.csv", DELIVERIES, v)
+    )
     docs = {name: _json(run / f"{name}.geojson", v) for name in ("depots", "routes")}
     summary = _json(run / "summary.json", v)
     if not isinstance(summary, dict):
@@ -229,8 +255,10 @@ def check_scenario(resolved: dict[str, Any], original: Path, manifest: dict[str,
     want, have = _flatten(expected), _flatten(resolved)
     for key in sorted(set(want) | set(have)):
         if want.get(key) != have.get(key):
-            v.violations.append(f"scenario: {key} is {have.get(key, '(unset)')!r} in scenario.resolved.toml, but "
-                                f"{original.name} with the recorded overrides gives {want.get(key, '(unset)')!r}")
+            v.violations.append(
+                f"scenario: {key} is {have.get(key, '(unset)')!r} in scenario.resolved.toml, but "
+                f"{original.name} with the recorded overrides gives {want.get(key, '(unset)')!r}"
+            )
     v.checks.append(f"scenario.resolved.toml is {original.name} plus {len(overrides)} recorded override(s)")
 
 
@@ -269,10 +297,16 @@ def _verify(run: Path, original: Path | None, v: Verification) -> None:
         raise _Stop  # every later check would be against inputs the run did not use
     tables = _tables(manifest, v)
     transit = _transit(scenario, manifest, v)
-    record = RunRecord(hosts=tables["hosts"], sites=tables["sites"], systems=tables["systems"],
-                       destinations=tables["destinations"],
-                       demand={k: n for k, n in tables["demand"].items() if n > 0}, scenario=scenario,
-                       transit=transit, **_outputs(run, v))
+    record = RunRecord(
+        hosts=tables["hosts"],
+        sites=tables["sites"],
+        systems=tables["systems"],
+        destinations=tables["destinations"],
+        demand={k: n for k, n in tables["demand"].items() if n > 0},
+        scenario=scenario,
+        transit=transit,
+        **_outputs(run, v),
+    )
     done, found = run_checks(record, RULE_CHECKS + FIGURE_CHECKS)
     v.checks += done
     v.violations += found

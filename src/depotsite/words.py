@@ -96,8 +96,11 @@ def min_lot(inst: Instance) -> str:
     str
         As in "minimum lots per site (hawk 4)".
     """
-    return "minimum lots per site (" + ", ".join(
-        f"{w} {inst.min_lot[w]}" for w in inst.systems if inst.min_lot[w] > 1) + ")"
+    return (
+        "minimum lots per site ("
+        + ", ".join(f"{w} {inst.min_lot[w]}" for w in inst.systems if inst.min_lot[w] > 1)
+        + ")"
+    )
 
 
 def host_loss_resilience(inst: Instance) -> str:
@@ -113,8 +116,13 @@ def host_loss_resilience(inst: Instance) -> str:
     str
         As in "host-loss resilience (hawk: keep 50% after losing any 1 host(s))".
     """
-    return "host-loss resilience (" + ", ".join(
-        f"{w}: keep {_pct(keep)} after losing any {lose} host(s)" for w, (keep, lose) in inst.resilience.items()) + ")"
+    return (
+        "host-loss resilience ("
+        + ", ".join(
+            f"{w}: keep {_pct(keep)} after losing any {lose} host(s)" for w, (keep, lose) in inst.resilience.items()
+        )
+        + ")"
+    )
 
 
 def max_sites(inst: Instance) -> str:

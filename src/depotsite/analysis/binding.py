@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import pyomo.environ as pyo
 
+from depotsite.analysis.site_reasons import SiteReport, site_reasons
 from depotsite.errors import InfeasibleError, SolverError
 from depotsite.instance import RESOURCES, TOLERANCE, Instance
 from depotsite.model import build_model
@@ -54,18 +55,6 @@ class RuleReport:
     checked: dict[str, float] | None = None  # objective and term changes when re-solved one unit looser
     checked_status: str | None = None  # "optimal", "time_limit", or why the re-solve gave nothing
     minimum: bool = False  # a lower bound (minimum hosts, resilience) rather than a cap
-
-
-@dataclass(frozen=True)
-class SiteReport:
-    """Why one open site is open: its stock, whom it serves, the hours it saves, the rules it meets."""
-
-    site_id: str
-    host_id: str
-    units: dict[str, int]  # system -> units held
-    serves: dict[str, int]  # destination -> units sent
-    saved_h: float  # mean-time hours saved against the next fastest allowed site for its deliveries
-    rules: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -108,40 +97,116 @@ def rule_slacks(p: Instance, posture: Posture) -> list[RuleReport]:
     pp_unit = 100.0 / p.package  # percentage points per M USD
     for h, f in p.host_value_share.items():
         slack = 100 * f - shares[h]
-        reports.append(RuleReport(f"hosts.{h}.max_value_share", f"{h} at most {100 * f:g}% of the package value",
-                                  "pp", 100 * f, shares[h], slack, slack < _room(p, stock, {h}) * pp_unit - TOLERANCE))
+        reports.append(
+            RuleReport(
+                f"hosts.{h}.max_value_share",
+                f"{h} at most {100 * f:g}% of the package value",
+                "pp",
+                100 * f,
+                shares[h],
+                slack,
+                slack < _room(p, stock, {h}) * pp_unit - TOLERANCE,
+            )
+        )
     for g, f in p.group_value_share.items():
         held = sum(shares[h] for h in p.groups[g])
         slack = 100 * f - held
-        reports.append(RuleReport(f"groups.{g}.max_value_share", f"group {g} at most {100 * f:g}% of the value",
-                                  "pp", 100 * f, held, slack,
-                                  slack < _room(p, stock, set(p.groups[g])) * pp_unit - TOLERANCE))
+        reports.append(
+            RuleReport(
+                f"groups.{g}.max_value_share",
+                f"group {g} at most {100 * f:g}% of the value",
+                "pp",
+                100 * f,
+                held,
+                slack,
+                slack < _room(p, stock, set(p.groups[g])) * pp_unit - TOLERANCE,
+            )
+        )
     for (h, w), cap in p.unit_cap.items():
-        reports.append(RuleReport(f"hosts.{h}.max_unit_share.{w}", f"{h} at most {cap} {w}", "units", cap,
-                                  units[h, w], cap - units[h, w], units[h, w] >= cap))
+        reports.append(
+            RuleReport(
+                f"hosts.{h}.max_unit_share.{w}",
+                f"{h} at most {cap} {w}",
+                "units",
+                cap,
+                units[h, w],
+                cap - units[h, w],
+                units[h, w] >= cap,
+            )
+        )
     for (g, w), cap in p.group_unit_cap.items():
         held = sum(units[h, w] for h in p.groups[g])
-        reports.append(RuleReport(f"groups.{g}.max_unit_share.{w}", f"group {g} at most {cap} {w}", "units", cap,
-                                  held, cap - held, held >= cap))
+        reports.append(
+            RuleReport(
+                f"groups.{g}.max_unit_share.{w}",
+                f"group {g} at most {cap} {w}",
+                "units",
+                cap,
+                held,
+                cap - held,
+                held >= cap,
+            )
+        )
     for w, n in p.min_hosts.items():
         if w in p.requirement:
             holding = sum(1 for h in p.hosts if units[h, w] > 0)
-            reports.append(RuleReport(f"systems.{w}.min_hosts", f"{w} in at least {n} hosts", "hosts", n, holding,
-                                      holding - n, holding == n, minimum=True))
+            reports.append(
+                RuleReport(
+                    f"systems.{w}.min_hosts",
+                    f"{w} in at least {n} hosts",
+                    "hosts",
+                    n,
+                    holding,
+                    holding - n,
+                    holding == n,
+                    minimum=True,
+                )
+            )
     for w, need in p.resilience_need.items():
-        kept = min(sum(n for (h, w2), n in units.items() if w2 == w and h not in lost)
-                   for (w3, _), lost in p.lost_hosts.items() if w3 == w)
-        reports.append(RuleReport(f"systems.{w}.resilience", f"{need} {w} left after losing any host set", "units",
-                                  need, kept, kept - need, kept == need, minimum=True))
+        kept = min(
+            sum(n for (h, w2), n in units.items() if w2 == w and h not in lost)
+            for (w3, _), lost in p.lost_hosts.items()
+            if w3 == w
+        )
+        reports.append(
+            RuleReport(
+                f"systems.{w}.resilience",
+                f"{need} {w} left after losing any host set",
+                "units",
+                need,
+                kept,
+                kept - need,
+                kept == need,
+                minimum=True,
+            )
+        )
     if p.max_sites is not None:
         n = len(posture.open_sites)
-        reports.append(RuleReport("constraints.max_sites", f"at most {p.max_sites} open sites", "sites", p.max_sites,
-                                  n, p.max_sites - n, n == p.max_sites))
+        reports.append(
+            RuleReport(
+                "constraints.max_sites",
+                f"at most {p.max_sites} open sites",
+                "sites",
+                p.max_sites,
+                n,
+                p.max_sites - n,
+                n == p.max_sites,
+            )
+        )
     if p.budget_musd is not None:
         spent = sum(p.fixed_cost_musd[s] for s in posture.open_sites)
         cheapest = min((p.fixed_cost_musd[s] for s in p.sites if s not in posture.open_sites), default=float("inf"))
-        reports.append(RuleReport("constraints.budget_musd", f"fixed cost at most {p.budget_musd:g} M USD", "M USD",
-                                  p.budget_musd, spent, p.budget_musd - spent, p.budget_musd - spent < cheapest))
+        reports.append(
+            RuleReport(
+                "constraints.budget_musd",
+                f"fixed cost at most {p.budget_musd:g} M USD",
+                "M USD",
+                p.budget_musd,
+                spent,
+                p.budget_musd - spent,
+                p.budget_musd - spent < cheapest,
+            )
+        )
     reports += _deadline_slacks(p, posture)
     return reports
 
@@ -149,15 +214,24 @@ def rule_slacks(p: Instance, posture: Posture) -> list[RuleReport]:
 def _deadline_slacks(p: Instance, posture: Posture) -> list[RuleReport]:
     """A deadline binds when a route it keeps out is within an hour of it (one hour more would let it in)."""
     worst: dict[str, float] = defaultdict(float)
-    for (s, d, w) in posture.ship:
+    for s, d, w in posture.ship:
         worst[w] = max(worst[w], p.tau_h[s, d, w])
     reports = []
     for w, limit in p.deadline_h.items():
         if limit is None:
             continue
         nearest = min((h for (_, _, w2), h in p.dropped_by_deadline.items() if w2 == w), default=None)
-        reports.append(RuleReport(f"systems.{w}.deadline_h", f"every {w} available within {limit:g} h", "h", limit,
-                                  worst[w], limit - worst[w], nearest is not None and nearest <= limit + 1.0))
+        reports.append(
+            RuleReport(
+                f"systems.{w}.deadline_h",
+                f"every {w} available within {limit:g} h",
+                "h",
+                limit,
+                worst[w],
+                limit - worst[w],
+                nearest is not None and nearest <= limit + 1.0,
+            )
+        )
     return reports
 
 
@@ -178,8 +252,12 @@ def fixed_binaries_model(p: Instance, posture: Posture) -> pyo.ConcreteModel:
     """
     m = build_model(p)
     held_hosts = {(p.host_of[s], w) for (s, w) in posture.stock}
-    values = {"open_site": lambda k: k in posture.open_sites, "holds": lambda k: k in posture.stock,
-              "host_holds": lambda k: k in held_hosts, "use_route": lambda k: k in posture.ship}
+    values = {
+        "open_site": lambda k: k in posture.open_sites,
+        "holds": lambda k: k in posture.stock,
+        "host_holds": lambda k: k in held_hosts,
+        "use_route": lambda k: k in posture.ship,
+    }
     for name in BINARIES:
         var = getattr(m, name, None)
         if var is None:
@@ -203,8 +281,15 @@ def rule_prices(p: Instance, posture: Posture, *, deadline: Deadline, threads: i
         fixed-structure programme cannot be solved in time.
     """
     m = fixed_binaries_model(p, posture)
-    results = run_highs(m, deadline=deadline, mip_gap=0.0, threads=threads, show_log=False, solver=new_solver(),
-                        stage="pricing the rules")
+    results = run_highs(
+        m,
+        deadline=deadline,
+        mip_gap=0.0,
+        threads=threads,
+        show_log=False,
+        solver=new_solver(),
+        stage="pricing the rules",
+    )
     if str(results.termination_condition.name) != "convergenceCriteriaSatisfied":
         return {}
     duals = results.solution_loader.get_duals()
@@ -265,9 +350,12 @@ def _later_deadline(p: Instance, w: str, hours: float) -> Instance:
     routes = (*p.routes, *back)
     allowed = tuple(dict.fromkeys((*p.allowed, *((s, w2) for s, _, w2 in back))))
     return dataclasses.replace(
-        p, routes=routes, allowed=allowed, deadline_h={**p.deadline_h, w: limit},
-        tau_h={**p.tau_h, **back}, transit_h={**p.transit_h, **{r: h - p.release_h[p.host_of[r[0]]]
-                                                                  for r, h in back.items()}},
+        p,
+        routes=routes,
+        allowed=allowed,
+        deadline_h={**p.deadline_h, w: limit},
+        tau_h={**p.tau_h, **back},
+        transit_h={**p.transit_h, **{r: h - p.release_h[p.host_of[r[0]]] for r, h in back.items()}},
         dropped_by_deadline={r: h for r, h in p.dropped_by_deadline.items() if r not in back},
         stock_bound={**p.stock_bound, **{(s, w2): p.stock_bound.get((s, w2), _fits(p, s, w2)) for s, _, w2 in back}},
     )
@@ -295,44 +383,6 @@ def recheck(p: Instance, key: str, base: RunResult, *, deadline: Deadline, threa
     return change, outcome.status
 
 
-def site_reasons(p: Instance, posture: Posture) -> list[SiteReport]:
-    """Why each open site is open: stock, destinations, hours saved against the next fastest site, rules.
-
-    ``saved_h`` is the site's contribution to the mean time: for each of its deliveries, the hours the
-    fastest other allowed site (open or not) would take longer, weighted as in the time term. A negative
-    value means faster sites exist: the site is open for a rule (caps, minimum hosts, resilience), not speed.
-    """
-    weight = sum(p.priority[w] * p.requirement[w] for w in p.systems)
-    by_dw: dict[tuple[str, str], list[tuple[float, str]]] = defaultdict(list)
-    for (site, d, w), h in p.tau_h.items():
-        by_dw[d, w].append((h, site))
-    hosts_of: dict[str, set[str]] = defaultdict(set)
-    for (site, w) in posture.stock:
-        hosts_of[w].add(p.host_of[site])
-    reports = []
-    for s in posture.open_sites:
-        units = {w: n for (s2, w), n in posture.stock.items() if s2 == s}
-        serves: dict[str, int] = defaultdict(int)
-        saved = 0.0
-        for (s2, d, w), n in posture.ship.items():
-            if s2 != s:
-                continue
-            serves[d] += n
-            own = p.tau_h[s, d, w]
-            alternative = min((h for h, other in by_dw[d, w] if other != s), default=own)
-            saved += p.priority[w] * (alternative - own) * n / weight
-        rules = []
-        if s in p.force_open:
-            rules.append("forced open")
-        for w in units:
-            least = p.min_hosts.get(w)
-            here = [s2 for (s2, w2) in posture.stock if w2 == w and p.host_of[s2] == p.host_of[s]]
-            if least is not None and len(hosts_of[w]) == least and here == [s]:
-                rules.append(f"keeps {w} in {least} hosts (min_hosts)")
-        reports.append(SiteReport(s, p.host_of[s], units, dict(serves), saved, tuple(rules)))
-    return reports
-
-
 def _recheck_order(r: RuleReport) -> tuple[int, float]:
     """Priced rules by the size of their price, then the rules no dual prices, then rules priced at zero."""
     if r.price is None:
@@ -340,55 +390,9 @@ def _recheck_order(r: RuleReport) -> tuple[int, float]:
     return (0, -abs(r.price)) if abs(r.price) > 1e-9 else (2, 0.0)
 
 
-def describe_rule(r: RuleReport) -> str:
-    """One line a policy team can read: the rule, whether it binds, its price and the re-solved change."""
-    step = {"pp": "point", "units": "unit", "hosts": "host fewer", "sites": "site more", "M USD": "step of budget",
-            "h": "hour later"}[r.unit]
-    line = f"{r.key} ({r.label}): "
-    if r.binding and r.unit == "h":
-        line += f"binds: it keeps out a route within an hour of it (latest unit at {r.used:.4g} h)"
-    elif r.binding:
-        line += f"binds ({r.used:.4g} of {r.limit:g} {r.unit})"
-    elif r.minimum:
-        line += f"slack {r.slack:.4g} {r.unit} ({r.used:.4g} against at least {r.limit:g})"
-    else:
-        line += f"slack {r.slack:.4g} {r.unit} ({r.used:.4g} of {r.limit:g} used)"
-    if r.binding and r.price is not None and abs(r.price) > 1e-9:
-        verb = "save" if r.price < 0 else "cost"
-        line += f"; each {step} would {verb} {abs(r.price):.3g} of the objective (LP price)"
-    if r.checked is not None:
-        terms = ", ".join(f"{k} {_change(v)}" for k, v in r.checked.items() if k != "objective")
-        line += f"; re-solved one {step}: objective {_change(r.checked['objective'])} ({terms}, {r.checked_status})"
-    elif r.checked_status is not None:
-        line += f"; {r.checked_status}"
-    return line
-
-
-def _change(value: float) -> str:
-    """A signed change, round-off (below 1e-9) shown as 0."""
-    return "+0" if abs(value) < 1e-9 else f"{value:+.3g}"
-
-
-def describe_site(site: SiteReport) -> str:
-    """One line per open site: what it holds and serves, the hours it saves, the rules it meets."""
-    held = ", ".join(f"{n} {w}" for w, n in site.units.items())
-    served = ", ".join(f"{d} {n}" for d, n in site.serves.items())
-    why = f"; {'; '.join(site.rules)}" if site.rules else ""
-    speed = (f"saves {site.saved_h:.3g} h of mean time over the next fastest site" if site.saved_h > 1e-9
-             else f"costs {-site.saved_h:.3g} h of mean time against the next fastest site (chosen for spread, "
-                  "caps or cost)")
-    return f"{site.site_id} ({site.host_id}): holds {held}; serves {served}; {speed}{why}"
-
-
-def as_dict(explanation: Explanation) -> dict:
-    """The explanation as plain JSON-ready data (for summary.json and --json)."""
-    return {"rules": [dataclasses.asdict(r) | {"words": describe_rule(r)} for r in explanation.rules],
-            "sites": [dataclasses.asdict(s) | {"words": describe_site(s)} for s in explanation.sites],
-            "notes": list(explanation.notes)}
-
-
-def explain_posture(p: Instance, posture: Posture, base: RunResult, *, deadline: Deadline, threads: int = 2,
-                    rechecks: int = 3) -> Explanation:
+def explain_posture(
+    p: Instance, posture: Posture, base: RunResult, *, deadline: Deadline, threads: int = 2, rechecks: int = 3
+) -> Explanation:
     """Which rules bind and what they cost, and why each open site is open.
 
     Parameters
@@ -415,8 +419,10 @@ def explain_posture(p: Instance, posture: Posture, base: RunResult, *, deadline:
     reports = rule_slacks(p, posture)
     prices = rule_prices(p, posture, deadline=deadline, threads=threads)
     # A dual prices a rule only where the posture leaves it no room; a slack rule is worth nothing at the margin.
-    reports = [dataclasses.replace(r, price=(prices.get(r.key) if r.binding else 0.0) if r.key in prices else None)
-               for r in reports]
+    reports = [
+        dataclasses.replace(r, price=(prices.get(r.key) if r.binding else 0.0) if r.key in prices else None)
+        for r in reports
+    ]
     chosen = {r.key for r in sorted((r for r in reports if r.binding), key=_recheck_order)[:rechecks]}
     notes = []
     done = 0

@@ -42,25 +42,39 @@ class StressCase:
         return {w: n for w, n in self.short.items() if n}
 
 
-def reroute_model(p: Instance, surviving: dict[tuple[str, str], int],
-                  arrival: dict[tuple[str, str, str], float]) -> pyo.ConcreteModel:
+def reroute_model(
+    p: Instance, surviving: dict[tuple[str, str], int], arrival: dict[tuple[str, str, str], float]
+) -> pyo.ConcreteModel:
     """Send surviving stock on the allowed routes; minimise units short, then arrival hours."""
     routes = list(arrival)
     m = pyo.ConcreteModel()
     m.ship = pyo.Var(routes, domain=pyo.NonNegativeIntegers)
     m.short = pyo.Var(list(p.demand), domain=pyo.NonNegativeIntegers)
-    m.meet = pyo.Constraint(list(p.demand), rule=lambda m, d, w: sum(
-        m.ship[r] for r in routes if r[1] == d and r[2] == w) + m.short[d, w] == p.demand[d, w])
+    m.meet = pyo.Constraint(
+        list(p.demand),
+        rule=lambda m, d, w: (
+            sum(m.ship[r] for r in routes if r[1] == d and r[2] == w) + m.short[d, w] == p.demand[d, w]
+        ),
+    )
     held = sorted({(s, w) for s, _, w in routes})
-    m.from_stock = pyo.Constraint(held, rule=lambda m, s, w: sum(
-        m.ship[r] for r in routes if r[0] == s and r[2] == w) <= surviving[s, w])
-    m.objective = pyo.Objective(expr=sum(arrival[r] * m.ship[r] for r in routes)
-                                + SHORT_PENALTY_H * sum(m.short.values()))
+    m.from_stock = pyo.Constraint(
+        held, rule=lambda m, s, w: sum(m.ship[r] for r in routes if r[0] == s and r[2] == w) <= surviving[s, w]
+    )
+    m.objective = pyo.Objective(
+        expr=sum(arrival[r] * m.ship[r] for r in routes) + SHORT_PENALTY_H * sum(m.short.values())
+    )
     return m
 
 
-def stress_test(p: Instance, stock: dict[tuple[str, str], int], *, lose: int, threads: int = 2,
-                time_limit_s: float = 60.0, deadline: Deadline | None = None) -> list[StressCase]:
+def stress_test(
+    p: Instance,
+    stock: dict[tuple[str, str], int],
+    *,
+    lose: int,
+    threads: int = 2,
+    time_limit_s: float = 60.0,
+    deadline: Deadline | None = None,
+) -> list[StressCase]:
     """Every set of ``lose`` hosts, worst first: most package value that cannot be delivered, then most value
     held by the lost hosts, then most units short.
 
@@ -97,12 +111,18 @@ def stress_test(p: Instance, stock: dict[tuple[str, str], int], *, lose: int, th
             if round(var.value or 0) > 0:
                 arrived[r[2]].append((arrival[r], round(var.value)))
         lost_value = sum(p.value[w] * n for (s, w), n in stock.items() if p.host_of[s] in lost)
-        cases.append(StressCase(
-            lost=lost, short=short, value_lost_pct=100.0 * lost_value / p.package,
-            value_short_pct=100.0 * sum(p.value[w] * n for w, n in short.items()) / p.package,
-            mean_h={w: (sum(h * n for h, n in arrived[w]) / sum(n for _, n in arrived[w]) if arrived[w] else None)
-                    for w in p.systems},
-            worst_h={w: (max(h for h, _ in arrived[w]) if arrived[w] else None) for w in p.systems},
-            delivered={w: sum(n for _, n in arrived[w]) for w in p.systems},
-        ))
+        cases.append(
+            StressCase(
+                lost=lost,
+                short=short,
+                value_lost_pct=100.0 * lost_value / p.package,
+                value_short_pct=100.0 * sum(p.value[w] * n for w, n in short.items()) / p.package,
+                mean_h={
+                    w: (sum(h * n for h, n in arrived[w]) / sum(n for _, n in arrived[w]) if arrived[w] else None)
+                    for w in p.systems
+                },
+                worst_h={w: (max(h for h, _ in arrived[w]) if arrived[w] else None) for w in p.systems},
+                delivered={w: sum(n for _, n in arrived[w]) for w in p.systems},
+            )
+        )
     return sorted(cases, key=lambda c: (-c.value_short_pct, -c.value_lost_pct, -c.total_short, c.lost))

@@ -56,8 +56,9 @@ def _use(model: pyo.ConcreteModel, objective: str) -> None:
 HAIR = 1e-7  # relative slack when fixing the first objective's optimum as a bound for the second
 
 
-def lexicographic_point(m: pyo.ConcreteModel, solver, *, budget: Deadline, risk_first: bool, epsilon: float,
-                        mip_gap: float, threads: int) -> RunResult:
+def lexicographic_point(
+    m: pyo.ConcreteModel, solver, *, budget: Deadline, risk_first: bool, epsilon: float, mip_gap: float, threads: int
+) -> RunResult:
     """One point of the front: minimise time with risk <= epsilon, then risk at that time (or risk first).
 
     Parameters
@@ -91,8 +92,9 @@ def lexicographic_point(m: pyo.ConcreteModel, solver, *, budget: Deadline, risk_
         second = run("min_risk", budget)
     result = collect(m.instance, posture_of(m), second)
     if first.status != "optimal":  # the point is only as proven as its first stage
-        result = replace(result, status=first.status, gap=max(first.gap, second.gap),
-                         warnings=(*first.warnings, *result.warnings))
+        result = replace(
+            result, status=first.status, gap=max(first.gap, second.gap), warnings=(*first.warnings, *result.warnings)
+        )
     return result
 
 
@@ -128,8 +130,9 @@ def pareto_front(
     def point(m: pyo.ConcreteModel, solver, *, risk_first: bool, epsilon: float = 1e9) -> RunResult:
         budget = deadline.share(left[0])
         left[0] -= 1
-        return lexicographic_point(m, solver, budget=budget, risk_first=risk_first, epsilon=epsilon,
-                                   mip_gap=mip_gap, threads=threads)
+        return lexicographic_point(
+            m, solver, budget=budget, risk_first=risk_first, epsilon=epsilon, mip_gap=mip_gap, threads=threads
+        )
 
     def fresh() -> tuple[pyo.ConcreteModel, object]:
         m = rebuild() if rebuild is not None else model
@@ -195,8 +198,11 @@ def describe_difference(p: Instance, base: RunResult, other: RunResult) -> str:
     if closed:
         parts.append("closes " + ", ".join(closed))
     moves = sorted(p.hosts, key=lambda h: -abs(other.host_value_shares[h] - base.host_value_shares[h]))
-    shifts = [f"{h} {base.host_value_shares[h]:.1f}->{other.host_value_shares[h]:.1f}%" for h in moves[:3]
-              if abs(other.host_value_shares[h] - base.host_value_shares[h]) > 0.05]
+    shifts = [
+        f"{h} {base.host_value_shares[h]:.1f}->{other.host_value_shares[h]:.1f}%"
+        for h in moves[:3]
+        if abs(other.host_value_shares[h] - base.host_value_shares[h]) > 0.05
+    ]
     if shifts:
         parts.append("shares " + ", ".join(shifts))
     extra = 100 * (other.objective - base.objective) / abs(base.objective) if base.objective else 0.0
@@ -204,8 +210,14 @@ def describe_difference(p: Instance, base: RunResult, other: RunResult) -> str:
 
 
 def alternatives(
-    model: pyo.ConcreteModel, *, count: int, within_pct: float, time_limit_s: float = 60.0, threads: int = 2,
-    progress: Callable[[int, int], None] | None = None, deadline: Deadline | None = None,
+    model: pyo.ConcreteModel,
+    *,
+    count: int,
+    within_pct: float,
+    time_limit_s: float = 60.0,
+    threads: int = 2,
+    progress: Callable[[int, int], None] | None = None,
+    deadline: Deadline | None = None,
 ) -> tuple[RunResult, list[Alternative]]:
     """The optimum and up to ``count`` postures with other open-site sets within ``within_pct`` of it.
 
@@ -221,8 +233,9 @@ def alternatives(
     p: Instance = model.instance
     deadline = deadline or Deadline(time_limit_s)
     solver = new_solver()
-    optimum = solve(model, deadline=deadline.share(count + 1), threads=threads, solver=solver,
-                    explain=explain_infeasible)
+    optimum = solve(
+        model, deadline=deadline.share(count + 1), threads=threads, solver=solver, explain=explain_infeasible
+    )
     best = collect(p, posture_of(model), optimum)
     model.within = pyo.Constraint(expr=model.objective.expr <= best.objective * (1 + within_pct / 100) + 1e-9)
     model.no_good = pyo.ConstraintList()
@@ -230,8 +243,11 @@ def alternatives(
     seen = [set(best.open_sites)]
     for rank in range(1, count + 1):
         opened = seen[-1]
-        model.no_good.add(sum(1 - model.open_site[s] for s in p.sites if s in opened)
-                          + sum(model.open_site[s] for s in p.sites if s not in opened) >= 1)
+        model.no_good.add(
+            sum(1 - model.open_site[s] for s in p.sites if s in opened)
+            + sum(model.open_site[s] for s in p.sites if s not in opened)
+            >= 1
+        )
         if deadline.expired():
             log.warning("alternatives: %s ran out after %d alternative(s)", deadline.name(), rank - 1)
             break

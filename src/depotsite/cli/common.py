@@ -57,13 +57,18 @@ def hoist_global_options(group: TyperGroup, ctx: Any, args: list[str]) -> list[s
     command = group.get_command(ctx, args[position]) if position is not None else None
     if command is None or position is None:
         return args
-    takes_value = {name for param in command.params if getattr(param, "param_type_name", "") == "option"
-                   and not getattr(param, "is_flag", False) and not getattr(param, "count", False)
-                   for name in (*param.opts, *param.secondary_opts)}
+    takes_value = {
+        name
+        for param in command.params
+        if getattr(param, "param_type_name", "") == "option"
+        and not getattr(param, "is_flag", False)
+        and not getattr(param, "count", False)
+        for name in (*param.opts, *param.secondary_opts)
+    }
     moved: list[str] = []
     kept: list[str] = []
     skip = False
-    for arg in args[position + 1:]:
+    for arg in args[position + 1 :]:
         if skip or arg == "--" or (kept and kept[-1] == "--"):
             kept.append(arg)
             skip = False
@@ -82,9 +87,13 @@ class _GlobalOptionsAnywhere(TyperGroup):
         return super().parse_args(ctx, hoist_global_options(self, ctx, list(args)))
 
 
-app = typer.Typer(help=f"Depot siting for surge stockpiles outside Ukraine. {EXIT_CODES_HELP}",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  cls=_GlobalOptionsAnywhere)
+app = typer.Typer(
+    help=f"Depot siting for surge stockpiles outside Ukraine. {EXIT_CODES_HELP}",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    cls=_GlobalOptionsAnywhere,
+)
 # No emoji codes anywhere and no markup in data output: user text (ids, paths) prints as typed, so ':x:' and
 # '[bold]' stay literal. Error lines keep their own markup and escape what they quote (``fail``).
 err = Console(stderr=True, emoji=False)
@@ -109,8 +118,9 @@ def main_options(
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log lines (-vv for debug).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors; no progress or tables.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show versions and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show versions and exit.")
+    ] = False,
 ) -> None:
     """Shared options, defined once."""
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
@@ -214,8 +224,14 @@ class _Progress:
 
 
 @contextmanager
-def step(message: str, timings: dict[str, float], key: str, *, deadline: Deadline | None = None,
-         watch: SolverWatch | None = None) -> Iterator[None]:
+def step(
+    message: str,
+    timings: dict[str, float],
+    key: str,
+    *,
+    deadline: Deadline | None = None,
+    watch: SolverWatch | None = None,
+) -> Iterator[None]:
     """Time a stage into ``timings[key]`` behind a spinner (none with -q); with a deadline, show its clock, and
     with a watch the solver's progress."""
     started = time.perf_counter()
@@ -255,18 +271,27 @@ def load_checked(scenario_path: Path, overrides: list[str], timings: dict[str, f
 def compute_travel(scenario, inputs, timings: dict[str, float]):
     from depotsite.sources import travel_times_for
 
-    label = ("reading the travel-time matrix" if scenario.data.travel_times is not None
-             else "computing travel times over the road network")
+    label = (
+        "reading the travel-time matrix"
+        if scenario.data.travel_times is not None
+        else "computing travel times over the road network"
+    )
     with step(label, timings, "travel_times_s"):
         return travel_times_for(inputs, scenario)
 
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file.")]
 SetOption = Annotated[list[str], typer.Option("--set", help="Override a scenario key: key.path=value (repeatable).")]
-NameOption = Annotated[str | None, typer.Option(
-    "--name", help="The run's name (default: the scenario's, with its --set overrides counted: base+2 overrides).")]
-TIME_LIMIT_HELP = ("Time limit of the whole solve stage (model build, solve, infeasibility explanation), seconds; "
-                   "overrides [solver] time_limit_s.")
+NameOption = Annotated[
+    str | None,
+    typer.Option(
+        "--name", help="The run's name (default: the scenario's, with its --set overrides counted: base+2 overrides)."
+    ),
+]
+TIME_LIMIT_HELP = (
+    "Time limit of the whole solve stage (model build, solve, infeasibility explanation), seconds; "
+    "overrides [solver] time_limit_s."
+)
 
 
 class Built(NamedTuple):
@@ -279,8 +304,9 @@ class Built(NamedTuple):
     deadline: Deadline
 
 
-def build_checked(scenario: Path, overrides: list[str], timings: dict[str, float], *, out_dir: Path,
-                  kind: str) -> Built:
+def build_checked(
+    scenario: Path, overrides: list[str], timings: dict[str, float], *, out_dir: Path, kind: str
+) -> Built:
     """Load and check the scenario, check that ``out_dir`` may be written, then build the model.
 
     The solve stage's deadline starts just before the build.
@@ -311,5 +337,3 @@ def progress_bar(label: str, *, deadline: Deadline | None = None):
     bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), *clock, console=err)
     task = bar.add_task(label, total=None)
     return bar, lambda done, total: bar.update(task, completed=done, total=total)
-
-

@@ -14,8 +14,9 @@ from depotsite.cli.common import app, guarded, out
 @guarded
 def keys(
     prefix: Annotated[str, typer.Argument(help="Only keys under this dotted prefix, e.g. hosts or objective.")] = "",
-    markdown: Annotated[bool, typer.Option("--markdown", help="Print the reference as Markdown (docs/scenario.md).")]
-    = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the reference as Markdown (docs/scenario.md).")
+    ] = False,
 ) -> None:
     """Every scenario key with its type, default, unit and meaning (generated from the schema)."""
     from depotsite.errors import InputError

@@ -41,11 +41,21 @@ def solve(
     save_lp: Annotated[Path | None, typer.Option("--save-lp", help="Also write the model as an LP file.")] = None,
     no_maps: Annotated[bool, typer.Option("--no-maps", help="Skip map.html and map.png.")] = False,
     name: NameOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout instead of the tables "
-                                                         "(logs and warnings stay on stderr).")] = False,
-    explain: Annotated[bool, typer.Option("--explain", help="Also say which rules bind, their price and why each "
-                                          "site is open (in summary.json and map.html; a time limit of its own, "
-                                          "the same as the solve's).")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print summary.json to stdout instead of the tables (logs and warnings stay on stderr)."
+        ),
+    ] = False,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Also say which rules bind, their price and why each "
+            "site is open (in summary.json and map.html; a time limit of its own, "
+            "the same as the solve's).",
+        ),
+    ] = False,
 ) -> None:
     """Solve a scenario and write its run folder."""
     from depotsite.explain import run_solve
@@ -70,21 +80,38 @@ def solve(
         write_lp(model, save_lp, inputs=used)
         deadline = replace(deadline, started=deadline.started + time.monotonic() - writing)  # not counted
     with SolverWatch() as watch, step("solving with HiGHS", timings, "solve_wall_s", deadline=deadline, watch=watch):
-        outcome = run_solve(model, deadline=deadline, mip_gap=sc.solver.mip_gap, threads=sc.solver.threads,
-                            show_log=sc.solver.log, watcher=watch)
+        outcome = run_solve(
+            model,
+            deadline=deadline,
+            mip_gap=sc.solver.mip_gap,
+            threads=sc.solver.threads,
+            show_log=sc.solver.log,
+            watcher=watch,
+        )
     posture = posture_of(model)
     result = collect(model.instance, posture, outcome, timings=timings, warnings=travel.warnings)
     explanation = None
     if explain:
-        from depotsite.analysis.binding import as_dict, explain_posture
+        from depotsite.analysis.binding import explain_posture
+        from depotsite.analysis.binding_words import as_dict
 
         budget = Deadline(sc.solver.time_limit_s)
         with step("pricing the rules and re-solving the binding ones", timings, "explain_s", deadline=budget):
-            explanation = as_dict(explain_posture(model.instance, posture, result, deadline=budget,
-                                                  threads=sc.solver.threads))
+            explanation = as_dict(
+                explain_posture(model.instance, posture, result, deadline=budget, threads=sc.solver.threads)
+            )
     with step("writing outputs", timings, "export_s"):
-        write_run(out_dir, result, model.instance, travel, command=sys.argv, overrides=overrides, changes=changes,
-                  maps=not no_maps, explanation=explanation)
+        write_run(
+            out_dir,
+            result,
+            model.instance,
+            travel,
+            command=sys.argv,
+            overrides=overrides,
+            changes=changes,
+            maps=not no_maps,
+            explanation=explanation,
+        )
     if as_json:
         for warning in result.warnings:
             err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
@@ -103,8 +130,10 @@ def check_solve_outputs(out_dir: Path, save_lp: Path | None, *, inputs: list[Pat
     if save_lp is not None:
         lp_problems = file_problems(save_lp, inputs=inputs, option="--save-lp")
         if not lp_problems and absolute_path(save_lp).is_relative_to(absolute_path(out_dir)):
-            lp_problems = [f"--save-lp {save_lp}: is inside --out {out_dir}, which the run folder replaces; "
-                           "save the LP file elsewhere"]
+            lp_problems = [
+                f"--save-lp {save_lp}: is inside --out {out_dir}, which the run folder replaces; "
+                "save the LP file elsewhere"
+            ]
         if not lp_problems and guess_format(str(save_lp)) is None:
             lp_problems = [f"--save-lp {save_lp}: name the file .lp (CPLEX LP) or .mps (MPS)"]
         problems += lp_problems
@@ -122,8 +151,10 @@ def write_lp(model, path: Path, *, inputs: list[Path]) -> None:
 
 
 def print_summary(result, p, out_dir: Path) -> None:
-    table = Table(title=f"{result.scenario}: {result.status}, objective {result.objective:.4g}"
-                        + (f", gap {100 * result.gap:.2f}%" if result.gap > 0 else ""))
+    table = Table(
+        title=f"{result.scenario}: {result.status}, objective {result.objective:.4g}"
+        + (f", gap {100 * result.gap:.2f}%" if result.gap > 0 else "")
+    )
     table.add_column("host")
     for w in p.systems:
         table.add_column(w, justify="right")
@@ -142,9 +173,11 @@ def print_summary(result, p, out_dir: Path) -> None:
     from depotsite.output.runfolder import risk_unit
 
     unit = risk_unit(result.risk_measure, short=True)
-    out.print(f"time ({result.time_measure}) {result.terms['time_h']:.2f} h · risk ({result.risk_measure}) "
-              f"{result.terms['risk']:.2f} {unit} · cost {result.terms['cost_musd']:.1f} M USD · "
-              f"{len(result.open_sites)} sites open")
+    out.print(
+        f"time ({result.time_measure}) {result.terms['time_h']:.2f} h · risk ({result.risk_measure}) "
+        f"{result.terms['risk']:.2f} {unit} · cost {result.terms['cost_musd']:.1f} M USD · "
+        f"{len(result.open_sites)} sites open"
+    )
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     out.print(f"wrote {out_dir}")
@@ -160,9 +193,12 @@ def validate(
     timings: dict[str, float] = {}
     _, inputs, _ = load_checked(scenario, list(set_), timings)
     req = inputs.requirement
-    out.print(f"{scenario}: valid; {len(inputs.sites)} sites in {len(inputs.hosts)} hosts, "
-              f"{len(inputs.destinations)} destinations, package "
-              + ", ".join(f"{n} {w}" for w, n in req.items()) + f" ({inputs.package_value_musd:,.0f} M USD)")
+    out.print(
+        f"{scenario}: valid; {len(inputs.sites)} sites in {len(inputs.hosts)} hosts, "
+        f"{len(inputs.destinations)} destinations, package "
+        + ", ".join(f"{n} {w}" for w, n in req.items())
+        + f" ({inputs.package_value_musd:,.0f} M USD)"
+    )
 
 
 @app.command("travel-times")
@@ -183,20 +219,43 @@ def travel_times_command(
     with atomic_file(out_file, inputs=used) as staged:
         write_matrix(staged, travel, inputs)
     if not state["quiet"]:
-        out.print(f"wrote {len(travel.legs)} pairs ({len(travel.unreachable)} unreachable) to {out_file} "
-                  f"in {sum(timings.values()):.2f} s")
+        out.print(
+            f"wrote {len(travel.legs)} pairs ({len(travel.unreachable)} unreachable) to {out_file} "
+            f"in {sum(timings.values()):.2f} s"
+        )
 
 
 def write_matrix(path: Path, travel, inputs) -> None:
     """The travel-time matrix as CSV: one row per site, destination and system; unreachable pairs too."""
     with path.open("w", newline="") as stream:
         writer = csv.writer(stream)
-        writer.writerow(["site_id", "destination_id", "system_id", "profile", "hours", "road_km",
-                         "borders_crossed", "snap_km", "unreachable_reason"])
+        writer.writerow(
+            [
+                "site_id",
+                "destination_id",
+                "system_id",
+                "profile",
+                "hours",
+                "road_km",
+                "borders_crossed",
+                "snap_km",
+                "unreachable_reason",
+            ]
+        )
         for (s, d, w), leg in sorted(travel.legs.items()):
-            writer.writerow([s, d, w, leg.profile or inputs.systems[w].profile, f"{leg.hours:.4f}",
-                             "" if leg.road_km is None else f"{leg.road_km:.3f}", leg.borders_crossed,
-                             f"{leg.snap_km:.3f}", ""])
+            writer.writerow(
+                [
+                    s,
+                    d,
+                    w,
+                    leg.profile or inputs.systems[w].profile,
+                    f"{leg.hours:.4f}",
+                    "" if leg.road_km is None else f"{leg.road_km:.3f}",
+                    leg.borders_crossed,
+                    f"{leg.snap_km:.3f}",
+                    "",
+                ]
+            )
         for (s, d, w), reason in sorted(travel.unreachable.items()):
             writer.writerow([s, d, w, inputs.systems[w].profile, "", "", "", "", reason])
 
@@ -204,8 +263,12 @@ def write_matrix(path: Path, travel, inputs) -> None:
 @app.command()
 @guarded
 def compare(
-    runs: Annotated[list[Path], typer.Argument(help="Two or more run folders (solve, a Pareto point, an "
-                                                    "alternative); the first is the reference.")],
+    runs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Two or more run folders (solve, a Pareto point, an alternative); the first is the reference."
+        ),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON to stdout.")] = False,
 ) -> None:
     """Compare runs side by side: terms, host shares, per-system times, sites opened and closed, units moved

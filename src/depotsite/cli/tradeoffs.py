@@ -26,8 +26,10 @@ from depotsite.cli.common import (
     step,
 )
 
-TRADEOFF_LIMIT_HELP = ("Time limit of the whole command (model build and every solve), seconds; each solve gets an "
-                       "equal share of what remains; overrides [solver] time_limit_s.")
+TRADEOFF_LIMIT_HELP = (
+    "Time limit of the whole command (model build and every solve), seconds; each solve gets an "
+    "equal share of what remains; overrides [solver] time_limit_s."
+)
 
 
 @app.command()
@@ -54,11 +56,22 @@ def pareto(
     sc, model, deadline = built.scenario, built.model, built.deadline
     bar, advance = progress_bar("Pareto points", deadline=deadline)
     with bar:
-        front = pareto_front(model, points=points, deadline=deadline, mip_gap=sc.solver.mip_gap,
-                             threads=sc.solver.threads, progress=advance)
+        front = pareto_front(
+            model,
+            points=points,
+            deadline=deadline,
+            mip_gap=sc.solver.mip_gap,
+            threads=sc.solver.threads,
+            progress=advance,
+        )
     k = knee(front)
-    write_front(out_dir, front, k, model.instance, provenance=Provenance(
-        built.travel, list(sys.argv), tuple(overrides), built.changes))
+    write_front(
+        out_dir,
+        front,
+        k,
+        model.instance,
+        provenance=Provenance(built.travel, list(sys.argv), tuple(overrides), built.changes),
+    )
     if state["quiet"]:
         return
     from depotsite.output.runfolder import risk_unit
@@ -69,20 +82,29 @@ def pareto(
         table.add_column(column, justify="right")
     for i, point in enumerate(front):
         r = point.result
-        table.add_row(f"{i}{' knee' if i == k else ''}", f"{point.epsilon:.2f}", f"{r.terms['time_h']:.2f}",
-                      f"{r.terms['risk']:.2f}", f"{r.terms['cost_musd']:.0f}",
-                      r.status + (f" (gap {100 * r.gap:.2g}%)" if r.gap > 0 else ""), str(len(r.open_sites)))
+        table.add_row(
+            f"{i}{' knee' if i == k else ''}",
+            f"{point.epsilon:.2f}",
+            f"{r.terms['time_h']:.2f}",
+            f"{r.terms['risk']:.2f}",
+            f"{r.terms['cost_musd']:.0f}",
+            r.status + (f" (gap {100 * r.gap:.2g}%)" if r.gap > 0 else ""),
+            str(len(r.open_sites)),
+        )
     out.print(table)
     knee_point = front[k].result
-    out.print(f"knee: point {k}, {knee_point.terms['time_h']:.2f} h at {knee_point.terms['risk']:.2f} {unit}; "
-              f"wrote {out_dir} (each point a run folder: {out_dir / 'point_00'}, ...)")
+    out.print(
+        f"knee: point {k}, {knee_point.terms['time_h']:.2f} h at {knee_point.terms['risk']:.2f} {unit}; "
+        f"wrote {out_dir} (each point a run folder: {out_dir / 'point_00'}, ...)"
+    )
 
 
 @app.command()
 @guarded
 def stress(
-    source: Annotated[Path, typer.Argument(help="A run folder (solve, a Pareto point, an alternative), or a "
-                                                "scenario to solve first.")],
+    source: Annotated[
+        Path, typer.Argument(help="A run folder (solve, a Pareto point, an alternative), or a scenario to solve first.")
+    ],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for stress.csv.")],
     lose: Annotated[int, typer.Option("--lose", min=1, max=2, help="Hosts lost at once: 1 or 2.")] = 1,
     set_: SetOption = [],  # noqa: B006
@@ -120,8 +142,7 @@ def stress(
     else:
         sc, _, _, model, deadline = build_checked(source, overrides, timings, out_dir=out_dir, kind="stress")
         with step("solving with HiGHS", timings, "solve_s", deadline=deadline):
-            outcome = run_solve(model, deadline=deadline.share(2), mip_gap=sc.solver.mip_gap,
-                                 threads=sc.solver.threads)
+            outcome = run_solve(model, deadline=deadline.share(2), mip_gap=sc.solver.mip_gap, threads=sc.solver.threads)
         p, stock = model.instance, collect(model.instance, posture_of(model), outcome).stock
     with step(f"re-routing after losing {lose} host(s)", timings, "stress_s", deadline=deadline):
         cases = stress_test(p, stock, lose=lose, threads=sc.solver.threads, deadline=deadline)
@@ -133,16 +154,23 @@ def stress(
 
 def print_stress(name: str, lose: int, cases, systems: tuple[str, ...]) -> None:
     """The stress table: value and units short, the systems left short, then mean/worst hours per system."""
-    table = Table(title=f"{name}: losing {lose} host(s), worst first by the value that cannot be delivered "
-                        "(units short in red; mean/worst hours of what arrives)")
+    table = Table(
+        title=f"{name}: losing {lose} host(s), worst first by the value that cannot be delivered "
+        "(units short in red; mean/worst hours of what arrives)"
+    )
     for column in ("lost", "value short", "value held", "units short", "left short"):
         table.add_column(column, justify="left" if column in ("lost", "left short") else "right")
     for w in systems:
         table.add_column(w, justify="right")
     for c in cases:
         left_short = ", ".join(f"{w} -{n}" for w, n in c.systems_short.items()) or "none"
-        cells: list[str | Text] = ["+".join(c.lost), f"{c.value_short_pct:.1f}%", f"{c.value_lost_pct:.1f}%",
-                                   str(c.total_short), left_short]
+        cells: list[str | Text] = [
+            "+".join(c.lost),
+            f"{c.value_short_pct:.1f}%",
+            f"{c.value_lost_pct:.1f}%",
+            str(c.total_short),
+            left_short,
+        ]
         for w in systems:
             times = "-" if c.mean_h[w] is None else f"{c.mean_h[w]:.0f}/{c.worst_h[w]:.0f}"
             cells.append(Text.assemble((f"-{c.short[w]}", "red"), f" {times}") if c.short[w] else times)
@@ -176,10 +204,17 @@ def alternatives(
     sc, model, deadline = built.scenario, built.model, built.deadline
     bar, advance = progress_bar("alternatives", deadline=deadline)
     with bar:
-        best, found = find(model, count=count, within_pct=within, deadline=deadline, threads=sc.solver.threads,
-                           progress=advance)
-    write_alternatives(out_dir, best, found, model.instance, within_pct=within, provenance=Provenance(
-        built.travel, list(sys.argv), tuple(overrides), built.changes))
+        best, found = find(
+            model, count=count, within_pct=within, deadline=deadline, threads=sc.solver.threads, progress=advance
+        )
+    write_alternatives(
+        out_dir,
+        best,
+        found,
+        model.instance,
+        within_pct=within,
+        provenance=Provenance(built.travel, list(sys.argv), tuple(overrides), built.changes),
+    )
     if state["quiet"]:
         return
     table = Table(title=f"{sc.name}: {len(found)} alternative(s) within {within:g}% of {best.objective:.4g}")
@@ -190,5 +225,3 @@ def alternatives(
         table.add_row(str(alt.rank), f"{alt.result.objective:.4g}", str(len(alt.result.open_sites)), alt.difference)
     out.print(table)
     out.print(f"wrote {out_dir}")
-
-

@@ -55,17 +55,23 @@ def report_inputs(run_dir: Path) -> list[Path]:
 @guarded
 def verify(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by solve.")],
-    scenario: Annotated[Path | None, typer.Option(
-        "--scenario", help="The original scenario file: also check the resolved scenario is it plus the "
-        "recorded overrides.")] = None,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            help="The original scenario file: also check the resolved scenario is it plus the recorded overrides.",
+        ),
+    ] = None,
 ) -> None:
     """Re-derive from the files that every rule of the run's scenario holds (exit 6 on any violation)."""
     from depotsite.verify import verify_run
 
     result = verify_run(run_dir, scenario=scenario)
     if not result.ok:
-        fail(EXIT_VERIFY, f"{run_dir}: {len(result.violations)} violation(s):\n"
-              + "\n".join(f"  - {v}" for v in result.violations))
+        fail(
+            EXIT_VERIFY,
+            f"{run_dir}: {len(result.violations)} violation(s):\n" + "\n".join(f"  - {v}" for v in result.violations),
+        )
     if not state["quiet"]:
         out.print(f"{run_dir}: every rule holds ({len(result.checks)} groups of checks)", markup=False)
         for check in result.checks:

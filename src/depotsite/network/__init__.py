@@ -25,8 +25,10 @@ from depotsite.scenario import Scenario
 from depotsite.traveltimes import TravelTimes
 
 # The graph and routing code (geopandas, osmnx, scipy) is imported on first use: a cached matrix needs none.
-_LAZY = {name: "depotsite.network.graph" for name in
-         ("RoadNetwork", "haversine_km", "load_boundaries", "load_network", "tag_countries", "to_networkx")}
+_LAZY = {
+    name: "depotsite.network.graph"
+    for name in ("RoadNetwork", "haversine_km", "load_boundaries", "load_network", "tag_countries", "to_networkx")
+}
 _LAZY |= {"edge_hours": "depotsite.network.routing", "route_legs": "depotsite.network.routing"}
 
 
@@ -36,6 +38,7 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     raise AttributeError(f"module 'depotsite.network' has no attribute {name!r}")
+
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +72,10 @@ def travel_times(inputs: Inputs, scenario: Scenario, *, use_cache: bool = True) 
         raise NetworkError(["name [data] roads and [data] boundaries, or a [data] travel_times matrix"])
     problems = []
     if not Path(data.roads).exists():
-        problems.append(f"{data.roads}: road source not found; set [data] roads to the extract folder "
-                        "(nodes.csv.gz, edges.csv.gz) or to a .osm / .osm.pbf file")
+        problems.append(
+            f"{data.roads}: road source not found; set [data] roads to the extract folder "
+            "(nodes.csv.gz, edges.csv.gz) or to a .osm / .osm.pbf file"
+        )
     else:
         problems += [f"{p}: file not found; check [data] roads" for p in road_files(data.roads) if not p.is_file()]
     if not Path(data.boundaries).is_file():
@@ -101,7 +106,16 @@ def travel_times(inputs: Inputs, scenario: Scenario, *, use_cache: bool = True) 
         for (s, d, name), reason in unreachable.items():
             if name == system.profile:
                 lost[s, d, w] = reason
-    log.info("travel_times: %d reachable and %d unreachable pairs from %s in %.2f s", len(by_system), len(lost),
-             source, time.perf_counter() - started)
-    return TravelTimes(legs=MappingProxyType(by_system), unreachable=MappingProxyType(lost),
-                       source=f"{data.roads} ({source})", warnings=tuple(warnings))
+    log.info(
+        "travel_times: %d reachable and %d unreachable pairs from %s in %.2f s",
+        len(by_system),
+        len(lost),
+        source,
+        time.perf_counter() - started,
+    )
+    return TravelTimes(
+        legs=MappingProxyType(by_system),
+        unreachable=MappingProxyType(lost),
+        source=f"{data.roads} ({source})",
+        warnings=tuple(warnings),
+    )

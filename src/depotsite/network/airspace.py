@@ -85,8 +85,7 @@ def _to_m(lon, lat):
     return _TO_M.transform(lon, lat)
 
 
-def flight_path(airspace: Airspace | None, lon1: float, lat1: float, lon2: float,
-                lat2: float) -> np.ndarray | None:
+def flight_path(airspace: Airspace | None, lon1: float, lat1: float, lon2: float, lat2: float) -> np.ndarray | None:
     """The (lon, lat) corners of the shortest flight between two places that keeps out of the closed area.
 
     Parameters
@@ -112,10 +111,16 @@ def flight_path(airspace: Airspace | None, lon1: float, lat1: float, lon2: float
     a, b = n, n + 1  # the two ends join the graph as its last two nodes
     rows = [np.nonzero(sees[0])[0], np.nonzero(sees[1])[0]]
     span = [np.hypot(*(airspace.vertices[r] - ends[k]).T) for k, r in enumerate(rows)]
-    extra = csr_matrix((np.r_[span[0], span[0], span[1], span[1]],
-                        (np.r_[np.full(len(rows[0]), a), rows[0], np.full(len(rows[1]), b), rows[1]],
-                         np.r_[rows[0], np.full(len(rows[0]), a), rows[1], np.full(len(rows[1]), b)])),
-                       shape=(n + 2, n + 2))
+    extra = csr_matrix(
+        (
+            np.r_[span[0], span[0], span[1], span[1]],
+            (
+                np.r_[np.full(len(rows[0]), a), rows[0], np.full(len(rows[1]), b), rows[1]],
+                np.r_[rows[0], np.full(len(rows[0]), a), rows[1], np.full(len(rows[1]), b)],
+            ),
+        ),
+        shape=(n + 2, n + 2),
+    )
     known = airspace.graph.tocoo()
     graph = extra + csr_matrix((known.data, (known.row, known.col)), shape=(n + 2, n + 2))
     dist, pred = dijkstra(graph, directed=False, indices=a, return_predecessors=True)

@@ -145,11 +145,16 @@ def save_entry(path: Path, key: str, entry: Entry) -> None:
     legs, unreachable, warnings = entry
     keys = list(legs)
     meta = {
-        "format": CACHE_FORMAT, "key": key, "keys": keys, "profiles": [legs[k].profile for k in keys],
-        "unreachable": [[*k, r] for k, r in unreachable.items()], "warnings": warnings,
+        "format": CACHE_FORMAT,
+        "key": key,
+        "keys": keys,
+        "profiles": [legs[k].profile for k in keys],
+        "unreachable": [[*k, r] for k, r in unreachable.items()],
+        "warnings": warnings,
     }
     arrays = {
-        "meta": np.array(json.dumps(meta)), "hours": np.array([legs[k].hours for k in keys], dtype=float),
+        "meta": np.array(json.dumps(meta)),
+        "hours": np.array([legs[k].hours for k in keys], dtype=float),
         "road_km": np.array([np.nan if legs[k].road_km is None else legs[k].road_km for k in keys], dtype=float),
         "borders": np.array([legs[k].borders_crossed for k in keys], dtype=np.int64),
         "snap_km": np.array([legs[k].snap_km for k in keys], dtype=float),
@@ -165,8 +170,11 @@ def save_entry(path: Path, key: str, entry: Entry) -> None:
     except OSError as exc:  # a read-only or full cache folder must not stop a run
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
-        log.warning("could not write the travel-time cache %s (%s); set DEPOTSITE_CACHE to a writable "
-                    "folder to reuse matrices", path, exc)
+        log.warning(
+            "could not write the travel-time cache %s (%s); set DEPOTSITE_CACHE to a writable folder to reuse matrices",
+            path,
+            exc,
+        )
 
 
 def load_entry(path: Path, key: str) -> Entry | None:
@@ -240,8 +248,12 @@ def _unpack(arrays: dict[str, np.ndarray], meta: dict) -> Entry:
         raise BadCacheEntry("its arrays disagree in length")
     legs = {
         tuple(k): Leg(
-            hours=hours[i], profile=meta["profiles"][i], road_km=None if math.isnan(road_km[i]) else road_km[i],
-            borders_crossed=int(borders[i]), snap_km=snap_km[i], path=coords[offsets[i]:offsets[i + 1]],
+            hours=hours[i],
+            profile=meta["profiles"][i],
+            road_km=None if math.isnan(road_km[i]) else road_km[i],
+            borders_crossed=int(borders[i]),
+            snap_km=snap_km[i],
+            path=coords[offsets[i] : offsets[i + 1]],
         )
         for i, k in enumerate(meta["keys"])
     }

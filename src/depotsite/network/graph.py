@@ -22,9 +22,22 @@ log = logging.getLogger(__name__)
 
 EARTH_RADIUS_KM = 6371.009  # the same mean radius osmnx uses
 HIGHWAY_SPEED_KPH = {
-    "motorway": 110, "motorway_link": 60, "trunk": 90, "trunk_link": 50, "primary": 80, "primary_link": 40,
-    "secondary": 70, "secondary_link": 40, "tertiary": 60, "tertiary_link": 30, "unclassified": 50,
-    "residential": 30, "living_street": 10, "service": 20, "track": 20, "road": 50,
+    "motorway": 110,
+    "motorway_link": 60,
+    "trunk": 90,
+    "trunk_link": 50,
+    "primary": 80,
+    "primary_link": 40,
+    "secondary": 70,
+    "secondary_link": 40,
+    "tertiary": 60,
+    "tertiary_link": 30,
+    "unclassified": 50,
+    "residential": 30,
+    "living_street": 10,
+    "service": 20,
+    "track": 20,
+    "road": 50,
 }
 DEFAULT_SPEED_KPH = 50.0
 
@@ -99,8 +112,9 @@ def load_boundaries(path: Path) -> gpd.GeoDataFrame:
     return frame
 
 
-def tag_countries(lat: np.ndarray, lon: np.ndarray, boundaries: gpd.GeoDataFrame | None, *,
-                  nearest: bool = True) -> np.ndarray:
+def tag_countries(
+    lat: np.ndarray, lon: np.ndarray, boundaries: gpd.GeoDataFrame | None, *, nearest: bool = True
+) -> np.ndarray:
     """Country of each point; with ``nearest``, points outside every polygon (coasts) take the nearest.
 
     Road nodes are tagged with ``nearest`` so that a coastal road outside a simplified polygon still counts
@@ -169,8 +183,13 @@ def _read_osm_xml(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         ox.settings.useful_tags_way = [*ox.settings.useful_tags_way, "maxspeed"]
     graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
     node_ids = list(graph.nodes)
-    nodes = pd.DataFrame({"node_id": node_ids, "lat": [graph.nodes[n]["y"] for n in node_ids],
-                          "lon": [graph.nodes[n]["x"] for n in node_ids]})
+    nodes = pd.DataFrame(
+        {
+            "node_id": node_ids,
+            "lat": [graph.nodes[n]["y"] for n in node_ids],
+            "lon": [graph.nodes[n]["x"] for n in node_ids],
+        }
+    )
     rows = []
     for u, v, data in graph.edges(data=True):
         speed = _parse_maxspeed(data.get("maxspeed"))
@@ -269,10 +288,24 @@ def load_network(roads: Path, boundaries: Path | None) -> RoadNetwork:
     lat, lon = nodes["lat"].to_numpy(dtype=float), nodes["lon"].to_numpy(dtype=float)
     frame = load_boundaries(boundaries) if boundaries else None
     country = tag_countries(lat, lon, frame)
-    network = RoadNetwork(lat=lat, lon=lon, country=country, u=u.astype(np.int64), v=v.astype(np.int64),
-                          length_m=length, maxspeed_kph=speed, source=str(roads), boundaries=frame)
-    log.info("load_network read %s nodes and %s directed edges from %s in %.2f s", f"{network.n_nodes:,}",
-             f"{len(network.u):,}", roads.name, time.perf_counter() - started)
+    network = RoadNetwork(
+        lat=lat,
+        lon=lon,
+        country=country,
+        u=u.astype(np.int64),
+        v=v.astype(np.int64),
+        length_m=length,
+        maxspeed_kph=speed,
+        source=str(roads),
+        boundaries=frame,
+    )
+    log.info(
+        "load_network read %s nodes and %s directed edges from %s in %.2f s",
+        f"{network.n_nodes:,}",
+        f"{len(network.u):,}",
+        roads.name,
+        time.perf_counter() - started,
+    )
     return network
 
 
@@ -295,15 +328,23 @@ def to_networkx(network: RoadNetwork) -> nx.MultiDiGraph:
     """
     import osmnx as ox
 
-    nodes = gpd.GeoDataFrame({"x": network.lon, "y": network.lat, "country": network.country},
-                             geometry=gpd.points_from_xy(network.lon, network.lat), crs="EPSG:4326")
+    nodes = gpd.GeoDataFrame(
+        {"x": network.lon, "y": network.lat, "country": network.country},
+        geometry=gpd.points_from_xy(network.lon, network.lat),
+        crs="EPSG:4326",
+    )
     nodes.index.name = "osmid"
-    ends = np.stack([np.column_stack([network.lon[network.u], network.lat[network.u]]),
-                     np.column_stack([network.lon[network.v], network.lat[network.v]])], axis=1)
-    edges = gpd.GeoDataFrame({"u": network.u, "v": network.v, "length": network.length_m,
-                              "maxspeed_kph": network.maxspeed_kph}, geometry=shapely.linestrings(ends),
-                             crs="EPSG:4326")
+    ends = np.stack(
+        [
+            np.column_stack([network.lon[network.u], network.lat[network.u]]),
+            np.column_stack([network.lon[network.v], network.lat[network.v]]),
+        ],
+        axis=1,
+    )
+    edges = gpd.GeoDataFrame(
+        {"u": network.u, "v": network.v, "length": network.length_m, "maxspeed_kph": network.maxspeed_kph},
+        geometry=shapely.linestrings(ends),
+        crs="EPSG:4326",
+    )
     edges["key"] = edges.groupby(["u", "v"]).cumcount()
     return ox.convert.graph_from_gdfs(nodes, edges.set_index(["u", "v", "key"]))
-
-

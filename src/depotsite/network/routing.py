@@ -171,8 +171,9 @@ def _air_legs(sites: list, dests: list, name: str, profile, airspace) -> tuple[d
                 path = great_circle(s.lon, s.lat, d.lon, d.lat)
             else:
                 km = path_km(corners)
-                path = np.vstack([*(great_circle(*a, *b, points=8)[:-1] for a, b in itertools.pairwise(corners)),
-                                  corners[-1:]])
+                path = np.vstack(
+                    [*(great_circle(*a, *b, points=8)[:-1] for a, b in itertools.pairwise(corners)), corners[-1:]]
+                )
             legs[key] = Leg(hours=km / profile.cruise_kph + profile.prep_h, profile=name, path=path)
     return legs, unreachable
 
@@ -186,15 +187,17 @@ def _closed_polygons(network: RoadNetwork, regions: dict, avoid: list[str]) -> l
     return polygons
 
 
-def _road_legs(network: RoadNetwork, graph, snap, sites: list, dests: list, ids: list[str], name: str, profile,
-               avoid: list[str]) -> tuple[dict, dict]:
+def _road_legs(
+    network: RoadNetwork, graph, snap, sites: list, dests: list, ids: list[str], name: str, profile, avoid: list[str]
+) -> tuple[dict, dict]:
     """Road legs of one profile from every site to every destination (one multi-source Dijkstra from the
     destinations on the reversed graph), and the pairs no road joins, with the reason."""
     index = {point_id: i for i, point_id in enumerate(ids)}
     legs: dict[tuple[str, str, str], Leg] = {}
     unreachable: dict[tuple[str, str, str], str] = {}
-    target_nodes = np.unique([snap.node[index[d.destination_id]] for d in dests
-                              if snap.node[index[d.destination_id]] >= 0]).astype(np.int64)
+    target_nodes = np.unique(
+        [snap.node[index[d.destination_id]] for d in dests if snap.node[index[d.destination_id]] >= 0]
+    ).astype(np.int64)
     row_of = {int(t): r for r, t in enumerate(target_nodes)}
     if len(target_nodes):
         dist, pred = dijkstra(graph.reverse, directed=True, indices=target_nodes, return_predecessors=True)
@@ -209,19 +212,24 @@ def _road_legs(network: RoadNetwork, graph, snap, sites: list, dests: list, ids:
                 continue
             row = row_of[int(snap.node[di])]
             if not np.isfinite(dist[row, snap.node[si]]):
-                unreachable[key] = (f"no road from {s.site_id} to {d.destination_id} that avoids "
-                                    f"{', '.join(avoid) or 'nothing'}")
+                unreachable[key] = (
+                    f"no road from {s.site_id} to {d.destination_id} that avoids {', '.join(avoid) or 'nothing'}"
+                )
                 continue
             steps = np.array(_walk(pred[row], int(snap.node[si])))
             borders = int(np.count_nonzero(network.country[steps[:-1]] != network.country[steps[1:]]))
             access_km = float(snap.km[si] + snap.km[di])
             driving = _along(graph.hours, steps) + access_km / profile.access_speed_kph
-            coords = np.vstack([[s.lon, s.lat], np.column_stack([network.lon[steps], network.lat[steps]]),
-                                [d.lon, d.lat]])
+            coords = np.vstack(
+                [[s.lon, s.lat], np.column_stack([network.lon[steps], network.lat[steps]]), [d.lon, d.lat]]
+            )
             legs[key] = Leg(
                 hours=driving + _march_h(driving, profile) + borders * profile.border_crossing_h,
-                profile=name, road_km=_along(graph.length_km, steps) + access_km,
-                borders_crossed=borders, snap_km=access_km, path=coords,
+                profile=name,
+                road_km=_along(graph.length_km, steps) + access_km,
+                borders_crossed=borders,
+                snap_km=access_km,
+                path=coords,
             )
     return legs, unreachable
 
@@ -286,14 +294,16 @@ def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tupl
         f"{point_id} at ({lat[i]:.4f}, {lon[i]:.4f}) is {snap.km[i]:,.0f} km from the nearest road of the network "
         f"(limit [network] snap_max_km = {scenario.network.snap_max_km:g}); check its coordinates (lat, lon order) "
         "or use a road file that covers it"
-        for i, point_id in enumerate(ids) if snap.node[i] >= 0 and snap.km[i] > scenario.network.snap_max_km
+        for i, point_id in enumerate(ids)
+        if snap.node[i] >= 0 and snap.km[i] > scenario.network.snap_max_km
     ]
     if too_far:
         raise NetworkError(too_far)
     warnings = [
         f"{point_id} is {snap.km[i]:.1f} km from the nearest road of the network; its times include an "
         "access leg of that length"
-        for i, point_id in enumerate(ids) if snap.node[i] >= 0 and snap.km[i] > scenario.network.snap_warn_km
+        for i, point_id in enumerate(ids)
+        if snap.node[i] >= 0 and snap.km[i] > scenario.network.snap_warn_km
     ]
 
     legs: dict[tuple[str, str, str], Leg] = {}
@@ -304,8 +314,11 @@ def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tupl
         if profile.mode == "air":
             if airspace is None:
                 ends = np.column_stack([lon, lat])
-                airspace = closed_airspace(_closed_polygons(network, regions, avoid),
-                                           margin_km=scenario.network.airspace_margin_km, ends_lonlat=ends)
+                airspace = closed_airspace(
+                    _closed_polygons(network, regions, avoid),
+                    margin_km=scenario.network.airspace_margin_km,
+                    ends_lonlat=ends,
+                )
             found, cut = _air_legs(sites, dests, name, profile, airspace)
             legs |= found
             unreachable |= cut
@@ -315,5 +328,3 @@ def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tupl
             legs |= found
             unreachable |= cut
     return legs, unreachable, warnings
-
-

@@ -44,9 +44,16 @@ CRS = "EPSG:3035"  # ETRS89 / LAEA Europe: equal area, metres
 MARGIN_M = 120_000.0
 LINE_STYLES: list[Any] = ["-", (0, (6, 2)), (0, (4, 1.5, 1, 1.5)), (0, (1.5, 1.2))]
 SIZE_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
-LABEL_OFFSETS = ((5, 5, "left", "bottom"), (-5, 5, "right", "bottom"), (5, -5, "left", "top"),
-                 (-5, -5, "right", "top"), (8, 0, "left", "center"), (-8, 0, "right", "center"),
-                 (0, 10, "center", "bottom"), (0, -10, "center", "top"))
+LABEL_OFFSETS = (
+    (5, 5, "left", "bottom"),
+    (-5, 5, "right", "bottom"),
+    (5, -5, "left", "top"),
+    (-5, -5, "right", "top"),
+    (8, 0, "left", "center"),
+    (-8, 0, "right", "center"),
+    (0, 10, "center", "bottom"),
+    (0, -10, "center", "top"),
+)
 MAX_OVERRIDE_LINES = 3
 HALO = [patheffects.withStroke(linewidth=2.2, foreground="white", alpha=0.85)]  # labels legible over routes
 
@@ -56,8 +63,7 @@ def marker_area(units: int) -> float:
     return 18.0 + 4.5 * units
 
 
-def briefing_figure(result: RunResult, p: Instance, travel: TravelTimes, *,
-                    changes: Sequence[Override] = ()) -> Figure:
+def briefing_figure(result: RunResult, p: Instance, travel: TravelTimes, *, changes: Sequence[Override] = ()) -> Figure:
     """The briefing map of a posture as a matplotlib figure (its axes in EPSG:3035 metres).
 
     Parameters
@@ -121,30 +127,44 @@ def _graticule(ax: Axes, p: Instance, project) -> None:
         ax.plot(*project([lon_range[0] + s for s in steps], [lat] * len(steps)), color="#d0d0d0", lw=0.4, zorder=0.2)
 
 
-def _routes(ax: Axes, result: RunResult, p: Instance, travel: TravelTimes, project,
-            system_colour: dict[str, str]) -> dict[str, dict[str, Any]]:
+def _routes(
+    ax: Axes, result: RunResult, p: Instance, travel: TravelTimes, project, system_colour: dict[str, str]
+) -> dict[str, dict[str, Any]]:
     """One line collection per system (``gid`` ``routes:<system>``), the largest fleet first and underneath."""
     units = {w: sum(x.units for x in result.deliveries if x.system_id == w) for w in p.systems}
     order = sorted(p.systems, key=lambda w: (-units[w], w))
     styles: dict[str, dict[str, Any]] = {}
     for rank, w in enumerate(order):
-        style = {"color": system_colour[w], "linestyle": LINE_STYLES[rank % len(LINE_STYLES)],
-                 "linewidth": max(3.4 - 0.8 * rank, 0.9)}
+        style = {
+            "color": system_colour[w],
+            "linestyle": LINE_STYLES[rank % len(LINE_STYLES)],
+            "linewidth": max(3.4 - 0.8 * rank, 0.9),
+        }
         segments = []
         for x in result.deliveries:
             if x.system_id == w:
                 lons, lats = zip(*route_points(p, travel, x), strict=True)
                 segments.append(list(zip(*project(lons, lats), strict=True)))
-        ax.add_collection(LineCollection(segments, colors=style["color"], linestyles=style["linestyle"],
-                                         linewidths=style["linewidth"], alpha=0.55 if rank == 0 else 0.9,
-                                         capstyle="round",
-                                         zorder=2 + rank, gid=f"routes:{w}", label=w))
+        ax.add_collection(
+            LineCollection(
+                segments,
+                colors=style["color"],
+                linestyles=style["linestyle"],
+                linewidths=style["linewidth"],
+                alpha=0.55 if rank == 0 else 0.9,
+                capstyle="round",
+                zorder=2 + rank,
+                gid=f"routes:{w}",
+                label=w,
+            )
+        )
         styles[w] = {**style, "units": units[w], "routes": len(segments)}
     return styles
 
 
-def _depots(ax: Axes, result: RunResult, p: Instance, project,
-            host_colour: dict[str, str]) -> list[tuple[str, float, float, float, dict[str, Any]]]:
+def _depots(
+    ax: Axes, result: RunResult, p: Instance, project, host_colour: dict[str, str]
+) -> list[tuple[str, float, float, float, dict[str, Any]]]:
     """One scatter per host (``gid`` ``depots:<host>``); the label anchors of the depots."""
     anchors = []
     for h in p.hosts:
@@ -154,8 +174,9 @@ def _depots(ax: Axes, result: RunResult, p: Instance, project,
         xs, ys = project([p.inputs.sites[s].lon for s in sites], [p.inputs.sites[s].lat for s in sites])
         held = [sum(n for (s2, _), n in result.stock.items() if s2 == s) for s in sites]
         sizes = [marker_area(n) for n in held]
-        ax.scatter(xs, ys, s=sizes, color=host_colour[h], edgecolor="black", linewidth=0.8, zorder=10,
-                   gid=f"depots:{h}")
+        ax.scatter(
+            xs, ys, s=sizes, color=host_colour[h], edgecolor="black", linewidth=0.8, zorder=10, gid=f"depots:{h}"
+        )
         style = {"fontsize": 7, "color": "#202020"}
         anchors += [(s, x, y, math.sqrt(a) / 2, style) for s, x, y, a in zip(sites, xs, ys, sizes, strict=True)]
     return anchors
@@ -164,8 +185,7 @@ def _depots(ax: Axes, result: RunResult, p: Instance, project,
 def _destinations(ax: Axes, p: Instance, project) -> list[tuple[str, float, float, float, dict[str, Any]]]:
     dests = list(p.inputs.destinations.values())
     xs, ys = project([d.lon for d in dests], [d.lat for d in dests])
-    ax.scatter(xs, ys, marker="*", s=110, color="gold", edgecolor="black", linewidth=0.7, zorder=11,
-               gid="destinations")
+    ax.scatter(xs, ys, marker="*", s=110, color="gold", edgecolor="black", linewidth=0.7, zorder=11, gid="destinations")
     style = {"fontsize": 6.5, "color": "#5a4a00", "fontstyle": "italic"}
     return [(d.name, x, y, 6.0, style) for d, x, y in zip(dests, xs, ys, strict=True)]
 
@@ -185,10 +205,25 @@ def _frame(ax: Axes, p: Instance, project) -> None:
     length_m = next(v * 1000.0 for v in (1000, 500, 250, 100, 50, 20, 10, 5, 1) if v * 1000.0 <= (x1 - x0) / 5)
     bx, by = x0 + 0.04 * (x1 - x0), y0 + 0.04 * (y1 - y0)
     ax.plot([bx, bx + length_m], [by, by], color="black", lw=2.5, solid_capstyle="butt", zorder=12)
-    ax.text(bx + length_m / 2, by + 0.012 * (y1 - y0), f"{length_m / 1000:.0f} km", ha="center", va="bottom",
-            fontsize=7, zorder=12)
-    ax.text(0.995, 0.005, "LAEA Europe (EPSG:3035), equal-area; boundaries: the run's boundaries file",
-            transform=ax.transAxes, ha="right", va="bottom", fontsize=6, color="#707070")
+    ax.text(
+        bx + length_m / 2,
+        by + 0.012 * (y1 - y0),
+        f"{length_m / 1000:.0f} km",
+        ha="center",
+        va="bottom",
+        fontsize=7,
+        zorder=12,
+    )
+    ax.text(
+        0.995,
+        0.005,
+        "LAEA Europe (EPSG:3035), equal-area; boundaries: the run's boundaries file",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=6,
+        color="#707070",
+    )
 
 
 def _labels(ax: Axes, anchors: list[tuple[str, float, float, float, dict[str, Any]]]) -> None:
@@ -203,13 +238,16 @@ def _labels(ax: Axes, anchors: list[tuple[str, float, float, float, dict[str, An
     inside = ax.get_window_extent(renderer)
     placed: list[Bbox] = []
     for i, (text, x, y, r, style) in enumerate(anchors):
-        others = [*markers[:i], *markers[i + 1:], *placed]
+        others = [*markers[:i], *markers[i + 1 :], *placed]
         label = None
         for offset in LABEL_OFFSETS:
             label = _annotate(ax, text, (x, y), offset, 0.7 * r, style)
             box = label.get_window_extent(renderer)
-            if inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1) and not any(
-                    box.overlaps(b) for b in others):
+            if (
+                inside.contains(box.x0, box.y0)
+                and inside.contains(box.x1, box.y1)
+                and not any(box.overlaps(b) for b in others)
+            ):
                 break
             label.remove()
             label = None
@@ -218,38 +256,95 @@ def _labels(ax: Axes, anchors: list[tuple[str, float, float, float, dict[str, An
         placed.append(label.get_window_extent(renderer))
 
 
-def _annotate(ax: Axes, text: str, xy: tuple[float, float], offset: tuple[float, float, str, str], pad: float,
-              style: dict[str, Any]) -> Any:
+def _annotate(
+    ax: Axes,
+    text: str,
+    xy: tuple[float, float],
+    offset: tuple[float, float, str, str],
+    pad: float,
+    style: dict[str, Any],
+) -> Any:
     dx, dy, ha, va = offset
     shift = (dx + math.copysign(pad, dx) if dx else 0.0, dy + math.copysign(pad, dy) if dy else 0.0)
-    return ax.annotate(text, xy, xytext=shift, textcoords="offset points", ha=ha, va=va, zorder=13, gid="label",
-                       path_effects=HALO, **style)
+    return ax.annotate(
+        text,
+        xy,
+        xytext=shift,
+        textcoords="offset points",
+        ha=ha,
+        va=va,
+        zorder=13,
+        gid="label",
+        path_effects=HALO,
+        **style,
+    )
 
 
-def _legends(ax: Axes, result: RunResult, p: Instance, host_colour: dict[str, str], held: set[str],
-             styles: dict[str, dict[str, Any]]) -> None:
+def _legends(
+    ax: Axes,
+    result: RunResult,
+    p: Instance,
+    host_colour: dict[str, str],
+    held: set[str],
+    styles: dict[str, dict[str, Any]],
+) -> None:
     """Hosts (colour, share of value), systems (line, units, routes) and marker sizes, stacked at the right."""
     names = {h: p.inputs.hosts[h].name for h in p.hosts}
     hosts: list[tuple[Any, str]] = [
         (Patch(facecolor=host_colour[h], edgecolor="black"), f"{h} {names[h]}: {result.host_value_shares[h]:.1f}%")
-        for h in p.hosts if h in held]
+        for h in p.hosts
+        if h in held
+    ]
     empty = [h for h in p.hosts if h not in held]
     if empty:
         hosts.append((Patch(facecolor="#f4f4f2", edgecolor="#a0a0a0"), f"none held: {', '.join(empty)}"))
-    systems = [(Line2D([], [], color=s["color"], linestyle=s["linestyle"], linewidth=s["linewidth"]),
-                f"{w}: {s['units']} units, {s['routes']} routes") for w, s in styles.items()]
+    systems = [
+        (
+            Line2D([], [], color=s["color"], linestyle=s["linestyle"], linewidth=s["linewidth"]),
+            f"{w}: {s['units']} units, {s['routes']} routes",
+        )
+        for w, s in styles.items()
+    ]
     held_at = [sum(n for (s2, _), n in result.stock.items() if s2 == s) for s in result.open_sites]
     biggest = max(held_at, default=1)
     steps = [n for n in SIZE_STEPS if n <= 1.3 * biggest][-3:]
-    sizes = [(Line2D([], [], marker="o", linestyle="", markersize=math.sqrt(marker_area(n)),
-                     markerfacecolor="#c8c8c8", markeredgecolor="black"), f"{n} units") for n in steps]
+    sizes = [
+        (
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markersize=math.sqrt(marker_area(n)),
+                markerfacecolor="#c8c8c8",
+                markeredgecolor="black",
+            ),
+            f"{n} units",
+        )
+        for n in steps
+    ]
     renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
     top = 1.0
-    for title, entries, spacing in (("depots by host (share of value)", hosts, 0.6),
-                                    ("routes by system", systems, 0.6), ("units held at a depot", sizes, 1.6)):
-        legend = Legend(ax, [e[0] for e in entries], [e[1] for e in entries], title=title, loc="upper left",
-                        bbox_to_anchor=(1.02, top), fontsize=8, title_fontsize=9, frameon=False,
-                        alignment="left", labelspacing=spacing, borderaxespad=0.0, handlelength=2.8)
+    for title, entries, spacing in (
+        ("depots by host (share of value)", hosts, 0.6),
+        ("routes by system", systems, 0.6),
+        ("units held at a depot", sizes, 1.6),
+    ):
+        legend = Legend(
+            ax,
+            [e[0] for e in entries],
+            [e[1] for e in entries],
+            title=title,
+            loc="upper left",
+            bbox_to_anchor=(1.02, top),
+            fontsize=8,
+            title_fontsize=9,
+            frameon=False,
+            alignment="left",
+            labelspacing=spacing,
+            borderaxespad=0.0,
+            handlelength=2.8,
+        )
         ax.add_artist(legend)
         legend.set_clip_on(False)  # add_artist clips to the map; the legends stand beside it
         top = legend.get_window_extent(renderer).transformed(ax.transAxes.inverted()).y0 - 0.04
@@ -257,10 +352,12 @@ def _legends(ax: Axes, result: RunResult, p: Instance, host_colour: dict[str, st
 
 def _title(result: RunResult, changes: Sequence[Override]) -> str:
     t = result.terms
-    lines = [f"{result.scenario}: where the package is held and how it reaches Ukraine",
-             f"{result.time_measure} time {t['time_h']:.1f} h · risk ({result.risk_measure}) {t['risk']:.2f} "
-             f"{risk_unit(result.risk_measure, short=True)} · cost {t['cost_musd']:.0f} M USD · "
-             f"{len(result.open_sites)} sites open · {result.status}"]
+    lines = [
+        f"{result.scenario}: where the package is held and how it reaches Ukraine",
+        f"{result.time_measure} time {t['time_h']:.1f} h · risk ({result.risk_measure}) {t['risk']:.2f} "
+        f"{risk_unit(result.risk_measure, short=True)} · cost {t['cost_musd']:.0f} M USD · "
+        f"{len(result.open_sites)} sites open · {result.status}",
+    ]
     if changes:
         wrapped = textwrap.wrap("overrides: " + "; ".join(c.describe() for c in changes), 130)
         if len(wrapped) > MAX_OVERRIDE_LINES:

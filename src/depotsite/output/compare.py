@@ -79,22 +79,32 @@ def _column(run: RunFolder, reference: RunFolder) -> RunColumn:
     try:
         return _read_column(run, reference)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError([f"{run.path}/summary.json: no readable {exc} ({type(exc).__name__}); rewrite the run "
-                          "with this version"], heading="invalid run") from None
+        raise InputError(
+            [f"{run.path}/summary.json: no readable {exc} ({type(exc).__name__}); rewrite the run with this version"],
+            heading="invalid run",
+        ) from None
 
 
 def _read_column(run: RunFolder, reference: RunFolder) -> RunColumn:
     s = run.summary
     opened, before = set(s["open_sites"]), set(reference.summary["open_sites"])
     return RunColumn(
-        path=str(run.path), name=str(s["scenario"]), status=str(s["status"]), gap=float(s["gap"]),
-        objective=float(s["objective"]), terms={t: float(s["terms"][t]["value"]) for t in TERMS},
+        path=str(run.path),
+        name=str(s["scenario"]),
+        status=str(s["status"]),
+        gap=float(s["gap"]),
+        objective=float(s["objective"]),
+        terms={t: float(s["terms"][t]["value"]) for t in TERMS},
         units={t: str(s["terms"][t]["unit"]) for t in TERMS},
         host_value_shares={h: float(v) for h, v in s["host_value_shares"].items()},
-        system_times_h={w: {"mean": float(t["mean"]), "worst": float(t["worst"])}
-                        for w, t in s["system_times_h"].items()},
-        open_sites=sorted(opened), opened=sorted(opened - before), closed=sorted(before - opened),
-        units_moved=units_moved(reference.stock, run.stock))
+        system_times_h={
+            w: {"mean": float(t["mean"]), "worst": float(t["worst"])} for w, t in s["system_times_h"].items()
+        },
+        open_sites=sorted(opened),
+        opened=sorted(opened - before),
+        closed=sorted(before - opened),
+        units_moved=units_moved(reference.stock, run.stock),
+    )
 
 
 @dataclass(frozen=True)
@@ -108,34 +118,51 @@ class Comparison:
     def identical(self) -> bool:
         """No difference in stock, shares, terms, objective or scenario keys."""
         first = self.runs[0]
-        same = all(r.terms == first.terms and r.objective == first.objective
-                   and r.host_value_shares == first.host_value_shares for r in self.runs)
+        same = all(
+            r.terms == first.terms and r.objective == first.objective and r.host_value_shares == first.host_value_shares
+            for r in self.runs
+        )
         return same and not self.scenario and not self.stock_differs
 
     def as_json(self) -> dict[str, Any]:
         """The comparison as plain JSON: ``reference``, ``runs`` and ``scenario_differences``."""
-        return {"reference": self.runs[0].path, "runs": [r.as_json() for r in self.runs],
-                "scenario_differences": self.scenario, "identical": self.identical()}
+        return {
+            "reference": self.runs[0].path,
+            "runs": [r.as_json() for r in self.runs],
+            "scenario_differences": self.scenario,
+            "identical": self.identical(),
+        }
 
     def table_rows(self) -> list[tuple[str, list[str]]]:
         """One row per figure, one cell per run, as the ``compare`` table shows them."""
         runs = self.runs
-        rows = [("status", [r.status + (f" (gap {100 * r.gap:.2g}%)" if r.gap > 0 else "") for r in runs]),
-                ("objective", [f"{r.objective:.4g}" for r in runs])]
+        rows = [
+            ("status", [r.status + (f" (gap {100 * r.gap:.2g}%)" if r.gap > 0 else "") for r in runs]),
+            ("objective", [f"{r.objective:.4g}" for r in runs]),
+        ]
         rows += [(f"{t} ({runs[0].units[t]})", [f"{r.terms[t]:.2f}" for r in runs]) for t in TERMS]
         hosts = sorted({h for r in runs for h in r.host_value_shares})
         rows += [(f"share {h}", [f"{r.host_value_shares.get(h, 0.0):.1f}%" for r in runs]) for h in hosts]
         systems = list(dict.fromkeys(w for r in runs for w in r.system_times_h))
         for w in systems:
-            rows.append((f"{w} mean/worst h", [
-                f"{r.system_times_h[w]['mean']:.1f}/{r.system_times_h[w]['worst']:.1f}" if w in r.system_times_h
-                else "-" for r in runs]))
-        rows += [("sites open", [str(len(r.open_sites)) for r in runs]),
-                 ("sites opened", [", ".join(r.opened) or "-" for r in runs]),
-                 ("sites closed", [", ".join(r.closed) or "-" for r in runs]),
-                 ("units moved", [str(r.units_moved) for r in runs])]
-        rows += [(k, ["(unset)" if v is None else _shown(v) for v in values])
-                 for k, values in self.scenario.items()]
+            rows.append(
+                (
+                    f"{w} mean/worst h",
+                    [
+                        f"{r.system_times_h[w]['mean']:.1f}/{r.system_times_h[w]['worst']:.1f}"
+                        if w in r.system_times_h
+                        else "-"
+                        for r in runs
+                    ],
+                )
+            )
+        rows += [
+            ("sites open", [str(len(r.open_sites)) for r in runs]),
+            ("sites opened", [", ".join(r.opened) or "-" for r in runs]),
+            ("sites closed", [", ".join(r.closed) or "-" for r in runs]),
+            ("units moved", [str(r.units_moved) for r in runs]),
+        ]
+        rows += [(k, ["(unset)" if v is None else _shown(v) for v in values]) for k, values in self.scenario.items()]
         return rows
 
 
@@ -166,5 +193,8 @@ def compare_runs(paths: list[Path]) -> Comparison:
     flat = [_flatten(s) for s in _normalised([f.scenario for f in folders])]
     keys = sorted({k for f in flat for k in f} - set(IGNORED_KEYS))
     scenario = {k: [f.get(k) for f in flat] for k in keys if any(f.get(k) != flat[0].get(k) for f in flat)}
-    return Comparison(runs=[_column(f, reference) for f in folders], scenario=scenario,
-                      stock_differs=any(f.stock != reference.stock for f in folders))
+    return Comparison(
+        runs=[_column(f, reference) for f in folders],
+        scenario=scenario,
+        stock_differs=any(f.stock != reference.stock for f in folders),
+    )

@@ -41,8 +41,7 @@ def _point(lon: float, lat: float) -> dict[str, Any]:
 def _site_units(result: RunResult, p: Instance, site_id: str) -> dict[str, Any]:
     """``units_<system>`` for every system of the package, and the value held, M USD."""
     units = {w: result.stock.get((site_id, w), 0) for w in p.systems}
-    return {**{f"units_{w}": n for w, n in units.items()},
-            "value_musd": sum(p.value[w] * n for w, n in units.items())}
+    return {**{f"units_{w}": n for w, n in units.items()}, "value_musd": sum(p.value[w] * n for w, n in units.items())}
 
 
 def depots_geojson(result: RunResult, p: Instance) -> dict[str, Any]:
@@ -50,9 +49,18 @@ def depots_geojson(result: RunResult, p: Instance) -> dict[str, Any]:
     features = []
     for s in result.open_sites:
         site = p.inputs.sites[s]
-        features.append(_feature(_point(site.lon, site.lat), {
-            "site_id": s, "name": site.name, "host_id": site.host_id, "kind": site.kind,
-            **_site_units(result, p, s)}))
+        features.append(
+            _feature(
+                _point(site.lon, site.lat),
+                {
+                    "site_id": s,
+                    "name": site.name,
+                    "host_id": site.host_id,
+                    "kind": site.kind,
+                    **_site_units(result, p, s),
+                },
+            )
+        )
     return _collection(features)
 
 
@@ -79,12 +87,24 @@ def sites_geojson(result: RunResult, p: Instance) -> dict[str, Any]:
     features = []
     for s, site in p.inputs.sites.items():
         is_open = s in result.open_sites
-        features.append(_feature(_point(site.lon, site.lat), {
-            "site_id": s, "name": site.name, "host_id": site.host_id, "kind": site.kind, "open": is_open,
-            "why_not": "" if is_open else why_closed(p, s),
-            "systems_allowed": ";".join(w for w in p.systems if (s, w) in allowed),
-            "vehicle_bays": site.vehicle_bays, "aircraft_shelters": site.aircraft_shelters,
-            "fixed_cost_musd": site.fixed_cost_musd, **_site_units(result, p, s)}))
+        features.append(
+            _feature(
+                _point(site.lon, site.lat),
+                {
+                    "site_id": s,
+                    "name": site.name,
+                    "host_id": site.host_id,
+                    "kind": site.kind,
+                    "open": is_open,
+                    "why_not": "" if is_open else why_closed(p, s),
+                    "systems_allowed": ";".join(w for w in p.systems if (s, w) in allowed),
+                    "vehicle_bays": site.vehicle_bays,
+                    "aircraft_shelters": site.aircraft_shelters,
+                    "fixed_cost_musd": site.fixed_cost_musd,
+                    **_site_units(result, p, s),
+                },
+            )
+        )
     return _collection(features)
 
 
@@ -96,10 +116,19 @@ def destinations_geojson(result: RunResult, p: Instance) -> dict[str, Any]:
     features = []
     for d, dest in p.inputs.destinations.items():
         demand = {w: p.demand.get((d, w), 0) for w in p.systems}
-        features.append(_feature(_point(dest.lon, dest.lat), {
-            "destination_id": d, "name": dest.name, "kind": dest.kind,
-            **{f"demand_{w}": n for w, n in demand.items()}, "demand_units": sum(demand.values()),
-            "last_available_h": last.get(d)}))
+        features.append(
+            _feature(
+                _point(dest.lon, dest.lat),
+                {
+                    "destination_id": d,
+                    "name": dest.name,
+                    "kind": dest.kind,
+                    **{f"demand_{w}": n for w, n in demand.items()},
+                    "demand_units": sum(demand.values()),
+                    "last_available_h": last.get(d),
+                },
+            )
+        )
     return _collection(features)
 
 
@@ -120,16 +149,28 @@ def routes_geojson(result: RunResult, p: Instance, travel: TravelTimes) -> dict[
         leg = travel.legs[x.site_id, x.destination_id, x.system_id]
         site = p.inputs.sites[x.site_id]
         coords = [list(xy) for xy in route_points(p, travel, x)]
-        features.append(_feature(
-            {"type": "LineString", "coordinates": coords},
-            {"site_id": x.site_id, "host_id": site.host_id, "destination_id": x.destination_id,
-             "system_id": x.system_id, "units": x.units, "transit_h": x.transit_h,
-             "release_h": p.release_h[site.host_id],
-             "queue_h": queue_h(p, result.stock, x.site_id) if makespan else 0.0, "available_h": x.available_h,
-             "profile": leg.profile, "road_km": leg.road_km, "borders_crossed": leg.borders_crossed,
-             "geometry_kind": "road" if leg.road_km is not None and len(leg.path) > 2 else
-             ("great_circle" if leg.profile else "straight")},
-        ))
+        features.append(
+            _feature(
+                {"type": "LineString", "coordinates": coords},
+                {
+                    "site_id": x.site_id,
+                    "host_id": site.host_id,
+                    "destination_id": x.destination_id,
+                    "system_id": x.system_id,
+                    "units": x.units,
+                    "transit_h": x.transit_h,
+                    "release_h": p.release_h[site.host_id],
+                    "queue_h": queue_h(p, result.stock, x.site_id) if makespan else 0.0,
+                    "available_h": x.available_h,
+                    "profile": leg.profile,
+                    "road_km": leg.road_km,
+                    "borders_crossed": leg.borders_crossed,
+                    "geometry_kind": "road"
+                    if leg.road_km is not None and len(leg.path) > 2
+                    else ("great_circle" if leg.profile else "straight"),
+                },
+            )
+        )
     return _collection(features)
 
 
@@ -149,6 +190,9 @@ def write_geopackage(path: Path, layers: Mapping[str, dict[str, Any]]) -> None:
     path.unlink(missing_ok=True)
     for name, collection in layers.items():
         features = collection["features"]
-        frame = (gpd.GeoDataFrame.from_features(features, crs="EPSG:4326") if features
-                 else gpd.GeoDataFrame(geometry=[], crs="EPSG:4326"))
+        frame = (
+            gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
+            if features
+            else gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+        )
         frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")

@@ -39,8 +39,14 @@ def _outline(frame: gpd.GeoDataFrame) -> tuple[list[float | None], list[float | 
     return xs, ys
 
 
-def html_map(result: RunResult, p: Instance, travel: TravelTimes, *, explanation: Mapping[str, Any] | None = None,
-             changes: Sequence[Override] = ()) -> go.Figure:
+def html_map(
+    result: RunResult,
+    p: Instance,
+    travel: TravelTimes,
+    *,
+    explanation: Mapping[str, Any] | None = None,
+    changes: Sequence[Override] = (),
+) -> go.Figure:
     """The interactive map, a legend group per layer (``system:<id>``, ``host:<id>``, ``destinations``,
     ``borders``); with an explanation, the binding rules under the map and each depot's reason in its hover
     text; with changes, the run's overrides under the title."""
@@ -48,35 +54,70 @@ def html_map(result: RunResult, p: Instance, travel: TravelTimes, *, explanation
     frame = boundaries(p)
     if frame is not None:
         xs, ys = _outline(frame)
-        figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#9a9a9a", "width": 0.8},
-                                    name="borders", legendgroup="borders", hoverinfo="skip"))
+        figure.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                line={"color": "#9a9a9a", "width": 0.8},
+                name="borders",
+                legendgroup="borders",
+                hoverinfo="skip",
+            )
+        )
     figure.add_traces(_route_traces(result, p, travel))
     figure.add_traces(_depot_traces(result, p, explanation))
     dests = list(p.inputs.destinations.values())
-    figure.add_trace(go.Scatter(
-        x=[d.lon for d in dests], y=[d.lat for d in dests], mode="markers", name="destinations",
-        marker={"symbol": "star", "size": 11, "color": "gold", "line": {"color": "black", "width": 1}},
-        text=[f"{d.destination_id} ({d.kind})" for d in dests], hoverinfo="text", legendgroup="destinations",
-    ))
+    figure.add_trace(
+        go.Scatter(
+            x=[d.lon for d in dests],
+            y=[d.lat for d in dests],
+            mode="markers",
+            name="destinations",
+            marker={"symbol": "star", "size": 11, "color": "gold", "line": {"color": "black", "width": 1}},
+            text=[f"{d.destination_id} ({d.kind})" for d in dests],
+            hoverinfo="text",
+            legendgroup="destinations",
+        )
+    )
     x0, x1, y0, y1 = extent(p)
-    title = (f"depotsite: {result.scenario} ({result.status}); mean time {result.terms['time_h']:.1f} h, "
-             f"risk {result.terms['risk']:.1f}")
+    title = (
+        f"depotsite: {result.scenario} ({result.status}); mean time {result.terms['time_h']:.1f} h, "
+        f"risk {result.terms['risk']:.1f}"
+    )
     if changes:
         title += "<br><sup>overrides: " + _wrap("; ".join(c.describe() for c in changes)) + "</sup>"
     figure.update_layout(
         title=title,
         xaxis={"range": [x0, x1], "title": "longitude", "showgrid": False},
-        yaxis={"range": [y0, y1], "title": "latitude", "showgrid": False, "scaleanchor": "x",
-               "scaleratio": 1 / math.cos(math.radians((y0 + y1) / 2))},
-        plot_bgcolor="white", height=800, legend={"itemsizing": "constant", "groupclick": "toggleitem"},
+        yaxis={
+            "range": [y0, y1],
+            "title": "latitude",
+            "showgrid": False,
+            "scaleanchor": "x",
+            "scaleratio": 1 / math.cos(math.radians((y0 + y1) / 2)),
+        },
+        plot_bgcolor="white",
+        height=800,
+        legend={"itemsizing": "constant", "groupclick": "toggleitem"},
     )
     binding = [r["words"] for r in (explanation or {}).get("rules", []) if r["binding"]]
     if binding:
-        figure.add_annotation(text="<b>rules that bind</b><br>" + "<br>".join(_wrap(w) for w in binding),
-                              xref="paper", yref="paper", x=0, y=-0.08, yanchor="top", showarrow=False,
-                              align="left", font={"size": 11})
-        figure.update_layout(height=800 + 34 * sum(1 + len(w) // 150 for w in binding), margin={"b": 40 + 34 *
-                             sum(1 + len(w) // 150 for w in binding)})
+        figure.add_annotation(
+            text="<b>rules that bind</b><br>" + "<br>".join(_wrap(w) for w in binding),
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=-0.08,
+            yanchor="top",
+            showarrow=False,
+            align="left",
+            font={"size": 11},
+        )
+        figure.update_layout(
+            height=800 + 34 * sum(1 + len(w) // 150 for w in binding),
+            margin={"b": 40 + 34 * sum(1 + len(w) // 150 for w in binding)},
+        )
     return figure
 
 
@@ -98,9 +139,20 @@ def _route_traces(result: RunResult, p: Instance, travel: TravelTimes) -> list[g
             xs.append(None)
             ys.append(None)
             text.append("")
-        traces.append(go.Scatter(x=xs, y=ys, mode="lines", name=f"routes: {w}", text=text, hoverinfo="text",
-                                 line={"color": system_colour[w], "width": 1.6}, opacity=0.75,
-                                 legendgroup=f"system:{w}", **_section(i, "routes by system")))
+        traces.append(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name=f"routes: {w}",
+                text=text,
+                hoverinfo="text",
+                line={"color": system_colour[w], "width": 1.6},
+                opacity=0.75,
+                legendgroup=f"system:{w}",
+                **_section(i, "routes by system"),
+            )
+        )
     return traces
 
 
@@ -113,16 +165,28 @@ def _depot_traces(result: RunResult, p: Instance, explanation: Mapping[str, Any]
     traces = []
     for i, h in enumerate(holding):
         sites = [s for s in result.open_sites if p.host_of[s] == h]
-        traces.append(go.Scatter(
-            x=[p.inputs.sites[s].lon for s in sites], y=[p.inputs.sites[s].lat for s in sites], mode="markers",
-            name=f"depots: {h} ({result.host_value_shares[h]:.1f}%)",
-            marker={"size": [10 + 3 * math.sqrt(max(value[s], 0.0)) / 4 for s in sites], "color": host_colour[h],
-                    "line": {"color": "black", "width": 1}},
-            text=[f"{s} ({h}), {value[s]:.0f} M USD<br>" + ", ".join(
-                f"{n} {w}" for (s2, w), n in result.stock.items() if s2 == s)
-                + (f"<br>{_wrap(why[s])}" if s in why else "") for s in sites],
-            hoverinfo="text", legendgroup=f"host:{h}", **_section(i, "depots by host"),
-        ))
+        traces.append(
+            go.Scatter(
+                x=[p.inputs.sites[s].lon for s in sites],
+                y=[p.inputs.sites[s].lat for s in sites],
+                mode="markers",
+                name=f"depots: {h} ({result.host_value_shares[h]:.1f}%)",
+                marker={
+                    "size": [10 + 3 * math.sqrt(max(value[s], 0.0)) / 4 for s in sites],
+                    "color": host_colour[h],
+                    "line": {"color": "black", "width": 1},
+                },
+                text=[
+                    f"{s} ({h}), {value[s]:.0f} M USD<br>"
+                    + ", ".join(f"{n} {w}" for (s2, w), n in result.stock.items() if s2 == s)
+                    + (f"<br>{_wrap(why[s])}" if s in why else "")
+                    for s in sites
+                ],
+                hoverinfo="text",
+                legendgroup=f"host:{h}",
+                **_section(i, "depots by host"),
+            )
+        )
     return traces
 
 
@@ -138,8 +202,9 @@ def _wrap(text: str, width: int = 150) -> str:
     return "<br>".join(textwrap.wrap(text, width))
 
 
-def png_map(path: Path, result: RunResult, p: Instance, travel: TravelTimes, *,
-            changes: Sequence[Override] = ()) -> None:
+def png_map(
+    path: Path, result: RunResult, p: Instance, travel: TravelTimes, *, changes: Sequence[Override] = ()
+) -> None:
     """``map.png``: the briefing map (``depotsite.output.briefing.briefing_figure``) at 110 dpi, cropped to
     what is drawn."""
     import matplotlib.pyplot as plt
@@ -153,8 +218,15 @@ def png_map(path: Path, result: RunResult, p: Instance, travel: TravelTimes, *,
         plt.close(figure)
 
 
-def write_maps(folder: Path, result: RunResult, p: Instance, travel: TravelTimes, *,
-               explanation: Mapping[str, Any] | None = None, changes: Sequence[Override] = ()) -> None:
+def write_maps(
+    folder: Path,
+    result: RunResult,
+    p: Instance,
+    travel: TravelTimes,
+    *,
+    explanation: Mapping[str, Any] | None = None,
+    changes: Sequence[Override] = (),
+) -> None:
     """``map.html`` and ``map.png`` into ``folder``; ``changes`` (the run's overrides) go under the titles."""
     figure = html_map(result, p, travel, explanation=explanation, changes=changes)
     figure.write_html(folder / "map.html", include_plotlyjs=True, full_html=True)

@@ -117,8 +117,11 @@ def _input_problem(path: Path, inputs: Iterable[Path], *, is_folder: bool) -> st
             if is_folder and source.is_relative_to(path):
                 return f"holds the input folder {source}"
         elif is_folder and source.is_relative_to(path):
-            return f"is the folder of an input of this run ({source})" if source.parent == path else \
-                f"holds an input of this run ({source})"
+            return (
+                f"is the folder of an input of this run ({source})"
+                if source.parent == path
+                else f"holds an input of this run ({source})"
+            )
     return None
 
 
@@ -157,8 +160,10 @@ def _folder_contents_problem(path: Path, kind: str) -> str | None:
         return None
     if found is not None:
         return f"is a depotsite {found} folder, not a {kind} folder; give another folder"
-    return (f"is a folder that depotsite did not write (it is not empty and has no manifest.json of a {kind} "
-            f"folder); nothing was changed. Give a new or empty folder, or move this one away yourself")
+    return (
+        f"is a folder that depotsite did not write (it is not empty and has no manifest.json of a {kind} "
+        f"folder); nothing was changed. Give a new or empty folder, or move this one away yourself"
+    )
 
 
 def folder_problems(target: Path, *, kind: str, inputs: Iterable[Path] = (), option: str = "--out") -> list[str]:
@@ -233,8 +238,9 @@ def locked(target: Path) -> Iterator[None]:
     try:
         fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
-        raise InputError([f"--out {target}: cannot open {parent} to lock it ({exc.strerror})"],
-                         heading=HEADING) from exc
+        raise InputError(
+            [f"--out {target}: cannot open {parent} to lock it ({exc.strerror})"], heading=HEADING
+        ) from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -273,8 +279,12 @@ def clean_stale(target: Path, *, kind: str | None = None) -> None:
         pid = int(match.group(2))
         if _pid_running(pid):
             log.warning("%s was left by process %d, which still runs; left in place", leftover, pid)
-        elif match.group(1) == "old" and kind is not None and not os.path.lexists(target) \
-                and folder_kind(leftover) == kind:
+        elif (
+            match.group(1) == "old"
+            and kind is not None
+            and not os.path.lexists(target)
+            and folder_kind(leftover) == kind
+        ):
             os.replace(leftover, target)
             log.warning("put back %s as %s: process %d was stopped while replacing it", leftover, target, pid)
         else:

@@ -42,8 +42,9 @@ class Run:
         self.hosts = {r["host_id"]: r for r in read_rows(data["hosts"])}
         self.allocation: list[dict[str, Any]] = list(run.allocation)
         self.host_units = run.host_units
-        self.purchasers = (read_purchasers(Path(data["purchasers"]), self.systems, self.hosts)
-                           if data.get("purchasers") else [])
+        self.purchasers = (
+            read_purchasers(Path(data["purchasers"]), self.systems, self.hosts) if data.get("purchasers") else []
+        )
 
     @property
     def systems_held(self) -> list[str]:
@@ -59,8 +60,10 @@ def unroca_rows(run: Run) -> list[list[Any]]:
         items[category, h] += n
         names[category, h].add(run.systems[w]["name"])
     order = list(UNROCA)
-    return [[c, h, n, f"{UNROCA[c]}: {', '.join(sorted(names[c, h]))}"]
-            for (c, h), n in sorted(items.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1]))]
+    return [
+        [c, h, n, f"{UNROCA[c]}: {', '.join(sorted(names[c, h]))}"]
+        for (c, h), n in sorted(items.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1]))
+    ]
 
 
 def crew_rows(run: Run) -> list[list[Any]]:
@@ -68,8 +71,16 @@ def crew_rows(run: Run) -> list[list[Any]]:
     units: dict[str, int] = defaultdict(int)
     for r in run.allocation:
         units[r["system_id"]] += r["units"]
-    return [[w, units[w], float(run.systems[w]["crew_per_unit"]), rotation,
-             units[w] * float(run.systems[w]["crew_per_unit"]) * rotation] for w in run.systems_held]
+    return [
+        [
+            w,
+            units[w],
+            float(run.systems[w]["crew_per_unit"]),
+            rotation,
+            units[w] * float(run.systems[w]["crew_per_unit"]) * rotation,
+        ]
+        for w in run.systems_held
+    ]
 
 
 def financing_rows(run: Run) -> tuple[list[list[Any]], list[str]]:
@@ -80,8 +91,10 @@ def financing_rows(run: Run) -> tuple[list[list[Any]], list[str]]:
     for p in run.purchasers:
         value = p["units"] * float(run.systems[p["system_id"]]["value_musd"])
         if p["host_id"] and p["units"] > held.get((p["host_id"], p["system_id"]), 0):
-            warnings.append(f"{p['purchaser_id']} funds {p['units']} {p['system_id']} stored in {p['host_id']}, "
-                            f"which holds {held.get((p['host_id'], p['system_id']), 0)} in this run")
+            warnings.append(
+                f"{p['purchaser_id']} funds {p['units']} {p['system_id']} stored in {p['host_id']}, "
+                f"which holds {held.get((p['host_id'], p['system_id']), 0)} in this run"
+            )
         rows.append([p["purchaser_id"], p["system_id"], p["host_id"] or "any", p["units"], value, value * counted])
     return rows, warnings
 
@@ -103,8 +116,13 @@ def _html(markdown: str, title: str) -> str:
     def flush() -> None:
         if table:
             head, *rest = [[c.strip() for c in row.strip("|").split("|")] for row in table if "---" not in row]
-            body.append("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr>" + "".join(
-                "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rest) + "</table>")
+            body.append(
+                "<table><tr>"
+                + "".join(f"<th>{html.escape(c)}</th>" for c in head)
+                + "</tr>"
+                + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rest)
+                + "</table>"
+            )
             table.clear()
 
     for line in markdown.splitlines():
@@ -118,10 +136,14 @@ def _html(markdown: str, title: str) -> str:
         elif line.strip():
             body.append(f"<p>{html.escape(line)}</p>")
     flush()
-    style = "body{font-family:sans-serif;max-width:60em}table{border-collapse:collapse}td,th{border:1px solid #999;" \
-            "padding:2px 6px}"
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")
+    style = (
+        "body{font-family:sans-serif;max-width:60em}table{border-collapse:collapse}td,th{border:1px solid #999;"
+        "padding:2px 6px}"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
+    )
 
 
 def write_report(run_dir: Path, out: Path, *, tier: str, with_hosts: bool = False) -> list[str]:
@@ -138,13 +160,17 @@ def write_report(run_dir: Path, out: Path, *, tier: str, with_hosts: bool = Fals
             for r in run.allocation:
                 hosts_of[r["system_id"]].add(r["host_id"])
             header = ["system", "UNROCA category", "category description"] + (["hosts"] if with_hosts else [])
-            rows = [[run.systems[w]["name"], run.systems[w]["unroca_category"],
-                     UNROCA[run.systems[w]["unroca_category"]]] + ([", ".join(sorted(hosts_of[w]))] if with_hosts
-                                                                   else [])
-                    for w in run.systems_held]
+            rows = [
+                [run.systems[w]["name"], run.systems[w]["unroca_category"], UNROCA[run.systems[w]["unroca_category"]]]
+                + ([", ".join(sorted(hosts_of[w]))] if with_hosts else [])
+                for w in run.systems_held
+            ]
             write_csv(folder / "kinds.csv", header, rows)
-            md += ["Kinds of systems stored in the programme (no numbers, sites or locations are disclosed at "
-                   "this tier).", "", _markdown_table(header, rows)]
+            md += [
+                "Kinds of systems stored in the programme (no numbers, sites or locations are disclosed at this tier).",
+                "",
+                _markdown_table(header, rows),
+            ]
         else:
             if tier == "full":
                 systems = list(run.systems)
@@ -153,8 +179,17 @@ def write_report(run_dir: Path, out: Path, *, tier: str, with_hosts: bool = Fals
                 for r in run.allocation:
                     per_site[r["site_id"]][r["system_id"]] = r["units"]
                 site_rows: list[list[Any]] = [
-                    [s, run.sites[s]["name"], run.sites[s]["host_id"], run.sites[s]["lat"], run.sites[s]["lon"],
-                     run.sites[s]["kind"], *[per_site[s].get(w, 0) for w in systems]] for s in per_site]
+                    [
+                        s,
+                        run.sites[s]["name"],
+                        run.sites[s]["host_id"],
+                        run.sites[s]["lat"],
+                        run.sites[s]["lon"],
+                        run.sites[s]["kind"],
+                        *[per_site[s].get(w, 0) for w in systems],
+                    ]
+                    for s in per_site
+                ]
                 write_csv(folder / "sites.csv", header, site_rows)
                 md += ["## Sites", "", _markdown_table(header, site_rows), ""]
                 if (run.folder / "depots.geojson").is_file():
@@ -162,25 +197,45 @@ def write_report(run_dir: Path, out: Path, *, tier: str, with_hosts: bool = Fals
             units = run.host_units()
             systems_held = run.systems_held
             value = {w: float(run.systems[w]["value_musd"]) for w in systems_held}
-            host_rows = [[h, *[units.get((h, w), 0) for w in systems_held],
-                          f"{sum(value[w] * units.get((h, w), 0) for w in systems_held):.1f}",
-                          f"{run.summary['host_value_shares'].get(h, 0.0):.2f}"] for h in run.hosts
-                         if any(units.get((h, w), 0) for w in systems_held)]
+            host_rows = [
+                [
+                    h,
+                    *[units.get((h, w), 0) for w in systems_held],
+                    f"{sum(value[w] * units.get((h, w), 0) for w in systems_held):.1f}",
+                    f"{run.summary['host_value_shares'].get(h, 0.0):.2f}",
+                ]
+                for h in run.hosts
+                if any(units.get((h, w), 0) for w in systems_held)
+            ]
             host_header = ["host_id", *systems_held, "value_musd", "value_share_pct"]
             write_csv(folder / "hosts.csv", host_header, host_rows)
             md += ["## Units per host", "", _markdown_table(host_header, host_rows), ""]
             unroca = unroca_rows(run)
             write_csv(folder / "unroca.csv", ["category", "host", "number_of_items", "description"], unroca)
             for h in sorted({row[1] for row in unroca}):
-                write_csv(folder / f"unroca_{h}.csv", ["reporting_host", "category", "description", "number_of_items"],
-                           [[h, c, d, n] for c, h2, n, d in unroca if h2 == h])
-            md += ["## UN Register of Conventional Arms (holdings by host)", "",
-                   _markdown_table(["category", "host", "number of items", "description"], unroca), ""]
+                write_csv(
+                    folder / f"unroca_{h}.csv",
+                    ["reporting_host", "category", "description", "number_of_items"],
+                    [[h, c, d, n] for c, h2, n, d in unroca if h2 == h],
+                )
+            md += [
+                "## UN Register of Conventional Arms (holdings by host)",
+                "",
+                _markdown_table(["category", "host", "number of items", "description"], unroca),
+                "",
+            ]
             crews = crew_rows(run)
-            write_csv(folder / "crews.csv", ["system_id", "units", "crew_per_unit", "rotation_factor",
-                                              "crews_to_train"], crews)
-            md += ["## Ukrainian crews to train and keep available", "",
-                   _markdown_table(["system", "units", "crew per unit", "rotation factor", "crews"], crews), ""]
+            write_csv(
+                folder / "crews.csv",
+                ["system_id", "units", "crew_per_unit", "rotation_factor", "crews_to_train"],
+                crews,
+            )
+            md += [
+                "## Ukrainian crews to train and keep available",
+                "",
+                _markdown_table(["system", "units", "crew per unit", "rotation factor", "crews"], crews),
+                "",
+            ]
             if run.purchasers:
                 financing, warnings = financing_rows(run)
                 header = ["purchaser_id", "system_id", "stored_in", "units", "value_musd", "counted_musd"]
@@ -189,9 +244,15 @@ def write_report(run_dir: Path, out: Path, *, tier: str, with_hosts: bool = Fals
                 for row in financing:
                     totals[row[0]][0] += row[4]
                     totals[row[0]][1] += row[5]
-                md += ["## Financing (value per purchaser; counted toward the defence-spending target)", "",
-                       _markdown_table(["purchaser", "value (M USD)", "counted (M USD)"],
-                                       [[k, v[0], v[1]] for k, v in sorted(totals.items())]), ""]
+                md += [
+                    "## Financing (value per purchaser; counted toward the defence-spending target)",
+                    "",
+                    _markdown_table(
+                        ["purchaser", "value (M USD)", "counted (M USD)"],
+                        [[k, v[0], v[1]] for k, v in sorted(totals.items())],
+                    ),
+                    "",
+                ]
                 md += [f"Warning: {w}" for w in warnings]
         text = "\n".join(md) + "\n"
         (folder / "report.md").write_text(text)

@@ -16,7 +16,6 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -24,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from depotsite import __version__
 from depotsite.checks import transit_sha256
-from depotsite.errors import InputError
 from depotsite.output.outdir import atomic_folder, marker
+from depotsite.output.runread import RunFolder as RunFolder  # re-exported: the run folder type, read back
 from depotsite.output.units import risk_unit as risk_unit  # re-exported: the readers of a run use it
-from depotsite.tables import file_sha256, identifier, nonneg, read_table, write_csv
+from depotsite.tables import file_sha256, write_csv
 
 if TYPE_CHECKING:
     from depotsite.instance import Instance
@@ -39,10 +38,6 @@ log = logging.getLogger(__name__)
 
 # summary.json term name -> (RunResult.terms key, unit); the risk unit depends on the measure (risk_unit)
 TERMS = {"time": ("time_h", "hours"), "risk": ("risk", None), "cost": ("cost_musd", "M USD")}
-OUTPUT_FILES = ("allocation.csv", "deliveries.csv", "summary.json", "depots.geojson", "routes.geojson",
-                "scenario.resolved.toml")
-"""The files every run folder has (``sites.geojson``, ``destinations.geojson`` and ``layers.gpkg`` are newer:
-hashed in the manifest, not required, so runs written before them can still be read and compared)."""
 
 
 def term_unit(term: str, risk_measure: str) -> str:
@@ -80,8 +75,14 @@ def _package_version(name: str) -> str:
         return "not installed"
 
 
-def manifest(p: Instance, *, command: list[str] | None = None, overrides: Sequence[str] = (),
-             travel: TravelTimes | None = None, outputs: dict[str, str] | None = None) -> dict[str, Any]:
+def manifest(
+    p: Instance,
+    *,
+    command: list[str] | None = None,
+    overrides: Sequence[str] = (),
+    travel: TravelTimes | None = None,
+    outputs: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """What a verifier needs to trust a run: input and output SHA-256, overrides, travel times, versions.
 
     Parameters
@@ -115,9 +116,13 @@ def manifest(p: Instance, *, command: list[str] | None = None, overrides: Sequen
         },
         "outputs": dict(sorted((outputs or {}).items())),
         "versions": {
-            "depotsite": __version__, "python": platform.python_version(), "pyomo": _package_version("pyomo"),
-            "highspy": _package_version("highspy"), SOLVER_NAME: solver_version(),
-            "osmnx": _package_version("osmnx"), "scipy": _package_version("scipy"),
+            "depotsite": __version__,
+            "python": platform.python_version(),
+            "pyomo": _package_version("pyomo"),
+            "highspy": _package_version("highspy"),
+            SOLVER_NAME: solver_version(),
+            "osmnx": _package_version("osmnx"),
+            "scipy": _package_version("scipy"),
         },
         "platform": platform.platform(),
     }
@@ -127,8 +132,15 @@ def manifest(p: Instance, *, command: list[str] | None = None, overrides: Sequen
     return doc
 
 
-def summary(result: RunResult, p: Instance, travel: TravelTimes, *, changes: Sequence[Override] = (),
-            bound: Mapping[str, Any] | None = None, explanation: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def summary(
+    result: RunResult,
+    p: Instance,
+    travel: TravelTimes,
+    *,
+    changes: Sequence[Override] = (),
+    bound: Mapping[str, Any] | None = None,
+    explanation: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """The ``summary.json`` document: the run's name and what changed, status, objective and terms, shares,
     host units, times and crews.
 
@@ -161,9 +173,12 @@ def summary(result: RunResult, p: Instance, travel: TravelTimes, *, changes: Seq
         "objective": result.objective,
         "gap": result.gap,
         "terms": {
-            term: {"value": result.terms[key], "unit": term_unit(term, result.risk_measure),
-                   **({"measure": result.time_measure} if term == "time" else {}),
-                   **({"measure": result.risk_measure} if term == "risk" else {})}
+            term: {
+                "value": result.terms[key],
+                "unit": term_unit(term, result.risk_measure),
+                **({"measure": result.time_measure} if term == "time" else {}),
+                **({"measure": result.risk_measure} if term == "risk" else {}),
+            }
             for term, (key, _) in TERMS.items()
         },
         "weights": {k: getattr(p.scenario.objective, k) for k in ("time_weight", "risk_weight", "cost_weight")},
@@ -181,10 +196,19 @@ def summary(result: RunResult, p: Instance, travel: TravelTimes, *, changes: Seq
     }
 
 
-def write_run(out: Path, result: RunResult, p: Instance, travel: TravelTimes, *,
-              command: list[str] | None = None, overrides: Sequence[str] = (), changes: Sequence[Override] = (),
-              maps: bool = True, bound: Mapping[str, Any] | None = None,
-              explanation: Mapping[str, Any] | None = None) -> Path:
+def write_run(
+    out: Path,
+    result: RunResult,
+    p: Instance,
+    travel: TravelTimes,
+    *,
+    command: list[str] | None = None,
+    overrides: Sequence[str] = (),
+    changes: Sequence[Override] = (),
+    maps: bool = True,
+    bound: Mapping[str, Any] | None = None,
+    explanation: Mapping[str, Any] | None = None,
+) -> Path:
     """Check the posture against every rule of its scenario, then write every output into ``out`` atomically.
 
     Parameters
@@ -212,16 +236,35 @@ def write_run(out: Path, result: RunResult, p: Instance, travel: TravelTimes, *,
     """
     started = time.perf_counter()
     with atomic_folder(out) as folder:
-        write_run_into(folder, result, p, travel, command=command, overrides=overrides, changes=changes,
-                       maps=maps, bound=bound, explanation=explanation)
+        write_run_into(
+            folder,
+            result,
+            p,
+            travel,
+            command=command,
+            overrides=overrides,
+            changes=changes,
+            maps=maps,
+            bound=bound,
+            explanation=explanation,
+        )
     log.info("write_run wrote %s in %.2f s", out, time.perf_counter() - started)
     return Path(out)
 
 
-def write_run_into(folder: Path, result: RunResult, p: Instance, travel: TravelTimes, *,
-                   command: list[str] | None = None, overrides: Sequence[str] = (),
-                   changes: Sequence[Override] = (), maps: bool = True,
-                   bound: Mapping[str, Any] | None = None, explanation: Mapping[str, Any] | None = None) -> None:
+def write_run_into(
+    folder: Path,
+    result: RunResult,
+    p: Instance,
+    travel: TravelTimes,
+    *,
+    command: list[str] | None = None,
+    overrides: Sequence[str] = (),
+    changes: Sequence[Override] = (),
+    maps: bool = True,
+    bound: Mapping[str, Any] | None = None,
+    explanation: Mapping[str, Any] | None = None,
+) -> None:
     """``write_run`` into a folder that is already staged: a run folder inside a Pareto front or a set of
     alternatives, or the staged run folder itself. The posture is checked first; nothing is written if it
     breaks a rule (``NumericsError``)."""
@@ -238,15 +281,26 @@ def write_run_into(folder: Path, result: RunResult, p: Instance, travel: TravelT
     depots, routes = depots_geojson(result, p), routes_geojson(result, p, travel)
     check_posture(result, p, travel, summary=summary_doc, depots=depots, routes=routes)
     folder.mkdir(exist_ok=True)
-    write_csv(folder / "allocation.csv", ["site_id", "host_id", "system_id", "units"],
-              [[s, p.host_of[s], w, n] for (s, w), n in result.stock.items()])
-    write_csv(folder / "deliveries.csv",
-              ["site_id", "destination_id", "system_id", "units", "transit_h", "available_h"],
-              [[x.site_id, x.destination_id, x.system_id, x.units, f"{x.transit_h:.4f}", f"{x.available_h:.4f}"]
-               for x in result.deliveries])
+    write_csv(
+        folder / "allocation.csv",
+        ["site_id", "host_id", "system_id", "units"],
+        [[s, p.host_of[s], w, n] for (s, w), n in result.stock.items()],
+    )
+    write_csv(
+        folder / "deliveries.csv",
+        ["site_id", "destination_id", "system_id", "units", "transit_h", "available_h"],
+        [
+            [x.site_id, x.destination_id, x.system_id, x.units, f"{x.transit_h:.4f}", f"{x.available_h:.4f}"]
+            for x in result.deliveries
+        ],
+    )
     (folder / "summary.json").write_text(json.dumps(summary_doc, indent=2) + "\n")
-    layers = {"depots": depots, "routes": routes, "sites": sites_geojson(result, p),
-              "destinations": destinations_geojson(result, p)}
+    layers = {
+        "depots": depots,
+        "routes": routes,
+        "sites": sites_geojson(result, p),
+        "destinations": destinations_geojson(result, p),
+    }
     for name, layer in layers.items():
         (folder / f"{name}.geojson").write_text(json.dumps(layer) + "\n")
     write_geopackage(folder / "layers.gpkg", layers)
@@ -256,130 +310,6 @@ def write_run_into(folder: Path, result: RunResult, p: Instance, travel: TravelT
 
         write_maps(folder, result, p, travel, explanation=explanation, changes=changes)
     outputs = {f.name: file_sha256(f) for f in sorted(folder.iterdir()) if f.is_file()}
-    (folder / "manifest.json").write_text(json.dumps(
-        manifest(p, command=command, overrides=overrides, travel=travel, outputs=outputs), indent=2) + "\n")
-
-
-# --- reading ----------------------------------------------------------------------------------------------
-
-
-def _whole(raw: str) -> int:
-    value = nonneg(raw)
-    if value != int(value):
-        raise ValueError(f"must be a whole number >= 0, got {raw!r}")
-    return int(value)
-
-
-ALLOCATION = {"site_id": identifier, "host_id": identifier, "system_id": identifier, "units": _whole}
-DELIVERIES = {"site_id": identifier, "destination_id": identifier, "system_id": identifier, "units": _whole,
-              "transit_h": nonneg, "available_h": nonneg}
-
-
-def read_text(path: Path, problems: list[str]) -> str | None:
-    """A run file as UTF-8 text; None (and a problem) when it cannot be read."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(f"{path.name}: cannot be read as UTF-8 text ({exc})")
-        return None
-
-
-def read_json(path: Path, problems: list[str]) -> Any:
-    """A run file as JSON; None (and a problem) when it is not."""
-    text = read_text(path, problems)
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        problems.append(f"{path.name}: not valid JSON ({exc})")
-        return None
-
-
-def read_rows_checked(path: Path, schema: dict[str, Any], problems: list[str]) -> list[dict[str, Any]] | None:
-    """A run table read with its schema (every bad cell a problem); None when any cell is bad."""
-    found: list[str] = []
-    rows = read_table(path, schema, found)
-    problems += found
-    return None if rows is None or found else [row for _, row in rows]
-
-
-@dataclass(frozen=True)
-class RunFolder:
-    """A run folder written by ``write_run``, read back with every number typed.
-
-    ``scenario`` is the resolved scenario as plain TOML data (not re-validated: a reader of a run must be
-    able to read a run made by another version or on another machine).
-    """
-
-    path: Path
-    manifest: dict[str, Any]
-    scenario: dict[str, Any]
-    summary: dict[str, Any]
-    allocation: tuple[dict[str, Any], ...]  # site_id, host_id, system_id, units (int)
-    deliveries: tuple[dict[str, Any], ...]  # site_id, destination_id, system_id, units, transit_h, available_h
-
-    @property
-    def stock(self) -> dict[tuple[str, str], int]:
-        """(site_id, system_id) -> units."""
-        return {(r["site_id"], r["system_id"]): r["units"] for r in self.allocation}
-
-    def host_units(self) -> dict[tuple[str, str], int]:
-        """(host_id, system_id) -> units, as the allocation states the hosts."""
-        units: dict[tuple[str, str], int] = defaultdict(int)
-        for r in self.allocation:
-            units[r["host_id"], r["system_id"]] += r["units"]
-        return dict(units)
-
-    @classmethod
-    def read(cls, path: Path) -> RunFolder:
-        """Read a run folder; every problem (a missing file, a bad cell, bad JSON or TOML) at once.
-
-        Raises
-        ------
-        InputError
-            When ``path`` is not a complete, readable run folder.
-        """
-        problems: list[str] = []
-        folder = cls.read_into(Path(path), problems)
-        if folder is None:
-            raise InputError([f"{path}: not a readable depotsite run folder", *problems], heading="invalid run")
-        return folder
-
-    @classmethod
-    def read_into(cls, path: Path, problems: list[str]) -> RunFolder | None:
-        """As ``read``, but each problem goes to ``problems`` and a folder that cannot be read gives None."""
-        missing = [name for name in ("manifest.json", *OUTPUT_FILES) if not (path / name).is_file()]
-        if missing:
-            problems.append(f"{path}: missing {', '.join(missing)}; not a complete depotsite run folder")
-            return None
-        manifest, summary = read_json(path / "manifest.json", problems), read_json(path / "summary.json", problems)
-        for name, doc in (("manifest.json", manifest), ("summary.json", summary)):
-            if doc is not None and not isinstance(doc, dict):
-                problems.append(f"{name}: not a JSON object")
-        scenario = _read_toml(path / "scenario.resolved.toml", problems)
-        allocation = read_rows_checked(path / "allocation.csv", ALLOCATION, problems)
-        deliveries = read_rows_checked(path / "deliveries.csv", DELIVERIES, problems)
-        parts = (manifest, summary, scenario, allocation, deliveries)
-        if any(part is None for part in parts) or not isinstance(manifest, dict) or not isinstance(summary, dict):
-            return None
-        assert scenario is not None and allocation is not None and deliveries is not None
-        return cls(path=path, manifest=manifest, scenario=scenario, summary=summary, allocation=tuple(allocation),
-                   deliveries=tuple(deliveries))
-
-
-def _read_toml(path: Path, problems: list[str]) -> dict[str, Any] | None:
-    import tomllib
-
-    text = read_text(path, problems)
-    if text is None:
-        return None
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        problems.append(f"{path.name}: not valid TOML ({exc})")
-        return None
-    if not isinstance(doc.get("data"), dict):
-        problems.append(f"{path.name}: no [data] table")
-        return None
-    return doc
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest(p, command=command, overrides=overrides, travel=travel, outputs=outputs), indent=2) + "\n"
+    )

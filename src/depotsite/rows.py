@@ -1,0 +1,63 @@
+"""Helpers every family of the formulation uses: rows with domain names, stock sums, the sites serving a demand.
+
+No formulation here: ``depotsite.model`` and ``depotsite.terms`` build the rows with these.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from depotsite.errors import InfeasibleError
+from depotsite.instance import Instance
+
+
+def constraint(name: str, *index, rule) -> pyo.Constraint:
+    """A ``pyo.Constraint`` whose rule may come out trivial: skipped if always true, explained if never.
+
+    Parameters
+    ----------
+    name
+        The family's row name, used in the explanation when a row can never hold.
+    index
+        The index sets of the rows.
+    rule
+        ``rule(m, *key)`` -> a pyomo relation, or True / False for a trivial row.
+
+    Returns
+    -------
+    pyo.Constraint
+        The rows, named as the caller assigns them on the model.
+    """
+
+    def checked(m, *key):
+        expr = rule(m, *key)
+        if expr is True:
+            return pyo.Constraint.Skip
+        if expr is False:
+            where = "/".join(str(k) for k in key)
+            raise InfeasibleError(
+                [
+                    f"{name} {where} cannot hold: no allowed site left for it (check site kinds, "
+                    "exclusions and deadlines)"
+                ]
+            )
+        return expr
+
+    return pyo.Constraint(*index, rule=checked)
+
+
+def stock_in(m: pyo.ConcreteModel, inst: Instance, hosts: set[str] | frozenset[str], w: str | None = None):
+    """Linear expression of units (one system) or value (all systems) stored in ``hosts``."""
+    if w is not None:
+        return sum(m.stock[s, w] for s, w2 in inst.allowed if w2 == w and inst.host_of[s] in hosts)
+    return sum(inst.value[w2] * m.stock[s, w2] for s, w2 in inst.allowed if inst.host_of[s] in hosts)
+
+
+def sites_serving(inst: Instance) -> dict[tuple[str, str], list[str]]:
+    """(destination, system) -> the sites with a route to it."""
+    by_dw: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for s, d, w in inst.routes:
+        by_dw[d, w].append(s)
+    return by_dw
