@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from depotsite.inputs import Destination, Host, Inputs, Site, System
+from depotsite.inputs import SCHEMAS, Destination, Host, Inputs, Site, System
 from depotsite.scenario import Scenario
 from depotsite.traveltimes import TravelTimes
+
+# the column headers of the input tables, in order (what the writers of tiny instances on disk need)
+HEADERS = {table: list(columns) for table, columns in SCHEMAS.items()}
 
 
 def site(

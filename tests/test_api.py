@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import depotsite
+from instances import HEADERS
 from test_byo_matrix import write_csv
 
 
@@ -23,35 +24,12 @@ def tiny_scenario(folder: Path) -> Path:
     )
     write_csv(
         folder / "sites.csv",
-        [
-            "site_id",
-            "name",
-            "host_id",
-            "lat",
-            "lon",
-            "kind",
-            "vehicle_bays",
-            "aircraft_shelters",
-            "dispatch_per_day",
-            "fixed_cost_musd",
-            "source",
-        ],
+        HEADERS["sites"],
         [[s, s, h, 0, 0, "logistics_hub", 10, 0, 1000, 1, "hand-made"] for s, h in (("a1", "A"), ("b1", "B"))],
     )
     write_csv(
         folder / "systems.csv",
-        [
-            "system_id",
-            "name",
-            "unroca_category",
-            "profile",
-            "value_musd",
-            "vehicle_bays_per_unit",
-            "shelters_per_unit",
-            "crew_per_unit",
-            "min_lot",
-            "site_kinds",
-        ],
+        HEADERS["systems"],
         [["x", "x", "I", "wheeled", 1, 1, 0, 0, 1, "logistics_hub"]],
     )
     write_csv(

@@ -10,6 +10,7 @@ import random
 import pytest
 
 from conftest import invoke
+from instances import HEADERS
 from test_oracle import enumerate_optimum
 
 
@@ -39,35 +40,12 @@ def test_facility_location_instance_solves_to_the_enumerated_optimum(tmp_path):
     )
     write_csv(
         tmp_path / "sites.csv",
-        [
-            "site_id",
-            "name",
-            "host_id",
-            "lat",
-            "lon",
-            "kind",
-            "vehicle_bays",
-            "aircraft_shelters",
-            "dispatch_per_day",
-            "fixed_cost_musd",
-            "source",
-        ],
+        HEADERS["sites"],
         [[w, w, f"h_{w}", 0, 0, "logistics_hub", capacity[w], 0, 10, fixed[w], "generated"] for w in warehouses],
     )
     write_csv(
         tmp_path / "systems.csv",
-        [
-            "system_id",
-            "name",
-            "unroca_category",
-            "profile",
-            "value_musd",
-            "vehicle_bays_per_unit",
-            "shelters_per_unit",
-            "crew_per_unit",
-            "min_lot",
-            "site_kinds",
-        ],
+        HEADERS["systems"],
         [["goods", "goods", "I", "road", 1, 1, 0, 0, 1, "logistics_hub"]],
     )
     write_csv(

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, invoke
+from instances import HEADERS
 from test_byo_matrix import write_csv
 
 EXAMPLES = int(os.environ.get("DEPOTSITE_FUZZ_EXAMPLES", "200"))
@@ -253,35 +254,12 @@ def test_validate_survives_any_set_value(shipped, key, value, sep):
 TINY = {
     "hosts": [["host_id", "name", "group", "release_delay_h"], ["A", "A", "g", "1"], ["B", "B", "g", ""]],
     "sites": [
-        [
-            "site_id",
-            "name",
-            "host_id",
-            "lat",
-            "lon",
-            "kind",
-            "vehicle_bays",
-            "aircraft_shelters",
-            "dispatch_per_day",
-            "fixed_cost_musd",
-            "source",
-        ],
+        HEADERS["sites"],
         ["a1", "a1", "A", "0", "0", "army_base", "10", "0", "5", "2", "t"],
         ["b1", "b1", "B", "0", "0", "army_base", "10", "0", "5", "3", "t"],
     ],
     "systems": [
-        [
-            "system_id",
-            "name",
-            "unroca_category",
-            "profile",
-            "value_musd",
-            "vehicle_bays_per_unit",
-            "shelters_per_unit",
-            "crew_per_unit",
-            "min_lot",
-            "site_kinds",
-        ],
+        HEADERS["systems"],
         ["x", "x", "I", "road", "2", "1", "0", "1", "1", "army_base"],
     ],
     "destinations": [

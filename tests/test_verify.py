@@ -23,6 +23,7 @@ import pytest
 from conftest import invoke
 from depotsite.tables import file_sha256
 from depotsite.verify import verify_run
+from instances import HEADERS
 
 RELEASE_H = {"A": 10.0, "B": 12.0, "C": 20.0, "D": 8.0, "E": 5.0}
 
@@ -61,19 +62,7 @@ def build(folder: Path) -> Path:
     ]
     write_csv(
         folder / "sites.csv",
-        [
-            "site_id",
-            "name",
-            "host_id",
-            "lat",
-            "lon",
-            "kind",
-            "vehicle_bays",
-            "aircraft_shelters",
-            "dispatch_per_day",
-            "fixed_cost_musd",
-            "source",
-        ],
+        HEADERS["sites"],
         [
             [s, s.upper(), h, 50 + i * 0.1, 20 + i * 0.2, kind, bays, shelters, dispatch, cost, "test"]
             for i, (s, h, kind, bays, shelters, dispatch, cost) in enumerate(sites)
@@ -81,18 +70,7 @@ def build(folder: Path) -> Path:
     )
     write_csv(
         folder / "systems.csv",
-        [
-            "system_id",
-            "name",
-            "unroca_category",
-            "profile",
-            "value_musd",
-            "vehicle_bays_per_unit",
-            "shelters_per_unit",
-            "crew_per_unit",
-            "min_lot",
-            "site_kinds",
-        ],
+        HEADERS["systems"],
         [
             ["tank", "Tank", "I", "tracked", 5, 1, 0, 4, 2, "army_base;logistics_hub;rail_hub"],
             ["jet", "Jet", "IV", "air", 20, 0, 1, 2, 1, "air_base"],
@@ -712,19 +690,7 @@ def road_scenario(tmp_path, monkeypatch) -> Path:
     write_csv(tmp_path / "hosts.csv", ["host_id", "name", "group", "release_delay_h"], [["AA", "West", "", 1]])
     write_csv(
         tmp_path / "sites.csv",
-        [
-            "site_id",
-            "name",
-            "host_id",
-            "lat",
-            "lon",
-            "kind",
-            "vehicle_bays",
-            "aircraft_shelters",
-            "dispatch_per_day",
-            "fixed_cost_musd",
-            "source",
-        ],
+        HEADERS["sites"],
         [
             ["a1", "A1", "AA", 0.0, 0.0, "army_base", 10, 0, 24, 0, "test"],
             ["a2", "A2", "AA", 0.0, 0.1, "army_base", 1, 0, 24, 0, "test"],
@@ -732,18 +698,7 @@ def road_scenario(tmp_path, monkeypatch) -> Path:
     )
     write_csv(
         tmp_path / "systems.csv",
-        [
-            "system_id",
-            "name",
-            "unroca_category",
-            "profile",
-            "value_musd",
-            "vehicle_bays_per_unit",
-            "shelters_per_unit",
-            "crew_per_unit",
-            "min_lot",
-            "site_kinds",
-        ],
+        HEADERS["systems"],
         [["x", "X", "I", "wheeled", 1, 1, 0, 1, 1, "army_base"]],
     )
     write_csv(
