@@ -437,6 +437,12 @@ def load_scenario(path: Path | str, *, overrides: list[str] | tuple[str, ...] = 
     overrides
         ``key.path=value`` strings applied last (highest precedence).
 
+    Returns
+    -------
+    Scenario
+        The frozen, validated scenario: ``--set`` > the file > the files it extends > code defaults, with
+        every path resolved against the file that states it.
+
     Raises
     ------
     ScenarioError
