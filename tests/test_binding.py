@@ -150,3 +150,20 @@ def test_explain_refuses_a_folder_that_is_not_a_run(tmp_path):
     result = invoke("explain", tmp_path)
     assert result.exit_code == 1
     assert f"{tmp_path}: not a readable depotsite run folder" in result.output
+
+
+def test_solve_keeps_highs_log_in_the_run_folder_on_request(tmp_path):
+    """--solver-log: HiGHS's own log lands in the run folder as highs.log, hashed like every output, so verify
+    passes and notices a changed log; without it there is no log."""
+    scenario = tiny_scenario(tmp_path)
+    run, plain = tmp_path / "run", tmp_path / "plain"
+    assert invoke("solve", scenario, "--out", run, "--no-maps", "--solver-log").exit_code == 0
+    text = (run / "highs.log").read_text()
+    assert "HiGHS" in text and "Optimal" in text
+    assert "highs.log" in json.loads((run / "manifest.json").read_text())["outputs"]
+    assert invoke("verify", run).exit_code == 0
+    (run / "highs.log").write_text(text + "edited\n")
+    changed = invoke("verify", run)
+    assert changed.exit_code == 6 and "highs.log" in changed.output
+    assert invoke("solve", scenario, "--out", plain, "--no-maps").exit_code == 0
+    assert not (plain / "highs.log").exists()

@@ -94,3 +94,19 @@ cost_weight = 1
     assert recomputed == pytest.approx(optimum, rel=1e-9)
     assert json.loads((out / "summary.json").read_text())["objective"] == pytest.approx(optimum, rel=1e-9)
     assert (out / "routes.geojson").is_file() and (out / "map.html").is_file()
+
+
+@pytest.mark.parametrize("column", ["transit_h", "hours"])
+def test_the_matrix_transit_column_is_transit_h_or_the_older_hours(tmp_path, column):
+    """Both names of the transit column read the same hours; a header with neither is refused by name."""
+    from depotsite.errors import InputError
+    from depotsite.traveltimes import read_matrix
+    from instances import make_inputs, site, system
+
+    inputs = make_inputs(hosts=["A"], sites=[site("a", "A")], systems=[system("x")], demand={("d", "x"): 1})
+    write_csv(tmp_path / "m.csv", ["site_id", "destination_id", "system_id", column], [["a", "d", "x", "2.5"]])
+    assert read_matrix(tmp_path / "m.csv", inputs).hours(("a", "d", "x")) == 2.5
+    write_csv(tmp_path / "bad.csv", ["site_id", "destination_id", "system_id", "minutes"], [["a", "d", "x", "150"]])
+    with pytest.raises(InputError) as caught:
+        read_matrix(tmp_path / "bad.csv", inputs)
+    assert "transit_h" in str(caught.value) and "minutes" in str(caught.value)

@@ -324,7 +324,7 @@ def test_travel_times_command_writes_every_pair(tmp_path, cache):
         "destination_id",
         "system_id",
         "profile",
-        "hours",
+        "transit_h",
         "road_km",
         "borders_crossed",
         "snap_km",
@@ -333,7 +333,7 @@ def test_travel_times_command_writes_every_pair(tmp_path, cache):
     road = [r for r in rows if r["profile"] in ("wheeled", "tracked")]
     patriot_and_himars = 40 * 14 * 2
     assert len([r for r in road if r["system_id"] in ("patriot", "himars")]) == patriot_and_himars
-    assert all(float(r["hours"]) > 0 for r in rows if r["hours"])
+    assert all(float(r["transit_h"]) > 0 for r in rows if r["transit_h"])
 
 
 def test_cli_runs_as_a_real_process(tmp_path, cache):

@@ -85,7 +85,7 @@ class DataConfig(_Strict):
     regions: Path | None = None
     """GeoJSON of regions a scenario may avoid (region_id, name, source), e.g. the shipped Transnistria."""
     travel_times: Path | None = None
-    """Bring-your-own matrix (site_id, destination_id, system_id, hours); replaces the road computation."""
+    """Bring-your-own matrix (site_id, destination_id, system_id, transit_h); replaces the road computation."""
     purchasers: Path | None = None
     """Optional purchasers.csv: who buys how many units of what, optionally earmarked for a host."""
 

@@ -6,6 +6,7 @@ network (``depotsite.network``), from a user's CSV (``read_matrix``), or from a 
 
 from __future__ import annotations
 
+import csv
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import numpy as np
 
 from depotsite.errors import InputError
 from depotsite.inputs import Inputs
-from depotsite.tables import identifier, nonneg, read_table
+from depotsite.tables import identifier, nonneg, read_table, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +84,39 @@ class TravelTimes:
         return None if leg is None else leg.hours
 
 
-MATRIX_SCHEMA = {"site_id": identifier, "destination_id": identifier, "system_id": identifier, "hours": nonneg}
+MATRIX_SCHEMA = {"site_id": identifier, "destination_id": identifier, "system_id": identifier, "transit_h": nonneg}
+LEGACY_COLUMN = "hours"  # what the transit column was called before every output said transit_h
+
+
+def matrix_schema(path: Path) -> dict:
+    """The matrix schema for this file: its transit column named ``transit_h``, or ``hours`` as before.
+
+    Parameters
+    ----------
+    path
+        A bring-your-own matrix; only its header is read, and only when it is a readable regular file.
+
+    Returns
+    -------
+    dict
+        Column -> parser, as ``read_table`` takes it; ``MATRIX_SCHEMA`` unless the header names ``hours``.
+    """
+    if unreadable(Path(path)) is not None:
+        return MATRIX_SCHEMA  # read_table reports why
+    try:
+        with Path(path).open(encoding="utf-8", newline="") as stream:
+            header = [cell.strip() for cell in next(csv.reader(stream), [])]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return MATRIX_SCHEMA  # read_table reports why the file cannot be read
+    if LEGACY_COLUMN in header and "transit_h" not in header:
+        return {**{k: v for k, v in MATRIX_SCHEMA.items() if k != "transit_h"}, LEGACY_COLUMN: nonneg}
+    return MATRIX_SCHEMA
 
 
 def read_matrix(path: Path, inputs: Inputs) -> TravelTimes:
-    """Read a ``site_id, destination_id, system_id, hours`` table; a missing pair means not reachable.
+    """Read a ``site_id, destination_id, system_id, transit_h`` table; a missing pair means not reachable.
+
+    The transit column may also be called ``hours`` (its name before every output said ``transit_h``).
 
     The bring-your-own-matrix path: the model sees the same ``TravelTimes`` as from the road network.
 
@@ -109,7 +138,9 @@ def read_matrix(path: Path, inputs: Inputs) -> TravelTimes:
         Every unknown id, duplicate pair and bad value, with its line; or why the file cannot be read.
     """
     problems: list[str] = []
-    rows = read_table(Path(path), MATRIX_SCHEMA, problems) or []
+    schema = matrix_schema(Path(path))
+    transit = "transit_h" if "transit_h" in schema else LEGACY_COLUMN
+    rows = read_table(Path(path), schema, problems) or []
     name = Path(path).name
     hours: dict[Pair, float] = {}
     first: dict[Pair, int] = {}
@@ -131,7 +162,7 @@ def read_matrix(path: Path, inputs: Inputs) -> TravelTimes:
                 "keep one row per pair"
             )
         first.setdefault(pair, line)
-        hours[pair] = row["hours"]
+        hours[pair] = row[transit]
     if problems:
         raise InputError(problems)
     log.info("read_matrix read %d pairs from %s", len(hours), name)

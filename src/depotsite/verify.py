@@ -21,7 +21,8 @@ from depotsite.checks import RULE_CHECKS, DeliveryRow, RunRecord, run_checks, tr
 from depotsite.errors import InputError
 from depotsite.figures import FIGURE_CHECKS
 from depotsite.output.runread import ALLOCATION, DELIVERIES, OUTPUT_FILES, read_json, read_rows_checked, read_text
-from depotsite.tables import SCHEMAS, file_sha256, identifier, nonneg
+from depotsite.tables import SCHEMAS, file_sha256
+from depotsite.traveltimes import matrix_schema
 
 TABLES = ("hosts", "sites", "systems", "destinations", "demand")
 
@@ -40,9 +41,6 @@ class Verification:
 
 class _Stop(Exception):
     """Nothing further can be checked (the violation that says why is already recorded)."""
-
-
-MATRIX = {"site_id": identifier, "destination_id": identifier, "system_id": identifier, "hours": nonneg}
 
 
 def _text(path: Path, v: Verification) -> str | None:
@@ -181,8 +179,11 @@ def _tables(manifest: dict[str, Any], v: Verification) -> dict[str, dict[Any, An
 def _transit(scenario: dict[str, Any], manifest: dict[str, Any], v: Verification) -> dict[tuple[str, str, str], float]:
     """Transit hours from the run's own source: the matrix the manifest names, or the roads without cache."""
     if "travel_times" in manifest["inputs"]:
-        rows = _rows(Path(manifest["inputs"]["travel_times"]["path"]), MATRIX, v)
-        hours = {(r["site_id"], r["destination_id"], r["system_id"]): r["hours"] for r in rows}
+        matrix = Path(manifest["inputs"]["travel_times"]["path"])
+        schema = matrix_schema(matrix)
+        transit = "transit_h" if "transit_h" in schema else "hours"
+        rows = _rows(matrix, schema, v)
+        hours = {(r["site_id"], r["destination_id"], r["system_id"]): r[transit] for r in rows}
         source = "the travel-time matrix"
     else:
         from pydantic import ValidationError

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -47,6 +49,9 @@ def solve(
             "--json", help="Print summary.json to stdout instead of the tables (logs and warnings stay on stderr)."
         ),
     ] = False,
+    solver_log: Annotated[
+        bool, typer.Option("--solver-log", help="Also keep HiGHS's own log in the run folder (highs.log).")
+    ] = False,
     explain: Annotated[
         bool,
         typer.Option(
@@ -79,45 +84,54 @@ def solve(
         writing = time.monotonic()
         write_lp(model, save_lp, inputs=used)
         deadline = replace(deadline, started=deadline.started + time.monotonic() - writing)  # not counted
-    with SolverWatch() as watch, step("solving with HiGHS", timings, "solve_wall_s", deadline=deadline, watch=watch):
-        outcome = run_solve(
-            model,
-            deadline=deadline,
-            mip_gap=sc.solver.mip_gap,
-            threads=sc.solver.threads,
-            show_log=sc.solver.log,
-            watcher=watch,
-        )
-    posture = posture_of(model)
-    result = collect(model.instance, posture, outcome, timings=timings, warnings=travel.warnings)
-    explanation = None
-    if explain:
-        from depotsite.analysis.binding import explain_posture
-        from depotsite.analysis.binding_words import as_dict
-
-        budget = Deadline(sc.solver.time_limit_s)
-        with step("pricing the rules and re-solving the binding ones", timings, "explain_s", deadline=budget):
-            explanation = as_dict(
-                explain_posture(model.instance, posture, result, deadline=budget, threads=sc.solver.threads)
+    with contextlib.ExitStack() as stack:
+        highs_log = None
+        if solver_log:  # HiGHS writes its log while it runs; the run folder is staged only afterwards
+            highs_log = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="depotsite-log-"))) / "highs.log"
+        watch = stack.enter_context(SolverWatch())
+        with step("solving with HiGHS", timings, "solve_wall_s", deadline=deadline, watch=watch):
+            outcome = run_solve(
+                model,
+                deadline=deadline,
+                mip_gap=sc.solver.mip_gap,
+                threads=sc.solver.threads,
+                show_log=sc.solver.log,
+                watcher=watch,
+                log_file=None if highs_log is None else str(highs_log),
             )
-    with step("writing outputs", timings, "export_s"):
-        write_run(
-            out_dir,
-            result,
-            model.instance,
-            travel,
-            command=sys.argv,
-            overrides=overrides,
-            changes=changes,
-            maps=not no_maps,
-            explanation=explanation,
-        )
+        posture = posture_of(model)
+        result = collect(model.instance, posture, outcome, timings=timings, warnings=travel.warnings)
+        explanation = explain_for_summary(model.instance, posture, result, sc, timings) if explain else None
+        with step("writing outputs", timings, "export_s"):
+            write_run(
+                out_dir,
+                result,
+                model.instance,
+                travel,
+                command=sys.argv,
+                overrides=overrides,
+                changes=changes,
+                maps=not no_maps,
+                explanation=explanation,
+                attachments={"highs.log": highs_log} if highs_log is not None and highs_log.is_file() else None,
+            )
     if as_json:
         for warning in result.warnings:
             err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
         sys.stdout.write((out_dir / "summary.json").read_text(encoding="utf-8"))
     elif not state["quiet"]:
         print_summary(result, model.instance, out_dir)
+
+
+def explain_for_summary(p, posture, result, sc, timings: dict[str, float]) -> dict:
+    """``solve --explain``: which rules bind and why each site is open, with a time limit of its own."""
+    from depotsite.analysis.binding import explain_posture
+    from depotsite.analysis.binding_words import as_dict
+    from depotsite.timelimit import Deadline
+
+    budget = Deadline(sc.solver.time_limit_s)
+    with step("pricing the rules and re-solving the binding ones", timings, "explain_s", deadline=budget):
+        return as_dict(explain_posture(p, posture, result, deadline=budget, threads=sc.solver.threads))
 
 
 def check_solve_outputs(out_dir: Path, save_lp: Path | None, *, inputs: list[Path]) -> None:
@@ -235,7 +249,7 @@ def write_matrix(path: Path, travel, inputs) -> None:
                 "destination_id",
                 "system_id",
                 "profile",
-                "hours",
+                "transit_h",
                 "road_km",
                 "borders_crossed",
                 "snap_km",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
+import shutil
 import sys
 import time
 from collections import defaultdict
@@ -208,6 +209,7 @@ def write_run(
     maps: bool = True,
     bound: Mapping[str, Any] | None = None,
     explanation: Mapping[str, Any] | None = None,
+    attachments: Mapping[str, Path] | None = None,
 ) -> Path:
     """Check the posture against every rule of its scenario, then write every output into ``out`` atomically.
 
@@ -223,6 +225,8 @@ def write_run(
         Listed in ``summary.json`` (see ``summary``); the explanation is also shown on ``map.html``.
     maps
         Also write ``map.html`` and ``map.png``.
+    attachments
+        Further files to copy into the folder under these names (HiGHS's log), hashed with the outputs.
 
     Returns
     -------
@@ -247,6 +251,7 @@ def write_run(
             maps=maps,
             bound=bound,
             explanation=explanation,
+            attachments=attachments,
         )
     log.info("write_run wrote %s in %.2f s", out, time.perf_counter() - started)
     return Path(out)
@@ -264,6 +269,7 @@ def write_run_into(
     maps: bool = True,
     bound: Mapping[str, Any] | None = None,
     explanation: Mapping[str, Any] | None = None,
+    attachments: Mapping[str, Path] | None = None,
 ) -> None:
     """``write_run`` into a folder that is already staged: a run folder inside a Pareto front or a set of
     alternatives, or the staged run folder itself. The posture is checked first; nothing is written if it
@@ -309,6 +315,8 @@ def write_run_into(
         from depotsite.output.maps import write_maps
 
         write_maps(folder, result, p, travel, explanation=explanation, changes=changes)
+    for name, source in (attachments or {}).items():
+        shutil.copyfile(source, folder / name)
     outputs = {f.name: file_sha256(f) for f in sorted(folder.iterdir()) if f.is_file()}
     (folder / "manifest.json").write_text(
         json.dumps(manifest(p, command=command, overrides=overrides, travel=travel, outputs=outputs), indent=2) + "\n"
