@@ -438,3 +438,29 @@ def test_a_system_outside_the_register_is_category_none(tables):
     folder, load = tables
     edit(folder / "systems.csv", "Patriot air-defence battery,NONE,", "Patriot air-defence battery,none,")
     assert load().systems["patriot"].unroca_category == "NONE"
+
+
+def test_purchasers_rows_short_long_spaced_and_a_bare_wrong_header(tmp_path):
+    """A short row (no units cell), a row with a fifth cell, spaces round ids and headers, and a header that
+    lacks a column even when no row follows: each an input error naming the line, or read as stripped."""
+    from depotsite.errors import InputError
+    from depotsite.purchasers import read_purchasers
+
+    path = tmp_path / "purchasers.csv"
+    path.write_text("purchaser_id, system_id ,units,host_id\nSE, himars ,8, RO \nPL,himars\nDE,himars,2,,extra\n")
+    with pytest.raises(InputError) as caught:
+        read_purchasers(path, {"himars"}, {"RO"})
+    assert caught.value.problems == [
+        "purchasers.csv line 3: units must be a whole number >= 0, got ''",
+        "purchasers.csv line 4: more cells than the header's 4 columns",
+    ]
+    path.write_text("purchaser_id, system_id ,units,host_id\nSE, himars ,8, RO \n")
+    assert read_purchasers(path, {"himars"}, {"RO"}) == [
+        {"purchaser_id": "SE", "system_id": "himars", "units": 8, "host_id": "RO"}
+    ]
+    path.write_text("purchaser_id,system_id,units\n")
+    with pytest.raises(InputError) as caught:
+        read_purchasers(path, {"himars"}, {"RO"})
+    assert caught.value.problems == [
+        "purchasers.csv: missing column(s) host_id; the header must be: purchaser_id, system_id, units, host_id"
+    ]

@@ -187,3 +187,14 @@ def test_units_fitting_floors_the_ratio_without_float_error():
         == 2
     )
     assert units_fitting(site("a", "A", kind="port"), system("x")) == 0  # kind not allowed
+
+
+def test_records_built_in_memory_that_name_unknown_ids_are_input_errors():
+    """The library path (Inputs.build, no tables) names every unknown host, destination and system at once."""
+    import pytest
+
+    from depotsite.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        make_inputs(hosts=["A"], sites=[site("a", "Z")], systems=[system("x")], demand={("d", "y"): 1})
+    assert caught.value.problems == ["site a: unknown host_id 'Z'", "demand d/y: unknown system_id 'y'"]

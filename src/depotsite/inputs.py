@@ -147,7 +147,7 @@ class Inputs:
         Parameters
         ----------
         hosts, sites, systems, destinations, demand, files
-            As for ``assemble``; ids are not checked against each other.
+            As for ``assemble``.
 
         Returns
         -------
@@ -157,15 +157,31 @@ class Inputs:
         Raises
         ------
         InputError
-            Every system the sites cannot hold, and every resource they have too little of.
+            Every id a site or a demand names that the records do not define; else every system the sites
+            cannot hold, and every resource they have too little of.
         """
         inputs = cls.assemble(
             hosts=hosts, sites=sites, systems=systems, destinations=destinations, demand=demand, files=files
         )
-        problems = check_capacity(inputs)
+        problems = _reference_problems(inputs) or check_capacity(inputs)
         if problems:
             raise InputError(problems)
         return inputs
+
+
+def _reference_problems(inputs: Inputs) -> list[str]:
+    """Ids that records built in memory name but do not define (the tables' loader reports these per line)."""
+    problems = [
+        f"site {s.site_id}: unknown host_id {s.host_id!r}"
+        for s in inputs.sites.values()
+        if s.host_id not in inputs.hosts
+    ]
+    for d, w in inputs.demand:
+        if d not in inputs.destinations:
+            problems.append(f"demand {d}/{w}: unknown destination_id {d!r}")
+        if w not in inputs.systems:
+            problems.append(f"demand {d}/{w}: unknown system_id {w!r}")
+    return problems
 
 
 RECORDS = {"hosts": Host, "sites": Site, "systems": System, "destinations": Destination}

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from depotsite.errors import InputError
-from depotsite.tables import read_rows, unreadable
+from depotsite.tables import unreadable
+
+COLUMNS = ("purchaser_id", "system_id", "units", "host_id")
 
 
 def read_purchasers(path: Path, systems: Collection[str], hosts: Collection[str]) -> list[dict[str, Any]]:
@@ -34,32 +36,36 @@ def read_purchasers(path: Path, systems: Collection[str], hosts: Collection[str]
     -------
     list of dict
         One dict per row with keys ``purchaser_id``, ``system_id``, ``units`` (a whole number of units) and
-        ``host_id`` ("" when none), in file order; cells are kept as written.
+        ``host_id`` ("" when none), in file order; cells and headers are stripped of surrounding spaces.
 
     Raises
     ------
     InputError
         At once when the file cannot be read or is not UTF-8 CSV, or when its header lacks one of the four
-        columns (noticed at the first data row); otherwise every unknown system or host id and every units
-        value that is not a whole number >= 0, each with its line, all at once.
+        columns; otherwise every row with more cells than the header, every unknown system or host id and
+        every units value that is not a whole number >= 0 (an empty cell included), with its line, at once.
     """
     reason = unreadable(path)  # before opening: a FIFO would block
     if reason is not None:
         raise InputError([f"{path}: {reason}; check [data] purchasers"])
     try:
-        records = read_rows(path)
+        with Path(path).open(newline="", encoding="utf-8-sig") as stream:
+            reader = csv.DictReader(stream)
+            header = {(h or "").strip() for h in (reader.fieldnames or [])}
+            records = list(reader)
     except (UnicodeDecodeError, csv.Error):
         raise InputError([f"{path.name}: not a readable UTF-8 CSV file; save it as CSV with a header row"]) from None
+    missing = set(COLUMNS) - header
+    if missing:  # also for a file with a header and no rows
+        raise InputError(
+            [f"{path.name}: missing column(s) {', '.join(sorted(missing))}; the header must be: {', '.join(COLUMNS)}"]
+        )
     problems, rows = [], []
-    for line, r in enumerate(records, start=2):
-        missing = {"purchaser_id", "system_id", "units", "host_id"} - set(r)
-        if missing:
-            raise InputError(
-                [
-                    f"{path.name}: missing column(s) {', '.join(sorted(missing))}; the header must be: "
-                    "purchaser_id, system_id, units, host_id"
-                ]
-            )
+    for line, raw in enumerate(records, start=2):
+        if None in raw:  # DictReader keeps the cells beyond the header under None
+            problems.append(f"{path.name} line {line}: more cells than the header's {len(header)} columns")
+            continue
+        r = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}  # a short row's missing cells: None
         if r["system_id"] not in systems:
             problems.append(f"{path.name} line {line}: unknown system_id {r['system_id']!r}")
         if r["host_id"] and r["host_id"] not in hosts:
