@@ -87,6 +87,24 @@ class Instance:
     value_step: float | None  # every unit value is a whole multiple of this (M USD), None if no such step
 
 
+def stock_bound(inputs: Inputs, site_id: str, system_id: str) -> int:
+    """Most units of a system one site could hold: what fits there alone, at most the system's requirement.
+
+    Parameters
+    ----------
+    inputs
+        The tables: the site's capacities, the system's footprint and its requirement.
+    site_id, system_id
+        The pair.
+
+    Returns
+    -------
+    int
+        ``min(requirement, units_fitting)``: the coefficient of the per-system capacity link.
+    """
+    return min(inputs.requirement[system_id], units_fitting(inputs.sites[site_id], inputs.systems[system_id]))
+
+
 def release_delay_h(inputs: Inputs, scenario: Scenario, host_id: str) -> float:
     """Scenario host rule, else the hosts.csv column, else the scenario default."""
     rule = scenario.hosts.get(host_id)
@@ -296,12 +314,7 @@ def build_instance(inputs: Inputs, travel: TravelTimes, scenario: Scenario) -> I
         cost_weight=o.cost_weight,
         hhi_points=tuple(hhi_tangents(o.hhi_tangents)),
         threat={h: (r.threat if (r := scenario.hosts.get(h)) else 0.0) for h in hosts},
-        stock_bound={
-            (s, w): min(requirement[w], units_fitting(inputs.sites[s], inputs.systems[w]))
-            for s in sites
-            for w in systems
-            if (s, w) in pairs
-        },
+        stock_bound={(s, w): stock_bound(inputs, s, w) for s in sites for w in systems if (s, w) in pairs},
         value_step=value_step(value.values()),
     )
     return replace(instance, unserved=tuple(unserved_demand(instance, travel)))

@@ -88,8 +88,8 @@ MATRIX_SCHEMA = {"site_id": identifier, "destination_id": identifier, "system_id
 LEGACY_COLUMN = "hours"  # what the transit column was called before every output said transit_h
 
 
-def matrix_schema(path: Path) -> dict:
-    """The matrix schema for this file: its transit column named ``transit_h``, or ``hours`` as before.
+def matrix_schema(path: Path) -> tuple[dict, str]:
+    """The matrix schema for this file and its transit column: ``transit_h``, or ``hours`` as before.
 
     Parameters
     ----------
@@ -98,19 +98,20 @@ def matrix_schema(path: Path) -> dict:
 
     Returns
     -------
-    dict
-        Column -> parser, as ``read_table`` takes it; ``MATRIX_SCHEMA`` unless the header names ``hours``.
+    (dict, str)
+        Column -> parser, as ``read_table`` takes it (``MATRIX_SCHEMA`` unless the header names ``hours``),
+        and the name of the transit column in it.
     """
     if unreadable(Path(path)) is not None:
-        return MATRIX_SCHEMA  # read_table reports why
+        return MATRIX_SCHEMA, "transit_h"  # read_table reports why
     try:
         with Path(path).open(encoding="utf-8", newline="") as stream:
             header = [cell.strip() for cell in next(csv.reader(stream), [])]
     except (OSError, UnicodeDecodeError, csv.Error):
-        return MATRIX_SCHEMA  # read_table reports why the file cannot be read
+        return MATRIX_SCHEMA, "transit_h"  # read_table reports why the file cannot be read
     if LEGACY_COLUMN in header and "transit_h" not in header:
-        return {**{k: v for k, v in MATRIX_SCHEMA.items() if k != "transit_h"}, LEGACY_COLUMN: nonneg}
-    return MATRIX_SCHEMA
+        return {**{k: v for k, v in MATRIX_SCHEMA.items() if k != "transit_h"}, LEGACY_COLUMN: nonneg}, LEGACY_COLUMN
+    return MATRIX_SCHEMA, "transit_h"
 
 
 def read_matrix(path: Path, inputs: Inputs) -> TravelTimes:
@@ -138,8 +139,7 @@ def read_matrix(path: Path, inputs: Inputs) -> TravelTimes:
         Every unknown id, duplicate pair and bad value, with its line; or why the file cannot be read.
     """
     problems: list[str] = []
-    schema = matrix_schema(Path(path))
-    transit = "transit_h" if "transit_h" in schema else LEGACY_COLUMN
+    schema, transit = matrix_schema(Path(path))
     rows = read_table(Path(path), schema, problems) or []
     name = Path(path).name
     hours: dict[Pair, float] = {}

@@ -180,8 +180,7 @@ def _transit(scenario: dict[str, Any], manifest: dict[str, Any], v: Verification
     """Transit hours from the run's own source: the matrix the manifest names, or the roads without cache."""
     if "travel_times" in manifest["inputs"]:
         matrix = Path(manifest["inputs"]["travel_times"]["path"])
-        schema = matrix_schema(matrix)
-        transit = "transit_h" if "transit_h" in schema else "hours"
+        schema, transit = matrix_schema(matrix)
         rows = _rows(matrix, schema, v)
         hours = {(r["site_id"], r["destination_id"], r["system_id"]): r[transit] for r in rows}
         source = "the travel-time matrix"

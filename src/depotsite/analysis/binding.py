@@ -25,10 +25,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import pyomo.environ as pyo
+from pyomo.contrib.solver.common.results import TerminationCondition
 
 from depotsite.analysis.site_reasons import SiteReport, site_reasons
 from depotsite.errors import InfeasibleError, SolverError
-from depotsite.instance import RESOURCES, TOLERANCE, Instance
+from depotsite.instance import TOLERANCE, Instance, stock_bound
 from depotsite.model import build_model
 from depotsite.posture import Posture, SolveOutcome
 from depotsite.results import RunResult, summarise, value_shares
@@ -67,7 +68,7 @@ class Explanation:
         return [r for r in self.rules if r.binding]
 
 
-def _room(p: Instance, stock: dict[tuple[str, str], int], hosts: set[str]) -> float:
+def _room(p: Instance, hosts: set[str]) -> float:
     """Value (M USD) of the cheapest single unit these hosts could still take."""
     options = [p.value[w] for s, w in p.allowed if p.host_of[s] in hosts]
     return min(options, default=float("inf"))
@@ -105,7 +106,7 @@ def rule_slacks(p: Instance, posture: Posture) -> list[RuleReport]:
                 100 * f,
                 shares[h],
                 slack,
-                slack < _room(p, stock, {h}) * pp_unit - TOLERANCE,
+                slack < _room(p, {h}) * pp_unit - TOLERANCE,
             )
         )
     for g, f in p.group_value_share.items():
@@ -119,7 +120,7 @@ def rule_slacks(p: Instance, posture: Posture) -> list[RuleReport]:
                 100 * f,
                 held,
                 slack,
-                slack < _room(p, stock, set(p.groups[g])) * pp_unit - TOLERANCE,
+                slack < _room(p, set(p.groups[g])) * pp_unit - TOLERANCE,
             )
         )
     for (h, w), cap in p.unit_cap.items():
@@ -290,7 +291,7 @@ def rule_prices(p: Instance, posture: Posture, *, deadline: Deadline, threads: i
         solver=new_solver(),
         stage="pricing the rules",
     )
-    if str(results.termination_condition.name) != "convergenceCriteriaSatisfied":
+    if results.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
         return {}
     duals = results.solution_loader.get_duals()
     prices: dict[str, float] = {}
@@ -357,14 +358,8 @@ def _later_deadline(p: Instance, w: str, hours: float) -> Instance:
         tau_h={**p.tau_h, **back},
         transit_h={**p.transit_h, **{r: h - p.release_h[p.host_of[r[0]]] for r, h in back.items()}},
         dropped_by_deadline={r: h for r, h in p.dropped_by_deadline.items() if r not in back},
-        stock_bound={**p.stock_bound, **{(s, w2): p.stock_bound.get((s, w2), _fits(p, s, w2)) for s, _, w2 in back}},
+        stock_bound={**p.stock_bound, **{(s, w2): stock_bound(p.inputs, s, w2) for s, _, w2 in back}},
     )
-
-
-def _fits(p: Instance, s: str, w: str) -> int:
-    """Most units of w site s could hold alone, at most the requirement."""
-    limits = [int(p.capacity[s, r] // p.footprint[w, r]) for r in RESOURCES if p.footprint[w, r] > 0]
-    return min([p.requirement[w], *limits])
 
 
 def recheck(p: Instance, key: str, base: RunResult, *, deadline: Deadline, threads: int) -> tuple[dict | None, str]:

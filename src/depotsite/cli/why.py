@@ -58,7 +58,8 @@ def explain_folder(run, sc, inputs, travel, *, rechecks: int, timings: dict[str,
     p = build_instance(inputs, travel, sc)
     ship = {(r["site_id"], r["destination_id"], r["system_id"]): r["units"] for r in run.deliveries}
     stock = run.stock
-    open_sites = tuple(s for s in p.sites if any(s2 == s for s2, _ in stock) or s in p.force_open)
+    holding = {s for s, _ in stock} | set(p.force_open)  # the rule of depotsite.shipments.posture_of
+    open_sites = tuple(s for s in p.sites if s in holding)
     recorded = SolveOutcome(
         status=run.summary["status"],
         objective=float(run.summary["objective"]),
