@@ -141,6 +141,21 @@ def pareto_point_run(p: Instance, point: FrontPoint, index: int, points: int, pr
     )
 
 
+def _write_member(folder: Path, run: DerivedRun, provenance: Provenance) -> None:
+    """One member of a front or a set of alternatives as a full run folder (no maps), checked first."""
+    write_run_into(
+        folder,
+        run.result,
+        run.instance,
+        provenance.travel,
+        command=provenance.command,
+        overrides=run.overrides,
+        changes=run.changes,
+        maps=False,
+        bound=run.bound,
+    )
+
+
 def write_front(out: Path, front: list[FrontPoint], knee_index: int, p: Instance, *, provenance: Provenance) -> None:
     """``front.csv``, ``front.png``, a summary and every point as a run folder ``point_NN``."""
     with atomic_folder(out, kind="pareto") as folder:
@@ -148,17 +163,7 @@ def write_front(out: Path, front: list[FrontPoint], knee_index: int, p: Instance
         for i, point in enumerate(front):
             name = f"point_{i:02d}"
             run = pareto_point_run(p, point, i, len(front), provenance)
-            write_run_into(
-                folder / name,
-                run.result,
-                run.instance,
-                provenance.travel,
-                command=provenance.command,
-                overrides=run.overrides,
-                changes=run.changes,
-                maps=False,
-                bound=run.bound,
-            )
+            _write_member(folder / name, run, provenance)
             r = point.result
             rows.append(
                 [
@@ -350,17 +355,7 @@ def write_alternatives(
         for alt in (None, *found):
             name = "optimum" if alt is None else f"alternative_{alt.rank:02d}"
             run = alternative_run(p, best, alt, within_pct, provenance)
-            write_run_into(
-                folder / name,
-                run.result,
-                run.instance,
-                provenance.travel,
-                command=provenance.command,
-                overrides=run.overrides,
-                changes=run.changes,
-                maps=False,
-                bound=run.bound,
-            )
+            _write_member(folder / name, run, provenance)
             r = run.result
             rows.append(
                 [
