@@ -7,10 +7,12 @@ from typing import Any
 
 from depotsite.inputs import SCHEMAS, Destination, Host, Inputs, Site, System
 from depotsite.scenario import Scenario
+from depotsite.tables import OPTIONAL_COLUMNS
 from depotsite.traveltimes import TravelTimes
 
 # the column headers of the input tables, in order (what the writers of tiny instances on disk need)
-HEADERS = {table: list(columns) for table, columns in SCHEMAS.items()}
+# the required columns: the optional ones take their defaults in these instances
+HEADERS = {table: [c for c in columns if c not in OPTIONAL_COLUMNS] for table, columns in SCHEMAS.items()}
 
 
 def site(
@@ -36,8 +38,11 @@ def system(
     min_lot: int = 1,
     kinds: str = "army_base",
     profile: str = "wheeled",
+    slots: int = 1,
 ) -> System:
-    return System(system_id, system_id, "I", profile, value, bays, shelters, crew, min_lot, frozenset(kinds.split(";")))
+    return System(
+        system_id, system_id, "I", profile, value, bays, shelters, crew, min_lot, frozenset(kinds.split(";")), slots
+    )
 
 
 def make_inputs(

@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("keys",),
     ("network",),
     ("sources", "instance", "posture", "words"),
-    ("shipments", "rows"),
+    ("dispatch", "shipments", "rows"),
     ("terms",),
     ("model",),
     ("solve",),

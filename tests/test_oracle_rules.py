@@ -73,6 +73,7 @@ def random_instance(seed: int) -> Instance:
             "shelters": 1.0 if air else 0.0,
             "lot": rng.choice([1, 1, 2]),
             "kinds": "air_base" if air else rng.choice(["army_base", "army_base;air_base"]),
+            "slots": rng.choice([1, 1, 2]),  # dispatch slots per unit
         }
     for info in systems.values():  # at least one site of an allowed kind has room for a unit
         if not any(sites[s]["kind"] in info["kinds"].split(";") for s in sites):
@@ -90,7 +91,8 @@ def random_instance(seed: int) -> Instance:
 
 def random_rules(rng: random.Random, hosts, sites, systems) -> dict[str, Any]:
     objective = {
-        "time": rng.choice(["mean", "mean", "makespan"]),
+        "time": rng.choice(["mean", "mean", "makespan", "system_mean", "value"]),
+        "queues": rng.random() < 0.6,
         "risk": rng.choice(["max_host_share", "hhi", "expected_loss"]),
         "time_weight": 1.0,
         "risk_weight": rng.choice([0.0, 0.05, 1.0]),
@@ -209,21 +211,65 @@ def breaks_a_rule(inst: Instance, stock: dict[tuple[str, str], int], open_sites:
     return sum(inst.sites[s]["cost"] for s in open_sites) > limits.get("budget_musd", math.inf) + 1e-9
 
 
-def objective(inst: Instance, ship: dict[tuple[str, str, str], int], stock, open_sites: set[str]) -> float:
+def unit_weights(inst: Instance) -> dict[str, float]:
+    """A unit's weight in a mean time measure: priority (mean), times value (value), over units (system_mean)."""
     o, rules_w = inst.rules["objective"], inst.rules["systems"]
     req = defaultdict(int)
     for (_, w), n in inst.demand.items():
         req[w] += n
+    raw = {
+        w: rules_w[w]["priority"]
+        * (inst.systems[w]["value"] if o["time"] == "value" else 1.0)
+        / (req[w] if o["time"] == "system_mean" else 1.0)
+        for w in req
+    }
+    total = sum(raw[w] * n for w, n in req.items())
+    return {w: v / total for w, v in raw.items()}
+
+
+def arrivals(inst: Instance, ship: dict[tuple[str, str, str], int]) -> list[tuple[tuple[str, str, str], float]]:
+    """Every unit's (route, hours to availability): release + its wait in the site's queue + transit.
+
+    The documented dispatch rule, unit by unit: a site sends a slot every 24 / dispatch hours; under the
+    mean measures systems by decreasing weight per slot (ties in input order), longest transit first within
+    a system; under the makespan every route by decreasing release + transit. No queue when it is off."""
+    o = inst.rules["objective"]
+    queues = o["queues"] or o["time"] == "makespan"
+    u, order = unit_weights(inst), {w: i for i, w in enumerate(inst.systems)}
+    rank = {w: (-u[w] / inst.systems[w]["slots"], order[w]) for w in u}
     tau = {k: release_h(inst, k[0]) + inst.hours[k] for k in ship}
-    if o["time"] == "mean":
-        time_h = sum(rules_w[w]["priority"] * tau[s, d, w] * n for (s, d, w), n in ship.items()) / sum(
-            rules_w[w]["priority"] * n for w, n in req.items()
-        )
+    found = []
+    for s in inst.sites:
+        routes = [k for k in ship if k[0] == s and ship[k] > 0]
+        if o["time"] == "makespan":
+            routes.sort(key=lambda k: (-tau[k], rank[k[2]], k[1]))
+        else:
+            routes.sort(key=lambda k: (rank[k[2]], -tau[k], k[1]))
+        slots_gone = 0
+        for k in routes:
+            for _ in range(ship[k]):
+                slots_gone += inst.systems[k[2]]["slots"]
+                wait = 24.0 * slots_gone / inst.sites[s]["dispatch"] if queues else 0.0
+                found.append((k, tau[k] + wait))
+    return found
+
+
+def late(inst: Instance, ship: dict[tuple[str, str, str], int]) -> bool:
+    """Whether some unit is available after its system's deadline (its queue counted where times count it)."""
+    deadline = {w: rule.get("deadline_h") for w, rule in inst.rules["systems"].items()}
+    return any(deadline[k[2]] is not None and hours > deadline[k[2]] + 1e-9 for k, hours in arrivals(inst, ship))
+
+
+def objective(inst: Instance, ship: dict[tuple[str, str, str], int], stock, open_sites: set[str]) -> float:
+    o = inst.rules["objective"]
+    req = defaultdict(int)
+    for (_, w), n in inst.demand.items():
+        req[w] += n
+    if o["time"] == "makespan":
+        time_h = max(hours for _, hours in arrivals(inst, ship))
     else:
-        queue = {
-            s: 24.0 * sum(n for (s2, _), n in stock.items() if s2 == s) / inst.sites[s]["dispatch"] for s in inst.sites
-        }
-        time_h = max(tau[s, d, w] + queue[s] for (s, d, w), n in ship.items() if n > 0)
+        u = unit_weights(inst)
+        time_h = sum(u[k[2]] * hours for k, hours in arrivals(inst, ship))
     package = sum(inst.systems[w]["value"] * n for w, n in req.items())
     share = defaultdict(float)
     for (s, w), n in stock.items():
@@ -256,7 +302,7 @@ def oracle_optimum(inst: Instance) -> float | None:
                     ship[s, *row] = n
                     stock[s, row[1]] += n
         open_sites = {s for s, _ in stock} | forced
-        if breaks_a_rule(inst, stock, open_sites):
+        if breaks_a_rule(inst, stock, open_sites) or late(inst, ship):
             continue
         value = objective(inst, ship, stock, open_sites)
         best = value if best is None else min(best, value)
@@ -281,7 +327,15 @@ def model_optimum(inst: Instance) -> float | None:
                 for s, i in inst.sites.items()
             ],
             systems=[
-                system(w, value=i["value"], bays=i["bays"], shelters=i["shelters"], min_lot=i["lot"], kinds=i["kinds"])
+                system(
+                    w,
+                    value=i["value"],
+                    bays=i["bays"],
+                    shelters=i["shelters"],
+                    min_lot=i["lot"],
+                    kinds=i["kinds"],
+                    slots=i["slots"],
+                )
                 for w, i in inst.systems.items()
             ],
             demand=inst.demand,
@@ -319,6 +373,8 @@ def test_the_seeded_instances_exercise_every_family():
         inst = random_instance(seed)
         r = inst.rules
         seen["time=" + r["objective"]["time"]] += 1
+        seen["queues"] += r["objective"]["queues"] and r["objective"]["time"] != "makespan"
+        seen["slots"] += any(w["slots"] > 1 for w in inst.systems.values())
         seen["risk=" + r["objective"]["risk"]] += 1
         seen["cost"] += r["objective"]["cost_weight"] > 0
         for rule in r["hosts"].values():
@@ -334,4 +390,4 @@ def test_the_seeded_instances_exercise_every_family():
         seen["lot"] += any(w["lot"] > 1 for w in inst.systems.values())
         seen["shelters"] += any(w["shelters"] > 0 for w in inst.systems.values())
     assert all(n >= 5 for n in seen.values()), dict(seen)
-    assert len(seen) == 21, sorted(seen)
+    assert len(seen) == 25, sorted(seen)

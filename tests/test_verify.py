@@ -415,7 +415,12 @@ TAMPERINGS = [
     Tampering("forced site", close_forced_site, "force open: c1 is not open"),
     Tampering("excluded site", move_to_excluded, "exclusion: d2 is open or holds stock but is excluded"),
     Tampering("excluded host", lambda run: shift(run, "launcher", "a1", "e1"), "exclusion: e1 is open or holds"),
-    Tampering("deadline", late_tanks, "deadline: 2 tank from c1 reach x at 46.0 h, after the 45 h deadline"),
+    Tampering(
+        "deadline",
+        late_tanks,
+        "deadline: the last of 2 tank from c1 reaches x at 46.0 h (its wait in the dispatch queue included), "
+        "after the 45 h deadline",
+    ),
     Tampering("unreachable route", unreachable_route, "route: d1 -> z for tank is not reachable"),
     Tampering(
         "transit hours",
@@ -439,7 +444,7 @@ TAMPERINGS = [
             destination_id="x",
             system_id="tank",
         ),
-        "available_h: b1 -> x for tank reports 22.500 h; release delay, transit and queue give 27.500 h",
+        "available_h: b1 -> x for tank reports 22.500 h; release delay, transit and the dispatch queue give 27.500 h",
     ),
     Tampering(
         "host column",

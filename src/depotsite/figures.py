@@ -23,9 +23,9 @@ from depotsite.checks import (
     makespan,
     open_sites,
     package_value,
-    release_h,
     requirement,
     rules,
+    unit_weights,
 )
 
 TERMS = ("time", "risk", "cost")
@@ -38,18 +38,12 @@ def share_pct(r: RunRecord) -> dict[str, float]:
 
 def terms(r: RunRecord) -> dict[str, float]:
     """The time (hours), risk and cost (M USD) terms of the posture, as the scenario defines them."""
-    req, systems = requirement(r), rules(r, "systems")
+    times = [(x, t) for x in r.deliveries if (t := available_h(r, x)) is not None]
     if makespan(r):
-        arrivals = [available_h(r, x) for x in r.deliveries]
-        time_h = max((a for a in arrivals if a is not None), default=0.0)
+        time_h = max((t[2] for _, t in times), default=0.0)
     else:
-        weight = sum(float(systems.get(w, {}).get("priority", 1.0)) * n for w, n in req.items())
-        total = 0.0
-        for x in r.deliveries:
-            hours = r.transit.get((x.site_id, x.destination_id, x.system_id), 0.0)
-            tau = release_h(r, r.sites[x.site_id]["host_id"]) + hours
-            total += float(systems.get(x.system_id, {}).get("priority", 1.0)) * tau * x.units
-        time_h = total / weight
+        weights = unit_weights(r)
+        time_h = sum(weights.get(x.system_id, 0.0) * t[1] * x.units for x, t in times)
     shares = share_pct(r)
     measure = rules(r, "objective").get("risk", "max_host_share")
     if measure == "max_host_share":
@@ -159,16 +153,16 @@ def check_summary_figures(r: RunRecord) -> list[str]:
         if n:
             units[h][w] = n
     _compare(found, "host_units", s.get("host_units"), dict(units))
-    times: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    times: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
     for x in r.deliveries:
         hours = available_h(r, x)
         if hours is not None:
-            times[x.system_id].append((hours, x.units))
+            times[x.system_id].append((hours[1], hours[2], x.units))
     reported_times = s.get("system_times_h") or {}
     _compare(found, "system_times_h systems", sorted(reported_times), sorted(times))
     for w, rows in sorted(times.items()):
-        mean = sum(h * n for h, n in rows) / sum(n for _, n in rows)
-        worst = max(h for h, _ in rows)
+        mean = sum(h * n for h, _, n in rows) / sum(n for *_, n in rows)
+        worst = max(last for _, last, _ in rows)
         entry = reported_times.get(w, {})
         _compare(found, f"system_times_h.{w}.mean", entry.get("mean"), mean, HOURS_TOL)
         _compare(found, f"system_times_h.{w}.worst", entry.get("worst"), worst, HOURS_TOL)
@@ -273,9 +267,10 @@ def check_routes(r: RunRecord) -> list[str]:
                 f"{props.get('host_id')!r}; the delivery is {x.units} from {r.sites[x.site_id]['host_id']}"
             )
         hours = available_h(r, x)
-        shown = props.get("available_h")
-        if hours is not None and not (_number(shown) and abs(shown - hours) <= HOURS_TOL):
-            found.append(f"routes.geojson: {name} shows available_h {shown!r}, recomputed {hours:.3f}")
+        for column, recomputed in zip(("queue_h", "available_h", "last_available_h"), hours or (), strict=False):
+            shown = props.get(column)
+            if not (_number(shown) and abs(shown - recomputed) <= HOURS_TOL):
+                found.append(f"routes.geojson: {name} shows {column} {shown!r}, recomputed {recomputed:.3f}")
         transit = r.transit.get(key)
         if transit is not None and not (
             _number(props.get("transit_h")) and abs(props["transit_h"] - transit) <= HOURS_TOL

@@ -64,6 +64,7 @@ class System:
     crew_per_unit: float
     min_lot: int
     site_kinds: frozenset[str]
+    dispatch_slots_per_unit: int = 1  # dispatch slots one unit takes at its site (vehicles in its column)
 
 
 @dataclass(frozen=True)

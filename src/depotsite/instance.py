@@ -57,7 +57,8 @@ class Instance:
     # sites
     capacity: dict[tuple[str, str], float]  # (site, resource) -> bays or shelters
     footprint: dict[tuple[str, str], float]  # (system, resource) -> bays or shelters per unit
-    dispatch_per_day: dict[str, float]  # site (excluded ones too) -> units it can send off per day
+    dispatch_per_day: dict[str, float]  # site (excluded ones too) -> dispatch slots it can send off per day
+    slots: dict[str, int]  # system -> dispatch slots one unit takes
     fixed_cost_musd: dict[str, float]  # site (excluded ones too) -> cost of keeping it open
     # rules
     min_lot: dict[str, int]  # system -> fewest units a site may hold if it holds any
@@ -76,7 +77,8 @@ class Instance:
     budget_musd: float | None
     force_open: tuple[str, ...]  # as written (an excluded site is no variable)
     # objective
-    time_measure: str  # "mean" or "makespan"
+    time_measure: str  # "mean", "value", "system_mean" or "makespan"
+    queues: bool  # whether times count the dispatch queue (always under the makespan)
     risk_measure: str  # "max_host_share", "hhi" or "expected_loss"
     time_weight: float
     risk_weight: float
@@ -299,6 +301,7 @@ def build_instance(inputs: Inputs, travel: TravelTimes, scenario: Scenario) -> I
         capacity={(s, r): getattr(inputs.sites[s], r) for s in sites for r in RESOURCES},
         footprint={(w, r): getattr(inputs.systems[w], _PER_UNIT[r]) for w in systems for r in RESOURCES},
         dispatch_per_day={s: site.dispatch_per_day for s, site in inputs.sites.items()},
+        slots={w: inputs.systems[w].dispatch_slots_per_unit for w in systems},
         fixed_cost_musd={s: site.fixed_cost_musd for s, site in inputs.sites.items()},
         min_lot={w: inputs.systems[w].min_lot for w in systems},
         **_caps(scenario, hosts, requirement),
@@ -308,6 +311,7 @@ def build_instance(inputs: Inputs, travel: TravelTimes, scenario: Scenario) -> I
         budget_musd=c.budget_musd,
         force_open=tuple(c.force_open),
         time_measure=o.time,
+        queues=o.queues or o.time == "makespan",
         risk_measure=o.risk,
         time_weight=o.time_weight,
         risk_weight=o.risk_weight,

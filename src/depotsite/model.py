@@ -86,6 +86,7 @@ Objective terms (each in its own unit)::
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -94,14 +95,17 @@ from dataclasses import dataclass
 import pyomo.environ as pyo
 
 from depotsite import words
+from depotsite.dispatch import queue_coefficients, queue_deadline_routes, slot_bounds
 from depotsite.errors import InfeasibleError
 from depotsite.instance import RESOURCES, Instance
 from depotsite.rows import constraint, sites_serving, stock_in
 from depotsite.shipments import posture_of as posture_of  # re-exported: the model's posture, read back
-from depotsite.terms import add_cost_term, add_objective, add_risk_term, add_time_term
+from depotsite.terms import add_cost_term, add_objective, add_risk_term, add_time_term, refine_queues
 from depotsite.timelimit import Deadline
 
 log = logging.getLogger(__name__)
+
+QUEUE_BREAKPOINTS = 8  # secants per site queue term in the first solve
 
 
 # --- sets and variables ---------------------------------------------------------------------------------
@@ -128,19 +132,47 @@ def holds_keys(inst: Instance) -> list[tuple[str, str]]:
 def add_variables(m: pyo.ConcreteModel, inst: Instance) -> None:
     """Every variable family; the makespan and risk variables only where the objective measures them."""
     m.stock = pyo.Var(m.A, domain=pyo.NonNegativeIntegers)
-    m.ship = pyo.Var(m.R, domain=pyo.NonNegativeReals)
+    used = route_use_keys(inst)
+    queued = {s for s, _, _ in used}  # sites whose shipments enter a queue row: whole there
+    m.ship = pyo.Var(m.R, domain=lambda m, s, d, w: pyo.NonNegativeIntegers if s in queued else pyo.NonNegativeReals)
     m.open_site = pyo.Var(m.S, domain=pyo.Binary)
     m.host_holds = pyo.Var(host_holds_keys(inst), domain=pyo.Binary)
     m.holds = pyo.Var(holds_keys(inst), domain=pyo.Binary)
+    m.use_route = pyo.Var(used, domain=pyo.Binary)
     if inst.time_measure == "makespan":
         m.makespan_h = pyo.Var(domain=pyo.NonNegativeReals)
-        m.use_route = pyo.Var(m.R, domain=pyo.Binary)
+    else:
+        bounds = slot_bounds(inst)
+        m.QK = pyo.Set(initialize=sorted(queue_coefficients(inst)), dimen=2, ordered=True)
+        m.QKN = pyo.Set(
+            initialize=[(s, k, n) for s, k in m.QK for n in first_breakpoints(bounds[s, k])], dimen=3, ordered=True
+        )
+        m.queue_slots = pyo.Var(m.QK, domain=pyo.NonNegativeReals, bounds=lambda m, s, k: (0, bounds[s, k]))
+        m.queue_sq = pyo.Var(m.QK, domain=pyo.NonNegativeReals)
     if inst.risk_measure == "max_host_share":
         m.max_share_pct = pyo.Var(domain=pyo.NonNegativeReals)
         if inst.value_step is not None:  # whole steps let the solver round its bound up to the next one
             m.max_share_steps = pyo.Var(domain=pyo.NonNegativeIntegers)
     elif inst.risk_measure == "hhi":
         m.share_sq = pyo.Var(m.H, domain=pyo.NonNegativeReals)
+
+
+def first_breakpoints(most: int, *, count: int = QUEUE_BREAKPOINTS) -> list[int]:
+    """The secants of N^2 the model starts with: about ``count`` evenly spaced whole n in [0, most).
+
+    The rest are added where a solution needs them (``depotsite.terms.refine_queues``), so the rows stay
+    few; at the end every site's queue is exact.
+    """
+    step = max(1, math.ceil(most / count))
+    return sorted({*range(0, most, step), most - 1} - {-1})
+
+
+def route_use_keys(inst: Instance) -> list[tuple[str, str, str]]:
+    """Routes with a use binary: every route under the makespan, else those whose queue could be late."""
+    if inst.time_measure == "makespan":
+        return list(inst.routes)
+    late = queue_deadline_routes(inst)
+    return [r for r in inst.routes if r in late]
 
 
 def _min_hosts(inst: Instance) -> dict[str, int]:
@@ -361,6 +393,7 @@ def build_model(instance: Instance, *, deadline: Deadline | None = None) -> pyo.
         raise InfeasibleError(list(instance.unserved))
     m = pyo.ConcreteModel(name=instance.name)
     m.instance = instance
+    m.refine = refine_queues  # after each solve: the secants its queues need (depotsite.solve runs it)
     m.family_rows = {}
     steps = (("sets", add_sets), ("variables", add_variables), *((f.name, f.add) for f in FAMILIES))
     for name, add in steps:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from depotsite.dispatch import queue_waits, unit_weight
 from depotsite.instance import Instance
 from depotsite.posture import Posture, SolveOutcome
 
@@ -20,7 +21,9 @@ class Delivery:
     system_id: str
     units: int
     transit_h: float
-    available_h: float
+    queue_h: float  # mean wait of its units in the site's dispatch queue
+    available_h: float  # mean of its units: release + queue + transit
+    last_available_h: float  # its last unit
 
 
 @dataclass(frozen=True)
@@ -53,12 +56,6 @@ class RunResult:
         for (s, w), n in self.stock.items():
             units[host_of[s], w] += n
         return dict(units)
-
-
-def queue_h(p: Instance, stock: dict[tuple[str, str], int], site_id: str) -> float:
-    """Hours for a site to send off everything it holds (the dispatch queue)."""
-    held = sum(n for (s, _), n in stock.items() if s == site_id)
-    return 24.0 * held / p.dispatch_per_day[site_id]
 
 
 def value_shares(p: Instance, stock: dict[tuple[str, str], int]) -> dict[str, float]:
@@ -126,11 +123,11 @@ def summarise(
     warnings: tuple[str, ...] = (),
 ) -> RunResult:
     """Compute every reported figure from an integer allocation and its shipments."""
-    makespan = p.time_measure == "makespan"
+    waits = queue_waits(p, ship)
     deliveries = []
-    for (s, d, w), units in sorted(ship.items()):
-        available = p.tau_h[s, d, w] + (queue_h(p, stock, s) if makespan else 0.0)
-        deliveries.append(Delivery(s, d, w, units, p.transit_h[s, d, w], available))
+    for r, units in sorted(ship.items()):
+        tau, (mean_wait, last_wait) = p.tau_h[r], waits[r]
+        deliveries.append(Delivery(*r, units, p.transit_h[r], mean_wait, tau + mean_wait, tau + last_wait))
 
     by_system: dict[str, list[Delivery]] = defaultdict(list)
     for delivery in deliveries:
@@ -138,21 +135,15 @@ def summarise(
     system_times = {
         w: SystemTimes(
             mean_h=sum(x.available_h * x.units for x in rows) / sum(x.units for x in rows),
-            worst_h=max(x.available_h for x in rows),
+            worst_h=max(x.last_available_h for x in rows),
         )
         for w, rows in by_system.items()
     }
-    if makespan:
-        time_h = max((x.available_h for x in deliveries), default=0.0)
+    if p.time_measure == "makespan":
+        time_h = max((x.last_available_h for x in deliveries), default=0.0)
     else:
-        weight = sum(p.priority[w] * p.requirement[w] for w in p.systems)
-        time_h = (
-            sum(
-                p.priority[x.system_id] * p.tau_h[x.site_id, x.destination_id, x.system_id] * x.units
-                for x in deliveries
-            )
-            / weight
-        )
+        u = unit_weight(p)
+        time_h = sum(u[x.system_id] * x.available_h * x.units for x in deliveries)
     shares = value_shares(p, stock)
     group_shares = {g: sum(shares[h] for h in members) for g, members in p.groups.items()}
     cost = sum(p.fixed_cost_musd[s] for s in open_sites)

@@ -140,8 +140,15 @@ class NetworkConfig(_Strict):
 
 
 class ObjectiveConfig(_Strict):
-    time: Literal["mean", "makespan"] = "mean"
-    """Time term: priority-weighted mean time-to-availability, or the makespan with dispatch queues."""
+    time: Literal["mean", "system_mean", "value", "makespan"] = "mean"
+    """Time term, each unit counted at release (+ its wait in its site's dispatch queue, see ``queues``) +
+    transit: ``mean`` the priority-weighted mean over units; ``system_mean`` the priority-weighted average
+    over systems of each system's mean time, so a system of few units (air defence) weighs as much as a
+    large one; ``value`` the mean weighted by priority times unit value; ``makespan`` the last arrival."""
+    queues: bool = False
+    """Count each unit's wait in its site's dispatch queue in the mean time measures and in the deadlines,
+    exactly (the makespan always counts it). Off by default: the queues make the model much harder to prove
+    optimal (models/queues.toml); off, every reported time leaves the queue out too."""
     risk: Literal["max_host_share", "hhi", "expected_loss"] = "max_host_share"
     """Risk term: largest host value share, Herfindahl index, or threat-weighted expected loss."""
     time_weight: Weight = 1.0

@@ -72,7 +72,16 @@ def posture_record(
         stock=dict(result.stock),
         stock_hosts={(s, w): inputs.sites[s].host_id for s, w in result.stock},
         deliveries=tuple(
-            DeliveryRow(x.site_id, x.destination_id, x.system_id, x.units, x.transit_h, x.available_h)
+            DeliveryRow(
+                x.site_id,
+                x.destination_id,
+                x.system_id,
+                x.units,
+                x.transit_h,
+                x.queue_h,
+                x.available_h,
+                x.last_available_h,
+            )
             for x in result.deliveries
         ),
         summary=summary,

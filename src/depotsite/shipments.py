@@ -15,6 +15,7 @@ import logging
 
 import numpy as np
 
+from depotsite.dispatch import unit_weight
 from depotsite.errors import NumericsError
 from depotsite.instance import Instance
 from depotsite.posture import Posture
@@ -70,7 +71,8 @@ def whole_shipments(instance: Instance, stock: dict[tuple[str, str], int], ship:
     b_eq = np.zeros(len(rows))
     for key, row in rows.items():
         b_eq[row] = stock.get((key[1], key[2]), 0) if key[0] == "stock" else instance.demand[key[1], key[2]]
-    cost = np.array([instance.priority[w] * instance.tau_h[s, d, w] for s, d, w in routes])
+    weight = unit_weight(instance)  # the time term's weights (the queue part depends on the stock only)
+    cost = np.array([weight[w] * instance.tau_h[s, d, w] for s, d, w in routes])
     upper = [(0, instance.demand[d, w]) for _, d, w in routes]
     lp = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=upper, method="highs-ds")
     if lp.status != 0 or not is_whole(dict(zip(routes, lp.x, strict=True))):

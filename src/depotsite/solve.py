@@ -203,17 +203,41 @@ def solve(
     """
     deadline = deadline or Deadline(time_limit_s)
     started = time.perf_counter()
-    results = run_highs(
-        model,
-        deadline=deadline,
-        mip_gap=mip_gap,
-        threads=threads,
-        show_log=show_log,
-        solver=solver,
-        watcher=watcher,
-        log_file=log_file,
-    )
+    refine = getattr(model, "refine", None)  # a model may need rows its solution shows (exact queues)
+    solver = solver or new_solver()
+    rounds = 0
+    while True:
+        rounds += 1
+        results = run_highs(
+            model,
+            deadline=deadline,
+            mip_gap=mip_gap,
+            threads=threads,
+            show_log=show_log,
+            solver=solver,
+            watcher=watcher,
+            log_file=log_file,
+        )
+        _raise_without_posture(results, model, deadline=deadline, explain=explain, threads=threads)
+        results.solution_loader.load_vars()
+        added = refine(model) if refine is not None else 0
+        if not added or deadline.expired():
+            break
+        log.info("solve: round %d added %d rows the posture needed; solving again", rounds, added)
     elapsed = time.perf_counter() - started
+    outcome = outcome_of(
+        results,
+        deadline=deadline,
+        solve_s=elapsed,
+        objective=float(pyo.value(model.component_data_objects(pyo.Objective, active=True).__next__())),
+        settled=not added,
+    )
+    log.info("solve: %s, objective %.6g, gap %.3g, %.2f s", outcome.status, outcome.objective, outcome.gap, elapsed)
+    return outcome
+
+
+def _raise_without_posture(results, model, *, deadline: Deadline, explain: Explainer | None, threads: int) -> None:
+    """Raise the domain error of a HiGHS run that found no posture: infeasible, out of time, or failed."""
     term = results.termination_condition
     if term in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
         reasons = explain(model, deadline=deadline, threads=threads) if explain is not None else []
@@ -224,13 +248,11 @@ def solve(
                 f"no feasible posture found within {deadline.name()}; raise [solver] time_limit_s or --time-limit"
             )
         raise SolverError(f"HiGHS stopped without a posture ({term.name})")
-    results.solution_loader.load_vars()
-    outcome = outcome_of(results, deadline=deadline, solve_s=elapsed)
-    log.info("solve: %s, objective %.6g, gap %.3g, %.2f s", outcome.status, outcome.objective, outcome.gap, elapsed)
-    return outcome
 
 
-def outcome_of(results, *, deadline: Deadline, solve_s: float) -> SolveOutcome:
+def outcome_of(
+    results, *, deadline: Deadline, solve_s: float, objective: float | None = None, settled: bool = True
+) -> SolveOutcome:
     """The domain outcome of a HiGHS run that found a posture: optimal, or stopped at the limit with its gap.
 
     Parameters
@@ -241,16 +263,24 @@ def outcome_of(results, *, deadline: Deadline, solve_s: float) -> SolveOutcome:
         The budget the run had, named in the time-limit warning.
     solve_s
         Seconds the run took.
+    objective
+        The posture's true objective when it differs from HiGHS's (rows added after the run), else HiGHS's.
+    settled
+        False when the run's posture needed rows it did not have: not proven optimal, whatever HiGHS says.
 
     Returns
     -------
     SolveOutcome
         ``optimal`` only when HiGHS proved it; the gap is 0 below round-off between objective and bound.
     """
-    objective = float(results.incumbent_objective)
+    objective = float(results.incumbent_objective) if objective is None else objective
     bound = None if results.objective_bound is None else float(results.objective_bound)
     term = results.termination_condition
-    if results.solution_status == SolutionStatus.optimal and term == TerminationCondition.convergenceCriteriaSatisfied:
+    if not settled:
+        status = "time_limit"
+    elif (
+        results.solution_status == SolutionStatus.optimal and term == TerminationCondition.convergenceCriteriaSatisfied
+    ):
         status = "optimal"
     elif term in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
         status = "time_limit"

@@ -273,10 +273,15 @@ SCHEMAS: dict[str, dict[str, Parser]] = {
         "crew_per_unit": nonneg,
         "min_lot": _positive_count,
         "site_kinds": _site_kinds,
+        "dispatch_slots_per_unit": _positive_count,
     },
     "destinations": {"destination_id": identifier, "name": _text, "lat": _lat, "lon": _lon, "kind": identifier},
     "demand": {"destination_id": identifier, "system_id": identifier, "units": _count},
 }
+
+
+# Columns a table may leave out, with the cell a row then has: files written before the column came in still load.
+OPTIONAL_COLUMNS: dict[str, str] = {"dispatch_slots_per_unit": "1"}
 
 
 def _header_problems(name: str, header: list[str], schema: Mapping[str, Parser]) -> list[str]:
@@ -287,7 +292,11 @@ def _header_problems(name: str, header: list[str], schema: Mapping[str, Parser])
             f"{name}: the first row has none of the expected columns; is this the right file? "
             f"The header must be: {expected}"
         ]
-    problems = [f"{name}: missing column {c!r}; the header must be: {expected}" for c in schema if c not in header]
+    problems = [
+        f"{name}: missing column {c!r}; the header must be: {expected}"
+        for c in schema
+        if c not in header and c not in OPTIONAL_COLUMNS
+    ]
     for column in (c for c in header if c not in schema):
         hint = difflib.get_close_matches(column, list(schema), n=1)
         did_you_mean = f" (did you mean {hint[0]!r}?)" if hint else ""
@@ -314,6 +323,8 @@ def _parse_row(
             key = key if key.isprintable() else ascii(key)  # no control characters to the terminal
             problems.append(f"{name} line {line} ({key}): {column} {exc}")
             ok = False
+    for column in schema.keys() - row.keys():  # an optional column the file leaves out
+        row[column] = schema[column](OPTIONAL_COLUMNS[column])
     return row if ok else None
 
 

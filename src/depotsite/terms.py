@@ -7,29 +7,37 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from depotsite.dispatch import (
+    dispatch_order,
+    hours_per_slot,
+    queue_coefficients,
+    queue_deadline_routes,
+    site_classes,
+    unit_weight,
+)
 from depotsite.instance import Instance
 from depotsite.rows import constraint, sites_serving, stock_in
 
 
 def add_time_term(m: pyo.ConcreteModel, inst: Instance) -> None:
-    """time: priority-weighted mean time-to-availability, or the makespan with the dispatch queue."""
-    if inst.time_measure == "mean":
-        total = sum(inst.priority[w] * inst.requirement[w] for w in inst.systems)
-        m.time_h = pyo.Expression(
-            expr=sum(inst.priority[w] * inst.tau_h[s, d, w] * m.ship[s, d, w] for s, d, w in inst.routes) / total
-        )
+    """time: a mean measure with its sites' queues exactly (epigraph), or the makespan; deadlines with queues."""
+    order = dispatch_order(inst)
+    prefix = {}  # route -> linear expression of the slots up to and including its units at its site
+    for routes in order.values():
+        running = 0
+        for r in routes:
+            running = running + inst.slots[r[2]] * m.ship[r]
+            prefix[r] = running
+    _add_queue_deadlines(m, inst, order, prefix)
+    if inst.time_measure != "makespan":
+        m.time_h = pyo.Expression(expr=_transit_part(m, inst) + _queue_part(m, inst))
         return
-    m.use_route_link = constraint(
-        "use_route_link", m.R, rule=lambda m, s, d, w: m.ship[s, d, w] <= inst.demand[d, w] * m.use_route[s, d, w]
-    )
-
-    def queue_h(m, s):
-        return 24.0 * sum(m.stock[s2, w] for s2, w in inst.allowed if s2 == s) / inst.dispatch_per_day[s]
-
     m.makespan = constraint(
         "makespan",
         m.R,
-        rule=lambda m, s, d, w: m.makespan_h >= inst.tau_h[s, d, w] * m.use_route[s, d, w] + queue_h(m, s),
+        rule=lambda m, s, d, w: (
+            m.makespan_h >= inst.tau_h[s, d, w] * m.use_route[s, d, w] + hours_per_slot(inst, s) * prefix[s, d, w]
+        ),
     )
     # Valid cuts that make the LP bound useful: the last unit of a destination arrives no earlier than the
     # average of its units, and no earlier than its fastest possible route.
@@ -43,6 +51,85 @@ def add_time_term(m: pyo.ConcreteModel, inst: Instance) -> None:
     )
     m.makespan_h.setlb(max(min(inst.tau_h[s, d, w] for s in by_dw[d, w]) for d, w in inst.demand))
     m.time_h = pyo.Expression(expr=m.makespan_h)
+
+
+def _transit_part(m: pyo.ConcreteModel, inst: Instance):
+    """sum_r u[w] tau[r] ship[r]: release and transit, weighted per unit."""
+    u = unit_weight(inst)
+    return sum(u[w] * inst.tau_h[s, d, w] * m.ship[s, d, w] for s, d, w in inst.routes)
+
+
+def _queue_part(m: pyo.ConcreteModel, inst: Instance):
+    """The weighted wait of every site's queue: 24/disp (sum_k (b_k - b_k+1) sq[s,k] + sum_k u_k c_k x_k / 2),
+    with sq[s,k] >= N_k^2 by its secants through whole breakpoints (exact at whole N_k)."""
+    if not inst.queues:
+        return 0
+    u, classes, coefficient = unit_weight(inst), site_classes(inst), queue_coefficients(inst)
+    total = sum(hours_per_slot(inst, s) * coefficient[s, k] * m.queue_sq[s, k] for s, k in m.QK)
+    total += sum(hours_per_slot(inst, s) * u[w] * inst.slots[w] * m.stock[s, w] / 2 for s, w in inst.allowed)
+    m.queue_slots_def = constraint(
+        "queue_slots_def",
+        m.QK,
+        rule=lambda m, s, k: m.queue_slots[s, k] == sum(inst.slots[w] * m.stock[s, w] for w in classes[s][: k + 1]),
+    )
+    m.queue_secant = constraint(
+        "queue_secant",
+        m.QKN,
+        rule=lambda m, s, k, n: _secant(m, s, k, n),
+    )
+    m.queue_secant_added = pyo.ConstraintList()
+    return total
+
+
+def _secant(m: pyo.ConcreteModel, s: str, k: int, n: int):
+    """sq >= (2n + 1) N - n (n + 1) open: the secant of N^2 through n and n + 1, in perspective (0 when closed)."""
+    return m.queue_sq[s, k] >= (2 * n + 1) * m.queue_slots[s, k] - n * (n + 1) * m.open_site[s]
+
+
+def refine_queues(m: pyo.ConcreteModel) -> int:
+    """After a solve: add the secants the posture's queues need to be exact, and make its sq values exact.
+
+    Each ``sq[s,k]`` is set to ``N^2`` for the posture's whole ``N`` (so the model's objective value is the
+    posture's true one); where the solver's value was below it, the two secants that meet at ``N`` are
+    added, and the model must be solved again.
+
+    Returns
+    -------
+    int
+        The secants added (0: every queue was exact, the solve stands).
+    """
+    if not hasattr(m, "QK"):
+        return 0
+    added = 0
+    for s, k in m.QK:
+        n = round(m.queue_slots[s, k].value or 0.0)
+        exact = float(n * n)
+        if (m.queue_sq[s, k].value or 0.0) < exact - 1e-6 * max(1.0, exact):
+            for at in (n - 1, n):
+                if at >= 0 and (s, k, at) not in m.QKN and at < m.queue_slots[s, k].ub:
+                    m.QKN.add((s, k, at))
+                    m.queue_secant_added.add(_secant(m, s, k, at))
+                    added += 1
+        m.queue_sq[s, k].set_value(max(exact, m.queue_sq[s, k].value or 0.0))
+    return added
+
+
+def _add_queue_deadlines(m: pyo.ConcreteModel, inst: Instance, order, prefix) -> None:
+    """A route's last unit (release + its slot in the queue + transit) meets its system's deadline when used:
+    tau[r] use[r] + 24/disp prefix[r] <= deadline + M (1 - use[r]), for the routes whose queue could be late."""
+    m.use_route_link = constraint(
+        "use_route_link",
+        list(m.use_route),
+        rule=lambda m, s, d, w: m.ship[s, d, w] <= inst.demand[d, w] * m.use_route[s, d, w],
+    )
+    rows = queue_deadline_routes(inst)
+
+    def rule(m, s, d, w):
+        limit, big = inst.deadline_h[w], rows[s, d, w]
+        queue = hours_per_slot(inst, s) * prefix[s, d, w]
+        return inst.tau_h[s, d, w] * m.use_route[s, d, w] + queue <= limit + big * (1 - m.use_route[s, d, w])
+
+    m.queue_deadline = constraint("queue_deadline", list(rows), rule=rule)
 
 
 def add_risk_term(m: pyo.ConcreteModel, inst: Instance) -> None:

@@ -230,7 +230,16 @@ def _outputs(run: Path, v: Verification) -> dict[str, Any]:
         stock[key] = stock.get(key, 0) + r["units"]
         hosts[key] = r["host_id"]
     deliveries = tuple(
-        DeliveryRow(r["site_id"], r["destination_id"], r["system_id"], r["units"], r["transit_h"], r["available_h"])
+        DeliveryRow(
+            r["site_id"],
+            r["destination_id"],
+            r["system_id"],
+            r["units"],
+            r["transit_h"],
+            r["queue_h"],
+            r["available_h"],
+            r["last_available_h"],
+        )
         for r in _rows(run / "deliveries.csv", DELIVERIES, v)
     )
     docs = {name: _json(run / f"{name}.geojson", v) for name in ("depots", "routes")}

@@ -2,8 +2,8 @@
 
 For every lost set the surviving stock stays where it is; a small transportation model sends it to
 the destinations on the same routes and deadlines, first minimising the units short, then the mean
-time of what arrives. With ``time = "makespan"`` each surviving site's dispatch queue is added to its
-arrival times, as in the main model.
+time of what arrives (release and transit); the times reported add each unit's wait in its site's dispatch
+queue, in the order rule of ``depotsite.dispatch``, as in the main model.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import pyomo.environ as pyo
 
+from depotsite.dispatch import queue_waits
 from depotsite.instance import Instance
-from depotsite.results import queue_h
 from depotsite.solve import solve
 from depotsite.timelimit import Deadline
 
@@ -93,23 +93,22 @@ def stress_test(
         When the time runs out before every lost set has a proven answer.
     """
     deadline = deadline or Deadline(time_limit_s)
-    makespan = p.time_measure == "makespan"
-    queue = {s: queue_h(p, stock, s) for s, _ in stock}
     cases = []
     lost_sets = list(itertools.combinations(p.hosts, lose))
     for i, lost in enumerate(lost_sets):
         surviving = {(s, w): n for (s, w), n in stock.items() if p.host_of[s] not in lost}
         routes = [(s, d, w) for (s, d, w) in p.routes if (s, w) in surviving]
-        arrival = {r: p.tau_h[r] + (queue[r[0]] if makespan else 0.0) for r in routes}
+        arrival = {r: p.tau_h[r] for r in routes}
         m = reroute_model(p, surviving, arrival)
         solve(m, deadline=deadline.share(len(lost_sets) - i), threads=threads)
         short = {w: 0 for w in p.systems}
         for (_, w), var in m.short.items():
             short[w] += round(var.value or 0)
-        arrived = defaultdict(list)
-        for r, var in m.ship.items():
-            if round(var.value or 0) > 0:
-                arrived[r[2]].append((arrival[r], round(var.value)))
+        shipped = {r: round(var.value or 0) for r, var in m.ship.items() if round(var.value or 0) > 0}
+        waits = queue_waits(p, shipped)
+        arrived = defaultdict(list)  # system -> (mean hours, last hours, units) per route
+        for r, n in shipped.items():
+            arrived[r[2]].append((arrival[r] + waits[r][0], arrival[r] + waits[r][1], n))
         lost_value = sum(p.value[w] * n for (s, w), n in stock.items() if p.host_of[s] in lost)
         cases.append(
             StressCase(
@@ -118,11 +117,11 @@ def stress_test(
                 value_lost_pct=100.0 * lost_value / p.package,
                 value_short_pct=100.0 * sum(p.value[w] * n for w, n in short.items()) / p.package,
                 mean_h={
-                    w: (sum(h * n for h, n in arrived[w]) / sum(n for _, n in arrived[w]) if arrived[w] else None)
+                    w: (sum(h * n for h, _, n in arrived[w]) / sum(n for *_, n in arrived[w]) if arrived[w] else None)
                     for w in p.systems
                 },
-                worst_h={w: (max(h for h, _ in arrived[w]) if arrived[w] else None) for w in p.systems},
-                delivered={w: sum(n for _, n in arrived[w]) for w in p.systems},
+                worst_h={w: (max(last for _, last, _ in arrived[w]) if arrived[w] else None) for w in p.systems},
+                delivered={w: sum(n for *_, n in arrived[w]) for w in p.systems},
             )
         )
     return sorted(cases, key=lambda c: (-c.value_short_pct, -c.value_lost_pct, -c.total_short, c.lost))

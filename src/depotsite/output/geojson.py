@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from depotsite.instance import Instance
-from depotsite.results import RunResult, queue_h
+from depotsite.results import RunResult
 from depotsite.traveltimes import TravelTimes
 
 LAYERS = ("depots", "routes", "sites", "destinations")
@@ -112,7 +112,7 @@ def destinations_geojson(result: RunResult, p: Instance) -> dict[str, Any]:
     """The destinations as points: ``demand_<system>`` units and ``last_available_h`` (the latest unit)."""
     last: dict[str, float] = {}
     for x in result.deliveries:
-        last[x.destination_id] = max(last.get(x.destination_id, 0.0), x.available_h)
+        last[x.destination_id] = max(last.get(x.destination_id, 0.0), x.last_available_h)
     features = []
     for d, dest in p.inputs.destinations.items():
         demand = {w: p.demand.get((d, w), 0) for w in p.systems}
@@ -143,7 +143,6 @@ def route_points(p: Instance, travel: TravelTimes, x) -> list[tuple[float, float
 
 def routes_geojson(result: RunResult, p: Instance, travel: TravelTimes) -> dict[str, Any]:
     """One line per delivery: ``units``, ``transit_h``, ``release_h``, ``queue_h`` and ``available_h``."""
-    makespan = p.time_measure == "makespan"
     features = []
     for x in result.deliveries:
         leg = travel.legs[x.site_id, x.destination_id, x.system_id]
@@ -160,8 +159,9 @@ def routes_geojson(result: RunResult, p: Instance, travel: TravelTimes) -> dict[
                     "units": x.units,
                     "transit_h": x.transit_h,
                     "release_h": p.release_h[site.host_id],
-                    "queue_h": queue_h(p, result.stock, x.site_id) if makespan else 0.0,
+                    "queue_h": x.queue_h,
                     "available_h": x.available_h,
+                    "last_available_h": x.last_available_h,
                     "profile": leg.profile,
                     "road_km": leg.road_km,
                     "borders_crossed": leg.borders_crossed,

@@ -294,9 +294,10 @@ def write_run_into(
     )
     write_csv(
         folder / "deliveries.csv",
-        ["site_id", "destination_id", "system_id", "units", "transit_h", "available_h"],
+        ["site_id", "destination_id", "system_id", "units", "transit_h", "queue_h", "available_h", "last_available_h"],
         [
-            [x.site_id, x.destination_id, x.system_id, x.units, f"{x.transit_h:.4f}", f"{x.available_h:.4f}"]
+            [x.site_id, x.destination_id, x.system_id, x.units]
+            + [f"{h:.4f}" for h in (x.transit_h, x.queue_h, x.available_h, x.last_available_h)]
             for x in result.deliveries
         ],
     )

@@ -41,7 +41,9 @@ DELIVERIES = {
     "system_id": identifier,
     "units": _whole,
     "transit_h": nonneg,
+    "queue_h": nonneg,
     "available_h": nonneg,
+    "last_available_h": nonneg,
 }
 
 
