@@ -95,10 +95,10 @@ from dataclasses import dataclass
 import pyomo.environ as pyo
 
 from depotsite import words
-from depotsite.dispatch import queue_coefficients, queue_deadline_routes, slot_bounds
+from depotsite.dispatch import hours_per_slot, queue_coefficients, queue_deadline_routes, slot_bounds
 from depotsite.errors import InfeasibleError
 from depotsite.instance import RESOURCES, Instance
-from depotsite.rows import constraint, sites_serving, stock_in
+from depotsite.rows import constraint, sites_serving, slot_prefix, stock_in
 from depotsite.shipments import posture_of as posture_of  # re-exported: the model's posture, read back
 from depotsite.terms import add_cost_term, add_objective, add_risk_term, add_time_term, refine_queues
 from depotsite.timelimit import Deadline
@@ -318,6 +318,24 @@ def add_budget(m: pyo.ConcreteModel, inst: Instance) -> None:
     )
 
 
+def add_queue_deadline(m: pyo.ConcreteModel, inst: Instance) -> None:
+    """ship[r] <= dem use[r] for routes with a use binary; for those whose queue could be late,
+    tau[r] use[r] + 24/disp prefix[r] <= deadline + M (1 - use[r]): a used route's last unit is in time."""
+    m.use_route_link = constraint(
+        "use_route_link",
+        list(m.use_route),
+        rule=lambda m, s, d, w: m.ship[s, d, w] <= inst.demand[d, w] * m.use_route[s, d, w],
+    )
+    rows, prefix = queue_deadline_routes(inst), slot_prefix(m, inst)
+
+    def rule(m, s, d, w):
+        limit, big = inst.deadline_h[w], rows[s, d, w]
+        queue = hours_per_slot(inst, s) * prefix[s, d, w]
+        return inst.tau_h[s, d, w] * m.use_route[s, d, w] + queue <= limit + big * (1 - m.use_route[s, d, w])
+
+    m.queue_deadline = constraint("queue_deadline", list(rows), rule=rule)
+
+
 def add_force_open(m: pyo.ConcreteModel, inst: Instance) -> None:
     """open_site[s] = 1 for every forced site that is not excluded."""
     forced = [s for s in inst.force_open if s in inst.sites]
@@ -356,6 +374,7 @@ FAMILIES = (
     Family("max_sites", add_max_sites, "rule", words.max_sites),
     Family("budget", add_budget, "rule", words.budget),
     Family("force_open", add_force_open, "rule", words.force_open),
+    Family("queue_deadline", add_queue_deadline, "rule", words.queue_deadline),
     Family("time_term", add_time_term, "objective"),
     Family("risk_term", add_risk_term, "objective"),
     Family("cost_term", add_cost_term, "objective"),

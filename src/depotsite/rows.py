@@ -6,11 +6,14 @@ No formulation here: ``depotsite.model`` and ``depotsite.terms`` build the rows 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import pyomo.environ as pyo
 
+from depotsite.dispatch import dispatch_order
 from depotsite.errors import InfeasibleError
 from depotsite.instance import Instance
+from depotsite.traveltimes import Pair
 
 
 def constraint(name: str, *index, rule) -> pyo.Constraint:
@@ -61,3 +64,14 @@ def sites_serving(inst: Instance) -> dict[tuple[str, str], list[str]]:
     for s, d, w in inst.routes:
         by_dw[d, w].append(s)
     return by_dw
+
+
+def slot_prefix(m: pyo.ConcreteModel, inst: Instance) -> dict[Pair, Any]:
+    """Route -> the dispatch slots its site has sent once the route's last unit has gone (linear in ship)."""
+    prefix: dict[Pair, Any] = {}
+    for routes in dispatch_order(inst).values():
+        running: Any = 0
+        for r in routes:
+            running = running + inst.slots[r[2]] * m.ship[r]
+            prefix[r] = running
+    return prefix

@@ -7,31 +7,17 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from depotsite.dispatch import (
-    dispatch_order,
-    hours_per_slot,
-    queue_coefficients,
-    queue_deadline_routes,
-    site_classes,
-    unit_weight,
-)
+from depotsite.dispatch import hours_per_slot, queue_coefficients, site_classes, unit_weight
 from depotsite.instance import Instance
-from depotsite.rows import constraint, sites_serving, stock_in
+from depotsite.rows import constraint, sites_serving, slot_prefix, stock_in
 
 
 def add_time_term(m: pyo.ConcreteModel, inst: Instance) -> None:
-    """time: a mean measure with its sites' queues exactly (epigraph), or the makespan; deadlines with queues."""
-    order = dispatch_order(inst)
-    prefix = {}  # route -> linear expression of the slots up to and including its units at its site
-    for routes in order.values():
-        running = 0
-        for r in routes:
-            running = running + inst.slots[r[2]] * m.ship[r]
-            prefix[r] = running
-    _add_queue_deadlines(m, inst, order, prefix)
+    """time: a mean measure with its sites' queues exactly (epigraph), or the makespan with its queues."""
     if inst.time_measure != "makespan":
         m.time_h = pyo.Expression(expr=_transit_part(m, inst) + _queue_part(m, inst))
         return
+    prefix = slot_prefix(m, inst)
     m.makespan = constraint(
         "makespan",
         m.R,
@@ -112,24 +98,6 @@ def refine_queues(m: pyo.ConcreteModel) -> int:
                     added += 1
         m.queue_sq[s, k].set_value(max(exact, m.queue_sq[s, k].value or 0.0))
     return added
-
-
-def _add_queue_deadlines(m: pyo.ConcreteModel, inst: Instance, order, prefix) -> None:
-    """A route's last unit (release + its slot in the queue + transit) meets its system's deadline when used:
-    tau[r] use[r] + 24/disp prefix[r] <= deadline + M (1 - use[r]), for the routes whose queue could be late."""
-    m.use_route_link = constraint(
-        "use_route_link",
-        list(m.use_route),
-        rule=lambda m, s, d, w: m.ship[s, d, w] <= inst.demand[d, w] * m.use_route[s, d, w],
-    )
-    rows = queue_deadline_routes(inst)
-
-    def rule(m, s, d, w):
-        limit, big = inst.deadline_h[w], rows[s, d, w]
-        queue = hours_per_slot(inst, s) * prefix[s, d, w]
-        return inst.tau_h[s, d, w] * m.use_route[s, d, w] + queue <= limit + big * (1 - m.use_route[s, d, w])
-
-    m.queue_deadline = constraint("queue_deadline", list(rows), rule=rule)
 
 
 def add_risk_term(m: pyo.ConcreteModel, inst: Instance) -> None:

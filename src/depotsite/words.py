@@ -171,3 +171,24 @@ def force_open(inst: Instance) -> str:
         As in "sites forced open (pl_gdynia, lt_kaunas)".
     """
     return f"sites forced open ({', '.join(inst.force_open)})"
+
+
+def queue_deadline(inst: Instance) -> str:
+    """The deadlines with the dispatch queue counted: a site's last unit must still arrive in time.
+
+    Parameters
+    ----------
+    inst
+        The resolved scenario: the deadlines as written.
+
+    Returns
+    -------
+    str
+        E.g. "deadlines counted with the dispatch queue (x 3.99 h): a site sends its units one slot at a
+        time, so its last one leaves latest".
+    """
+    limits = ", ".join(f"{w} {h:g} h" for w, h in inst.deadline_h.items() if h is not None)
+    return (
+        f"deadlines counted with the dispatch queue ({limits}): a site sends its units one slot at a time, "
+        "so its last one leaves latest; raise the deadline, spread the stock or raise dispatch_per_day"
+    )
