@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from depotsite.inputs import SCHEMAS, Destination, Host, Inputs, Site, System
+from depotsite.purchasers import Purchase
 from depotsite.scenario import Scenario
 from depotsite.traveltimes import TravelTimes
 
@@ -46,7 +47,9 @@ def make_inputs(
     sites: list[Site],
     systems: list[System],
     demand: dict[tuple[str, str], int],
+    earmarks: dict[tuple[str, str, str], int] | None = None,
 ) -> Inputs:
+    """Inputs from records; ``earmarks`` maps (purchaser, system, host) to units (the purchasers table)."""
     groups = hosts if isinstance(hosts, dict) else dict.fromkeys(hosts, None)
     return Inputs.build(
         hosts=[Host(h, h, g or "", 0.0) for h, g in groups.items()],
@@ -54,6 +57,7 @@ def make_inputs(
         systems=systems,
         destinations=[Destination(d, d, 49.0, 30.0, "city") for d in sorted({d for d, _ in demand})],
         demand=demand,
+        purchases=[Purchase(p, w, n, h, line=i + 2) for i, ((p, w, h), n) in enumerate((earmarks or {}).items())],
     )
 
 
