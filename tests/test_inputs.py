@@ -104,8 +104,8 @@ def test_bad_site_kind_and_unroca_category(tables):
     edit(folder / "sites.csv", ",air_base,40,24,30,60,", ",airfield,40,24,30,60,")
     edit(folder / "systems.csv", "Leopard 2A6 main battle tank,I,", "Leopard 2A6 main battle tank,IX,")
     assert problems_of(load) == [
-        "sites.csv line 3 (pl_lask): kind must be one of air_base, army_base, logistics_hub, rail_hub, port, ammo_depot, "
-        "got 'airfield'",
+        "sites.csv line 3 (pl_lask): kind must be one of air_base, army_base, logistics_hub, rail_hub, port, "
+        "ammo_depot, got 'airfield'",
         "systems.csv line 4 (leopard2): unroca_category must be a UN Register category I to VII, or NONE, got 'IX'",
     ]
 
