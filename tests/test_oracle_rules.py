@@ -2,11 +2,11 @@
 
 Hundreds of seeded tiny instances, each with a random mix of rules (unit and value caps for hosts and
 groups, minimum hosts, lots, host-loss resilience, deadlines, site limits, budget, forced and excluded
-sites and hosts, priorities, purchasers' earmarks honoured in a host) and a random objective (mean or makespan time; largest host share,
-Herfindahl index by tangents or expected loss; fixed cost). The oracle enumerates every way to ship
-the demand, checks each rule from the formulation's definitions (written here again, sharing no code with
-the model) and keeps the best objective. The model must reach exactly that optimum, or be infeasible
-exactly when the oracle finds nothing.
+sites and hosts, priorities, purchasers' earmarks honoured in a host) and a random objective (mean or
+makespan time; largest host share, Herfindahl index by tangents or expected loss; fixed cost). The
+oracle enumerates every way to ship the demand, checks each rule from the formulation's definitions
+(written here again, sharing no code with the model) and keeps the best objective. The model must reach
+exactly that optimum, or be infeasible exactly when the oracle finds nothing.
 """
 
 from __future__ import annotations
