@@ -11,7 +11,7 @@ import pytest
 
 from depotsite.errors import InputError
 from depotsite.inputs import load_inputs
-from depotsite.tables import read_rows
+from depotsite.tables import read_rows, write_csv
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TABLES = ("hosts", "sites", "systems", "destinations", "demand")
@@ -464,3 +464,40 @@ def test_purchasers_rows_short_long_spaced_and_a_bare_wrong_header(tmp_path):
     assert caught.value.problems == [
         "purchasers.csv: missing column(s) host_id; the header must be: purchaser_id, system_id, units, host_id"
     ]
+
+
+def test_tables_without_the_ammunition_columns_load_with_zero(tables):
+    """Old inputs: a sites.csv without ammo_capacity_t and a systems.csv without net_explosive_t_per_unit load,
+    every site holding no munitions and every system being no munition; the shipped tables have both."""
+    folder, load = tables
+    full = load()
+    assert full.sites["de_miesau"].ammo_capacity_t == 400
+    assert full.systems["gmlrs"].net_explosive_t_per_unit == 0.75
+    for name, column in (("sites", "ammo_capacity_t"), ("systems", "net_explosive_t_per_unit")):
+        table = read_rows(folder / f"{name}.csv")
+        header = [c for c in table[0] if c != column]
+        write_csv(folder / f"{name}.csv", header, [[r[c] for c in header] for r in table])
+    old = load()
+    assert {s.ammo_capacity_t for s in old.sites.values()} == {0.0}
+    assert {w.net_explosive_t_per_unit for w in old.systems.values()} == {0.0}
+    assert old.requirement == full.requirement  # the base demand has no munitions
+
+
+def test_a_munition_needs_ammunition_capacity_and_bad_tonnes_are_named(tables):
+    """Demand for GMLRS pods (0.75 t each) beyond the 850 t the four depots hold is refused before any solve;
+    a negative capacity names the file, line, site and column."""
+    folder, load = tables
+    with (folder / "demand.csv").open("a") as stream:
+        stream.write("ua_kharkiv,gmlrs,1200\n")
+    room = sum(int(t / 0.75) for t in (400, 200, 150, 100))  # whole pods per depot (data/README.md)
+    assert problems_of(load) == [
+        f"demand.csv (gmlrs): the requirement of 1200 units exceeds the {room} units that the sites of kind "
+        "ammo_depot can hold; add capacity or lower the demand",
+        f"sites.csv: the package needs {1200 * 0.75:g} tonnes of ammunition capacity (net explosive mass) but all "
+        f"sites together have {400 + 200 + 150 + 100}; add tonnes of ammunition capacity (net explosive mass) or "
+        "lower the demand",
+    ]
+    edit(folder / "sites.csv", 'to about 3 km",150', 'to about 3 km",-1')
+    assert "sites.csv line 44 (cz_kvetna): ammo_capacity_t must be a number between 0 and 1,000,000, got '-1'" in (
+        problems_of(load)
+    )

@@ -127,9 +127,7 @@ def read_purchases(path: Path, systems: Collection[str], hosts: Collection[str])
     return rows
 
 
-def parse_purchases(
-    path: Path, systems: Collection[str], hosts: Collection[str]
-) -> tuple[list[Purchase], list[str]]:
+def parse_purchases(path: Path, systems: Collection[str], hosts: Collection[str]) -> tuple[list[Purchase], list[str]]:
     """Read and check the purchasers table: ``purchaser_id, system_id, units, host_id`` (host optional).
 
     Read as an input table, before any solve, so a wrong id or count is found with the other input
