@@ -183,7 +183,7 @@ def write_report(run_dir: Path, out: Path, *, tier: str, with_hosts: bool = Fals
             ]
         else:
             if tier == "full":
-                systems = list(run.systems)
+                systems = run.systems_held  # not the systems of systems.csv the run's package has none of
                 header = ["site_id", "name", "host_id", "lat", "lon", "kind", *systems]
                 per_site: dict[str, dict[str, int]] = defaultdict(dict)
                 for r in run.allocation:
