@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from depotsite.inputs import SCHEMAS, Destination, Host, Inputs, Site, System
+from depotsite.purchasers import Purchase
 from depotsite.scenario import Scenario
-from depotsite.tables import OPTIONAL_COLUMNS
 from depotsite.traveltimes import TravelTimes
 
 # the column headers of the input tables, in order (what the writers of tiny instances on disk need)
-# the required columns: the optional ones take their defaults in these instances
-HEADERS = {table: [c for c in columns if c not in OPTIONAL_COLUMNS] for table, columns in SCHEMAS.items()}
+HEADERS = {table: list(columns) for table, columns in SCHEMAS.items()}
 
 
 def site(
@@ -41,7 +40,17 @@ def system(
     slots: int = 1,
 ) -> System:
     return System(
-        system_id, system_id, "I", profile, value, bays, shelters, crew, min_lot, frozenset(kinds.split(";")), slots
+        system_id,
+        system_id,
+        "I",
+        profile,
+        value,
+        bays,
+        shelters,
+        crew,
+        min_lot,
+        frozenset(kinds.split(";")),
+        dispatch_slots_per_unit=slots,
     )
 
 
@@ -51,7 +60,9 @@ def make_inputs(
     sites: list[Site],
     systems: list[System],
     demand: dict[tuple[str, str], int],
+    earmarks: dict[tuple[str, str, str], int] | None = None,
 ) -> Inputs:
+    """Inputs from records; ``earmarks`` maps (purchaser, system, host) to units (the purchasers table)."""
     groups = hosts if isinstance(hosts, dict) else dict.fromkeys(hosts, None)
     return Inputs.build(
         hosts=[Host(h, h, g or "", 0.0) for h, g in groups.items()],
@@ -59,6 +70,7 @@ def make_inputs(
         systems=systems,
         destinations=[Destination(d, d, 49.0, 30.0, "city") for d in sorted({d for d, _ in demand})],
         demand=demand,
+        purchases=[Purchase(p, w, n, h, line=i + 2) for i, ((p, w, h), n) in enumerate((earmarks or {}).items())],
     )
 
 

@@ -83,12 +83,13 @@ def test_base_outputs_satisfy_every_rule_recomputed_from_the_files(base_run):
         members = [r["host_id"] for r in data["hosts"] if r["group"] == group]
         assert members and sum(host_value[h] for h in members) <= rule["max_value_share"] * package + 1e-6
     deadline = {w: rule["deadline_h"] for w, rule in rules["systems"].items()}
-    assert set(deadline) == set(systems)
+    demanded = {r["system_id"] for r in data["demand"] if int(r["units"]) > 0}
+    assert set(deadline) == demanded  # the base demands only its four systems (the rest is full_package's)
     assert all(float(r["available_h"]) <= deadline[r["system_id"]] + 1e-6 for r in deliveries)
     hosts_holding = defaultdict(set)
     for s, w in stock:
         hosts_holding[w].add(sites[s]["host_id"])
-    assert all(len(hosts_holding[w]) >= rules["systems"][w]["min_hosts"] for w in systems)
+    assert all(len(hosts_holding[w]) >= rules["systems"][w]["min_hosts"] for w in demanded)
     assert len({s for s, _ in stock}) <= rules["constraints"]["max_sites"]
     summary = json.loads((out / "summary.json").read_text())
     mean_time = sum(float(r["available_h"]) * int(r["units"]) for r in deliveries) / sum(
@@ -243,7 +244,7 @@ def test_malformed_csv(tmp_path):
     _fails(
         ["solve", BASE, "--set", f"data.sites={broken}"],
         1,
-        "sites.csv line 2: 12 fields but the header has 11; quote any field that contains a comma",
+        "sites.csv line 2: 13 fields but the header has 12; quote any field that contains a comma",
         tmp_path,
     )
 
@@ -290,7 +291,7 @@ def test_debug_shows_the_traceback(tmp_path):
 def test_validate_and_version():
     result = invoke("validate", BASE)
     assert result.exit_code == 0
-    assert "valid; 40 sites in 7 hosts, 14 destinations, package 6 patriot, 40 himars, 120 leopard2, 48 f16" in (
+    assert "valid; 44 sites in 7 hosts, 14 destinations, package 6 patriot, 40 himars, 120 leopard2, 48 f16 (" in (
         " ".join(result.output.split())
     )
     version = subprocess.run([sys.executable, "-m", "depotsite.cli", "--version"], capture_output=True, text=True)
@@ -331,7 +332,7 @@ def test_travel_times_command_writes_every_pair(tmp_path, cache):
         "unreachable_reason",
     ]
     road = [r for r in rows if r["profile"] in ("wheeled", "tracked")]
-    patriot_and_himars = 40 * 14 * 2
+    patriot_and_himars = len(read_csv(ROOT / "data" / "sites.csv")) * 14 * 2  # every site, every destination
     assert len([r for r in road if r["system_id"] in ("patriot", "himars")]) == patriot_and_himars
     assert all(float(r["transit_h"]) > 0 for r in rows if r["transit_h"])
 
@@ -359,10 +360,10 @@ def test_every_variant_solves(variant, tmp_path, cache):
     assert verified.exit_code == 0, verified.output
     allocation = read_csv(out / "allocation.csv")
     requirement: dict[str, int] = defaultdict(int)
-    for r in read_csv(ROOT / "data" / "demand.csv"):
+    scenario = tomllib.loads((out / "scenario.resolved.toml").read_text(encoding="utf-8"))
+    for r in read_csv(Path(scenario["data"]["demand"])):  # full_package names its own demand file
         requirement[r["system_id"]] += int(r["units"])
     assert sum(int(r["units"]) for r in allocation) == sum(requirement.values())
-    scenario = tomllib.loads((out / "scenario.resolved.toml").read_text(encoding="utf-8"))
     excluded = set(scenario.get("constraints", {}).get("exclude_hosts", []))
     assert not {r["host_id"] for r in allocation} & excluded
     resilient = {w: rule for w, rule in scenario.get("systems", {}).items() if "resilience" in rule}

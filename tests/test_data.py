@@ -60,7 +60,7 @@ def test_destinations_and_package(inputs):
     # The UN Register's definitions (UNODA, Disarmament Study Series no. 36, 2017): I battle tanks, III
     # large-calibre artillery incl. MLRS of 75 mm and more, IV combat aircraft; VII(a) excludes ground-to-air
     # missiles and VII(b) is MANPADS only, so a Patriot battery is in no category.
-    assert {w: s.unroca_category for w, s in inputs.systems.items()} == {
+    assert {w: s.unroca_category for w, s in inputs.systems.items() if inputs.requirement[w]} == {
         "leopard2": "I",
         "himars": "III",
         "f16": "IV",
@@ -96,3 +96,60 @@ def test_purchasers_are_european_and_within_the_package(inputs):
     for r in rows:
         funded[r["system_id"]] += r["units"]
     assert all(funded[w] <= inputs.requirement[w] for w in funded)
+
+
+def test_the_full_package_adds_munitions_and_abrams_without_changing_the_base_demand(inputs):
+    """data/demand_full_package.csv is data/demand.csv row for row plus rows for the new systems only; the
+    munitions are UNROCA VII except the PAC-3 (ground-to-air: outside the Register), Abrams is I; munitions
+    take no bays or shelters, only net explosive mass, and only ammunition depots (real ones in at least two
+    hosts) have ammunition capacity."""
+    base = (DATA / "demand.csv").read_text().splitlines()
+    full = (DATA / "demand_full_package.csv").read_text().splitlines()
+    assert full[: len(base)] == base
+    new = {line.split(",")[1] for line in full[len(base) :]}
+    assert new == {"gmlrs", "atacms", "pac3", "storm_shadow", "abrams"}
+    assert all(inputs.requirement[w] == 0 for w in new)  # the base run holds none of them
+    systems = inputs.systems
+    assert {w: systems[w].unroca_category for w in new} == {
+        "gmlrs": "VII",
+        "atacms": "VII",
+        "storm_shadow": "VII",
+        "pac3": "NONE",
+        "abrams": "I",
+    }
+    for w in new - {"abrams"}:
+        s = systems[w]
+        assert (s.vehicle_bays_per_unit, s.shelters_per_unit) == (0, 0) and s.net_explosive_t_per_unit > 0
+        assert s.site_kinds == {"ammo_depot"}
+    assert systems["abrams"].net_explosive_t_per_unit == 0
+    depots = {s.site_id: s for s in inputs.sites.values() if s.ammo_capacity_t > 0}
+    assert all(s.kind == "ammo_depot" for s in depots.values())
+    assert all(s.ammo_capacity_t == 0 for s in inputs.sites.values() if s.kind != "ammo_depot")
+    assert len({s.host_id for s in depots.values()}) >= 2
+    assert all(s.source for s in depots.values())
+
+
+def test_full_package_purchasers_are_european_and_earmark_swedish_missiles_for_romania(inputs):
+    from depotsite.purchasers import read_purchasers
+
+    rows = read_purchasers(DATA / "purchasers_full_package.csv", inputs.systems, inputs.hosts)
+    assert "US" not in {r["purchaser_id"] for r in rows}
+    assert {"purchaser_id": "SE", "system_id": "gmlrs", "units": 24, "host_id": "RO"} in rows
+    base = read_purchasers(DATA / "purchasers.csv", inputs.systems, inputs.hosts)
+    assert rows[: len(base)] == base
+    demand = Counter()
+    for line in (DATA / "demand_full_package.csv").read_text().splitlines()[1:]:
+        _, w, n = line.split(",")
+        demand[w] += int(n)
+    funded = Counter()
+    for r in rows:
+        funded[r["system_id"]] += r["units"]
+    assert all(funded[w] <= demand[w] for w in funded)  # nobody funds more than the package
+    assert all(funded[w] == demand[w] for w in ("gmlrs", "atacms", "pac3", "storm_shadow", "abrams"))
+
+
+def test_the_scenarios_with_earmarks_and_the_full_package_extend_the_base():
+    for name, key in (("earmarks", "financing"), ("full_package", "data")):
+        raw = tomllib.loads((ROOT / "models" / f"{name}.toml").read_text())
+        assert raw["extends"] == "base.toml" and key in raw and raw["description"]
+    assert tomllib.loads((ROOT / "models" / "earmarks.toml").read_text())["financing"] == {"honour_earmarks": True}

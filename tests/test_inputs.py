@@ -11,7 +11,7 @@ import pytest
 
 from depotsite.errors import InputError
 from depotsite.inputs import load_inputs
-from depotsite.tables import read_rows
+from depotsite.tables import read_rows, write_csv
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TABLES = ("hosts", "sites", "systems", "destinations", "demand")
@@ -44,7 +44,8 @@ def problems_of(load, **kwargs) -> list[str]:
 def test_shipped_tables_load(tables):
     _, load = tables
     inputs = load(profiles={"tracked", "wheeled", "air"})
-    assert inputs.requirement == {"patriot": 6, "himars": 40, "leopard2": 120, "f16": 48}
+    demanded = {w: n for w, n in inputs.requirement.items() if n}  # the other systems are full_package's
+    assert demanded == {"patriot": 6, "himars": 40, "leopard2": 120, "f16": 48}
     # The package value recomputed from the raw CSV cells (value per unit x units demanded), not the loader.
     value = {r["system_id"]: float(r["value_musd"]) for r in read_rows(DATA / "systems.csv")}
     expected = sum(value[r["system_id"]] * int(r["units"]) for r in read_rows(DATA / "demand.csv"))
@@ -105,7 +106,7 @@ def test_bad_site_kind_and_unroca_category(tables):
     edit(folder / "systems.csv", "Leopard 2A6 main battle tank,I,", "Leopard 2A6 main battle tank,IX,")
     assert problems_of(load) == [
         "sites.csv line 3 (pl_lask): kind must be one of air_base, army_base, logistics_hub, rail_hub, port, "
-        "got 'airfield'",
+        "ammo_depot, got 'airfield'",
         "systems.csv line 4 (leopard2): unroca_category must be a UN Register category I to VII, or NONE, got 'IX'",
     ]
 
@@ -132,7 +133,7 @@ def test_duplicate_demand_row(tables):
 
 def test_system_no_site_may_hold(tables):
     folder, load = tables
-    edit(folder / "systems.csv", ",4,air_base\n", ",4,rail_hub\n")
+    edit(folder / "systems.csv", ",4,air_base,0,1\n", ",4,rail_hub,0,1\n")
     assert problems_of(load) == [
         "systems.csv (f16): no site may hold it (allowed kinds: rail_hub; it needs 0 vehicle bays and 1 shelters "
         "per unit); add a site of an allowed kind with room, or allow more kinds in site_kinds",
@@ -240,10 +241,10 @@ def test_long_cells_are_cut_in_messages(tables):
 
 def test_a_100_000_row_sites_table_is_refused_while_reading(tables):
     folder, load = tables
-    row = "s{i},S,PL,51.5,19.2,army_base,100,0,30,10,made up\n"
+    row = "s{i},S,PL,51.5,19.2,army_base,100,0,30,10,made up,0\n"
     with (folder / "sites.csv").open("a", encoding="utf-8") as stream:
         stream.writelines(row.format(i=i) for i in range(100_000))
-        stream.write("bad,S,PL,north,19.2,army_base,100,0,30,10,made up\n")  # past the limit: never parsed
+        stream.write("bad,S,PL,north,19.2,army_base,100,0,30,10,made up,0\n")  # past the limit: never parsed
     assert problems_of(load) == [
         "sites.csv: more than 20,000 candidate sites; depotsite handles at most 20,000 (the model has a variable "
         "per site, destination and system, and beyond this it cannot be built and solved in minutes); "
@@ -277,7 +278,7 @@ BOUNDARIES = DATA / "boundaries" / "countries.geojson"
 
 def test_every_shipped_site_lies_in_its_host_country(tables):
     _, load = tables
-    assert len(load(boundaries=BOUNDARIES).sites) == 40
+    assert len(load(boundaries=BOUNDARIES).sites) == len(read_rows(DATA / "sites.csv")) == 44
 
 
 def test_a_site_in_another_country_is_an_input_error(tables):
@@ -464,3 +465,40 @@ def test_purchasers_rows_short_long_spaced_and_a_bare_wrong_header(tmp_path):
     assert caught.value.problems == [
         "purchasers.csv: missing column(s) host_id; the header must be: purchaser_id, system_id, units, host_id"
     ]
+
+
+def test_tables_without_the_ammunition_columns_load_with_zero(tables):
+    """Old inputs: a sites.csv without ammo_capacity_t and a systems.csv without net_explosive_t_per_unit load,
+    every site holding no munitions and every system being no munition; the shipped tables have both."""
+    folder, load = tables
+    full = load()
+    assert full.sites["de_miesau"].ammo_capacity_t == 400
+    assert full.systems["gmlrs"].net_explosive_t_per_unit == 0.75
+    for name, column in (("sites", "ammo_capacity_t"), ("systems", "net_explosive_t_per_unit")):
+        table = read_rows(folder / f"{name}.csv")
+        header = [c for c in table[0] if c != column]
+        write_csv(folder / f"{name}.csv", header, [[r[c] for c in header] for r in table])
+    old = load()
+    assert {s.ammo_capacity_t for s in old.sites.values()} == {0.0}
+    assert {w.net_explosive_t_per_unit for w in old.systems.values()} == {0.0}
+    assert old.requirement == full.requirement  # the base demand has no munitions
+
+
+def test_a_munition_needs_ammunition_capacity_and_bad_tonnes_are_named(tables):
+    """Demand for GMLRS pods (0.75 t each) beyond the 850 t the four depots hold is refused before any solve;
+    a negative capacity names the file, line, site and column."""
+    folder, load = tables
+    with (folder / "demand.csv").open("a") as stream:
+        stream.write("ua_kharkiv,gmlrs,1200\n")
+    room = sum(int(t / 0.75) for t in (400, 200, 150, 100))  # whole pods per depot (data/README.md)
+    assert problems_of(load) == [
+        f"demand.csv (gmlrs): the requirement of 1200 units exceeds the {room} units that the sites of kind "
+        "ammo_depot can hold; add capacity or lower the demand",
+        f"sites.csv: the package needs {1200 * 0.75:g} tonnes of ammunition capacity (net explosive mass) but all "
+        f"sites together have {400 + 200 + 150 + 100}; add tonnes of ammunition capacity (net explosive mass) or "
+        "lower the demand",
+    ]
+    edit(folder / "sites.csv", 'to about 3 km",150', 'to about 3 km",-1')
+    assert "sites.csv line 44 (cz_kvetna): ammo_capacity_t must be a number between 0 and 1,000,000, got '-1'" in (
+        problems_of(load)
+    )

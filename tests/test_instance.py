@@ -36,9 +36,11 @@ def every_family(**objective):
             system("f", value=8, bays=0, shelters=1, kinds="air_base"),
         ],
         demand={("d1", "x"): 4, ("d1", "f"): 1},
+        earmarks={("P", "x", "A"): 1},
     )
     travel = times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2, ("c1", "d1", "x"): 3, ("b1", "d1", "f"): 1})
     scenario = make_scenario(
+        financing={"honour_earmarks": True},
         objective={"risk_weight": 1.0, "cost_weight": 0.5, **objective},
         hosts={"A": {"max_value_share": 0.6, "max_unit_share": {"x": 0.75}}},
         groups={"g": {"max_value_share": 0.9, "max_unit_share": {"x": 1.0}}},
@@ -116,7 +118,11 @@ def test_the_explanation_relaxes_rules_before_capacities_and_says_them_in_policy
         ("max_sites", "at most 3 open sites"),
         ("budget", "the budget of 10 M USD"),
         ("force_open", "sites forced open (c1)"),
-        ("site_capacity", "site capacities (vehicle bays and aircraft shelters)"),
+        (
+            "honour_earmarks",
+            "purchasers' earmarks (P: 1 x stored in A); set financing.honour_earmarks = false or earmark fewer units",
+        ),
+        ("site_capacity", "site capacities (vehicle bays, aircraft shelters and ammunition storage)"),
     ]
 
 

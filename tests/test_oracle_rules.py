@@ -2,11 +2,11 @@
 
 Hundreds of seeded tiny instances, each with a random mix of rules (unit and value caps for hosts and
 groups, minimum hosts, lots, host-loss resilience, deadlines, site limits, budget, forced and excluded
-sites and hosts, priorities) and a random objective (mean or makespan time; largest host share,
-Herfindahl index by tangents or expected loss; fixed cost). The oracle enumerates every way to ship
-the demand, checks each rule from the formulation's definitions (written here again, sharing no code with
-the model) and keeps the best objective. The model must reach exactly that optimum, or be infeasible
-exactly when the oracle finds nothing.
+sites and hosts, priorities, purchasers' earmarks honoured in a host) and a random objective (mean or
+makespan time; largest host share, Herfindahl index by tangents or expected loss; fixed cost). The
+oracle enumerates every way to ship the demand, checks each rule from the formulation's definitions
+(written here again, sharing no code with the model) and keeps the best objective. The model must reach
+exactly that optimum, or be infeasible exactly when the oracle finds nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class Instance:
     demand: dict[tuple[str, str], int]
     hours: dict[tuple[str, str, str], float]
     rules: dict[str, Any] = field(default_factory=dict)  # the scenario sections
+    earmarks: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (purchaser, system, host) -> units
 
 
 def compositions(total: int, bins: int):
@@ -86,7 +87,15 @@ def random_instance(seed: int) -> Instance:
     hours = {
         (s, d, w): float(rng.randint(1, 9)) for s in sites for d in destinations for w in systems if rng.random() < 0.85
     }
-    return Instance(hosts, sites, systems, demand, hours, random_rules(rng, hosts, sites, systems))
+    rules = random_rules(rng, hosts, sites, systems)
+    earmarks = {}
+    if rng.random() < 0.4:  # honoured earmarks: one or two purchasers, for any host (an excluded one too)
+        rules["financing"] = {"honour_earmarks": True}
+        for purchaser in ("P", "Q")[: 1 + (rng.random() < 0.3)]:
+            w = rng.choice(sorted(systems))
+            need = sum(n for (_, w2), n in demand.items() if w2 == w)
+            earmarks[purchaser, w, rng.choice(sorted(hosts))] = rng.randint(1, need)
+    return Instance(hosts, sites, systems, demand, hours, rules, earmarks)
 
 
 def random_rules(rng: random.Random, hosts, sites, systems) -> dict[str, Any]:
@@ -205,6 +214,11 @@ def breaks_a_rule(inst: Instance, stock: dict[tuple[str, str], int], open_sites:
             need = math.ceil(rule["resilience"]["keep_fraction"] * req[w] - 1e-9)
             if any(req[w] - host_units[h, w] < need for h in inst.hosts):
                 return True
+    earmarked = defaultdict(int)
+    for (_, w, h), n in inst.earmarks.items():
+        earmarked[h, w] += n
+    if any(host_units[h, w] < n for (h, w), n in earmarked.items()):
+        return True
     limits = inst.rules["constraints"]
     if len(open_sites) > limits.get("max_sites", len(inst.sites)):
         return True
@@ -339,6 +353,7 @@ def model_optimum(inst: Instance) -> float | None:
                 for w, i in inst.systems.items()
             ],
             demand=inst.demand,
+            earmarks=inst.earmarks,
         )
     except InputError as exc:  # too little capacity of the right kind: caught before any model is built
         assert any(why in str(exc) for why in ("can hold", "together have", "no site may hold it")), str(exc)
@@ -389,5 +404,6 @@ def test_the_seeded_instances_exercise_every_family():
             seen[key] += key in r["constraints"]
         seen["lot"] += any(w["lot"] > 1 for w in inst.systems.values())
         seen["shelters"] += any(w["shelters"] > 0 for w in inst.systems.values())
+        seen["earmarks"] += bool(inst.earmarks)
     assert all(n >= 5 for n in seen.values()), dict(seen)
-    assert len(seen) == 25, sorted(seen)
+    assert len(seen) == 26, sorted(seen)

@@ -149,7 +149,7 @@ def test_verify_passes_on_the_base_run(base_run):
     result = invoke("verify", out, "--scenario", BASE)
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())  # the terminal may wrap a long run-folder path's line
-    assert "every rule holds (22 groups of checks)" in text
+    assert "every rule holds (23 groups of checks)" in text
     assert "scenario.resolved.toml is base.toml plus 0 recorded override(s)" in text
     assert "transit hours recomputed from the roads (no cache)" in text
 

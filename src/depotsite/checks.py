@@ -53,6 +53,7 @@ class RunRecord:
     transit: Mapping[Pair, float]  # hours of every pair the travel-time source knows
     depots: Mapping[str, Any] | None = None  # depots.geojson, when there is one to check
     routes: Mapping[str, Any] | None = None  # routes.geojson
+    purchases: tuple[Mapping[str, Any], ...] = ()  # rows of the purchasers table (purchaser_id, ..., host_id)
 
     @functools.cached_property
     def waits(self) -> dict[Pair, tuple[float, float]]:
@@ -269,16 +270,19 @@ def check_stock_equals_shipments(r: RunRecord) -> list[str]:
 
 
 def check_capacity(r: RunRecord) -> list[str]:
-    """site_capacity: vehicle bays and aircraft shelters."""
+    """site_capacity: vehicle bays, aircraft shelters and ammunition capacity (tonnes of net explosive mass;
+    a table without the optional columns has none)."""
     found = []
     for s in used_sites(r):
         for resource, per_unit in (
             ("vehicle_bays", "vehicle_bays_per_unit"),
             ("aircraft_shelters", "shelters_per_unit"),
+            ("ammo_capacity_t", "net_explosive_t_per_unit"),
         ):
-            need = sum(float(r.systems[w][per_unit]) * n for (s2, w), n in r.stock.items() if s2 == s)
-            if need > float(r.sites[s][resource]) + TOL:
-                found.append(f"capacity: {s} needs {need:g} {resource} but has {r.sites[s][resource]:g}")
+            need = sum(float(r.systems[w].get(per_unit, 0.0)) * n for (s2, w), n in r.stock.items() if s2 == s)
+            have = float(r.sites[s].get(resource, 0.0))
+            if need > have + TOL:
+                found.append(f"capacity: {s} needs {need:g} {resource} but has {have:g}")
     return found
 
 
@@ -370,6 +374,25 @@ def check_resilience(r: RunRecord) -> list[str]:
     return found
 
 
+def check_earmarks(r: RunRecord) -> list[str]:
+    """honour_earmarks: with ``[financing] honour_earmarks``, each host holds at least the units of each system
+    that purchasers earmarked for it (summed over the purchasers table's rows naming the host)."""
+    if not rules(r, "financing").get("honour_earmarks", False):
+        return []
+    earmarked: dict[tuple[str, str], int] = defaultdict(int)
+    buyers: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for p in r.purchases:
+        if p["host_id"] and int(p["units"]) > 0:
+            earmarked[p["host_id"], p["system_id"]] += int(p["units"])
+            buyers[p["host_id"], p["system_id"]].add(str(p["purchaser_id"]))
+    units = host_units(r)
+    return [
+        f"earmark: {h} holds {units.get((h, w), 0)} {w}, but {'+'.join(sorted(buyers[h, w]))} earmarked {n} for it"
+        for (h, w), n in sorted(earmarked.items())
+        if units.get((h, w), 0) < n
+    ]
+
+
 def open_sites(r: RunRecord) -> list[str]:
     """The open sites the summary lists (they may include a forced site holding nothing)."""
     listed = r.summary.get("open_sites")
@@ -458,6 +481,7 @@ RULE_CHECKS: tuple[tuple[str, RuleCheck], ...] = (
     ("group caps by value and by units", check_group_caps),
     ("minimum hosts", check_min_hosts),
     ("host-loss resilience", check_resilience),
+    ("purchasers' earmarks", check_earmarks),
     ("open sites, max sites, budget, forced and excluded sites", check_sites),
     ("transit hours and deadlines", check_deadlines_and_transit),
     ("available_h of every delivery", check_available_h),

@@ -17,7 +17,8 @@ from types import MappingProxyType
 
 from depotsite.errors import InputError
 from depotsite.input_checks import _demand_units, _profile_problems, _read_countries, _unique
-from depotsite.tables import MAX_ROWS, SCHEMAS, NotUtf8, read_table, suggest, unreadable
+from depotsite.purchasers import Purchase
+from depotsite.tables import MAX_ROWS, OPTIONAL, SCHEMAS, NotUtf8, read_table, suggest, unreadable
 
 MAX_PAIRS = 200_000
 """Most (site, destination, system) candidate routes: the model has a ship variable and a constraint for each,
@@ -50,6 +51,7 @@ class Site:
     dispatch_per_day: float
     fixed_cost_musd: float
     source: str
+    ammo_capacity_t: float = 0.0  # net explosive mass it may store (tonnes); 0: not an ammunition depot
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class System:
     crew_per_unit: float
     min_lot: int
     site_kinds: frozenset[str]
+    net_explosive_t_per_unit: float = 0.0  # tonnes of net explosive mass per unit (munitions); 0 for vehicles
     dispatch_slots_per_unit: int = 1  # dispatch slots one unit takes at its site (vehicles in its column)
 
 
@@ -86,6 +89,7 @@ class Inputs:
     destinations: Mapping[str, Destination]
     demand: Mapping[tuple[str, str], int]  # (destination_id, system_id) -> units
     files: Mapping[str, Path] = field(default_factory=dict)  # table name -> path it came from
+    purchases: tuple[Purchase, ...] = ()  # the optional purchasers table ([data] purchasers), in file order
 
     @property
     def requirement(self) -> dict[str, int]:
@@ -110,6 +114,7 @@ class Inputs:
         destinations: list[Destination],
         demand: Mapping[tuple[str, str], int],
         files: Mapping[str, Path] | None = None,
+        purchases: Collection[Purchase] = (),
     ) -> Inputs:
         """Key the records by id in read-only mappings; no checks (see ``build`` and ``load_inputs``).
 
@@ -117,6 +122,8 @@ class Inputs:
         ----------
         hosts, sites, systems, destinations, demand, files
             The records of each table, units per (destination_id, system_id), and table name -> path.
+        purchases
+            The rows of the optional purchasers table (``depotsite.purchasers.read_purchases``).
 
         Returns
         -------
@@ -130,6 +137,7 @@ class Inputs:
             destinations=MappingProxyType({d.destination_id: d for d in destinations}),
             demand=MappingProxyType(dict(demand)),
             files=MappingProxyType(dict(files or {})),
+            purchases=tuple(purchases),
         )
 
     @classmethod
@@ -142,12 +150,13 @@ class Inputs:
         destinations: list[Destination],
         demand: Mapping[tuple[str, str], int],
         files: Mapping[str, Path] | None = None,
+        purchases: Collection[Purchase] = (),
     ) -> Inputs:
         """Assemble from in-memory records (tests and adapters), then run ``check_capacity``.
 
         Parameters
         ----------
-        hosts, sites, systems, destinations, demand, files
+        hosts, sites, systems, destinations, demand, files, purchases
             As for ``assemble``.
 
         Returns
@@ -162,7 +171,13 @@ class Inputs:
             cannot hold, and every resource they have too little of.
         """
         inputs = cls.assemble(
-            hosts=hosts, sites=sites, systems=systems, destinations=destinations, demand=demand, files=files
+            hosts=hosts,
+            sites=sites,
+            systems=systems,
+            destinations=destinations,
+            demand=demand,
+            files=files,
+            purchases=purchases,
         )
         problems = _reference_problems(inputs) or check_capacity(inputs)
         if problems:
@@ -203,7 +218,8 @@ def load_inputs(
     Parameters
     ----------
     hosts, sites, systems, destinations, demand
-        Paths of the CSV tables (columns as in ``SCHEMAS``; row limits in ``tables.MAX_ROWS``).
+        Paths of the CSV tables (columns as in ``SCHEMAS``, and those of ``OPTIONAL`` when present, else their
+        default; row limits in ``tables.MAX_ROWS``).
     profiles
         Transport profile names the scenario defines; when given, every system's ``profile`` must be one.
     boundaries
@@ -238,6 +254,7 @@ def load_inputs(
             rejected[table],
             max_rows=MAX_ROWS[table],
             what="candidate sites" if table == "sites" else "rows",
+            optional=OPTIONAL.get(table),
         )
         for table, path in paths.items()
     }
@@ -292,7 +309,8 @@ def units_fitting(site: Site, system: System) -> int:
     Parameters
     ----------
     site, system
-        The site (its vehicle bays and aircraft shelters) and the system (its footprint per unit).
+        The site (its vehicle bays, aircraft shelters and ammunition capacity) and the system (its footprint
+        per unit of each).
 
     Returns
     -------
@@ -307,6 +325,8 @@ def units_fitting(site: Site, system: System) -> int:
         limits.append(math.floor(site.vehicle_bays / system.vehicle_bays_per_unit + 1e-9))
     if system.shelters_per_unit > 0:
         limits.append(math.floor(site.aircraft_shelters / system.shelters_per_unit + 1e-9))
+    if system.net_explosive_t_per_unit > 0:
+        limits.append(math.floor(site.ammo_capacity_t / system.net_explosive_t_per_unit + 1e-9))
     return int(min(limits)) if limits else 10**9
 
 
@@ -322,7 +342,7 @@ def check_capacity(inputs: Inputs) -> list[str]:
     -------
     list of str
         A problem per system no site may hold or that needs more units than fit, and per resource
-        (vehicle bays, aircraft shelters) the requirement needs more of than all sites have.
+        (vehicle bays, aircraft shelters, ammunition capacity) the requirement needs more of than all sites have.
     """
     problems = []
     requirement = inputs.requirement
@@ -333,8 +353,13 @@ def check_capacity(inputs: Inputs) -> list[str]:
             kinds = ", ".join(sorted(system.site_kinds))
             problems.append(
                 f"systems.csv ({system_id}): no site may hold it (allowed kinds: {kinds}; it needs "
-                f"{system.vehicle_bays_per_unit:g} vehicle bays and {system.shelters_per_unit:g} shelters per unit); "
-                "add a site of an allowed kind with room, or allow more kinds in site_kinds"
+                f"{system.vehicle_bays_per_unit:g} vehicle bays and {system.shelters_per_unit:g} shelters per unit"
+                + (
+                    f" and {system.net_explosive_t_per_unit:g} t of ammunition capacity (sites.csv ammo_capacity_t)"
+                    if system.net_explosive_t_per_unit > 0
+                    else ""
+                )
+                + "); add a site of an allowed kind with room, or allow more kinds in site_kinds"
             )
         elif room < units:
             problems.append(
@@ -344,12 +369,13 @@ def check_capacity(inputs: Inputs) -> list[str]:
     for resource, per_unit, per_site in (
         ("vehicle bays", "vehicle_bays_per_unit", "vehicle_bays"),
         ("aircraft shelters", "shelters_per_unit", "aircraft_shelters"),
+        ("tonnes of ammunition capacity (net explosive mass)", "net_explosive_t_per_unit", "ammo_capacity_t"),
     ):
         needed = sum(getattr(inputs.systems[w], per_unit) * n for w, n in requirement.items())
         held = sum(getattr(s, per_site) for s in inputs.sites.values())
         if needed > held:
             problems.append(
-                f"sites.csv: the package needs {needed:g} {resource} but all sites together have {held}; "
+                f"sites.csv: the package needs {needed:g} {resource} but all sites together have {held:g}; "
                 f"add {resource} or lower the demand"
             )
     return problems

@@ -11,14 +11,19 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from depotsite.inputs import Inputs, units_fitting
+from depotsite.purchasers import earmarked_units
 from depotsite.scenario import Scenario
 from depotsite.traveltimes import Pair, TravelTimes
 
-RESOURCES = ("vehicle_bays", "aircraft_shelters")  # site capacities, each with a footprint per unit
-_PER_UNIT = {"vehicle_bays": "vehicle_bays_per_unit", "aircraft_shelters": "shelters_per_unit"}
+RESOURCES = ("vehicle_bays", "aircraft_shelters", "ammo_capacity_t")  # site capacities, each with a footprint
+_PER_UNIT = {
+    "vehicle_bays": "vehicle_bays_per_unit",
+    "aircraft_shelters": "shelters_per_unit",
+    "ammo_capacity_t": "net_explosive_t_per_unit",  # tonnes of net explosive mass
+}
 TOLERANCE = 1e-9  # a share times the requirement within this of a whole unit counts as that unit
 
 
@@ -55,8 +60,8 @@ class Instance:
     dropped_by_deadline: dict[Pair, float]  # routes the deadline rules out -> their hours
     unserved: tuple[str, ...]  # demand no site can serve, with the reason in domain words
     # sites
-    capacity: dict[tuple[str, str], float]  # (site, resource) -> bays or shelters
-    footprint: dict[tuple[str, str], float]  # (system, resource) -> bays or shelters per unit
+    capacity: dict[tuple[str, str], float]  # (site, resource) -> bays, shelters or tonnes of explosive
+    footprint: dict[tuple[str, str], float]  # (system, resource) -> bays, shelters or tonnes per unit
     dispatch_per_day: dict[str, float]  # site (excluded ones too) -> dispatch slots it can send off per day
     slots: dict[str, int]  # system -> dispatch slots one unit takes
     fixed_cost_musd: dict[str, float]  # site (excluded ones too) -> cost of keeping it open
@@ -87,6 +92,9 @@ class Instance:
     threat: dict[str, float]  # host -> probability of losing it (expected loss)
     stock_bound: dict[tuple[str, str], int]  # (site, system) -> most units it could hold: min(req, what fits)
     value_step: float | None  # every unit value is a whole multiple of this (M USD), None if no such step
+    # financing
+    earmarks: dict[tuple[str, str], int] = field(default_factory=dict)  # (host, system) -> units it must hold
+    earmarked_by: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # (host, system) -> buyers
 
 
 def stock_bound(inputs: Inputs, site_id: str, system_id: str) -> int:
@@ -246,6 +254,18 @@ def _resilience(scenario: Scenario, hosts: tuple[str, ...], requirement: dict[st
     return {"resilience": rules, "resilience_need": need, "lost_hosts": lost_hosts}
 
 
+def _earmarks(inputs: Inputs, scenario: Scenario) -> dict:
+    """With ``financing.honour_earmarks``: the units purchasers earmarked per (host, system), and who did."""
+    if not scenario.financing.honour_earmarks:
+        return {"earmarks": {}, "earmarked_by": {}}
+    units = earmarked_units(inputs.purchases)
+    by = {
+        key: tuple(sorted({p.purchaser_id for p in inputs.purchases if (p.host_id, p.system_id) == key}))
+        for key in units
+    }
+    return {"earmarks": units, "earmarked_by": by}
+
+
 def build_instance(inputs: Inputs, travel: TravelTimes, scenario: Scenario) -> Instance:
     """Resolve every number of the formulation from the run's data, travel times and rules.
 
@@ -320,6 +340,7 @@ def build_instance(inputs: Inputs, travel: TravelTimes, scenario: Scenario) -> I
         threat={h: (r.threat if (r := scenario.hosts.get(h)) else 0.0) for h in hosts},
         stock_bound={(s, w): stock_bound(inputs, s, w) for s in sites for w in systems if (s, w) in pairs},
         value_step=value_step(value.values()),
+        **_earmarks(inputs, scenario),
     )
     return replace(instance, unserved=tuple(unserved_demand(instance, travel)))
 

@@ -23,7 +23,8 @@ val[w], V               ``Instance.value``               M USD per unit; value o
                         ``Instance.package``
 prio[w]                 ``Instance.priority``            weight of w in the mean time
 cap[s,r], foot[w,r]     ``Instance.capacity``            site capacity and footprint per unit of the
-                        ``Instance.footprint``           resources r: vehicle bays, aircraft shelters
+                        ``Instance.footprint``           resources r: vehicle bays, aircraft shelters,
+                                                         tonnes of net explosive mass (ammunition)
 ub[s,w]                 ``Instance.stock_bound``         most units of w site s could hold: min(req, fits)
 disp[s]                 ``Instance.dispatch_per_day``    units a site can send off per day
 fc[s]                   ``Instance.fixed_cost_musd``     M USD to keep site s open
@@ -49,6 +50,7 @@ r, z[h]                 ``m.max_share_pct``              largest host share; sha
                         ``m.share_sq``
 g, k                    ``Instance.value_step``          every val[w] a whole multiple of g (M USD);
                         ``m.max_share_steps``            r = 100 g k / V with k whole
+earm[h,w]               ``Instance.earmarks``            units of w purchasers earmarked for host h
 ======================  ===============================  ==============================================
 
 Constraints (one ``add_<name>`` each, registered in ``FAMILIES``)::
@@ -69,6 +71,7 @@ Constraints (one ``add_<name>`` each, registered in ``FAMILIES``)::
     host_loss_resilience for every set L: sum_{s: h(s) not in L} stock[s,w] >= keep[w]
     max_sites, budget    sum_s open_site[s] <= n;  sum_s fc[s] open_site[s] <= budget
     force_open           open_site[s] = 1
+    honour_earmarks      sum_{s in h} stock[s,w] >= earm[h,w]   (units purchasers earmarked for host h)
     exclude_sites/hosts  no variables at all for those sites
 
 Objective terms (each in its own unit)::
@@ -321,8 +324,8 @@ def add_budget(m: pyo.ConcreteModel, inst: Instance) -> None:
 def add_queue_deadline(m: pyo.ConcreteModel, inst: Instance) -> None:
     """ship[r] <= dem use[r] for routes with a use binary; for those whose queue could be late,
     tau[r] use[r] + 24/disp prefix[r] <= deadline + M (1 - use[r]): a used route's last unit is in time."""
-    m.use_route_link = constraint(
-        "use_route_link",
+    m.queue_deadline_link = constraint(
+        "queue_deadline_link",
         list(m.use_route),
         rule=lambda m, s, d, w: m.ship[s, d, w] <= inst.demand[d, w] * m.use_route[s, d, w],
     )
@@ -340,6 +343,15 @@ def add_force_open(m: pyo.ConcreteModel, inst: Instance) -> None:
     """open_site[s] = 1 for every forced site that is not excluded."""
     forced = [s for s in inst.force_open if s in inst.sites]
     m.force_open = constraint("force_open", forced, rule=lambda m, s: m.open_site[s] == 1)
+
+
+def add_honour_earmarks(m: pyo.ConcreteModel, inst: Instance) -> None:
+    """sum_{s in h} stock[s,w] >= earm[h,w]: what purchasers earmarked for a host is stored there."""
+    m.honour_earmarks = constraint(
+        "honour_earmarks",
+        list(inst.earmarks),
+        rule=lambda m, h, w: stock_in(m, inst, {h}, w) >= inst.earmarks[h, w],
+    )
 
 
 # --- the registry ---------------------------------------------------------------------------------------
@@ -375,6 +387,7 @@ FAMILIES = (
     Family("budget", add_budget, "rule", words.budget),
     Family("force_open", add_force_open, "rule", words.force_open),
     Family("queue_deadline", add_queue_deadline, "rule", words.queue_deadline),
+    Family("honour_earmarks", add_honour_earmarks, "rule", words.honour_earmarks),
     Family("time_term", add_time_term, "objective"),
     Family("risk_term", add_risk_term, "objective"),
     Family("cost_term", add_cost_term, "objective"),

@@ -234,6 +234,13 @@ class ReportConfig(_Strict):
     proposal says only "a portion"; 0.5 is an assumption (data/README.md)."""
 
 
+class FinancingConfig(_Strict):
+    honour_earmarks: bool = False
+    """Store what purchasers earmarked for a host in that host: for each host and system, the units of
+    [data] purchasers rows naming that host_id are a lower bound on the host's stock of the system (false:
+    earmarks are only reported, and `depotsite report` warns when one is not met)."""
+
+
 class Scenario(_Strict):
     name: str = Field(min_length=1, max_length=200)
     """The scenario's name, shown in summaries and maps."""
@@ -257,6 +264,8 @@ class Scenario(_Strict):
     """HiGHS settings."""
     report: ReportConfig = ReportConfig()
     """Figures for the disclosure reports."""
+    financing: FinancingConfig = FinancingConfig()
+    """Purchasers' commitments as rules of the posture (earmarks)."""
 
     def to_toml(self) -> str:
         """The scenario as TOML, every value explicit and every path absolute."""

@@ -88,6 +88,7 @@ def posture_record(
         transit=transit,
         depots=depots,
         routes=routes,
+        purchases=tuple(dataclasses.asdict(x) for x in inputs.purchases),
     )
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import difflib
 import math
 import os
+from dataclasses import replace
 from typing import Any
 
-from depotsite.errors import ScenarioError
+from depotsite.errors import InputError, ScenarioError
 from depotsite.inputs import Inputs, load_inputs, units_fitting
 from depotsite.regions import region_problems
 from depotsite.scenario import MAX_LOSS_SETS, Scenario
@@ -29,12 +30,12 @@ def read_inputs(scenario: Scenario, *, check: bool = True) -> Inputs:
         A loaded scenario (``depotsite.scenario.load_scenario``).
     check
         Also check the scenario's rules against the tables (hosts and sites it names exist, caps can be
-        met) and read the purchasers table when one is named, so every problem is found before a solve.
+        met, earmarks can be honoured), so every problem is found before a solve.
 
     Returns
     -------
     Inputs
-        The checked tables.
+        The checked tables, with the purchasers table's rows (``Inputs.purchases``) when one is named.
 
     Raises
     ------
@@ -51,12 +52,21 @@ def read_inputs(scenario: Scenario, *, check: bool = True) -> Inputs:
         profiles=scenario.network.profiles,
         boundaries=d.boundaries,
     )
-    if check:
-        check_against_inputs(scenario, inputs)
-        if d.purchasers is not None:
-            from depotsite.purchasers import read_purchasers
+    problems: list[str] = []
+    if d.purchasers is not None:
+        from depotsite.purchasers import parse_purchases
 
-            read_purchasers(d.purchasers, inputs.systems, inputs.hosts)
+        purchases, problems = parse_purchases(d.purchasers, inputs.systems, inputs.hosts)
+        inputs = replace(inputs, purchases=tuple(purchases))
+    if check:
+        try:
+            check_against_inputs(scenario, inputs)
+        except ScenarioError as exc:
+            if not problems:
+                raise
+            problems += exc.problems
+    if problems:  # the purchasers table's problems, and the scenario's with them
+        raise InputError(problems)
     return inputs
 
 
@@ -137,6 +147,11 @@ def _check_fit(scenario: Scenario, inputs: Inputs) -> list[str]:
                     f"systems.{w}.resilience.lose_hosts: {k} of {n} hosts gives {math.comb(n, k):,} sets "
                     f"of lost hosts, more than the {MAX_LOSS_SETS:,} depotsite enumerates; lower it"
                 )
+    if scenario.financing.honour_earmarks:
+        from depotsite.purchasers import earmark_problems
+
+        holders = {w: hosts_able_to_hold(scenario, inputs, w) for w in {p.system_id for p in inputs.purchases}}
+        problems += earmark_problems(inputs.purchases, requirement, holders)
     cpus = os.cpu_count() or 1
     if scenario.solver.threads > cpus:
         problems.append(
@@ -148,7 +163,8 @@ def _check_fit(scenario: Scenario, inputs: Inputs) -> list[str]:
 
 def check_against_inputs(scenario: Scenario, inputs: Inputs) -> None:
     """Every id the scenario names must exist in the input tables, and its rules must fit them and this
-    machine (``min_hosts``, ``resilience.lose_hosts``, ``solver.threads``).
+    machine (``min_hosts``, ``resilience.lose_hosts``, ``solver.threads``, and with ``financing.honour_earmarks``
+    the purchasers' earmarks: each for a host that can hold its system, none above the demand).
 
     Raises
     ------

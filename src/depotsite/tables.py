@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
-SITE_KINDS = ("air_base", "army_base", "logistics_hub", "rail_hub", "port")
+SITE_KINDS = ("air_base", "army_base", "logistics_hub", "rail_hub", "port", "ammo_depot")
 # The seven categories of the UN Register of Conventional Arms, with the Register's descriptions, and
 # "NONE" for a system the seven do not cover (VII(a) excludes ground-to-air missiles; VII(b) is MANPADS
 # only), so a surface-to-air battery is shown as outside the Register rather than forced into a category.
@@ -273,32 +273,34 @@ SCHEMAS: dict[str, dict[str, Parser]] = {
         "crew_per_unit": nonneg,
         "min_lot": _positive_count,
         "site_kinds": _site_kinds,
-        "dispatch_slots_per_unit": _positive_count,
     },
     "destinations": {"destination_id": identifier, "name": _text, "lat": _lat, "lon": _lon, "kind": identifier},
     "demand": {"destination_id": identifier, "system_id": identifier, "units": _count},
 }
 
+OPTIONAL: dict[str, dict[str, tuple[Parser, Any]]] = {
+    "sites": {"ammo_capacity_t": (nonneg, 0.0)},
+    "systems": {"net_explosive_t_per_unit": (_footprint, 0.0), "dispatch_slots_per_unit": (_positive_count, 1)},
+}
+"""Columns a table may leave out, each with its parser and the value a row gets when the column is absent
+(tables written before the column existed still load): a site's ammunition capacity in tonnes of net
+explosive mass (0: not an ammunition depot), a system's net explosive mass per unit (0: a vehicle) and the
+dispatch slots one unit takes at its site (1: one vehicle or aircraft)."""
 
-# Columns a table may leave out, with the cell a row then has: files written before the column came in still load.
-OPTIONAL_COLUMNS: dict[str, str] = {"dispatch_slots_per_unit": "1"}
 
-
-def _header_problems(name: str, header: list[str], schema: Mapping[str, Parser]) -> list[str]:
+def _header_problems(
+    name: str, header: list[str], schema: Mapping[str, Parser], optional: Collection[str] = ()
+) -> list[str]:
     """Missing and unexpected columns; a first row with none of the columns is not echoed (wrong file)."""
-    expected = ", ".join(schema)
+    expected = ", ".join(schema) + "".join(f" (optional: {c})" for c in optional)
     if not any(column in schema for column in header):
         return [
             f"{name}: the first row has none of the expected columns; is this the right file? "
             f"The header must be: {expected}"
         ]
-    problems = [
-        f"{name}: missing column {c!r}; the header must be: {expected}"
-        for c in schema
-        if c not in header and c not in OPTIONAL_COLUMNS
-    ]
-    for column in (c for c in header if c not in schema):
-        hint = difflib.get_close_matches(column, list(schema), n=1)
+    problems = [f"{name}: missing column {c!r}; the header must be: {expected}" for c in schema if c not in header]
+    for column in (c for c in header if c not in schema and c not in optional):
+        hint = difflib.get_close_matches(column, [*schema, *optional], n=1)
         did_you_mean = f" (did you mean {hint[0]!r}?)" if hint else ""
         problems.append(f"{name}: unexpected column {shown(column)}{did_you_mean}; the header must be: {expected}")
     return problems
@@ -323,8 +325,6 @@ def _parse_row(
             key = key if key.isprintable() else ascii(key)  # no control characters to the terminal
             problems.append(f"{name} line {line} ({key}): {column} {exc}")
             ok = False
-    for column in schema.keys() - row.keys():  # an optional column the file leaves out
-        row[column] = schema[column](OPTIONAL_COLUMNS[column])
     return row if ok else None
 
 
@@ -336,6 +336,7 @@ def read_table(
     *,
     max_rows: int | None = None,
     what: str = "rows",
+    optional: Mapping[str, tuple[Parser, Any]] | None = None,
 ) -> list[tuple[int, dict[str, Any]]] | None:
     """Read one CSV into ``(line number, parsed row)`` pairs; append every problem to ``problems``.
 
@@ -352,6 +353,8 @@ def read_table(
         Appended to: a line per problem (file, line, first cell, column, what is valid); rejected ids.
     max_rows, what
         Most rows (blank ones included) before the table is refused, and the word for them in that message.
+    optional
+        Columns the header may leave out (as in ``OPTIONAL``): column -> (parser, value of a row without it).
 
     Returns
     -------
@@ -370,10 +373,13 @@ def read_table(
         with Path(path).open("rb") as stream:
             reader = csv.reader(utf8_lines(stream), strict=True)
             header = [h.strip() for h in next(reader, [])]
-            header_problems = _header_problems(name, header, schema)
+            optional = optional or {}
+            header_problems = _header_problems(name, header, schema, list(optional))
             if header_problems:
                 problems += header_problems
                 return None
+            parsers = {**schema, **{c: parse for c, (parse, _) in optional.items() if c in header}}
+            absent = {c: default for c, (_, default) in optional.items() if c not in header}
             rows: list[tuple[int, dict[str, Any]]] = []
             count = 0
             for cells in reader:
@@ -387,9 +393,9 @@ def read_table(
                     return None
                 if not any(c.strip() for c in cells):
                     continue
-                row = _parse_row(name, reader.line_num, header, cells, schema, problems)
+                row = _parse_row(name, reader.line_num, header, cells, parsers, problems)
                 if row is not None:
-                    rows.append((reader.line_num, row))
+                    rows.append((reader.line_num, {**row, **absent}))
                 elif rejected is not None and cells:
                     rejected.add(cells[0].strip())
             return rows

@@ -21,7 +21,8 @@ from depotsite.checks import RULE_CHECKS, DeliveryRow, RunRecord, run_checks, tr
 from depotsite.errors import InputError
 from depotsite.figures import FIGURE_CHECKS
 from depotsite.output.runread import ALLOCATION, DELIVERIES, OUTPUT_FILES, read_json, read_rows_checked, read_text
-from depotsite.tables import SCHEMAS, file_sha256
+from depotsite.purchasers import read_purchasers
+from depotsite.tables import OPTIONAL, SCHEMAS, file_sha256
 from depotsite.traveltimes import matrix_schema
 
 TABLES = ("hosts", "sites", "systems", "destinations", "demand")
@@ -51,8 +52,10 @@ def _json(path: Path, v: Verification) -> Any:
     return read_json(path, v.violations)
 
 
-def _rows(path: Path, schema: dict[str, Any], v: Verification) -> list[dict[str, Any]]:
-    rows = read_rows_checked(path, schema, v.violations)
+def _rows(
+    path: Path, schema: dict[str, Any], v: Verification, optional: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    rows = read_rows_checked(path, schema, v.violations, optional)
     if rows is None:
         raise _Stop
     return rows
@@ -168,12 +171,24 @@ def _tables(manifest: dict[str, Any], v: Verification) -> dict[str, dict[Any, An
         v.violations.append(f"manifest.json: inputs {', '.join(sorted(set(TABLES) - set(paths)))} not recorded")
         raise _Stop
     tables: dict[str, dict[Any, Any]] = {
-        t: {row[f"{t[:-1]}_id"]: row for row in _rows(paths[t], SCHEMAS[t], v)} for t in TABLES[:4]
+        t: {row[f"{t[:-1]}_id"]: row for row in _rows(paths[t], SCHEMAS[t], v, OPTIONAL.get(t))} for t in TABLES[:4]
     }
     tables["demand"] = {
         (r["destination_id"], r["system_id"]): r["units"] for r in _rows(paths["demand"], SCHEMAS["demand"], v)
     }
     return tables
+
+
+def _purchases(manifest: dict[str, Any], tables: dict[str, dict[Any, Any]], v: Verification) -> tuple[dict, ...]:
+    """The purchasers table the manifest recorded, if any (its rows are the earmarks ``check_earmarks`` reads)."""
+    entry = manifest["inputs"].get("purchasers")
+    if entry is None:
+        return ()
+    try:
+        return tuple(read_purchasers(Path(entry["path"]), tables["systems"], tables["hosts"]))
+    except InputError as exc:
+        v.violations.append(f"purchasers: {exc}")
+        raise _Stop from None
 
 
 def _transit(scenario: dict[str, Any], manifest: dict[str, Any], v: Verification) -> dict[tuple[str, str, str], float]:
@@ -314,6 +329,7 @@ def _verify(run: Path, original: Path | None, v: Verification) -> None:
         demand={k: n for k, n in tables["demand"].items() if n > 0},
         scenario=scenario,
         transit=transit,
+        purchases=_purchases(manifest, tables, v),
         **_outputs(run, v),
     )
     done, found = run_checks(record, RULE_CHECKS + FIGURE_CHECKS)

@@ -25,9 +25,9 @@ def site_capacity(inst: Instance) -> str:
     Returns
     -------
     str
-        "site capacities (vehicle bays and aircraft shelters)".
+        "site capacities (vehicle bays, aircraft shelters and ammunition storage)".
     """
-    return "site capacities (vehicle bays and aircraft shelters)"
+    return "site capacities (vehicle bays, aircraft shelters and ammunition storage)"
 
 
 def host_share_cap(inst: Instance) -> str:
@@ -171,6 +171,26 @@ def force_open(inst: Instance) -> str:
         As in "sites forced open (pl_gdynia, lt_kaunas)".
     """
     return f"sites forced open ({', '.join(inst.force_open)})"
+
+
+def honour_earmarks(inst: Instance) -> str:
+    """The purchasers' earmarks: units each host must hold because a purchaser bought them for it.
+
+    Parameters
+    ----------
+    inst
+        The resolved scenario; each earmark with its purchasers (purchasers.csv).
+
+    Returns
+    -------
+    str
+        As in "purchasers' earmarks (SE: 8 himars stored in RO); set financing.honour_earmarks = false or
+        earmark fewer units".
+    """
+    parts = [
+        f"{'+'.join(inst.earmarked_by.get((h, w), ()))}: {n} {w} stored in {h}" for (h, w), n in inst.earmarks.items()
+    ]
+    return f"purchasers' earmarks ({', '.join(parts)}); set financing.honour_earmarks = false or earmark fewer units"
 
 
 def queue_deadline(inst: Instance) -> str:

@@ -181,6 +181,20 @@ def rule_slacks(p: Instance, posture: Posture) -> list[RuleReport]:
                 minimum=True,
             )
         )
+    for (h, w), need in p.earmarks.items():
+        buyers = "+".join(p.earmarked_by.get((h, w), ()))
+        reports.append(
+            RuleReport(
+                f"earmarks.{h}.{w}",
+                f"{h} holds at least the {need} {w} {buyers} earmarked for it",
+                "units",
+                need,
+                units[h, w],
+                units[h, w] - need,
+                units[h, w] == need,
+                minimum=True,
+            )
+        )
     if p.max_sites is not None:
         n = len(posture.open_sites)
         reports.append(
@@ -310,12 +324,14 @@ def rule_prices(p: Instance, posture: Posture, *, deadline: Deadline, threads: i
         prices[f"groups.{g}.max_unit_share.{w}"] = dual("group_share_cap_units", (g, w))
     for w in p.resilience_need:  # a >= row: relaxing lowers the need, the opposite sign of the dual
         prices[f"systems.{w}.resilience"] = -sum(dual("host_loss_resilience", k) for k in p.lost_hosts if k[0] == w)
+    for h, w in p.earmarks:  # a >= row like resilience: one unit fewer earmarked
+        prices[f"earmarks.{h}.{w}"] = -dual("honour_earmarks", (h, w))
     return prices
 
 
 def relaxed(p: Instance, key: str) -> Instance:
-    """The instance with one rule one unit looser: a point of value share, a unit, a host, a site, 1 M USD of
-    budget (or the cheapest closed site's cost), an hour of deadline."""
+    """The instance with one rule one unit looser: a point of value share, a unit (of a cap, resilience or an
+    earmark), a host, a site, 1 M USD of budget (or the cheapest closed site's cost), an hour of deadline."""
     parts = key.split(".")
     if key.startswith("hosts.") and parts[-1] == "max_value_share":
         return dataclasses.replace(p, host_value_share=_plus(p.host_value_share, parts[1], 0.01))
@@ -329,6 +345,8 @@ def relaxed(p: Instance, key: str) -> Instance:
         return dataclasses.replace(p, min_hosts={**p.min_hosts, parts[1]: p.min_hosts[parts[1]] - 1})
     if key.endswith(".resilience"):
         return dataclasses.replace(p, resilience_need={**p.resilience_need, parts[1]: p.resilience_need[parts[1]] - 1})
+    if key.startswith("earmarks."):
+        return dataclasses.replace(p, earmarks=_plus(p.earmarks, (parts[1], parts[2]), -1))
     if key == "constraints.max_sites":
         return dataclasses.replace(p, max_sites=(p.max_sites or 0) + 1)
     if key == "constraints.budget_musd":

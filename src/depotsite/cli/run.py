@@ -210,7 +210,7 @@ def validate(
     out.print(
         f"{scenario}: valid; {len(inputs.sites)} sites in {len(inputs.hosts)} hosts, "
         f"{len(inputs.destinations)} destinations, package "
-        + ", ".join(f"{n} {w}" for w, n in req.items())
+        + ", ".join(f"{n} {w}" for w, n in req.items() if n > 0)
         + f" ({inputs.package_value_musd:,.0f} M USD)"
     )
 

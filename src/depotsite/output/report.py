@@ -24,6 +24,7 @@ from depotsite.errors import InputError
 from depotsite.output.outdir import atomic_folder
 from depotsite.output.runfolder import RunFolder
 from depotsite.purchasers import read_purchasers
+from depotsite.scenario import ReportConfig
 from depotsite.tables import UNROCA, read_rows, write_csv
 
 TIERS = ("full", "host", "kinds")
@@ -83,8 +84,17 @@ def crew_rows(run: Run) -> list[list[Any]]:
     ]
 
 
+def counted_share(run: Run) -> float:
+    """The recorded ``[report] counted_share``, else the scenario schema's default (an assumption, below 1)."""
+    default = ReportConfig.model_fields["counted_share"].default
+    return float(run.scenario.get("report", {}).get("counted_share", default))
+
+
 def financing_rows(run: Run) -> tuple[list[list[Any]], list[str]]:
-    counted = float(run.scenario.get("report", {}).get("counted_share", 1.0))
+    """One row per purchase: purchaser, system, host it is stored in ("any" when not earmarked), units, value
+    and the part counted toward (deductible from) NATO's defence-spending target, in M USD; and a warning
+    per earmark the run does not meet."""
+    counted = counted_share(run)
     held = run.host_units()
     warnings = []
     rows = []
@@ -173,7 +183,7 @@ def write_report(run_dir: Path, out: Path, *, tier: str, with_hosts: bool = Fals
             ]
         else:
             if tier == "full":
-                systems = list(run.systems)
+                systems = run.systems_held  # not the systems of systems.csv the run's package has none of
                 header = ["site_id", "name", "host_id", "lat", "lon", "kind", *systems]
                 per_site: dict[str, dict[str, int]] = defaultdict(dict)
                 for r in run.allocation:
@@ -241,15 +251,39 @@ def write_report(run_dir: Path, out: Path, *, tier: str, with_hosts: bool = Fals
                 header = ["purchaser_id", "system_id", "stored_in", "units", "value_musd", "counted_musd"]
                 write_csv(folder / "financing.csv", header, financing)
                 totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+                by_host: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
                 for row in financing:
                     totals[row[0]][0] += row[4]
                     totals[row[0]][1] += row[5]
+                    by_host[row[0], row[2]][0] += row[4]
+                    by_host[row[0], row[2]][1] += row[5]
+                host_rows = [[k, h, v[0], v[1]] for (k, h), v in sorted(by_host.items())]
+                write_csv(
+                    folder / "financing_hosts.csv",
+                    ["purchaser_id", "stored_in", "value_musd", "deductible_musd"],
+                    host_rows,
+                )
+                share = counted_share(run)
+                honoured = bool(run.scenario.get("financing", {}).get("honour_earmarks", False))
                 md += [
-                    "## Financing (value per purchaser; counted toward the defence-spending target)",
+                    "## Financing (value per purchaser; deductible from the defence-spending target)",
                     "",
                     _markdown_table(
-                        ["purchaser", "value (M USD)", "counted (M USD)"],
+                        ["purchaser", "value (M USD)", "deductible (M USD)"],
                         [[k, v[0], v[1]] for k, v in sorted(totals.items())],
+                    ),
+                    "",
+                    "### Value per purchaser and host",
+                    "",
+                    _markdown_table(["purchaser", "stored in", "value (M USD)", "deductible (M USD)"], host_rows),
+                    "",
+                    f"{100 * share:g}% of each purchase is counted toward NATO's 5% defence-spending target "
+                    f"(`[report] counted_share = {share:g}`; an assumption: the proposal says only that "
+                    '"a portion" is deductible). "any" means not earmarked for a host. Earmarks are '
+                    + (
+                        "rules of this posture (`[financing] honour_earmarks = true`)."
+                        if honoured
+                        else "reported only (`[financing] honour_earmarks = false`)."
                     ),
                     "",
                 ]

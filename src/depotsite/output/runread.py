@@ -68,10 +68,13 @@ def read_json(path: Path, problems: list[str]) -> Any:
         return None
 
 
-def read_rows_checked(path: Path, schema: dict[str, Any], problems: list[str]) -> list[dict[str, Any]] | None:
-    """A run table read with its schema (every bad cell a problem); None when any cell is bad."""
+def read_rows_checked(
+    path: Path, schema: dict[str, Any], problems: list[str], optional: dict[str, Any] | None = None
+) -> list[dict[str, Any]] | None:
+    """A run table read with its schema and optional columns (every bad cell a problem); None when any cell
+    is bad."""
     found: list[str] = []
-    rows = read_table(path, schema, found)
+    rows = read_table(path, schema, found, optional=optional)
     problems += found
     return None if rows is None or found else [row for _, row in rows]
 
