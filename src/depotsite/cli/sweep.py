@@ -72,9 +72,8 @@ def sweep(
             )
     if state["quiet"]:
         return
-    table = Table(
-        title=f"{plan.name}: {len(outcome.results)} cases ({outcome.skipped} done earlier, {outcome.solved} solved)"
-    )
+    out.print(f"{plan.name}: {len(outcome.results)} cases, {outcome.skipped} done earlier, {outcome.solved} solved")
+    table = Table(title="cases by status")
     table.add_column("status")
     table.add_column("cases", justify="right")
     for status, n in sorted(outcome.statuses.items()):
@@ -82,7 +81,7 @@ def sweep(
     out.print(table)
     import pandas as pd
 
-    tornado = pd.read_csv(outcome.folder / "tornado.csv")
+    tornado = pd.read_csv(outcome.folder / "tornado.csv", dtype={"low": str, "high": str})
     if len(tornado):
         top = tornado.iloc[0]
         out.print(

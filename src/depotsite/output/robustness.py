@@ -90,30 +90,26 @@ def tornado_figure(bars: Sequence[Tornado]):
     """One horizontal bar per key from its low-setting mean objective to its high-setting one, largest on top."""
     fig, ax = plt.subplots(figsize=(9, 1.2 + 0.5 * max(1, len(bars))), dpi=100)
     for i, bar in enumerate(reversed(bars)):
-        lo, hi = sorted((bar.low_mean, bar.high_mean))
-        ax.barh(i, hi - lo or 1e-9, left=lo, color="#d62728" if bar.high_mean > bar.low_mean else "#1f77b4", alpha=0.8)
-        ax.annotate(
-            f"{bar.low}",
-            (bar.low_mean, i),
-            xytext=(-4, 0),
-            textcoords="offset points",
-            ha="right",
-            va="center",
-            fontsize=7,
-        )
-        ax.annotate(
-            f"{bar.high}",
-            (bar.high_mean, i),
-            xytext=(4, 0),
-            textcoords="offset points",
-            ha="left",
-            va="center",
-            fontsize=7,
-        )
+        (lo, lo_label), (hi, hi_label) = sorted([(bar.low_mean, bar.low), (bar.high_mean, bar.high)])
+        colour = "#d62728" if bar.high_mean > bar.low_mean else "#1f77b4"
+        ax.barh(i, hi - lo or 1e-9, left=lo, color=colour, alpha=0.8)
+        for x, label, sign in ((lo, lo_label, -1), (hi, hi_label, 1)):
+            ax.annotate(
+                label,
+                (x, i),
+                xytext=(4 * sign, 0),
+                textcoords="offset points",
+                ha="left" if sign > 0 else "right",
+                va="center",
+                fontsize=7,
+            )
+    ends = [m for b in bars for m in (b.low_mean, b.high_mean)]
+    if ends:
+        pad = 0.2 * ((max(ends) - min(ends)) or abs(max(ends)) or 1.0)
+        ax.set_xlim(min(ends) - pad, max(ends) + pad)
     ax.set_yticks(range(len(bars)), [b.key for b in reversed(bars)], fontsize=8)
     ax.set_xlabel("mean objective at the key's lowest and highest setting (red: higher setting costs more)")
     ax.set_title("which input moves the objective most", fontsize=10)
-    ax.margins(x=0.15)
     fig.tight_layout()
     return fig
 

@@ -61,15 +61,23 @@ def dask_client(*, scheduler: str | None = None, workers: int | None = None, pro
     InputError
         When the scheduler cannot be reached.
     """
-    chatty = logging.getLogger("distributed")
-    level = chatty.level
+    import distributed  # noqa: F401 - configures its loggers, whose levels are set here
+
+    chatty = [
+        logging.getLogger(name)
+        for name in ["distributed", *logging.root.manager.loggerDict]
+        if name == "distributed" or name.startswith("distributed.")
+    ]
+    levels = [logger.level for logger in chatty]
     if not log.isEnabledFor(logging.DEBUG):  # -vv shows Dask's own log; otherwise its errors only
-        chatty.setLevel(logging.ERROR)
+        for logger in chatty:
+            logger.setLevel(logging.ERROR)
     try:
         with _client(scheduler=scheduler, workers=workers, processes=processes) as client:
             yield client
     finally:
-        chatty.setLevel(level)
+        for logger, level in zip(chatty, levels, strict=True):
+            logger.setLevel(level)
 
 
 @contextlib.contextmanager
