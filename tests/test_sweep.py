@@ -267,3 +267,18 @@ def test_the_shipped_example_sweeps_check_against_the_shipped_data():
     """Every case of each example is valid before any solve (no road network is needed to check them)."""
     sizes = {path.name: len(plan_sweep(path).cases) for path in sorted((ROOT / "models" / "sweeps").glob("*.toml"))}
     assert sizes == {"delay_x_ro_cap.toml": 3 * 3, "uncertain_roads.toml": 20}
+
+
+def test_site_capacity_keys_change_the_sites_table_case_by_case(tmp_path, client):
+    """sites.*.vehicle_bays scales every site's 10 bays (0.1: 1 bay, 1 unit each), then sites.b1.vehicle_bays
+    sets b1's: 1 bay at a1 and none at b1 leaves room for 1 of 2 units (infeasible); 1 and 10 bays put one
+    unit on each site (mean (2 + 5) / 2); with 10 bays at a1 both units go there (2 h)."""
+    text = '\nscenario = "tiny.toml"\n[grid]\n"sites.*.vehicle_bays" = [1.0, 0.1]\n"sites.b1.vehicle_bays" = [0, 10]\n'
+    plan = plan_sweep(sweep_file(tmp_path, text))
+    run_sweep(plan, tmp_path / "out", client=client)
+    frame = pd.read_parquet(tmp_path / "out" / "cases.parquet")
+    assert frame["status"].tolist() == ["optimal", "optimal", "infeasible", "optimal"]
+    assert frame["time_h"].tolist()[:2] == [2.0, 2.0] and frame["time_h"].tolist()[3] == 3.5
+    bad = sweep_file(tmp_path, '\nscenario = "tiny.toml"\n[grid]\n"sites.zz.vehicle_bays" = [1]\n', "bad.toml")
+    with pytest.raises(ScenarioError, match="unknown site 'zz'"):
+        plan_sweep(bad)

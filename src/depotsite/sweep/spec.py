@@ -374,12 +374,12 @@ def _value_problems(spec: SweepFile, base: Path, where: str, inputs: Inputs | No
     problems = []
     samples = {k: [(f"= {_text(v)}", v) for v in values] for k, values in spec.grid.items()}
     for key, dist in spec.uncertain.items():
-        shown_values = [v for v in (dist.low, dist.high, dist.mean, dist.mode) if v is not None]
-        samples[key] = [(f"({dist.distribution}) value {_text(v)}", v) for v in dict.fromkeys(dist.values or ())]
-        if dist.distribution != "choice":
-            samples[key] = [
-                (f"({dist.distribution}) value {v:g}", round(v) if dist.integer else v) for v in shown_values
-            ]
+        if dist.distribution == "choice":
+            samples[key] = [(f"(choice) value {_text(v)}", v) for v in dist.values or ()]
+            continue
+        centre = math.exp(dist.mean) if dist.distribution == "lognormal" and dist.mean is not None else dist.mean
+        points = [v for v in (dist.low, dist.high, centre, dist.mode) if v is not None]
+        samples[key] = [(f"({dist.distribution}) value {v:g}", round(v) if dist.integer else v) for v in points]
     for key, tried in samples.items():
         section = "grid" if key in spec.grid else "uncertain"
         for label, value in tried:
