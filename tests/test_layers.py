@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("selfcheck",),
     ("analysis",),
     ("output",),
+    ("sweep",),
     ("verify",),
     ("cli",),
 ]
@@ -39,6 +40,8 @@ LIBRARIES = {
     "matplotlib": {"output"},
     "plotly": {"output"},
     "pyomo": {"rows", "terms", "model", "solve", "explain", "analysis", "cli"},
+    "distributed": {"sweep"},
+    "dask": {"sweep"},
 }
 
 

@@ -93,35 +93,65 @@ def stress_test(
         When the time runs out before every lost set has a proven answer.
     """
     deadline = deadline or Deadline(time_limit_s)
-    cases = []
     lost_sets = list(itertools.combinations(p.hosts, lose))
-    for i, lost in enumerate(lost_sets):
-        surviving = {(s, w): n for (s, w), n in stock.items() if p.host_of[s] not in lost}
-        routes = [(s, d, w) for (s, d, w) in p.routes if (s, w) in surviving]
-        arrival = {r: p.tau_h[r] for r in routes}
-        m = reroute_model(p, surviving, arrival)
-        solve(m, deadline=deadline.share(len(lost_sets) - i), threads=threads)
-        short = {w: 0 for w in p.systems}
-        for (_, w), var in m.short.items():
-            short[w] += round(var.value or 0)
-        shipped = {r: round(var.value or 0) for r, var in m.ship.items() if round(var.value or 0) > 0}
-        waits = queue_waits(p, shipped)
-        arrived = defaultdict(list)  # system -> (mean hours, last hours, units) per route
-        for r, n in shipped.items():
-            arrived[r[2]].append((arrival[r] + waits[r][0], arrival[r] + waits[r][1], n))
-        lost_value = sum(p.value[w] * n for (s, w), n in stock.items() if p.host_of[s] in lost)
-        cases.append(
-            StressCase(
-                lost=lost,
-                short=short,
-                value_lost_pct=100.0 * lost_value / p.package,
-                value_short_pct=100.0 * sum(p.value[w] * n for w, n in short.items()) / p.package,
-                mean_h={
-                    w: (sum(h * n for h, _, n in arrived[w]) / sum(n for *_, n in arrived[w]) if arrived[w] else None)
-                    for w in p.systems
-                },
-                worst_h={w: (max(last for _, last, _ in arrived[w]) if arrived[w] else None) for w in p.systems},
-                delivered={w: sum(n for *_, n in arrived[w]) for w in p.systems},
-            )
-        )
+    cases = [
+        reroute_stock(p, stock, lost=lost, threads=threads, deadline=deadline.share(len(lost_sets) - i))
+        for i, lost in enumerate(lost_sets)
+    ]
     return sorted(cases, key=lambda c: (-c.value_short_pct, -c.value_lost_pct, -c.total_short, c.lost))
+
+
+def reroute_stock(
+    p: Instance,
+    stock: dict[tuple[str, str], int],
+    *,
+    lost: tuple[str, ...] = (),
+    threads: int = 2,
+    deadline: Deadline,
+) -> StressCase:
+    """Send the stock that survives the loss of ``lost`` hosts on the instance's routes and deadlines.
+
+    Parameters
+    ----------
+    p
+        The instance whose routes, deadlines and release delays apply (stock at a site it excludes, or
+        with no route within a deadline, cannot be sent).
+    stock
+        Units per (site, system) of a fixed posture.
+    lost
+        Hosts whose stock is lost (none: re-route the whole posture, as a sweep's fixed-posture question does).
+    threads, deadline
+        HiGHS threads and the budget of this one re-route.
+
+    Returns
+    -------
+    StressCase
+        Units short per system (the fewest possible), then the mean and worst hours of what arrives, each
+        unit's wait in its site's dispatch queue added where the instance's times count it.
+    """
+    surviving = {(s, w): n for (s, w), n in stock.items() if p.host_of.get(s) not in lost}
+    routes = [(s, d, w) for (s, d, w) in p.routes if (s, w) in surviving]
+    arrival = {r: p.tau_h[r] for r in routes}
+    m = reroute_model(p, surviving, arrival)
+    solve(m, deadline=deadline, threads=threads)
+    short = {w: 0 for w in p.systems}
+    for (_, w), var in m.short.items():
+        short[w] += round(var.value or 0)
+    shipped = {r: round(var.value or 0) for r, var in m.ship.items() if round(var.value or 0) > 0}
+    waits = queue_waits(p, shipped)
+    arrived = defaultdict(list)  # system -> (mean hours, last hours, units) per route
+    for r, n in shipped.items():
+        arrived[r[2]].append((arrival[r] + waits[r][0], arrival[r] + waits[r][1], n))
+    lost_value = sum(p.value.get(w, 0.0) * n for (s, w), n in stock.items() if p.host_of.get(s) in lost)
+    return StressCase(
+        lost=lost,
+        short=short,
+        value_lost_pct=100.0 * lost_value / p.package,
+        value_short_pct=100.0 * sum(p.value[w] * n for w, n in short.items()) / p.package,
+        mean_h={
+            w: (sum(h * n for h, _, n in arrived[w]) / sum(n for *_, n in arrived[w]) if arrived[w] else None)
+            for w in p.systems
+        },
+        worst_h={w: (max(last for _, last, _ in arrived[w]) if arrived[w] else None) for w in p.systems},
+        delivered={w: sum(n for *_, n in arrived[w]) for w in p.systems},
+    )

@@ -5,7 +5,7 @@ Exit codes are defined once, in ``depotsite.cli.common.EXIT_CODES`` (and shown b
 
 from __future__ import annotations
 
-from depotsite.cli import reference, run, tradeoffs, transparency, why  # noqa: F401 - importing registers the commands
+from depotsite.cli import reference, run, sweep, tradeoffs, transparency, why  # noqa: F401 - importing registers the commands
 from depotsite.cli.common import EXIT_CODES, EXIT_CODES_HELP, app
 
 __all__ = ["EXIT_CODES", "EXIT_CODES_HELP", "app", "main"]

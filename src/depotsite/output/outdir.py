@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 HEADING = "cannot write the output"
 TOOL = "depotsite"
-KINDS = ("run", "pareto", "stress", "alternatives", "report")
+KINDS = ("run", "pareto", "stress", "alternatives", "report", "sweep")
 MANIFEST = "manifest.json"
 _MANIFEST_MAX_BYTES = 1 << 22  # a manifest is a few KB; a bigger file is not ours and is not read
 
@@ -417,3 +417,59 @@ def atomic_file(target: Path, *, inputs: Iterable[Path] = (), option: str = "--o
             raise
         with _signals_deferred():
             os.replace(staging, target)
+
+
+@contextlib.contextmanager
+def resumable_folder(target: Path, *, kind: str, inputs: Iterable[Path] = ()) -> Iterator[Path]:
+    """Yield a folder that a command keeps and updates in place across runs (a sweep's, which resumes).
+
+    The folder may be new, empty or a depotsite ``kind`` folder (``folder_problems``, checked again under
+    the lock); a new or empty one gets the ``kind`` marker at once, so an interrupted command leaves a
+    folder the next one recognises. The folder itself is locked (``fcntl.flock``) while the block runs, so
+    two commands writing into it take turns; write its files with ``write_atomically``.
+
+    Parameters
+    ----------
+    target
+        The folder as the user gave it.
+    kind
+        One of ``KINDS``.
+    inputs
+        Files and folders the command reads (see ``folder_problems``).
+
+    Yields
+    ------
+    Path
+        The folder's absolute path.
+    """
+    path = absolute_path(target)
+    inputs = list(inputs)
+    check_folder(target, kind=kind, inputs=inputs)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise InputError([f"--out {target}: cannot create or open it ({exc.strerror})"], heading=HEADING) from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("waiting for another depotsite process writing into %s", path)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        check_folder(target, kind=kind, inputs=inputs)
+        if folder_kind(path) != kind:
+            write_marker(path, kind)
+        yield path
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path: Path, data: str | bytes) -> None:
+    """Write a file through a hidden sibling renamed into place: readers see the old file or the new one."""
+    staging = _sibling(Path(path), "tmp")
+    try:
+        staging.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(staging, path)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise

@@ -48,7 +48,11 @@ def term_unit(term: str, risk_measure: str) -> str:
 
 def input_files(p: Instance) -> dict[str, Path]:
     """Every file the run read, by role (``roads`` may stand for two files)."""
-    data = p.scenario.data
+    return data_files(p.scenario.data)
+
+
+def data_files(data: Any) -> dict[str, Path]:
+    """Every file a scenario's ``[data]`` table names, by role (``roads`` may stand for two files)."""
     tables = ("hosts", "sites", "systems", "destinations", "demand")
     files: dict[str, Path] = {k: Path(getattr(data, k)) for k in tables}
     if data.travel_times is not None:
