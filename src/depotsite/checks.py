@@ -16,7 +16,7 @@ import itertools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 Pair = tuple[str, str, str]  # (site_id, destination_id, system_id)
@@ -32,6 +32,7 @@ class DeliveryRow:
     units: int
     transit_h: float
     available_h: float
+    exposure_h: float | None = None  # the deliveries.csv column, when the run wrote one
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class RunRecord:
     transit: Mapping[Pair, float]  # hours of every pair the travel-time source knows
     depots: Mapping[str, Any] | None = None  # depots.geojson, when there is one to check
     routes: Mapping[str, Any] | None = None  # routes.geojson
+    exposure: Mapping[Pair, float] = field(default_factory=dict)  # exposure hours of the pairs (0 where absent)
 
     @functools.cached_property
     def held_by_site(self) -> dict[str, int]:
@@ -130,6 +132,12 @@ def available_h(r: RunRecord, x: DeliveryRow) -> float | None:
         return None
     queue = queue_h(r, x.site_id) if makespan(r) else 0.0
     return release_h(r, r.sites[x.site_id]["host_id"]) + hours + queue
+
+
+def exposure_extra_h(r: RunRecord, x: DeliveryRow) -> float:
+    """Hours the objective counts on top of a delivery's arrival: ``exposure_weight`` x its exposure hours."""
+    weight = float(rules(r, "objective").get("exposure_weight", 0.0))
+    return weight * r.exposure.get((x.site_id, x.destination_id, x.system_id), 0.0)
 
 
 def group_members(r: RunRecord) -> dict[str, list[str]]:
@@ -356,6 +364,12 @@ def check_deadlines_and_transit(r: RunRecord) -> list[str]:
             found.append(
                 f"transit: {x.site_id} -> {x.destination_id} for {x.system_id} reports {x.transit_h:.3f} h; "
                 f"the travel times give {hours:.3f} h"
+            )
+        exposure = r.exposure.get((x.site_id, x.destination_id, x.system_id), 0.0)
+        if x.exposure_h is not None and abs(exposure - x.exposure_h) > HOURS_TOL:
+            found.append(
+                f"exposure: {x.site_id} -> {x.destination_id} for {x.system_id} reports {x.exposure_h:.3f} h "
+                f"exposed; the travel times give {exposure:.3f} h"
             )
         arrival = release_h(r, r.sites[x.site_id]["host_id"]) + hours
         deadline = rules(r, "systems").get(x.system_id, {}).get("deadline_h")

@@ -17,6 +17,7 @@ from depotsite.checks import (
     RunRecord,
     available_h,
     close,
+    exposure_extra_h,
     group_members,
     host_units,
     host_value,
@@ -40,14 +41,14 @@ def terms(r: RunRecord) -> dict[str, float]:
     """The time (hours), risk and cost (M USD) terms of the posture, as the scenario defines them."""
     req, systems = requirement(r), rules(r, "systems")
     if makespan(r):
-        arrivals = [available_h(r, x) for x in r.deliveries]
-        time_h = max((a for a in arrivals if a is not None), default=0.0)
+        arrivals = [(a + exposure_extra_h(r, x)) for x in r.deliveries if (a := available_h(r, x)) is not None]
+        time_h = max(arrivals, default=0.0)
     else:
         weight = sum(float(systems.get(w, {}).get("priority", 1.0)) * n for w, n in req.items())
         total = 0.0
         for x in r.deliveries:
             hours = r.transit.get((x.site_id, x.destination_id, x.system_id), 0.0)
-            tau = release_h(r, r.sites[x.site_id]["host_id"]) + hours
+            tau = release_h(r, r.sites[x.site_id]["host_id"]) + hours + exposure_extra_h(r, x)
             total += float(systems.get(x.system_id, {}).get("priority", 1.0)) * tau * x.units
         time_h = total / weight
     shares = share_pct(r)

@@ -129,7 +129,7 @@ def summarise(
     makespan = p.time_measure == "makespan"
     deliveries = []
     for (s, d, w), units in sorted(ship.items()):
-        available = p.tau_h[s, d, w] + (queue_h(p, stock, s) if makespan else 0.0)
+        available = p.release_h[p.host_of[s]] + p.transit_h[s, d, w] + (queue_h(p, stock, s) if makespan else 0.0)
         deliveries.append(Delivery(s, d, w, units, p.transit_h[s, d, w], available))
 
     by_system: dict[str, list[Delivery]] = defaultdict(list)
@@ -142,8 +142,9 @@ def summarise(
         )
         for w, rows in by_system.items()
     }
-    if makespan:
-        time_h = max((x.available_h for x in deliveries), default=0.0)
+    if makespan:  # tau_h - release - transit: the exposure hours the objective counts extra
+        extra = {r: p.tau_h[r] - p.release_h[p.host_of[r[0]]] - p.transit_h[r] for r in ship}
+        time_h = max((x.available_h + extra[x.site_id, x.destination_id, x.system_id] for x in deliveries), default=0.0)
     else:
         weight = sum(p.priority[w] * p.requirement[w] for w in p.systems)
         time_h = (

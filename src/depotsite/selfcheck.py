@@ -75,6 +75,7 @@ def posture_record(
             DeliveryRow(x.site_id, x.destination_id, x.system_id, x.units, x.transit_h, x.available_h)
             for x in result.deliveries
         ),
+        exposure=travel.exposure() if travel is not None else dict(p.exposure_h),
         summary=summary,
         transit=transit,
         depots=depots,

@@ -283,6 +283,7 @@ def _area(network: RoadNetwork, scenario: Scenario, regions: dict, avoid: list[s
         network,
         kinds=read_countries(data.countries) if data.countries is not None else {},
         destination_countries={str(c) for c in countries if c},
+        centre=(float(np.mean(lon)), float(np.mean(lat))) if len(lon) else (0.0, 0.0),
         hostile=hostile,
         exposure_km=scenario.network.exposure_km,
         regions=read_regions(data.regions) if data.regions is not None else {},

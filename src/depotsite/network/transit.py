@@ -30,10 +30,25 @@ from depotsite.network.graph import RoadNetwork, tag_countries
 from depotsite.scenario import Profile
 from depotsite.traveltimes import Crossing
 
-# Lambert azimuthal equal-area centred on Ukraine: scale error under 1 % within 800 km of the centre
-_LAEA_UA = "+proj=laea +lat_0=49 +lon_0=31 +datum=WGS84 +units=m"
-_TO_M = Transformer.from_crs(4326, _LAEA_UA, always_xy=True)
-_TO_DEG = Transformer.from_crs(_LAEA_UA, 4326, always_xy=True)
+
+@dataclass(frozen=True)
+class Projection:
+    """A Lambert azimuthal equal-area projection centred on the destinations (metres), both ways."""
+
+    to_m: Transformer
+    to_deg: Transformer
+
+    @classmethod
+    def centred(cls, lon: float, lat: float) -> Projection:
+        """The projection centred on (lon, lat): scale error under 1 % within 800 km of it."""
+        crs = f"+proj=laea +lat_0={lat:.6f} +lon_0={lon:.6f} +datum=WGS84 +units=m"
+        return cls(Transformer.from_crs(4326, crs, always_xy=True), Transformer.from_crs(crs, 4326, always_xy=True))
+
+    def project(self, geometry: shapely.Geometry) -> shapely.Geometry:
+        """The geometry (lon/lat) in metres."""
+        return shapely.transform(geometry, lambda xy: np.column_stack(self.to_m.transform(xy[:, 0], xy[:, 1])))
+
+
 SIMPLIFY_M = 1_000.0  # the hostile area's outline is simplified to this before it is buffered
 AIR_STEP_M = 5_000.0  # flight paths are tagged with countries every this many metres
 
@@ -43,6 +58,7 @@ class Area:
     """The parts of the map a route is measured against, with every road node tagged once."""
 
     kinds: Mapping[str, CountryKind]
+    projection: Projection  # centred on the destinations
     inside: shapely.Geometry | None  # the destinations' country, projected (metres)
     exposed: shapely.Geometry | None  # its part within exposure_km of hostile territory, projected
     regions: Mapping[str, shapely.Geometry]  # every region of [data] regions (lon/lat)
@@ -54,15 +70,12 @@ class Area:
     region_ids: tuple[str, ...]  # "" first, then the regions
 
 
-def _project(geometry: shapely.Geometry) -> shapely.Geometry:
-    return shapely.transform(geometry, lambda xy: np.column_stack(_TO_M.transform(xy[:, 0], xy[:, 1])))
-
-
 def build_area(
     network: RoadNetwork,
     *,
     kinds: Mapping[str, CountryKind],
     destination_countries: set[str],
+    centre: tuple[float, float],
     hostile: list[shapely.Geometry],
     exposure_km: float,
     regions: Mapping[str, shapely.Geometry],
@@ -77,6 +90,8 @@ def build_area(
         The countries table (``depotsite.countries.read_countries``); empty for none.
     destination_countries
         The countries the destinations lie in (Ukraine).
+    centre
+        (lon, lat) of the projection's centre: the middle of the destinations.
     hostile
         Polygons of the avoided countries and regions and the front line's geometry (lon/lat).
     exposure_km
@@ -90,22 +105,23 @@ def build_area(
         The projected areas and the per-node tags.
     """
     n = network.n_nodes
+    projection = Projection.centred(*centre)
     node_inside = np.isin(network.country.astype(str), sorted(destination_countries))
     inside = exposed = None
     frame = network.boundaries
     if frame is not None and destination_countries:
         chosen = frame.geometry[frame["country_id"].astype(str).isin(sorted(destination_countries))]
         if len(chosen):
-            inside = _project(shapely.union_all(list(chosen)))
+            inside = projection.project(shapely.union_all(list(chosen)))
     node_exposed = np.zeros(n, dtype=bool)
     if inside is not None and hostile:
         reach = inside.buffer(exposure_km * 1000.0 + SIMPLIFY_M)
-        near = shapely.union_all([_project(g) for g in hostile]).intersection(reach).simplify(SIMPLIFY_M)
+        near = shapely.union_all([projection.project(g) for g in hostile]).intersection(reach).simplify(SIMPLIFY_M)
         if not near.is_empty:
             exposed = near.buffer(exposure_km * 1000.0).intersection(inside)
             shapely.prepare(exposed)
             which = np.flatnonzero(node_inside)
-            x, y = _TO_M.transform(network.lon[which], network.lat[which])
+            x, y = projection.to_m.transform(network.lon[which], network.lat[which])
             node_exposed[which] = shapely.contains_xy(exposed, x, y)
     region_code = np.zeros(n, dtype=np.int64)
     for code, geometry in enumerate(regions.values(), 1):
@@ -113,6 +129,7 @@ def build_area(
         region_code[held] = code
     country_ids, node_country = np.unique(network.country.astype(str), return_inverse=True)
     return Area(
+        projection=projection,
         node_country=node_country.astype(np.int64),
         country_ids=tuple(str(c) for c in country_ids),
         region_code=region_code,
@@ -262,10 +279,10 @@ def air_facts(network: RoadNetwork, area: Area, paths: list[np.ndarray], *, flig
     """
     if not paths:
         return []
-    lines = [_project(shapely.linestrings(path)) for path in paths]
+    lines = [area.projection.project(shapely.linestrings(path)) for path in paths]
     dense = [np.asarray(shapely.segmentize(line, AIR_STEP_M).coords) for line in lines]
     every = np.vstack(dense)
-    lon, lat = _TO_DEG.transform(every[:, 0], every[:, 1])
+    lon, lat = area.projection.to_deg.transform(every[:, 0], every[:, 1])
     lon, lat = np.asarray(lon), np.asarray(lat)
     country = tag_countries(lat, lon, network.boundaries, nearest=False)
     region = np.full(len(every), "", dtype=object)
