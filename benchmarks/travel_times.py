@@ -20,8 +20,10 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
+from depotsite.countries import read_countries
 from depotsite.inputs import load_inputs
 from depotsite.network import edge_hours, load_network, route_legs, to_networkx, travel_times
+from depotsite.network.transit import edge_border_hours
 from depotsite.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,11 +84,10 @@ def main() -> None:
         key = getattr(point, "site_id", None) or point.destination_id
         nearest[key] = int(kept[tree.query(xyz(np.array([point.lat]), np.array([point.lon])))[1][0]])
     weights = {}
+    kinds = read_countries(d.countries) if d.countries is not None else {}
     for name in {p for _, _, p in road_pairs}:
         hours = edge_hours(network, scenario.network.profiles[name])
-        crossing = scenario.network.profiles[name].border_crossing_h * (
-            network.country[network.u] != network.country[network.v]
-        )
+        crossing = edge_border_hours(network, network.u, network.v, scenario.network.profiles[name], kinds)
         weights[name] = {
             (int(a), int(b)): float(h + c) for a, b, h, c in zip(network.u, network.v, hours, crossing, strict=True)
         }

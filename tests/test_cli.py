@@ -146,6 +146,7 @@ def test_manifest_hashes_every_input(base_run):
         "boundaries",
         "purchasers",
         "regions",
+        "countries",
     } == set(manifest["inputs"])
     for entry in manifest["inputs"].values():
         assert hashlib.sha256(Path(entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
@@ -329,12 +330,29 @@ def test_travel_times_command_writes_every_pair(tmp_path, cache):
         "road_km",
         "borders_crossed",
         "snap_km",
+        "countries",
+        "regions",
+        "crossings",
+        "border_h",
+        "ukraine_h",
+        "exposure_h",
         "unreachable_reason",
     ]
     road = [r for r in rows if r["profile"] in ("wheeled", "tracked")]
     patriot_and_himars = len(read_csv(ROOT / "data" / "sites.csv")) * 14 * 2  # every site, every destination
     assert len([r for r in road if r["system_id"] in ("patriot", "himars")]) == patriot_and_himars
     assert all(float(r["transit_h"]) > 0 for r in rows if r["transit_h"])
+    # the crossings agree with the countries and their count; their hours with border_h
+    for r in road:
+        countries, crossings = r["countries"].split(">"), r["crossings"].split("; ") if r["crossings"] else []
+        assert len(crossings) == int(r["borders_crossed"]) >= len(countries) - 1
+        assert countries[-1] == "UA" and not {"BY", "RU"} & set(countries)
+        assert sum(float(c.split()[-2]) for c in crossings) == pytest.approx(float(r["border_h"]), abs=1e-4)
+        assert 0 <= float(r["exposure_h"]) <= float(r["ukraine_h"]) + 1e-4
+    lviv = next(
+        r for r in road if (r["site_id"], r["destination_id"], r["system_id"]) == ("pl_przemysl", "ua_lviv", "himars")
+    )
+    assert (lviv["countries"], lviv["crossings"]) == ("PL>UA", "PL>UA external 3 h")
 
 
 def test_cli_runs_as_a_real_process(tmp_path, cache):

@@ -180,6 +180,8 @@ def test_verify_recomputes_the_earmarks_and_catches_a_tampered_allocation(tmp_pa
             "queue_h": "0.0000",
             "available_h": "73.0000",
             "last_available_h": "73.0000",
+            "ukraine_h": "0.0000",
+            "exposure_h": "0.0000",
         }
     )
     write_csv(run / "deliveries.csv", list(deliveries[0]), [list(r.values()) for r in deliveries])

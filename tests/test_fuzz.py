@@ -204,7 +204,8 @@ def shipped(tmp_path_factory):
         .replace("../data/boundaries", str(ROOT / "data" / "boundaries"))
         .replace('purchasers = "../data/purchasers.csv"\n', "")
     )
-    base = base.replace("../data/regions", str(ROOT / "data" / "regions")).replace("../data/", "")
+    base = base.replace("../data/regions", str(ROOT / "data" / "regions"))
+    base = base.replace("../data/countries", str(ROOT / "data" / "countries")).replace("../data/", "")
     (folder / "base.toml").write_text(base, encoding="utf-8")
     assert_clean(invoke("validate", folder / "base.toml"), {0})
     return folder, {name: read_cells(folder / f"{name}.csv") for name in TABLES}

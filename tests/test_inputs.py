@@ -405,7 +405,8 @@ def test_user_text_prints_literally_never_as_markup(tmp_path):
     base = (DATA.parent / "models" / "base.toml").read_text(encoding="utf-8")
     base = base.replace('purchasers = "../data/purchasers.csv"\n', "").replace("../data/roads", str(DATA / "roads"))
     base = base.replace("../data/boundaries", str(DATA / "boundaries"))
-    base = base.replace("../data/regions", str(DATA / "regions")).replace("../data/", "")
+    base = base.replace("../data/regions", str(DATA / "regions")).replace("../data/countries", str(DATA / "countries"))
+    base = base.replace("../data/", "")
     (tmp_path / "base.toml").write_text(base.replace("[systems.himars]", f'[systems."{odd}"]'), encoding="utf-8")
     valid = invoke("validate", tmp_path / "base.toml")
     assert valid.exit_code == 0, valid.output

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "depotsite"
 
 # Lowest first. A module may import from its own layer or any layer before it.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "tables", "timelimit", "tomlfile", "regions"),
+    ("errors", "tables", "timelimit", "tomlfile", "regions", "countries"),
     ("scenario", "overrides", "inputs", "input_checks", "purchasers", "traveltimes", "checks", "figures"),
     ("keys",),
     ("network",),

@@ -17,12 +17,14 @@ from depotsite.errors import InputError, NetworkError
 from depotsite.inputs import Destination, Host, Inputs, Site, System
 from depotsite.network import haversine_km, load_network, travel_times
 from depotsite.network.cache import CACHE_FORMAT
-from depotsite.scenario import Scenario, load_scenario
+from depotsite.scenario import BorderHours, Scenario, load_scenario
 from depotsite.traveltimes import read_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 KM_PER_TENTH_DEGREE = 2 * math.pi * 6371.009 / 360 * 0.1  # 11.1195 km along the equator
+ONE_HOUR = {"internal": 1.0, "external": 1.0, "non_eu": 1.0}  # one hour at every crossing, whatever its kind
+NO_DELAY = {"internal": 0.0, "external": 0.0, "non_eu": 0.0}
 
 
 def tiny_inputs(site_points: dict[str, tuple[float, float, str]], *, profile: str = "wheeled") -> Inputs:
@@ -52,8 +54,8 @@ def tiny_scenario(roads: Path, **network) -> Scenario:
             "network": {
                 "avoid_countries": [],
                 "profiles": {
-                    "wheeled": {"speed_kph": 60, "border_crossing_h": 1.0},
-                    "tracked": {"speed_kph": 45, "border_crossing_h": 1.0},
+                    "wheeled": {"speed_kph": 60, "border_h": ONE_HOUR},
+                    "tracked": {"speed_kph": 45, "border_h": ONE_HOUR},
                     "air": {"mode": "air", "cruise_kph": 750, "prep_h": 4.0},
                 },
                 **network,
@@ -100,10 +102,10 @@ def test_maxspeed_makes_the_direct_road_faster(tiny_roads):
     at 35 km/h the A-B cap (50) no longer binds: via B 2 * 11.1195 / 35 = 0.635 h, direct 22.239 / 35 the same
     length: a tie broken either way gives the same hours."""
     inputs = tiny_inputs({"a": (0.0, 0.0, "army_base")})
-    fast = tiny_scenario(tiny_roads, profiles={"wheeled": {"speed_kph": 100, "border_crossing_h": 0.0}})
+    fast = tiny_scenario(tiny_roads, profiles={"wheeled": {"speed_kph": 100, "border_h": NO_DELAY}})
     leg = travel_times(inputs, fast, use_cache=False).legs["a", "c", "x"]
     assert leg.hours == pytest.approx(KM_PER_TENTH_DEGREE / 50 + KM_PER_TENTH_DEGREE / 90, rel=1e-6)
-    slow = tiny_scenario(tiny_roads, profiles={"wheeled": {"speed_kph": 35, "border_crossing_h": 0.0}})
+    slow = tiny_scenario(tiny_roads, profiles={"wheeled": {"speed_kph": 35, "border_h": NO_DELAY}})
     leg = travel_times(inputs, slow, use_cache=False).legs["a", "c", "x"]
     assert leg.hours == pytest.approx(2 * KM_PER_TENTH_DEGREE / 35, rel=1e-6)
 
@@ -121,7 +123,7 @@ def test_snap_access_leg_and_march_discipline(tiny_roads):
     inputs = tiny_inputs({"n": (0.01, 0.1, "army_base"), "a": (0.0, 0.0, "army_base")})
     march = tiny_scenario(
         tiny_roads,
-        profiles={"wheeled": {"speed_kph": 60, "border_crossing_h": 1.0, "max_driving_h_per_day": 0.3, "rest_h": 2.0}},
+        profiles={"wheeled": {"speed_kph": 60, "border_h": ONE_HOUR, "max_driving_h_per_day": 0.3, "rest_h": 2.0}},
     )
     times = travel_times(inputs, march, use_cache=False)
     near = times.legs["n", "c", "x"]
@@ -164,17 +166,28 @@ def countries():
 
 
 def test_baltic_route_to_lviv_avoids_belarus(base, base_times, countries):
+    """Through the Suwałki gap, not Belarus. With Belarus open its roads are shorter, but its two borders
+    (LT>BY external, BY>UA non_eu) cost more than PL>UA alone, so only with every crossing free does the
+    route go through it."""
     scenario, inputs = base
     leg = base_times.legs["lt_rukla", "ua_lviv", "leopard2"]
     route = LineString(leg.path)
     assert not route.intersects(countries.loc["BY"].geometry)
     assert route.intersects(countries.loc["PL"].geometry)  # through the Suwałki gap
-    through_belarus = travel_times(
-        inputs,
-        scenario.model_copy(update={"network": scenario.network.model_copy(update={"avoid_countries": ("RU",)})}),
-        use_cache=False,
-    ).legs["lt_rukla", "ua_lviv", "leopard2"]
+    assert leg.countries == ("LT", "PL", "UA")
+
+    def open_belarus(**border_h):
+        tracked = scenario.network.profiles["tracked"]
+        profiles = {**scenario.network.profiles, "tracked": tracked.model_copy(update=border_h)}
+        network = scenario.network.model_copy(update={"avoid_countries": ("RU",), "profiles": profiles})
+        return travel_times(inputs, scenario.model_copy(update={"network": network}), use_cache=False).legs[
+            "lt_rukla", "ua_lviv", "leopard2"
+        ]
+
+    assert open_belarus().countries == ("LT", "PL", "UA")
+    through_belarus = open_belarus(border_h=BorderHours(internal=0, external=0, non_eu=0))
     assert LineString(through_belarus.path).intersects(countries.loc["BY"].geometry)
+    assert "BY" in through_belarus.countries
     assert leg.road_km > through_belarus.road_km
 
 

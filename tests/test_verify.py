@@ -603,6 +603,7 @@ def test_the_manifest_records_outputs_overrides_and_travel_times(tiny_run):
         "source": str(tiny_run.parent / "matrix.csv"),
         "pairs": len(hours),
         "sha256": transit_sha256(hours),
+        "exposure_sha256": transit_sha256(dict.fromkeys(hours, 0.0)),  # the matrix has no exposure_h column
     }
 
 

@@ -16,7 +16,7 @@ import itertools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 Pair = tuple[str, str, str]  # (site_id, destination_id, system_id)
@@ -34,6 +34,7 @@ class DeliveryRow:
     queue_h: float
     available_h: float
     last_available_h: float
+    exposure_h: float | None = None  # the deliveries.csv column, when the run wrote one
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class RunRecord:
     depots: Mapping[str, Any] | None = None  # depots.geojson, when there is one to check
     routes: Mapping[str, Any] | None = None  # routes.geojson
     purchases: tuple[Mapping[str, Any], ...] = ()  # rows of the purchasers table (purchaser_id, ..., host_id)
+    exposure: Mapping[Pair, float] = field(default_factory=dict)  # exposure hours of the pairs (0 where absent)
 
     @functools.cached_property
     def waits(self) -> dict[Pair, tuple[float, float]]:
@@ -134,6 +136,11 @@ def tau_h(r: RunRecord, x: DeliveryRow) -> float | None:
     return None if hours is None else release_h(r, r.sites[x.site_id]["host_id"]) + hours
 
 
+def hours_counted(r: RunRecord, x: DeliveryRow) -> float:
+    """Release + transit + the exposure hours the time term adds: the hours that order a site's queue."""
+    return (tau_h(r, x) or 0.0) + exposure_extra_h(r, x)
+
+
 def unit_weights(r: RunRecord) -> dict[str, float]:
     """Each system's weight per unit in a mean time measure, normalised over the package."""
     req, systems, measure = requirement(r), rules(r, "systems"), time_measure(r)
@@ -168,9 +175,9 @@ def dispatch_waits(r: RunRecord) -> dict[Pair, tuple[float, float]]:
     waits = {}
     for s, rows in by_site.items():
         if makespan(r):
-            rows.sort(key=lambda x: (-(tau_h(r, x) or 0.0), rank[x.system_id], x.destination_id))
+            rows.sort(key=lambda x: (-hours_counted(r, x), rank[x.system_id], x.destination_id))
         else:
-            rows.sort(key=lambda x: (rank[x.system_id], -(tau_h(r, x) or 0.0), x.destination_id))
+            rows.sort(key=lambda x: (rank[x.system_id], -hours_counted(r, x), x.destination_id))
         hours_per_slot, gone = (24.0 / float(r.sites[s]["dispatch_per_day"]) if queues(r) else 0.0), 0
         for x in rows:
             ends = []
@@ -189,6 +196,12 @@ def available_h(r: RunRecord, x: DeliveryRow) -> tuple[float, float, float] | No
     if tau is None or wait is None:
         return None
     return wait[0], tau + wait[0], tau + wait[1]
+
+
+def exposure_extra_h(r: RunRecord, x: DeliveryRow) -> float:
+    """Hours the objective counts on top of a delivery's arrival: ``exposure_weight`` x its exposure hours."""
+    weight = float(rules(r, "objective").get("exposure_weight", 0.0))
+    return weight * r.exposure.get((x.site_id, x.destination_id, x.system_id), 0.0)
 
 
 def group_members(r: RunRecord) -> dict[str, list[str]]:
@@ -437,6 +450,12 @@ def check_deadlines_and_transit(r: RunRecord) -> list[str]:
             found.append(
                 f"transit: {x.site_id} -> {x.destination_id} for {x.system_id} reports {x.transit_h:.3f} h; "
                 f"the travel times give {hours:.3f} h"
+            )
+        exposure = r.exposure.get((x.site_id, x.destination_id, x.system_id), 0.0)
+        if x.exposure_h is not None and abs(exposure - x.exposure_h) > HOURS_TOL:
+            found.append(
+                f"exposure: {x.site_id} -> {x.destination_id} for {x.system_id} reports {x.exposure_h:.3f} h "
+                f"exposed; the travel times give {exposure:.3f} h"
             )
         times = available_h(r, x)
         deadline = rules(r, "systems").get(x.system_id, {}).get("deadline_h")

@@ -80,6 +80,12 @@ def dispatch_order(p: Instance) -> dict[str, list[Pair]]:
     return {s: sorted(rs, key=lambda r: (rank[r[2]], -p.tau_h[r], r[1])) for s, rs in by_site.items()}
 
 
+def arrival_h(p: Instance, r: Pair) -> float:
+    """Release + transit hours of a route: when its units arrive, queue aside (deadlines bound this, plus
+    the queue; ``tau_h`` may add the exposure hours the time term counts extra)."""
+    return p.release_h[p.host_of[r[0]]] + p.transit_h[r]
+
+
 def hours_per_slot(p: Instance, site_id: str) -> float:
     """Hours between two dispatch slots at a site."""
     return 24.0 / p.dispatch_per_day[site_id]
@@ -158,6 +164,6 @@ def queue_deadline_routes(p: Instance) -> dict[Pair, float]:
             filled[w] = min(p.stock_bound[s, w], filled[w] + p.demand[r[1], w])
             longest = step * sum(p.slots[x] * n for x, n in filled.items())
             limit = p.deadline_h[w]
-            if limit is not None and p.tau_h[r] + longest > limit + 1e-9:
+            if limit is not None and arrival_h(p, r) + longest > limit + 1e-9:
                 found[r] = max(0.0, longest - limit)
     return found

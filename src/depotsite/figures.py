@@ -17,6 +17,7 @@ from depotsite.checks import (
     RunRecord,
     available_h,
     close,
+    exposure_extra_h,
     group_members,
     host_units,
     host_value,
@@ -40,10 +41,10 @@ def terms(r: RunRecord) -> dict[str, float]:
     """The time (hours), risk and cost (M USD) terms of the posture, as the scenario defines them."""
     times = [(x, t) for x in r.deliveries if (t := available_h(r, x)) is not None]
     if makespan(r):
-        time_h = max((t[2] for _, t in times), default=0.0)
+        time_h = max((t[2] + exposure_extra_h(r, x) for x, t in times), default=0.0)
     else:
         weights = unit_weights(r)
-        time_h = sum(weights.get(x.system_id, 0.0) * t[1] * x.units for x, t in times)
+        time_h = sum(weights.get(x.system_id, 0.0) * (t[1] + exposure_extra_h(r, x)) * x.units for x, t in times)
     shares = share_pct(r)
     measure = rules(r, "objective").get("risk", "max_host_share")
     if measure == "max_host_share":

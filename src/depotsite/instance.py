@@ -55,7 +55,8 @@ class Instance:
     # times
     release_h: dict[str, float]  # host -> release delay
     transit_h: dict[Pair, float]
-    tau_h: dict[Pair, float]  # release delay of the site's host + transit hours
+    tau_h: dict[Pair, float]  # release delay of the site's host + transit hours (+ exposure_weight x exposure_h)
+    exposure_h: dict[Pair, float]  # hours each route (those deadlines drop too) is exposed in transit
     deadline_h: dict[str, float | None]  # system -> latest availability, None for no deadline
     dropped_by_deadline: dict[Pair, float]  # routes the deadline rules out -> their hours
     unserved: tuple[str, ...]  # demand no site can serve, with the reason in domain words
@@ -88,6 +89,7 @@ class Instance:
     time_weight: float
     risk_weight: float
     cost_weight: float
+    exposure_weight: float  # extra hours in tau per hour of exposure
     hhi_points: tuple[float, ...]  # tangent points of the Herfindahl cuts
     threat: dict[str, float]  # host -> probability of losing it (expected loss)
     stock_bound: dict[tuple[str, str], int]  # (site, system) -> most units it could hold: min(req, what fits)
@@ -187,9 +189,12 @@ def _routes(
     systems: tuple[str, ...],
     release: dict[str, float],
     deadline: dict[str, float | None],
-) -> tuple[dict, dict, dict, list]:
-    """Transit and tau hours of the routes kind, reach and deadline allow; the routes deadlines rule out."""
-    transit, tau, dropped, routes = {}, {}, {}, []
+    exposure_weight: float,
+) -> tuple[dict, dict, dict, list, dict]:
+    """Transit and tau hours of the routes kind, reach and deadline allow; the routes deadlines rule out; the
+    exposure hours of the routes. A deadline bounds the arrival (release + transit); tau, the time the
+    objective counts, adds ``exposure_weight`` hours per hour of exposure."""
+    transit, tau, dropped, routes, exposure = {}, {}, {}, [], {}
     for s in sites:
         for w in systems:
             if units_fitting(inputs.sites[s], inputs.systems[w]) == 0:
@@ -201,14 +206,15 @@ def _routes(
                 if hours is None:
                     continue
                 total = release[inputs.sites[s].host_id] + hours
+                exposure[(s, d, w)] = travel.legs[(s, d, w)].exposure_h
                 limit = deadline[w]
                 if limit is not None and total > limit + TOLERANCE:
                     dropped[(s, d, w)] = total
                     continue
                 transit[(s, d, w)] = hours
-                tau[(s, d, w)] = total
+                tau[(s, d, w)] = total + exposure_weight * exposure[(s, d, w)]
                 routes.append((s, d, w))
-    return transit, tau, dropped, routes
+    return transit, tau, dropped, routes, exposure
 
 
 def _caps(scenario: Scenario, hosts: tuple[str, ...], requirement: dict[str, int]) -> dict:
@@ -293,7 +299,9 @@ def build_instance(inputs: Inputs, travel: TravelTimes, scenario: Scenario) -> I
     systems, hosts = tuple(requirement), tuple(inputs.hosts)
     release = {h: release_delay_h(inputs, scenario, h) for h in inputs.hosts}
     deadline = {w: (scenario.systems[w].deadline_h if w in scenario.systems else None) for w in systems}
-    transit, tau, dropped, routes = _routes(inputs, travel, sites, systems, release, deadline)
+    transit, tau, dropped, routes, exposure = _routes(
+        inputs, travel, sites, systems, release, deadline, o.exposure_weight
+    )
     pairs = {(s, w) for s, _, w in routes}
     value = {w: inputs.systems[w].value_musd for w in systems}
     instance = Instance(
@@ -315,6 +323,7 @@ def build_instance(inputs: Inputs, travel: TravelTimes, scenario: Scenario) -> I
         release_h=release,
         transit_h=transit,
         tau_h=tau,
+        exposure_h=exposure,
         deadline_h=deadline,
         dropped_by_deadline=dropped,
         unserved=(),
@@ -336,6 +345,7 @@ def build_instance(inputs: Inputs, travel: TravelTimes, scenario: Scenario) -> I
         time_weight=o.time_weight,
         risk_weight=o.risk_weight,
         cost_weight=o.cost_weight,
+        exposure_weight=o.exposure_weight,
         hhi_points=tuple(hhi_tangents(o.hhi_tangents)),
         threat={h: (r.threat if (r := scenario.hosts.get(h)) else 0.0) for h in hosts},
         stock_bound={(s, w): stock_bound(inputs, s, w) for s in sites for w in systems if (s, w) in pairs},

@@ -98,7 +98,7 @@ from dataclasses import dataclass
 import pyomo.environ as pyo
 
 from depotsite import words
-from depotsite.dispatch import hours_per_slot, queue_coefficients, queue_deadline_routes, slot_bounds
+from depotsite.dispatch import arrival_h, hours_per_slot, queue_coefficients, queue_deadline_routes, slot_bounds
 from depotsite.errors import InfeasibleError
 from depotsite.instance import RESOURCES, Instance
 from depotsite.rows import constraint, sites_serving, slot_prefix, stock_in
@@ -334,7 +334,8 @@ def add_queue_deadline(m: pyo.ConcreteModel, inst: Instance) -> None:
     def rule(m, s, d, w):
         limit, big = inst.deadline_h[w], rows[s, d, w]
         queue = hours_per_slot(inst, s) * prefix[s, d, w]
-        return inst.tau_h[s, d, w] * m.use_route[s, d, w] + queue <= limit + big * (1 - m.use_route[s, d, w])
+        arrival = arrival_h(inst, (s, d, w))
+        return arrival * m.use_route[s, d, w] + queue <= limit + big * (1 - m.use_route[s, d, w])
 
     m.queue_deadline = constraint("queue_deadline", list(rows), rule=rule)
 

@@ -84,3 +84,58 @@ def region_problems(path: Path | None, avoid: tuple[str, ...]) -> list[str]:
         for r in avoid
         if r not in known
     ]
+
+
+FRONT_LINE_TYPES = ("LineString", "MultiLineString", "Polygon", "MultiPolygon")
+
+
+def read_front_line(path: Path) -> shapely.Geometry:
+    """The front line of ``[data] front_line``: the union of every feature's geometry (longitude/latitude).
+
+    Parameters
+    ----------
+    path
+        A GeoJSON FeatureCollection of lines (the line of contact) or polygons (occupied territory).
+
+    Returns
+    -------
+    shapely.Geometry
+        The union of the features' geometries.
+
+    Raises
+    ------
+    InputError
+        Naming the file when it cannot be read, holds no feature, or a feature is not a valid line or polygon.
+    """
+    reason = unreadable(Path(path))
+    if reason is not None:
+        raise InputError([f"{path}: {reason}; check [data] front_line"])
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        shapes = [shape(f["geometry"]) for f in doc["features"]]
+    except (ValueError, KeyError, TypeError, AttributeError, shapely.errors.GEOSException):
+        raise InputError(
+            [f"{path}: not a GeoJSON FeatureCollection of lines or polygons; check [data] front_line"]
+        ) from None
+    bad = [i for i, g in enumerate(shapes, 1) if g.geom_type not in FRONT_LINE_TYPES or not g.is_valid or g.is_empty]
+    problems = [
+        f"{path}: feature {i} is not a valid line or polygon ({shapes[i - 1].geom_type}); use "
+        f"{', '.join(FRONT_LINE_TYPES)}"
+        for i in bad
+    ]
+    if not shapes:
+        problems.append(f"{path}: holds no feature; give the front line as one or more lines or polygons")
+    if problems:
+        raise InputError(problems)
+    return shapely.union_all(shapes)
+
+
+def front_line_problems(path: Path | None) -> list[str]:
+    """Why the scenario's ``[data] front_line`` cannot be used (empty when it can, or when none is named)."""
+    if path is None:
+        return []
+    try:
+        read_front_line(path)
+    except InputError as exc:
+        return list(exc.problems)
+    return []

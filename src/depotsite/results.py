@@ -126,8 +126,8 @@ def summarise(
     waits = queue_waits(p, ship)
     deliveries = []
     for r, units in sorted(ship.items()):
-        tau, (mean_wait, last_wait) = p.tau_h[r], waits[r]
-        deliveries.append(Delivery(*r, units, p.transit_h[r], mean_wait, tau + mean_wait, tau + last_wait))
+        arrival, (mean_wait, last_wait) = p.release_h[p.host_of[r[0]]] + p.transit_h[r], waits[r]
+        deliveries.append(Delivery(*r, units, p.transit_h[r], mean_wait, arrival + mean_wait, arrival + last_wait))
 
     by_system: dict[str, list[Delivery]] = defaultdict(list)
     for delivery in deliveries:
@@ -139,11 +139,18 @@ def summarise(
         )
         for w, rows in by_system.items()
     }
+    # tau_h - release - transit: the exposure hours the time term counts extra (exposure_weight)
+    extra = {r: p.tau_h[r] - p.release_h[p.host_of[r[0]]] - p.transit_h[r] for r in ship}
     if p.time_measure == "makespan":
-        time_h = max((x.last_available_h for x in deliveries), default=0.0)
+        time_h = max(
+            (x.last_available_h + extra[x.site_id, x.destination_id, x.system_id] for x in deliveries), default=0.0
+        )
     else:
         u = unit_weight(p)
-        time_h = sum(u[x.system_id] * x.available_h * x.units for x in deliveries)
+        time_h = sum(
+            u[x.system_id] * (x.available_h + extra[x.site_id, x.destination_id, x.system_id]) * x.units
+            for x in deliveries
+        )
     shares = value_shares(p, stock)
     group_shares = {g: sum(shares[h] for h in members) for g, members in p.groups.items()}
     cost = sum(p.fixed_cost_musd[s] for s in open_sites)

@@ -36,7 +36,20 @@ from depotsite.tomlfile import dump_toml, read_toml
 
 log = logging.getLogger(__name__)
 
-DATA_KEYS = ("hosts", "sites", "systems", "destinations", "demand", "roads", "boundaries", "travel_times", "purchasers")
+DATA_KEYS = (
+    "hosts",
+    "sites",
+    "systems",
+    "destinations",
+    "demand",
+    "roads",
+    "boundaries",
+    "regions",
+    "countries",
+    "front_line",
+    "travel_times",
+    "purchasers",
+)
 
 
 MAX_SPEED_KPH = 10_000.0
@@ -84,6 +97,10 @@ class DataConfig(_Strict):
     """GeoJSON of country polygons (country_id): tags road nodes, checks sites lie in their host."""
     regions: Path | None = None
     """GeoJSON of regions a scenario may avoid (region_id, name, source), e.g. the shipped Transnistria."""
+    countries: Path | None = None
+    """countries.csv (country_id, name, eu, schengen, source): the kind of each border crossing."""
+    front_line: Path | None = None
+    """GeoJSON of a front line (lines, or occupied areas): routes near it are exposed ([network] exposure_km)."""
     travel_times: Path | None = None
     """Bring-your-own matrix (site_id, destination_id, system_id, transit_h); replaces the road computation."""
     purchasers: Path | None = None
@@ -96,17 +113,28 @@ class DataConfig(_Strict):
         return self
 
 
+class BorderHours(_Strict):
+    internal: Hours = 0.0
+    """Both countries in the Schengen area: no border checks (Schengen Borders Code, data/README.md)."""
+    external: Hours = 3.0
+    """The Schengen area's external border (PL, SK, HU, RO to UA; RO to MD): exit and entry checks, customs."""
+    non_eu: Hours = 6.0
+    """Neither country in the EU or Schengen (MD to UA): two national controls without the EU's procedures."""
+
+
 class Profile(_Strict):
     mode: Literal["road", "air"] = "road"
     """road: along the road graph; air: a ferry flight between air bases."""
     speed_kph: Speed = 60.0
     """Convoy cruise speed on the road graph."""
-    border_crossing_h: Hours = 3.0
-    """Delay added each time a route crosses a national border."""
+    border_h: BorderHours = BorderHours()
+    """Delay per border crossing by kind: internal (Schengen), external (Schengen's outer border), non_eu."""
     max_driving_h_per_day: float | None = Field(None, gt=0, le=24)
-    """March discipline: driving hours per day before a rest (unset: no rests)."""
+    """March discipline: driving hours before a rest (unset: no rests)."""
     rest_h: Hours = 0.0
-    """Rest after each full day of driving (with max_driving_h_per_day)."""
+    """Rest after each full max_driving_h_per_day of driving."""
+    load_h: Hours = 0.0
+    """Hours to load the system onto its transport at the site and unload it at the destination, once a trip."""
     access_speed_kph: Speed = 30.0
     """Speed on the leg between a point and its snapped road node."""
     cruise_kph: Speed = 750.0
@@ -114,11 +142,26 @@ class Profile(_Strict):
     prep_h: Hours = 0.0
     """Air profiles: preparation before take-off."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_single_border_delay(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "border_crossing_h" in data:
+            hours = data["border_crossing_h"]
+            raise ValueError(
+                "border_crossing_h is replaced by border_h, the delay per crossing by kind; write "
+                f"border_h = {{internal = 0, external = {hours}, non_eu = {hours}}} (or "
+                f"border_h = {{internal = {hours}, external = {hours}, non_eu = {hours}}} to keep one delay at every "
+                "crossing, Schengen-internal ones too)"
+            )
+        return data
 
+
+# Sourced march discipline and transporters: data/README.md, "Transport profiles".
 DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
-    "tracked": {"mode": "road", "speed_kph": 45.0, "border_crossing_h": 3.0},
-    "wheeled": {"mode": "road", "speed_kph": 60.0, "border_crossing_h": 3.0},
-    "air": {"mode": "air", "cruise_kph": 750.0, "prep_h": 4.0, "border_crossing_h": 0.0},
+    "tracked": {"mode": "road", "speed_kph": 45.0, "max_driving_h_per_day": 10.0, "rest_h": 14.0},
+    "wheeled": {"mode": "road", "speed_kph": 60.0, "max_driving_h_per_day": 20.0, "rest_h": 9.0},
+    "het": {"mode": "road", "speed_kph": 44.0, "max_driving_h_per_day": 20.0, "rest_h": 9.0, "load_h": 2.0},
+    "air": {"mode": "air", "cruise_kph": 750.0, "prep_h": 4.0},
 }
 
 
@@ -135,8 +178,10 @@ class NetworkConfig(_Strict):
     """Warn when a point lies farther than this from the nearest road node."""
     snap_max_km: float = Field(100.0, gt=0, le=20_000)
     """A point farther than this from every road is an input error (wrong coordinates, or no roads there)."""
+    exposure_km: float = Field(100.0, gt=0, le=1_000)
+    """A route inside Ukraine within this distance of avoided territory or [data] front_line is exposed."""
     profiles: dict[str, Profile] = Field(default_factory=dict)
-    """Transport profiles by name (systems.csv's profile column); tracked, wheeled and air by default."""
+    """Transport profiles by name (systems.csv's profile column); tracked, wheeled, het and air by default."""
 
 
 class ObjectiveConfig(_Strict):
@@ -157,6 +202,8 @@ class ObjectiveConfig(_Strict):
     """Weight of the risk term: hours one point of risk is worth."""
     cost_weight: Weight = 0.0
     """Weight of the fixed cost of open sites (M USD)."""
+    exposure_weight: Weight = 0.0
+    """Extra hours counted in the time term per hour a route is exposed in transit (exposure_h)."""
     hhi_tangents: int = Field(41, ge=2, le=MAX_HHI_TANGENTS)
     """Number of tangent cuts per host that approximate the Herfindahl index from below."""
 
@@ -199,6 +246,8 @@ class SystemRule(_Strict):
     """Host-loss resilience: lose_hosts and keep_fraction."""
     priority: float = Field(1.0, ge=0.001, le=1000)
     """Weight of this system's units in the mean time."""
+    profile: str | None = Field(None, min_length=1, max_length=100)
+    """Transport profile instead of systems.csv's (e.g. het: tracked systems on heavy-equipment transporters)."""
 
 
 class ConstraintsConfig(_Strict):

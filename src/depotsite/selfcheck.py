@@ -84,6 +84,7 @@ def posture_record(
             )
             for x in result.deliveries
         ),
+        exposure=travel.exposure() if travel is not None else dict(p.exposure_h),
         summary=summary,
         transit=transit,
         depots=depots,

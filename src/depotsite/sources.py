@@ -7,15 +7,17 @@ the shipped road network and a user's own travel-time matrix is made here once.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import os
 from dataclasses import replace
 from typing import Any
 
+from depotsite.countries import read_countries
 from depotsite.errors import InputError, ScenarioError
 from depotsite.inputs import Inputs, load_inputs, units_fitting
-from depotsite.regions import region_problems
+from depotsite.regions import front_line_problems, region_problems
 from depotsite.scenario import MAX_LOSS_SETS, Scenario
 from depotsite.tables import shown
 from depotsite.traveltimes import TravelTimes, read_matrix
@@ -52,6 +54,7 @@ def read_inputs(scenario: Scenario, *, check: bool = True) -> Inputs:
         profiles=scenario.network.profiles,
         boundaries=d.boundaries,
     )
+    inputs = with_profiles(inputs, scenario)
     problems: list[str] = []
     if d.purchasers is not None:
         from depotsite.purchasers import parse_purchases
@@ -68,6 +71,39 @@ def read_inputs(scenario: Scenario, *, check: bool = True) -> Inputs:
     if problems:  # the purchasers table's problems, and the scenario's with them
         raise InputError(problems)
     return inputs
+
+
+def with_profiles(inputs: Inputs, scenario: Scenario) -> Inputs:
+    """The tables with each system's transport profile as the scenario sets it (``systems.<id>.profile``).
+
+    Parameters
+    ----------
+    inputs
+        The tables as read; systems.csv's ``profile`` column gives each system's profile.
+    scenario
+        Its ``[systems.<id>] profile`` keys, where set, replace that column (e.g. ``het`` for tanks carried on
+        heavy-equipment transporters).
+
+    Returns
+    -------
+    Inputs
+        The same tables when no system's profile is overridden, else a copy with the overridden systems.
+    """
+    changed = {
+        w: rule.profile
+        for w, rule in scenario.systems.items()
+        if rule.profile is not None and w in inputs.systems and inputs.systems[w].profile != rule.profile
+    }
+    if not changed:
+        return inputs
+    return Inputs.assemble(
+        hosts=list(inputs.hosts.values()),
+        sites=list(inputs.sites.values()),
+        systems=[dataclasses.replace(x, profile=changed.get(w, x.profile)) for w, x in inputs.systems.items()],
+        destinations=list(inputs.destinations.values()),
+        demand=inputs.demand,
+        files=inputs.files,
+    )
 
 
 def travel_times_for(inputs: Inputs, scenario: Scenario, *, use_cache: bool = True) -> TravelTimes:
@@ -206,6 +242,18 @@ def check_against_inputs(scenario: Scenario, inputs: Inputs) -> None:
     for name, profile in scenario.network.profiles.items():
         if profile.rest_h > 0 and profile.max_driving_h_per_day is None:
             problems.append(f"network.profiles.{name}: rest_h needs max_driving_h_per_day")
+    for w, rule in scenario.systems.items():
+        if rule.profile is not None and rule.profile not in scenario.network.profiles:
+            problems.append(
+                f"systems.{w}.profile: unknown transport profile {shown(rule.profile)}; use one of "
+                f"{', '.join(sorted(scenario.network.profiles))} or define it under [network.profiles]"
+            )
     problems += region_problems(scenario.data.regions, scenario.network.avoid_regions)
+    problems += front_line_problems(scenario.data.front_line)
+    if scenario.data.countries is not None:
+        try:
+            read_countries(scenario.data.countries)
+        except InputError as exc:
+            problems += [f"[data] countries: {p}" for p in exc.problems]
     if problems:
         raise ScenarioError(problems)

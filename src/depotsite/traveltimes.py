@@ -25,6 +25,19 @@ Pair = tuple[str, str, str]  # (site_id, destination_id, system_id)
 
 
 @dataclass(frozen=True)
+class Crossing:
+    """One border crossing of a route: from one country into another, its kind and its delay in hours."""
+
+    from_country: str
+    to_country: str
+    kind: str  # internal, external or non_eu (depotsite.countries)
+    hours: float
+
+    def __str__(self) -> str:
+        return f"{self.from_country}>{self.to_country} {self.kind} {self.hours:g} h"
+
+
+@dataclass(frozen=True)
 class Leg:
     """How one (site, destination, system) pair travels; ``hours`` is the transit time."""
 
@@ -33,6 +46,11 @@ class Leg:
     road_km: float | None = None
     borders_crossed: int = 0
     snap_km: float = 0.0
+    countries: tuple[str, ...] = ()  # the countries the route passes through, in order (start and end included)
+    regions: tuple[str, ...] = ()  # the regions of [data] regions it passes through, in order
+    crossings: tuple[Crossing, ...] = ()  # every border crossing, in order
+    ukraine_h: float = 0.0  # hours of the trip inside the destinations' country
+    exposure_h: float = 0.0  # of those, hours within [network] exposure_km of avoided territory or the front line
     # (lon, lat) points of the route as an (n, 2) array, empty when unknown; left out of comparisons
     path: np.ndarray = field(default_factory=lambda: np.empty((0, 2)), compare=False, repr=False)
 
@@ -83,13 +101,25 @@ class TravelTimes:
         leg = self.legs.get(pair)
         return None if leg is None else leg.hours
 
+    def exposure(self) -> dict[Pair, float]:
+        """Exposure hours of every reachable pair (0 where the source gives none).
+
+        Returns
+        -------
+        dict
+            (site_id, destination_id, system_id) -> ``Leg.exposure_h``.
+        """
+        return {k: leg.exposure_h for k, leg in self.legs.items()}
+
 
 MATRIX_SCHEMA = {"site_id": identifier, "destination_id": identifier, "system_id": identifier, "transit_h": nonneg}
 LEGACY_COLUMN = "hours"  # what the transit column was called before every output said transit_h
+EXPOSURE_COLUMN = "exposure_h"  # optional: hours of each route exposed in transit ([objective] exposure_weight)
 
 
 def matrix_schema(path: Path) -> tuple[dict, str]:
-    """The matrix schema for this file and its transit column: ``transit_h``, or ``hours`` as before.
+    """The matrix schema for this file and its transit column: ``transit_h``, or ``hours`` as before; with an
+    optional ``exposure_h`` column when the header has one.
 
     Parameters
     ----------
@@ -109,15 +139,18 @@ def matrix_schema(path: Path) -> tuple[dict, str]:
             header = [cell.strip() for cell in next(csv.reader(stream), [])]
     except (OSError, UnicodeDecodeError, csv.Error):
         return MATRIX_SCHEMA, "transit_h"  # read_table reports why the file cannot be read
+    extra = {EXPOSURE_COLUMN: nonneg} if EXPOSURE_COLUMN in header else {}
     if LEGACY_COLUMN in header and "transit_h" not in header:
-        return {**{k: v for k, v in MATRIX_SCHEMA.items() if k != "transit_h"}, LEGACY_COLUMN: nonneg}, LEGACY_COLUMN
-    return MATRIX_SCHEMA, "transit_h"
+        base = {k: v for k, v in MATRIX_SCHEMA.items() if k != "transit_h"}
+        return {**base, LEGACY_COLUMN: nonneg, **extra}, LEGACY_COLUMN
+    return {**MATRIX_SCHEMA, **extra}, "transit_h"
 
 
 def read_matrix(path: Path, inputs: Inputs) -> TravelTimes:
     """Read a ``site_id, destination_id, system_id, transit_h`` table; a missing pair means not reachable.
 
-    The transit column may also be called ``hours`` (its name before every output said ``transit_h``).
+    The transit column may also be called ``hours`` (its name before every output said ``transit_h``); an
+    optional ``exposure_h`` column gives each route's hours exposed in transit (0 without it).
 
     The bring-your-own-matrix path: the model sees the same ``TravelTimes`` as from the road network.
 
@@ -143,6 +176,7 @@ def read_matrix(path: Path, inputs: Inputs) -> TravelTimes:
     rows = read_table(Path(path), schema, problems) or []
     name = Path(path).name
     hours: dict[Pair, float] = {}
+    exposure: dict[Pair, float] = {}
     first: dict[Pair, int] = {}
     for line, row in rows:
         pair = (row["site_id"], row["destination_id"], row["system_id"])
@@ -163,7 +197,9 @@ def read_matrix(path: Path, inputs: Inputs) -> TravelTimes:
             )
         first.setdefault(pair, line)
         hours[pair] = row[transit]
+        exposure[pair] = row.get(EXPOSURE_COLUMN, 0.0)
     if problems:
         raise InputError(problems)
     log.info("read_matrix read %d pairs from %s", len(hours), name)
-    return TravelTimes.from_hours(hours, source=str(path))
+    legs = {k: Leg(hours=float(h), exposure_h=float(exposure[k])) for k, h in hours.items()}
+    return TravelTimes(legs=MappingProxyType(legs), source=str(path))

@@ -20,7 +20,14 @@ from typing import Any
 from depotsite.checks import RULE_CHECKS, DeliveryRow, RunRecord, run_checks, transit_sha256
 from depotsite.errors import InputError
 from depotsite.figures import FIGURE_CHECKS
-from depotsite.output.runread import ALLOCATION, DELIVERIES, OUTPUT_FILES, read_json, read_rows_checked, read_text
+from depotsite.output.runread import (
+    ALLOCATION,
+    OUTPUT_FILES,
+    deliveries_schema,
+    read_json,
+    read_rows_checked,
+    read_text,
+)
 from depotsite.purchasers import read_purchasers
 from depotsite.tables import OPTIONAL, SCHEMAS, file_sha256
 from depotsite.traveltimes import matrix_schema
@@ -191,13 +198,17 @@ def _purchases(manifest: dict[str, Any], tables: dict[str, dict[Any, Any]], v: V
         raise _Stop from None
 
 
-def _transit(scenario: dict[str, Any], manifest: dict[str, Any], v: Verification) -> dict[tuple[str, str, str], float]:
-    """Transit hours from the run's own source: the matrix the manifest names, or the roads without cache."""
+def _transit(
+    scenario: dict[str, Any], manifest: dict[str, Any], v: Verification
+) -> tuple[dict[tuple[str, str, str], float], dict[tuple[str, str, str], float]]:
+    """Transit and exposure hours from the run's own source: the matrix the manifest names, or the roads
+    without cache."""
     if "travel_times" in manifest["inputs"]:
         matrix = Path(manifest["inputs"]["travel_times"]["path"])
         schema, transit = matrix_schema(matrix)
         rows = _rows(matrix, schema, v)
         hours = {(r["site_id"], r["destination_id"], r["system_id"]): r[transit] for r in rows}
+        exposure = {(r["site_id"], r["destination_id"], r["system_id"]): r.get("exposure_h", 0.0) for r in rows}
         source = "the travel-time matrix"
     else:
         from pydantic import ValidationError
@@ -205,6 +216,7 @@ def _transit(scenario: dict[str, Any], manifest: dict[str, Any], v: Verification
         from depotsite.inputs import load_inputs
         from depotsite.network import travel_times
         from depotsite.scenario import Scenario
+        from depotsite.sources import with_profiles
 
         files = {t: Path(manifest["inputs"][t]["path"]) for t in TABLES}
         try:
@@ -215,11 +227,13 @@ def _transit(scenario: dict[str, Any], manifest: dict[str, Any], v: Verification
                 destinations=files["destinations"],
                 demand=files["demand"],
             )
-            times = travel_times(inputs, Scenario.model_validate(scenario), use_cache=False)
+            resolved = Scenario.model_validate(scenario)
+            times = travel_times(with_profiles(inputs, resolved), resolved, use_cache=False)
         except (InputError, ValidationError) as exc:
             v.violations.append(f"travel times cannot be recomputed from the roads: {exc}")
             raise _Stop from None
         hours = {key: leg.hours for key, leg in times.legs.items()}
+        exposure = times.exposure()
         source = "the roads (no cache)"
     recorded = (
         manifest.get("travel_times", {}).get("sha256") if isinstance(manifest.get("travel_times"), dict) else None
@@ -231,8 +245,18 @@ def _transit(scenario: dict[str, Any], manifest: dict[str, Any], v: Verification
             f"travel times: the hours recomputed from {source} differ from those the run used "
             f"(SHA-256 {transit_sha256(hours)[:12]}... vs the manifest's {str(recorded)[:12]}...)"
         )
+    recorded_exposure = (
+        manifest.get("travel_times", {}).get("exposure_sha256")
+        if isinstance(manifest.get("travel_times"), dict)
+        else None
+    )
+    if recorded_exposure is not None and transit_sha256(exposure) != recorded_exposure:
+        v.violations.append(
+            f"travel times: the exposure hours recomputed from {source} differ from those the run used "
+            f"(SHA-256 {transit_sha256(exposure)[:12]}... vs the manifest's {str(recorded_exposure)[:12]}...)"
+        )
     v.checks.append(f"{len(hours)} transit hours recomputed from {source}")
-    return hours
+    return hours, exposure
 
 
 def _outputs(run: Path, v: Verification) -> dict[str, Any]:
@@ -254,8 +278,9 @@ def _outputs(run: Path, v: Verification) -> dict[str, Any]:
             r["queue_h"],
             r["available_h"],
             r["last_available_h"],
+            r.get("exposure_h"),
         )
-        for r in _rows(run / "deliveries.csv", DELIVERIES, v)
+        for r in _rows(run / "deliveries.csv", deliveries_schema(run / "deliveries.csv"), v)
     )
     docs = {name: _json(run / f"{name}.geojson", v) for name in ("depots", "routes")}
     summary = _json(run / "summary.json", v)
@@ -320,7 +345,7 @@ def _verify(run: Path, original: Path | None, v: Verification) -> None:
     if any(x.startswith("input ") for x in v.violations):
         raise _Stop  # every later check would be against inputs the run did not use
     tables = _tables(manifest, v)
-    transit = _transit(scenario, manifest, v)
+    transit, exposure = _transit(scenario, manifest, v)
     record = RunRecord(
         hosts=tables["hosts"],
         sites=tables["sites"],
@@ -330,6 +355,7 @@ def _verify(run: Path, original: Path | None, v: Verification) -> None:
         scenario=scenario,
         transit=transit,
         purchases=_purchases(manifest, tables, v),
+        exposure=exposure,
         **_outputs(run, v),
     )
     done, found = run_checks(record, RULE_CHECKS + FIGURE_CHECKS)

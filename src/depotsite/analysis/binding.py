@@ -373,7 +373,7 @@ def _later_deadline(p: Instance, w: str, hours: float) -> Instance:
         routes=routes,
         allowed=allowed,
         deadline_h={**p.deadline_h, w: limit},
-        tau_h={**p.tau_h, **back},
+        tau_h={**p.tau_h, **{r: h + p.exposure_weight * p.exposure_h.get(r, 0.0) for r, h in back.items()}},
         transit_h={**p.transit_h, **{r: h - p.release_h[p.host_of[r[0]]] for r, h in back.items()}},
         dropped_by_deadline={r: h for r, h in p.dropped_by_deadline.items() if r not in back},
         stock_bound={**p.stock_bound, **{(s, w2): stock_bound(p.inputs, s, w2) for s, _, w2 in back}},

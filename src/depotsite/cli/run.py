@@ -240,7 +240,11 @@ def travel_times_command(
 
 
 def write_matrix(path: Path, travel, inputs) -> None:
-    """The travel-time matrix as CSV: one row per site, destination and system; unreachable pairs too."""
+    """The travel-time matrix as CSV: one row per site, destination and system; unreachable pairs too; with
+    the countries, regions and crossings of each route and its hours inside Ukraine and exposed."""
+    from depotsite.output.geojson import route_facts
+
+    facts = ["countries", "regions", "crossings", "border_h", "ukraine_h", "exposure_h"]
     with path.open("w", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(
@@ -253,10 +257,12 @@ def write_matrix(path: Path, travel, inputs) -> None:
                 "road_km",
                 "borders_crossed",
                 "snap_km",
+                *facts,
                 "unreachable_reason",
             ]
         )
         for (s, d, w), leg in sorted(travel.legs.items()):
+            row = route_facts(leg)
             writer.writerow(
                 [
                     s,
@@ -267,11 +273,12 @@ def write_matrix(path: Path, travel, inputs) -> None:
                     "" if leg.road_km is None else f"{leg.road_km:.3f}",
                     leg.borders_crossed,
                     f"{leg.snap_km:.3f}",
+                    *(f"{row[k]:.4f}" if isinstance(row[k], float) else row[k] for k in facts),
                     "",
                 ]
             )
         for (s, d, w), reason in sorted(travel.unreachable.items()):
-            writer.writerow([s, d, w, inputs.systems[w].profile, "", "", "", "", reason])
+            writer.writerow([s, d, w, inputs.systems[w].profile, "", "", "", "", *([""] * len(facts)), reason])
 
 
 @app.command()

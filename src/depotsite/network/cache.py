@@ -24,12 +24,13 @@ from depotsite.inputs import Inputs
 from depotsite.network.files import road_files
 from depotsite.scenario import Scenario
 from depotsite.tables import file_sha256
-from depotsite.traveltimes import Leg
+from depotsite.traveltimes import Crossing, Leg
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 4  # bump when routing changes what a cached matrix holds; 4: flights round closed airspace
-ARRAYS = ("meta", "hours", "road_km", "borders", "snap_km", "path_len", "coords")
+CACHE_FORMAT = 5  # bump when routing changes what a cached matrix holds; 4: flights round closed airspace;
+# 5: borders by kind, march discipline and loading, countries, regions, crossings and exposure of every leg
+ARRAYS = ("meta", "hours", "road_km", "borders", "snap_km", "path_len", "coords", "ukraine_h", "exposure_h")
 # what reading a damaged zip or array can raise (BadZipFile for a truncated file, zlib.error for bad deflate)
 _DAMAGED = (OSError, ValueError, KeyError, IndexError, TypeError, EOFError, zipfile.BadZipFile, zlib.error)
 
@@ -66,7 +67,10 @@ def cache_key(inputs: Inputs, scenario: Scenario) -> str:
         "profiles": {k: v.model_dump(mode="json") for k, v in sorted(scenario.network.profiles.items())},
         "avoid": sorted(scenario.network.avoid_countries),
         "avoid_regions": sorted(scenario.network.avoid_regions),
-        "regions": file_sha256(data.regions) if data.regions is not None and scenario.network.avoid_regions else None,
+        "regions": file_sha256(data.regions) if data.regions is not None else None,
+        "countries": file_sha256(data.countries) if data.countries is not None else None,
+        "front_line": file_sha256(data.front_line) if data.front_line is not None else None,
+        "exposure_km": scenario.network.exposure_km,
         "airspace_margin_km": scenario.network.airspace_margin_km,
         "snap_warn_km": scenario.network.snap_warn_km,
         "snap_max_km": scenario.network.snap_max_km,
@@ -149,6 +153,9 @@ def save_entry(path: Path, key: str, entry: Entry) -> None:
         "key": key,
         "keys": keys,
         "profiles": [legs[k].profile for k in keys],
+        "countries": [list(legs[k].countries) for k in keys],
+        "regions": [list(legs[k].regions) for k in keys],
+        "crossings": [[[c.from_country, c.to_country, c.kind, c.hours] for c in legs[k].crossings] for k in keys],
         "unreachable": [[*k, r] for k, r in unreachable.items()],
         "warnings": warnings,
     }
@@ -160,6 +167,8 @@ def save_entry(path: Path, key: str, entry: Entry) -> None:
         "snap_km": np.array([legs[k].snap_km for k in keys], dtype=float),
         "path_len": np.array([len(legs[k].path) for k in keys], dtype=np.int64),
         "coords": np.concatenate([legs[k].path for k in keys]) if keys else np.empty((0, 2)),
+        "ukraine_h": np.array([legs[k].ukraine_h for k in keys], dtype=float),
+        "exposure_h": np.array([legs[k].exposure_h for k in keys], dtype=float),
     }
     stored: dict[str, Any] = {"checksum": np.array(checksum(arrays)), **arrays}
     tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
@@ -244,7 +253,9 @@ def _unpack(arrays: dict[str, np.ndarray], meta: dict) -> Entry:
     coords = arrays["coords"]
     hours, road_km = arrays["hours"].tolist(), arrays["road_km"].tolist()
     borders, snap_km = arrays["borders"].tolist(), arrays["snap_km"].tolist()
-    if not len(meta["keys"]) == len(hours) == len(road_km) == len(borders) == len(snap_km) == len(offsets) - 1:
+    ukraine_h, exposure_h = arrays["ukraine_h"].tolist(), arrays["exposure_h"].tolist()
+    lengths = {len(x) for x in (hours, road_km, borders, snap_km, ukraine_h, exposure_h, meta["countries"])}
+    if lengths != {len(meta["keys"])} or len(offsets) - 1 != len(meta["keys"]):
         raise BadCacheEntry("its arrays disagree in length")
     legs = {
         tuple(k): Leg(
@@ -254,6 +265,11 @@ def _unpack(arrays: dict[str, np.ndarray], meta: dict) -> Entry:
             borders_crossed=int(borders[i]),
             snap_km=snap_km[i],
             path=coords[offsets[i] : offsets[i + 1]],
+            countries=tuple(meta["countries"][i]),
+            regions=tuple(meta["regions"][i]),
+            crossings=tuple(Crossing(a, b, kind, float(h)) for a, b, kind, h in meta["crossings"][i]),
+            ukraine_h=ukraine_h[i],
+            exposure_h=exposure_h[i],
         )
         for i, k in enumerate(meta["keys"])
     }

@@ -12,11 +12,13 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
+from depotsite.countries import read_countries
 from depotsite.errors import NetworkError
 from depotsite.inputs import Inputs
 from depotsite.network.airspace import closed_airspace, flight_path, path_km
 from depotsite.network.graph import RoadNetwork, haversine_km, tag_countries
-from depotsite.regions import read_regions
+from depotsite.network.transit import Area, air_facts, build_area, edge_border_hours, road_facts
+from depotsite.regions import read_front_line, read_regions
 from depotsite.scenario import Profile, Scenario
 from depotsite.traveltimes import Leg
 
@@ -125,13 +127,13 @@ class _ProfileGraph:
     length_km: csr_matrix
 
 
-def _profile_graph(network: RoadNetwork, kept: np.ndarray, profile: Profile) -> _ProfileGraph:
-    """The kept edges of one profile, each pair's fastest edge only, weighted by hours plus border delay."""
+def _profile_graph(network: RoadNetwork, kept: np.ndarray, profile: Profile, area: Area) -> _ProfileGraph:
+    """The kept edges of one profile, each pair's fastest edge only, weighted by hours plus the border delay of
+    the crossing's kind."""
     n = network.n_nodes
     u, v = network.u[kept], network.v[kept]
     hours = edge_hours(network, profile)[kept]
-    crossing = network.country[u] != network.country[v]
-    weight = hours + profile.border_crossing_h * crossing
+    weight = hours + edge_border_hours(network, u, v, profile, area.kinds)
     order = np.lexsort((weight, v, u))
     u, v, weight, hours, km = u[order], v[order], weight[order], hours[order], network.length_m[kept][order] / 1000
     first = np.ones(len(u), dtype=bool)
@@ -152,11 +154,12 @@ def _along(matrix: csr_matrix, steps: np.ndarray) -> float:
     return float(np.asarray(matrix[steps[:-1], steps[1:]]).sum())
 
 
-def _air_legs(sites: list, dests: list, name: str, profile, airspace) -> tuple[dict, dict]:
+def _air_legs(sites: list, dests: list, name: str, profile, airspace, network, area) -> tuple[dict, dict]:
     """Ferry flights between air bases at cruise speed, plus preparation hours: the great circle where it
     keeps out of closed airspace, else the shortest way round it (``depotsite.network.airspace``); the
     pairs with no way round, with the reason."""
     legs, unreachable = {}, {}
+    flights: list[tuple[tuple[str, str, str], float, np.ndarray]] = []
     for s in sites:
         for d in dests:
             if s.kind != "air_base" or d.kind != "air_base":
@@ -174,7 +177,19 @@ def _air_legs(sites: list, dests: list, name: str, profile, airspace) -> tuple[d
                 path = np.vstack(
                     [*(great_circle(*a, *b, points=8)[:-1] for a, b in itertools.pairwise(corners)), corners[-1:]]
                 )
-            legs[key] = Leg(hours=km / profile.cruise_kph + profile.prep_h, profile=name, path=path)
+            flights.append((key, km / profile.cruise_kph, path))
+    facts = air_facts(network, area, [f[2] for f in flights], flight_h=[f[1] for f in flights])
+    for (key, flight_h, path), fact in zip(flights, facts, strict=True):
+        legs[key] = Leg(
+            hours=flight_h + profile.prep_h,
+            profile=name,
+            path=path,
+            countries=fact.countries,
+            regions=fact.regions,
+            crossings=fact.crossings,
+            ukraine_h=fact.ukraine_h,
+            exposure_h=fact.exposure_h,
+        )
     return legs, unreachable
 
 
@@ -188,7 +203,16 @@ def _closed_polygons(network: RoadNetwork, regions: dict, avoid: list[str]) -> l
 
 
 def _road_legs(
-    network: RoadNetwork, graph, snap, sites: list, dests: list, ids: list[str], name: str, profile, avoid: list[str]
+    network: RoadNetwork,
+    graph,
+    snap,
+    sites: list,
+    dests: list,
+    ids: list[str],
+    name: str,
+    profile,
+    avoid: list[str],
+    area: Area,
 ) -> tuple[dict, dict]:
     """Road legs of one profile from every site to every destination (one multi-source Dijkstra from the
     destinations on the reversed graph), and the pairs no road joins, with the reason."""
@@ -217,19 +241,25 @@ def _road_legs(
                 )
                 continue
             steps = np.array(_walk(pred[row], int(snap.node[si])))
-            borders = int(np.count_nonzero(network.country[steps[:-1]] != network.country[steps[1:]]))
-            access_km = float(snap.km[si] + snap.km[di])
-            driving = _along(graph.hours, steps) + access_km / profile.access_speed_kph
+            hours_along = np.asarray(graph.hours[steps[:-1], steps[1:]]).ravel() if len(steps) > 1 else np.zeros(0)
+            access = (float(snap.km[si]) / profile.access_speed_kph, float(snap.km[di]) / profile.access_speed_kph)
+            facts = road_facts(network, area, steps, hours_along, access_h=access, profile=profile)
+            driving = float(hours_along.sum()) + sum(access)
             coords = np.vstack(
                 [[s.lon, s.lat], np.column_stack([network.lon[steps], network.lat[steps]]), [d.lon, d.lat]]
             )
             legs[key] = Leg(
-                hours=driving + _march_h(driving, profile) + borders * profile.border_crossing_h,
+                hours=driving + _march_h(driving, profile) + sum(c.hours for c in facts.crossings) + profile.load_h,
                 profile=name,
-                road_km=_along(graph.length_km, steps) + access_km,
-                borders_crossed=borders,
-                snap_km=access_km,
+                road_km=_along(graph.length_km, steps) + float(snap.km[si] + snap.km[di]),
+                borders_crossed=len(facts.crossings),
+                snap_km=float(snap.km[si] + snap.km[di]),
                 path=coords,
+                countries=facts.countries,
+                regions=facts.regions,
+                crossings=facts.crossings,
+                ukraine_h=facts.ukraine_h,
+                exposure_h=facts.exposure_h,
             )
     return legs, unreachable
 
@@ -240,6 +270,24 @@ def avoided_regions(scenario: Scenario) -> dict:
         return {}
     known = read_regions(scenario.data.regions)
     return {r: known[r] for r in scenario.network.avoid_regions if r in known}
+
+
+def _area(network: RoadNetwork, scenario: Scenario, regions: dict, avoid: list[str], lat, lon) -> Area:
+    """The areas routes are measured against: the destinations' country, its exposed part, every region."""
+    data = scenario.data
+    hostile = _closed_polygons(network, regions, avoid)
+    if data.front_line is not None:
+        hostile.append(read_front_line(data.front_line))
+    countries = tag_countries(np.asarray(lat), np.asarray(lon), network.boundaries, nearest=False)
+    return build_area(
+        network,
+        kinds=read_countries(data.countries) if data.countries is not None else {},
+        destination_countries={str(c) for c in countries if c},
+        centre=(float(np.mean(lon)), float(np.mean(lat))) if len(lon) else (0.0, 0.0),
+        hostile=hostile,
+        exposure_km=scenario.network.exposure_km,
+        regions=read_regions(data.regions) if data.regions is not None else {},
+    )
 
 
 def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tuple[dict, dict, list[str]]:
@@ -306,6 +354,12 @@ def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tupl
         if snap.node[i] >= 0 and snap.km[i] > scenario.network.snap_warn_km
     ]
 
+    area = _area(network, scenario, regions, avoid, lat[len(sites) :], lon[len(sites) :])
+    if scenario.data.countries is None and network.boundaries is not None:
+        warnings.append(
+            "no [data] countries table: every border crossing counts as non_eu (neither side in the EU or "
+            "Schengen); set [data] countries (the shipped one is data/countries.csv)"
+        )
     legs: dict[tuple[str, str, str], Leg] = {}
     unreachable: dict[tuple[str, str, str], str] = {}
     airspace = None
@@ -319,12 +373,12 @@ def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tupl
                     margin_km=scenario.network.airspace_margin_km,
                     ends_lonlat=ends,
                 )
-            found, cut = _air_legs(sites, dests, name, profile, airspace)
+            found, cut = _air_legs(sites, dests, name, profile, airspace, network, area)
             legs |= found
             unreachable |= cut
         else:
-            graph = _profile_graph(network, kept_edges, profile)
-            found, cut = _road_legs(network, graph, snap, sites, dests, ids, name, profile, avoid)
+            graph = _profile_graph(network, kept_edges, profile, area)
+            found, cut = _road_legs(network, graph, snap, sites, dests, ids, name, profile, avoid, area)
             legs |= found
             unreachable |= cut
     return legs, unreachable, warnings

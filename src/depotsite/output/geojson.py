@@ -2,7 +2,8 @@
 
 - ``depots.geojson``: the open sites (points) with ``units_<system>`` and their value;
 - ``routes.geojson``: the used routes (lines) with ``transit_h``, ``release_h``, ``queue_h`` and
-  ``available_h`` (release delay + transit + dispatch queue: when the units are available in Ukraine);
+  ``available_h`` (release delay + transit + dispatch queue: when the units are available in Ukraine), the
+  countries, regions and border crossings they pass and their hours inside Ukraine and exposed;
 - ``sites.geojson``: every candidate site, open or not, with why a closed one holds nothing;
 - ``destinations.geojson``: the destinations with their demand and when the last unit arrives.
 
@@ -19,7 +20,7 @@ from typing import Any
 
 from depotsite.instance import Instance
 from depotsite.results import RunResult
-from depotsite.traveltimes import TravelTimes
+from depotsite.traveltimes import Leg, TravelTimes
 
 LAYERS = ("depots", "routes", "sites", "destinations")
 """The layers of a run, as ``<name>.geojson`` files and as the tables of ``layers.gpkg``."""
@@ -141,6 +142,30 @@ def route_points(p: Instance, travel: TravelTimes, x) -> list[tuple[float, float
     return [(site.lon, site.lat), (dest.lon, dest.lat)]
 
 
+def route_facts(leg: Leg) -> dict[str, Any]:
+    """What a route passes through, as flat text and numbers (the travel-times CSV has the same columns).
+
+    Parameters
+    ----------
+    leg
+        The route's leg.
+
+    Returns
+    -------
+    dict
+        ``countries`` and ``regions`` (ids in route order, joined by ``>``), ``crossings`` (``PL>UA external
+        3 h``, joined by ``; ``), ``border_h`` (their hours), ``ukraine_h`` and ``exposure_h``.
+    """
+    return {
+        "countries": ">".join(leg.countries),
+        "regions": ">".join(leg.regions),
+        "crossings": "; ".join(str(c) for c in leg.crossings),
+        "border_h": sum(c.hours for c in leg.crossings),
+        "ukraine_h": leg.ukraine_h,
+        "exposure_h": leg.exposure_h,
+    }
+
+
 def routes_geojson(result: RunResult, p: Instance, travel: TravelTimes) -> dict[str, Any]:
     """One line per delivery: ``units``, ``transit_h``, ``release_h``, ``queue_h`` and ``available_h``."""
     features = []
@@ -165,6 +190,7 @@ def routes_geojson(result: RunResult, p: Instance, travel: TravelTimes) -> dict[
                     "profile": leg.profile,
                     "road_km": leg.road_km,
                     "borders_crossed": leg.borders_crossed,
+                    **route_facts(leg),
                     "geometry_kind": "road"
                     if leg.road_km is not None and len(leg.path) > 2
                     else ("great_circle" if leg.profile else "straight"),

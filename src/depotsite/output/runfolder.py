@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from depotsite import __version__
 from depotsite.checks import transit_sha256
 from depotsite.output.outdir import atomic_folder, marker
+from depotsite.output.runread import EXPOSURE_COLUMNS
 from depotsite.output.runread import RunFolder as RunFolder  # re-exported: the run folder type, read back
 from depotsite.output.units import risk_unit as risk_unit  # re-exported: the readers of a run use it
 from depotsite.tables import file_sha256, write_csv
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 
 # summary.json term name -> (RunResult.terms key, unit); the risk unit depends on the measure (risk_unit)
 TERMS = {"time": ("time_h", "hours"), "risk": ("risk", None), "cost": ("cost_musd", "M USD")}
+
+
+WEIGHTS = ("time_weight", "risk_weight", "cost_weight", "exposure_weight")  # summary.json's weights
 
 
 def term_unit(term: str, risk_measure: str) -> str:
@@ -68,8 +72,9 @@ def data_files(data: Any) -> dict[str, Path]:
         files["boundaries"] = Path(data.boundaries)
     if data.purchasers is not None:
         files["purchasers"] = Path(data.purchasers)
-    if data.regions is not None:
-        files["regions"] = Path(data.regions)
+    for role in ("regions", "countries", "front_line"):
+        if getattr(data, role) is not None:
+            files[role] = Path(getattr(data, role))
     return files
 
 
@@ -133,7 +138,12 @@ def manifest(
     }
     if travel is not None:
         hours = {k: leg.hours for k, leg in travel.legs.items()}
-        doc["travel_times"] = {"source": travel.source, "pairs": len(hours), "sha256": transit_sha256(hours)}
+        doc["travel_times"] = {
+            "source": travel.source,
+            "pairs": len(hours),
+            "sha256": transit_sha256(hours),
+            "exposure_sha256": transit_sha256(travel.exposure()),
+        }
     return doc
 
 
@@ -186,7 +196,10 @@ def summary(
             }
             for term, (key, _) in TERMS.items()
         },
-        "weights": {k: getattr(p.scenario.objective, k) for k in ("time_weight", "risk_weight", "cost_weight")},
+        "weights": {
+            k: getattr(p.scenario.objective, k)
+            for k in ("time_weight", "risk_weight", "cost_weight", "exposure_weight")
+        },
         "package": {"units": p.requirement, "value_musd": p.package},
         "open_sites": list(result.open_sites),
         "host_value_shares": {h: round(v, 6) for h, v in result.host_value_shares.items()},
@@ -194,10 +207,44 @@ def summary(
         "host_units": dict(units_by_host),
         "system_times_h": {w: {"mean": t.mean_h, "worst": t.worst_h} for w, t in result.system_times.items()},
         "crews": {"rotation_factor": p.scenario.report.crew_rotation_factor, "by_system": result.crews},
+        "exposure": exposure_summary(result, p, travel),
         "travel_times_source": travel.source,
         "timings_s": result.timings,
         "warnings": list(result.warnings),
         **({"explanation": dict(explanation)} if explanation is not None else {}),
+    }
+
+
+def exposure_summary(result: RunResult, p: Instance, travel: TravelTimes) -> dict[str, Any]:
+    """Hours of the deliveries inside Ukraine and exposed in transit, per system and in all (unit-weighted).
+
+    Parameters
+    ----------
+    result, p, travel
+        The posture, the resolved numbers of its model and the travel times it used.
+
+    Returns
+    -------
+    dict
+        ``exposure_km``, ``weight`` (``[objective] exposure_weight``), ``unit_hours`` (units x exposure hours,
+        summed) and per system the units' mean hours inside Ukraine, mean and worst exposure hours.
+    """
+    by_system: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
+    for x in result.deliveries:
+        leg = travel.legs[x.site_id, x.destination_id, x.system_id]
+        by_system[x.system_id].append((x.units, leg.ukraine_h, leg.exposure_h))
+    return {
+        "exposure_km": p.scenario.network.exposure_km,
+        "weight": p.exposure_weight,
+        "unit_hours": sum(n * e for rows in by_system.values() for n, _, e in rows),
+        "by_system": {
+            w: {
+                "mean_ukraine_h": sum(n * u for n, u, _ in rows) / sum(n for n, _, _ in rows),
+                "mean_exposure_h": sum(n * e for n, _, e in rows) / sum(n for n, _, _ in rows),
+                "worst_exposure_h": max(e for _, _, e in rows),
+            }
+            for w, rows in by_system.items()
+        },
     }
 
 
@@ -298,11 +345,25 @@ def write_run_into(
     )
     write_csv(
         folder / "deliveries.csv",
-        ["site_id", "destination_id", "system_id", "units", "transit_h", "queue_h", "available_h", "last_available_h"],
+        [
+            "site_id",
+            "destination_id",
+            "system_id",
+            "units",
+            "transit_h",
+            "queue_h",
+            "available_h",
+            "last_available_h",
+            *EXPOSURE_COLUMNS,
+        ],
         [
             [x.site_id, x.destination_id, x.system_id, x.units]
-            + [f"{h:.4f}" for h in (x.transit_h, x.queue_h, x.available_h, x.last_available_h)]
+            + [
+                f"{h:.4f}"
+                for h in (x.transit_h, x.queue_h, x.available_h, x.last_available_h, leg.ukraine_h, leg.exposure_h)
+            ]
             for x in result.deliveries
+            for leg in (travel.legs[x.site_id, x.destination_id, x.system_id],)
         ],
     )
     (folder / "summary.json").write_text(json.dumps(summary_doc, indent=2) + "\n")

@@ -6,6 +6,7 @@ made by another version or on another machine. ``depotsite.output.runfolder`` wr
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -45,6 +46,18 @@ DELIVERIES = {
     "available_h": nonneg,
     "last_available_h": nonneg,
 }
+EXPOSURE_COLUMNS = ("ukraine_h", "exposure_h")  # written since routes report their exposure in transit
+
+
+def deliveries_schema(path: Path) -> dict[str, Any]:
+    """The schema of a run's deliveries.csv: ``DELIVERIES``, with the exposure columns when its header has them
+    (a run written before they existed has none)."""
+    try:
+        with Path(path).open(encoding="utf-8", newline="") as stream:
+            header = {cell.strip() for cell in next(csv.reader(stream), [])}
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return DELIVERIES  # read_table reports why the file cannot be read
+    return {**DELIVERIES, **{c: nonneg for c in EXPOSURE_COLUMNS if c in header}}
 
 
 def read_text(path: Path, problems: list[str]) -> str | None:
@@ -134,7 +147,7 @@ class RunFolder:
                 problems.append(f"{name}: not a JSON object")
         scenario = _read_toml(path / "scenario.resolved.toml", problems)
         allocation = read_rows_checked(path / "allocation.csv", ALLOCATION, problems)
-        deliveries = read_rows_checked(path / "deliveries.csv", DELIVERIES, problems)
+        deliveries = read_rows_checked(path / "deliveries.csv", deliveries_schema(path / "deliveries.csv"), problems)
         parts = (manifest, summary, scenario, allocation, deliveries)
         if any(part is None for part in parts) or not isinstance(manifest, dict) or not isinstance(summary, dict):
             return None

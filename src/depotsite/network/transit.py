@@ -1,0 +1,312 @@
+"""What a route passes through: countries, regions, border crossings by kind, and its exposure in Ukraine.
+
+Every road node is tagged once with the kind of country it lies in (``depotsite.countries``), the region of
+``[data] regions`` holding it, whether it lies in the destinations' country (Ukraine), and whether it is
+*exposed*: in that country and within ``[network] exposure_km`` of avoided territory (the avoided countries
+and regions) or of the ``[data] front_line``. The hostile area is buffered once in a Lambert azimuthal
+equal-area projection centred on Ukraine (distances there within 1 % of the ellipsoid's), after clipping it
+to the destinations' country and simplifying it to 1 km.
+
+A road route's hours inside Ukraine are its driving hours on edges there (an edge with one end inside counts
+half), its access legs, the rests its march discipline puts there (each rest where the driving hours it
+follows run out) and half its loading hours (the unloading at the destination); its exposure hours the same
+on exposed nodes. Border waits are not counted (they are spent at the crossing). A flight's hours are its
+length inside the area over its cruise speed; its border crossings cost nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from pyproj import Transformer
+
+from depotsite.countries import KINDS, CountryKind, crossing_kind
+from depotsite.network.graph import RoadNetwork, tag_countries
+from depotsite.scenario import Profile
+from depotsite.traveltimes import Crossing
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A Lambert azimuthal equal-area projection centred on the destinations (metres), both ways."""
+
+    to_m: Transformer
+    to_deg: Transformer
+
+    @classmethod
+    def centred(cls, lon: float, lat: float) -> Projection:
+        """The projection centred on (lon, lat): scale error under 1 % within 800 km of it."""
+        crs = f"+proj=laea +lat_0={lat:.6f} +lon_0={lon:.6f} +datum=WGS84 +units=m"
+        return cls(Transformer.from_crs(4326, crs, always_xy=True), Transformer.from_crs(crs, 4326, always_xy=True))
+
+    def project(self, geometry: shapely.Geometry) -> shapely.Geometry:
+        """The geometry (lon/lat) in metres."""
+        return shapely.transform(geometry, lambda xy: np.column_stack(self.to_m.transform(xy[:, 0], xy[:, 1])))
+
+
+SIMPLIFY_M = 1_000.0  # the hostile area's outline is simplified to this before it is buffered
+AIR_STEP_M = 5_000.0  # flight paths are tagged with countries every this many metres
+
+
+@dataclass(frozen=True)
+class Area:
+    """The parts of the map a route is measured against, with every road node tagged once."""
+
+    kinds: Mapping[str, CountryKind]
+    projection: Projection  # centred on the destinations
+    inside: shapely.Geometry | None  # the destinations' country, projected (metres)
+    exposed: shapely.Geometry | None  # its part within exposure_km of hostile territory, projected
+    regions: Mapping[str, shapely.Geometry]  # every region of [data] regions (lon/lat)
+    node_inside: np.ndarray  # bool per road node
+    node_exposed: np.ndarray  # bool per road node
+    node_country: np.ndarray  # index into ``country_ids`` per road node
+    country_ids: tuple[str, ...]  # the countries of the road nodes ("" for none)
+    region_code: np.ndarray  # index into ``region_ids`` per road node (0: no region)
+    region_ids: tuple[str, ...]  # "" first, then the regions
+
+
+def build_area(
+    network: RoadNetwork,
+    *,
+    kinds: Mapping[str, CountryKind],
+    destination_countries: set[str],
+    centre: tuple[float, float],
+    hostile: list[shapely.Geometry],
+    exposure_km: float,
+    regions: Mapping[str, shapely.Geometry],
+) -> Area:
+    """Tag the road nodes and build the areas every route is measured against.
+
+    Parameters
+    ----------
+    network
+        The road network with its boundaries (the destinations' country polygon comes from them).
+    kinds
+        The countries table (``depotsite.countries.read_countries``); empty for none.
+    destination_countries
+        The countries the destinations lie in (Ukraine).
+    centre
+        (lon, lat) of the projection's centre: the middle of the destinations.
+    hostile
+        Polygons of the avoided countries and regions and the front line's geometry (lon/lat).
+    exposure_km
+        A point of the destinations' country within this distance of ``hostile`` is exposed.
+    regions
+        Every region of ``[data] regions`` (lon/lat), avoided or not.
+
+    Returns
+    -------
+    Area
+        The projected areas and the per-node tags.
+    """
+    n = network.n_nodes
+    projection = Projection.centred(*centre)
+    node_inside = np.isin(network.country.astype(str), sorted(destination_countries))
+    inside = exposed = None
+    frame = network.boundaries
+    if frame is not None and destination_countries:
+        chosen = frame.geometry[frame["country_id"].astype(str).isin(sorted(destination_countries))]
+        if len(chosen):
+            inside = projection.project(shapely.union_all(list(chosen)))
+    node_exposed = np.zeros(n, dtype=bool)
+    if inside is not None and hostile:
+        reach = inside.buffer(exposure_km * 1000.0 + SIMPLIFY_M)
+        near = shapely.union_all([projection.project(g) for g in hostile]).intersection(reach).simplify(SIMPLIFY_M)
+        if not near.is_empty:
+            exposed = near.buffer(exposure_km * 1000.0).intersection(inside)
+            shapely.prepare(exposed)
+            which = np.flatnonzero(node_inside)
+            x, y = projection.to_m.transform(network.lon[which], network.lat[which])
+            node_exposed[which] = shapely.contains_xy(exposed, x, y)
+    region_code = np.zeros(n, dtype=np.int64)
+    for code, geometry in enumerate(regions.values(), 1):
+        held = shapely.contains_xy(geometry, network.lon, network.lat)
+        region_code[held] = code
+    country_ids, node_country = np.unique(network.country.astype(str), return_inverse=True)
+    return Area(
+        projection=projection,
+        node_country=node_country.astype(np.int64),
+        country_ids=tuple(str(c) for c in country_ids),
+        region_code=region_code,
+        region_ids=("", *regions),
+        kinds=kinds,
+        inside=inside,
+        exposed=exposed,
+        regions=regions,
+        node_inside=node_inside,
+        node_exposed=node_exposed,
+    )
+
+
+def edge_border_hours(
+    network: RoadNetwork, u: np.ndarray, v: np.ndarray, profile: Profile, kinds: Mapping[str, CountryKind]
+) -> np.ndarray:
+    """The border delay of every edge u -> v: 0 within a country, else the profile's hours for its kind.
+
+    Parameters
+    ----------
+    network
+        The road network, nodes tagged with countries.
+    u, v
+        Edge tails and heads (node positions).
+    profile
+        Its ``border_h``.
+    kinds
+        The countries table (``depotsite.countries.read_countries``); empty for none.
+
+    Returns
+    -------
+    numpy.ndarray
+        Hours per edge.
+    """
+    countries = sorted(set(network.country[u].tolist()) | set(network.country[v].tolist()))
+    code = {c: i for i, c in enumerate(countries)}
+    if not len(u):
+        return np.zeros(0)
+    table = np.array(
+        [
+            [getattr(profile.border_h, crossing_kind(a, b, kinds)) if a != b else 0.0 for b in countries]
+            for a in countries
+        ]
+    )
+    cu = np.array([code[c] for c in network.country[u].tolist()])
+    cv = np.array([code[c] for c in network.country[v].tolist()])
+    return table[cu, cv]
+
+
+def _runs(values: list[str]) -> tuple[str, ...]:
+    """The values with consecutive repeats and empty strings removed."""
+    return tuple(k for k, _ in itertools.groupby(x for x in values if x))
+
+
+def _crossings(countries: tuple[str, ...], profile: Profile | None, area: Area) -> tuple[Crossing, ...]:
+    found = []
+    for a, b in itertools.pairwise(countries):
+        kind = crossing_kind(a, b, area.kinds)
+        found.append(Crossing(a, b, kind, getattr(profile.border_h, kind) if profile is not None else 0.0))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class RouteFacts:
+    """What one route passes through, and its hours inside Ukraine and exposed."""
+
+    countries: tuple[str, ...]
+    regions: tuple[str, ...]
+    crossings: tuple[Crossing, ...]
+    ukraine_h: float
+    exposure_h: float
+
+
+def road_facts(
+    network: RoadNetwork,
+    area: Area,
+    steps: np.ndarray,
+    edge_hours: np.ndarray,
+    *,
+    access_h: tuple[float, float],
+    profile: Profile,
+) -> RouteFacts:
+    """Countries, regions, crossings and hours in Ukraine and exposed of one road route.
+
+    Parameters
+    ----------
+    network, area
+        The road network and its tags (``build_area``).
+    steps
+        The route's node positions, from the site's node to the destination's.
+    edge_hours
+        Driving hours of each edge between consecutive ``steps``.
+    access_h
+        Driving hours of the access legs at the site and at the destination.
+    profile
+        Its border hours, march discipline and loading hours.
+
+    Returns
+    -------
+    RouteFacts
+        The route's facts; crossings in route order.
+    """
+    codes = area.node_country[steps]
+    turns = np.flatnonzero(codes[1:] != codes[:-1])
+    names = area.country_ids
+    crossings = tuple(
+        Crossing(a, b, kind, getattr(profile.border_h, kind))
+        for a, b in ((names[codes[i]], names[codes[i + 1]]) for i in turns)
+        for kind in (crossing_kind(a, b, area.kinds),)
+    )
+    countries = _runs([names[c] for c in codes[np.r_[0, turns + 1]]]) if len(steps) else ()
+    held = area.region_code[steps]
+    region_turns = np.r_[0, np.flatnonzero(held[1:] != held[:-1]) + 1] if len(steps) else np.zeros(0, dtype=int)
+    regions = _runs([area.region_ids[c] for c in held[region_turns]])
+    totals = []
+    for flag in (area.node_inside[steps].astype(float), area.node_exposed[steps].astype(float)):
+        hours = float(np.dot(edge_hours, (flag[:-1] + flag[1:]) / 2)) if len(steps) > 1 else 0.0
+        hours += access_h[0] * flag[0] + access_h[1] * flag[-1] + profile.load_h / 2 * flag[-1]
+        if profile.max_driving_h_per_day is not None and profile.rest_h > 0:
+            driven = access_h[0] + np.concatenate([[0.0], np.cumsum(edge_hours)])
+            total = driven[-1] + access_h[1]
+            rests = math.floor(total / profile.max_driving_h_per_day - 1e-9)
+            for k in range(1, max(rests, 0) + 1):
+                at = min(int(np.searchsorted(driven, k * profile.max_driving_h_per_day)), len(steps) - 1)
+                hours += profile.rest_h * flag[at]
+        totals.append(hours)
+    return RouteFacts(countries, regions, crossings, totals[0], totals[1])
+
+
+def air_facts(network: RoadNetwork, area: Area, paths: list[np.ndarray], *, flight_h: list[float]) -> list[RouteFacts]:
+    """Countries, regions and crossings overflown, and hours in Ukraine and exposed, of flights.
+
+    Parameters
+    ----------
+    network, area
+        The boundaries (through the network) and the areas (``build_area``).
+    paths
+        Each flight's (lon, lat) points, from the site to the destination.
+    flight_h
+        Each flight's hours in the air (without the preparation on the ground).
+
+    Returns
+    -------
+    list of RouteFacts
+        One per flight. Crossings cost nothing; hours are the flight's share of its projected length inside
+        each area. The points of all flights are tagged with countries at once.
+    """
+    if not paths:
+        return []
+    lines = [area.projection.project(shapely.linestrings(path)) for path in paths]
+    dense = [np.asarray(shapely.segmentize(line, AIR_STEP_M).coords) for line in lines]
+    every = np.vstack(dense)
+    lon, lat = area.projection.to_deg.transform(every[:, 0], every[:, 1])
+    lon, lat = np.asarray(lon), np.asarray(lat)
+    country = tag_countries(lat, lon, network.boundaries, nearest=False)
+    region = np.full(len(every), "", dtype=object)
+    for region_id, geometry in area.regions.items():
+        region[shapely.contains_xy(geometry, lon, lat)] = region_id
+    bounds = np.cumsum([0, *(len(d) for d in dense)])
+    found = []
+    for i, (line, hours) in enumerate(zip(lines, flight_h, strict=True)):
+        part = slice(bounds[i], bounds[i + 1])
+        countries = _runs(country[part].tolist())
+        shares = [
+            line.intersection(geometry).length / line.length if geometry is not None and line.length > 0 else 0.0
+            for geometry in (area.inside, area.exposed)
+        ]
+        found.append(
+            RouteFacts(
+                countries,
+                _runs(region[part].tolist()),
+                _crossings(countries, None, area),
+                shares[0] * hours,
+                shares[1] * hours,
+            )
+        )
+    return found
+
+
+__all__ = ["KINDS", "Area", "RouteFacts", "air_facts", "build_area", "edge_border_hours", "road_facts"]
