@@ -236,9 +236,7 @@ def test_cases_share_a_travel_matrix_unless_their_routing_inputs_differ():
     inputs = tiny_inputs({"a": (0.0, 0.0, "army_base")})
     base = tiny_road_scenario(FIXTURES / "tiny.osm")
     later = base.model_copy(update={"network": base.network.model_copy(update={"release_delay_h": 99.0})})
-    slower = tiny_road_scenario(
-        FIXTURES / "tiny.osm", profiles={"wheeled": {"speed_kph": 30}}
-    )
+    slower = tiny_road_scenario(FIXTURES / "tiny.osm", profiles={"wheeled": {"speed_kph": 30}})
     assert routing_key(base, inputs) == routing_key(later, inputs)
     assert routing_key(base, inputs) != routing_key(slower, inputs)
 
