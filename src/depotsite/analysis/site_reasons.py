@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from depotsite.dispatch import unit_weight
 from depotsite.instance import Instance
 from depotsite.posture import Posture
 
@@ -28,7 +29,7 @@ def site_reasons(p: Instance, posture: Posture) -> list[SiteReport]:
     fastest other allowed site (open or not) would take longer, weighted as in the time term. A negative
     value means faster sites exist: the site is open for a rule (caps, minimum hosts, resilience), not speed.
     """
-    weight = sum(p.priority[w] * p.requirement[w] for w in p.systems)
+    weight = unit_weight(p)  # a unit's weight in the time term (release + transit; queues aside)
     by_dw: dict[tuple[str, str], list[tuple[float, str]]] = defaultdict(list)
     for (site, d, w), h in p.tau_h.items():
         by_dw[d, w].append((h, site))
@@ -46,7 +47,7 @@ def site_reasons(p: Instance, posture: Posture) -> list[SiteReport]:
             serves[d] += n
             own = p.tau_h[s, d, w]
             alternative = min((h for h, other in by_dw[d, w] if other != s), default=own)
-            saved += p.priority[w] * (alternative - own) * n / weight
+            saved += weight[w] * (alternative - own) * n
         rules = []
         if s in p.force_open:
             rules.append("forced open")
