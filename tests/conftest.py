@@ -38,10 +38,17 @@ def cache(tmp_path_factory):
         os.environ["DEPOTSITE_CACHE"] = old
 
 
+def base_lp(out: Path) -> Path:
+    """The LP file ``base_run`` wrote beside its run folder."""
+    return out.parent / "base.lp"
+
+
 @pytest.fixture(scope="session")
 def base_run(tmp_path_factory, cache):
+    """The base scenario solved once with the default limit (and ``--save-lp``, which the limit does not count):
+    ``(run folder, console output)``. Its status may be optimal or time_limit; tests assert what holds for both."""
     out = tmp_path_factory.mktemp("runs") / "base"
-    result = invoke("solve", BASE, "--out", out)
+    result = invoke("solve", BASE, "--out", out, "--save-lp", base_lp(out))
     assert result.exit_code == 0, result.output
     return out, result.output
 
