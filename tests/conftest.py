@@ -54,8 +54,9 @@ def base_run(tmp_path_factory, cache):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Every test that touches the shipped road network (through the ``cache`` fixture) is ``slow``:
-    ``pytest -m "not slow"`` runs the hand-solvable and unit tests alone in seconds."""
+    """Every test that solves or routes the shipped data through the ``cache`` fixture is ``slow`` (the tests
+    that route the shipped roads without it carry ``@pytest.mark.slow`` themselves): ``pytest -m "not slow"``
+    runs the hand-solvable and unit tests alone. The default run keeps them all (CI runs plain ``pytest``)."""
     for item in items:
         if "cache" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)

@@ -78,8 +78,14 @@ def test_grid_sweep_on_two_workers_finds_every_optimum_and_records_failures(tmp_
             assert row.objective == pytest.approx(want, abs=1e-6)
     assert frame["status"].value_counts().to_dict() == {"optimal": 6, "infeasible": 2}
     assert pd.read_csv(tmp_path / "out" / "cases.csv")["time_h"].equals(frame["time_h"])
-    # two workers shared the cases (each task names the process that ran it)
-    assert frame["worker"].nunique() == 2 or len(frame) < 2
+    # the cases ran in the cluster's two worker processes, not here (each task names the process that ran
+    # it); how Dask spreads them between the two depends on timing, so it is not asserted
+    import os
+    import socket
+
+    pids = client.run(os.getpid)
+    assert len(pids) == 2 and os.getpid() not in pids.values()
+    assert set(frame["worker"]) <= {f"{socket.gethostname()}:{pid}" for pid in pids.values()}
     # site frequencies: a1 is open where a unit is faster there or b1 may hold too few
     sites = pd.read_csv(tmp_path / "out" / "sites.csv").set_index("site_id")
     solved = frame[frame["status"] == "optimal"]
