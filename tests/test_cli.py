@@ -301,11 +301,20 @@ def test_debug_shows_the_traceback(tmp_path):
 
 
 def test_validate_and_version():
+    """The counts are the shipped tables' rows; the package is demand.csv summed per system, in the order of
+    systems.csv, and its value the units times value_musd."""
     result = invoke("validate", BASE)
     assert result.exit_code == 0
-    assert "valid; 44 sites in 7 hosts, 14 destinations, package 6 patriot, 40 himars, 120 leopard2, 48 f16 (" in (
-        " ".join(result.output.split())
-    )
+    data = {name: read_csv(ROOT / "data" / f"{name}.csv") for name in ("hosts", "sites", "systems", "destinations")}
+    units: dict[str, int] = defaultdict(int)
+    for r in read_csv(ROOT / "data" / "demand.csv"):
+        units[r["system_id"]] += int(r["units"])
+    package = ", ".join(f"{units[w['system_id']]} {w['system_id']}" for w in data["systems"] if units[w["system_id"]])
+    value = sum(n * float(w["value_musd"]) for w in data["systems"] for n in [units[w["system_id"]]])
+    assert (
+        f"valid; {len(data['sites'])} sites in {len(data['hosts'])} hosts, {len(data['destinations'])} destinations, "
+        f"package {package} ({value:,.0f} M USD)"
+    ) in " ".join(result.output.split())
     version = subprocess.run([sys.executable, "-m", "depotsite.cli", "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("depotsite ")
 

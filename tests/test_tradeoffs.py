@@ -189,7 +189,9 @@ def test_stress_command_on_a_run_folder(base_run, tmp_path):
     assert result.exit_code == 0, result.output
     with (tmp_path / "stress" / "stress.csv").open(newline="") as stream:
         rows = list(csv.DictReader(stream))
-    assert len(rows) == 21  # 7 hosts choose 2
+    with (ROOT / "data" / "hosts.csv").open(newline="") as stream:
+        hosts = len(list(csv.DictReader(stream)))
+    assert len(rows) == hosts * (hosts - 1) // 2  # every pair of hosts, once
     with (ROOT / "data" / "systems.csv").open(newline="") as stream:
         value = {r["system_id"]: float(r["value_musd"]) for r in csv.DictReader(stream)}
     held = {w for (_, w) in read_allocation(out / "allocation.csv")}
@@ -212,7 +214,8 @@ def test_stress_command_on_a_run_folder(base_run, tmp_path):
         lost = r["lost_hosts"].split("+")
         assert int(r["units_short"]) >= 0
         assert int(r["units_short"]) <= sum(held[h] for h in lost)
-    assert sum(allocation.values()) == 214
+    with (ROOT / "data" / "demand.csv").open(newline="") as stream:
+        assert sum(allocation.values()) == sum(int(r["units"]) for r in csv.DictReader(stream))  # the package
 
 
 def test_alternatives_are_different_and_within_the_allowance():
