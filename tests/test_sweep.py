@@ -243,7 +243,8 @@ def test_cases_share_a_travel_matrix_unless_their_routing_inputs_differ():
     base = tiny_road_scenario(FIXTURES / "tiny.osm")
     later = base.model_copy(update={"network": base.network.model_copy(update={"release_delay_h": 99.0})})
     slower = tiny_road_scenario(
-        FIXTURES / "tiny.osm", profiles={"wheeled": {"speed_kph": 30, "border_crossing_h": 1.0}}
+        FIXTURES / "tiny.osm",
+        profiles={"wheeled": {"speed_kph": 30, "border_h": {"internal": 1.0, "external": 1.0, "non_eu": 1.0}}},
     )
     assert routing_key(base, inputs) == routing_key(later, inputs)
     assert routing_key(base, inputs) != routing_key(slower, inputs)
