@@ -38,17 +38,25 @@ def cache(tmp_path_factory):
         os.environ["DEPOTSITE_CACHE"] = old
 
 
+def base_lp(out: Path) -> Path:
+    """The LP file ``base_run`` wrote beside its run folder."""
+    return out.parent / "base.lp"
+
+
 @pytest.fixture(scope="session")
 def base_run(tmp_path_factory, cache):
+    """The base scenario solved once with the default limit (and ``--save-lp``, which the limit does not count):
+    ``(run folder, console output)``. Its status may be optimal or time_limit; tests assert what holds for both."""
     out = tmp_path_factory.mktemp("runs") / "base"
-    result = invoke("solve", BASE, "--out", out)
+    result = invoke("solve", BASE, "--out", out, "--save-lp", base_lp(out))
     assert result.exit_code == 0, result.output
     return out, result.output
 
 
 def pytest_collection_modifyitems(config, items):
-    """Every test that touches the shipped road network (through the ``cache`` fixture) is ``slow``:
-    ``pytest -m "not slow"`` runs the hand-solvable and unit tests alone in seconds."""
+    """Every test that solves or routes the shipped data through the ``cache`` fixture is ``slow`` (the tests
+    that route the shipped roads without it carry ``@pytest.mark.slow`` themselves): ``pytest -m "not slow"``
+    runs the hand-solvable and unit tests alone. The default run keeps them all (CI runs plain ``pytest``)."""
     for item in items:
         if "cache" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)

@@ -209,3 +209,109 @@ def test_the_herfindahl_index_is_reported_exactly_under_two_tangents():
     assert result.stock == {("a1", "x"): 1, ("b1", "x"): 1, ("c1", "x"): 1}
     assert result.objective == pytest.approx(2.0)  # the model's approximation of the index is 0
     assert result.terms["risk"] == pytest.approx(10_000 / 3)
+
+
+# --- thresholds met exactly where floating point does not add up exactly ------------------------------------
+
+
+def test_a_deadline_met_by_a_sum_that_is_not_exact_in_binary():
+    """A releases after 0.1 h and a1 is 0.2 h away: available at 0.1 + 0.2 = 0.30000000000000004 h in floats,
+    which is the 0.3 h deadline. b1 (B, no delay, 0.25 h) has room for 1; demand 2, so a1 must serve one:
+    mean (0.3 + 0.25) / 2 = 0.275 h. Were the deadline compared without a tolerance, a1 would be dropped and
+    no posture would exist."""
+    assert 0.1 + 0.2 > 0.3
+    inputs = make_inputs(
+        hosts=["A", "B"],
+        sites=[site("a1", "A"), site("b1", "B", bays=1)],
+        systems=[system("x")],
+        demand={("d1", "x"): 2},
+    )
+    scenario = make_scenario(
+        hosts={"A": {"release_delay_h": 0.1}, "B": {"release_delay_h": 0.0}}, systems={"x": {"deadline_h": 0.3}}
+    )
+    result = run(inputs, times({("a1", "d1", "x"): 0.2, ("b1", "d1", "x"): 0.25}), scenario)
+    assert result.stock == {("a1", "x"): 1, ("b1", "x"): 1}
+    assert result.terms["time_h"] == pytest.approx(0.275)
+
+
+def test_a_host_value_cap_whose_product_is_not_exact_in_binary():
+    """100 units of value 1; A (1 h) may hold 29% of the value, 0.29 * 100 = 28.999999999999996 in floats:
+    A holds 29, B (2 h) 71, mean (29 + 142) / 100 = 1.71 h, A's share exactly 29%. A cap read strictly in
+    floats would give A 28 and 1.72 h."""
+    assert 0.29 * 100 < 29
+    inputs = make_inputs(
+        hosts=["A", "B"], sites=[site("a1", "A"), site("b1", "B")], systems=[system("x")], demand={("d1", "x"): 100}
+    )
+    travel = times({("a1", "d1", "x"): 1.0, ("b1", "d1", "x"): 2.0})
+    result = run(inputs, travel, make_scenario(hosts={"A": {"max_value_share": 0.29}}))
+    assert result.stock == {("a1", "x"): 29, ("b1", "x"): 71}
+    assert result.host_value_shares["A"] == pytest.approx(29.0)
+    assert result.terms["time_h"] == pytest.approx(1.71)
+
+
+def test_a_group_exactly_at_its_value_cap():
+    """Group g is A and B (a1 1 h, b1 2 h); C (c1, 3 h) is outside it. 4 units of value 1; g may hold half
+    the value, 2 units: a1 2, c1 2 = (2 + 6) / 4 = 2 h. A strict cap (1 unit in g) would give
+    (1 + 9) / 4 = 2.5 h; no cap, all 4 at a1 (1 h)."""
+    inputs = make_inputs(
+        hosts={"A": "g", "B": "g", "C": None},
+        sites=[site("a1", "A"), site("b1", "B"), site("c1", "C")],
+        systems=[system("x")],
+        demand={("d1", "x"): 4},
+    )
+    travel = times({("a1", "d1", "x"): 1.0, ("b1", "d1", "x"): 2.0, ("c1", "d1", "x"): 3.0})
+    result = run(inputs, travel, make_scenario(groups={"g": {"max_value_share": 0.5}}))
+    assert result.stock == {("a1", "x"): 2, ("c1", "x"): 2}
+    assert result.terms["time_h"] == pytest.approx(2.0)
+
+
+def test_a_group_unit_cap_whose_product_is_not_exact_in_binary_floors_correctly():
+    """Group g (A alone, a1 1 h) may hold 29% of 100 units of x: 29, though 0.29 * 100 < 29 in floats.
+    a1 29, b1 (B, outside g, 2 h) 71: mean 1.71 h (28 would give 1.72)."""
+    inputs = make_inputs(
+        hosts={"A": "g", "B": None},
+        sites=[site("a1", "A"), site("b1", "B")],
+        systems=[system("x")],
+        demand={("d1", "x"): 100},
+    )
+    travel = times({("a1", "d1", "x"): 1.0, ("b1", "d1", "x"): 2.0})
+    result = run(inputs, travel, make_scenario(groups={"g": {"max_unit_share": {"x": 0.29}}}))
+    assert result.stock == {("a1", "x"): 29, ("b1", "x"): 71}
+    assert result.terms["time_h"] == pytest.approx(1.71)
+
+
+def test_a_site_filled_to_its_last_bay_by_a_fractional_footprint():
+    """a1 (1 h) has 7 vehicle bays and x takes 0.28 bay a unit: exactly 25 units fit, though in floats
+    7 / 0.28 is 24.999999999999996 and 25 * 0.28 is 7.000000000000001. Demand 35: a1 25, b1 (2 h) 10, mean
+    (25 + 20) / 35 = 9/7 h; a floor without tolerance would leave a1 24 and give 46/35 h."""
+    assert 7 / 0.28 < 25 and 25 * 0.28 > 7
+    inputs = make_inputs(
+        hosts=["A", "B"],
+        sites=[site("a1", "A", bays=7), site("b1", "B")],
+        systems=[system("x", bays=0.28)],
+        demand={("d1", "x"): 35},
+    )
+    result = run(inputs, times({("a1", "d1", "x"): 1.0, ("b1", "d1", "x"): 2.0}), make_scenario())
+    assert result.stock == {("a1", "x"): 25, ("b1", "x"): 10}
+    assert result.terms["time_h"] == pytest.approx(9 / 7)
+
+
+def test_a_budget_met_by_costs_that_do_not_add_up_exactly_in_binary():
+    """Budget 0.3 M USD. a1 (1 h, cost 0.1) and b1 (2 h, cost 0.2) have room for 1 each; c1 (3 h, cost 0.3)
+    for 2. Demand 2: {a1, b1} costs 0.1 + 0.2 = 0.30000000000000004 in floats, which is the budget, and gives
+    1.5 h; read strictly, only {c1} fits (3 h)."""
+    assert 0.1 + 0.2 > 0.3
+    inputs = make_inputs(
+        hosts=["A", "B", "C"],
+        sites=[
+            site("a1", "A", bays=1, cost=0.1),
+            site("b1", "B", bays=1, cost=0.2),
+            site("c1", "C", bays=2, cost=0.3),
+        ],
+        systems=[system("x")],
+        demand={("d1", "x"): 2},
+    )
+    travel = times({("a1", "d1", "x"): 1.0, ("b1", "d1", "x"): 2.0, ("c1", "d1", "x"): 3.0})
+    result = run(inputs, travel, make_scenario(constraints={"budget_musd": 0.3}))
+    assert result.open_sites == ("a1", "b1")
+    assert result.terms["time_h"] == pytest.approx(1.5)

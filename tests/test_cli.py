@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import subprocess
 import sys
 import tomllib
@@ -14,7 +15,8 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from conftest import BASE, ROOT, invoke
+from conftest import BASE, ROOT, base_lp, invoke
+from depotsite.scenario import load_scenario
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -22,7 +24,10 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(stream))
 
 
-def test_base_solves_optimally_with_every_output(base_run):
+def test_base_writes_every_output_and_states_its_status(base_run):
+    """Whatever the machine reached within the default limit, the run says what it is: proven optimal with a
+    gap of 0 and no time-limit warning, or stopped at the limit with its gap and the warning that states it
+    (``depotsite.solve.outcome_of``). How far a machine gets is never asserted."""
     out, output = base_run
     names = {
         "allocation.csv",
@@ -37,13 +42,21 @@ def test_base_solves_optimally_with_every_output(base_run):
     }
     assert names <= {p.name for p in out.iterdir()}
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["status"] == "optimal"
-    assert summary["gap"] == 0.0
+    limit_s = tomllib.loads((out / "scenario.resolved.toml").read_text(encoding="utf-8"))["solver"]["time_limit_s"]
+    stopped = [w for w in summary["warnings"] if w.startswith("stopped at")]
+    if summary["status"] == "optimal":
+        assert summary["gap"] == 0.0 and not stopped
+    else:
+        assert summary["status"] == "time_limit" and summary["gap"] > 0
+        assert stopped == [
+            f"stopped at the time limit of {limit_s:g} s with a feasible posture; it is within "
+            f"{100 * summary['gap']:.2f}% of the best bound, not proven optimal"
+        ]
     assert set(summary["terms"]) == {"time", "risk", "cost"}
     assert summary["terms"]["time"]["unit"] == "hours"
     assert summary["terms"]["risk"]["unit"] == "percentage points"
     assert summary["terms"]["cost"]["unit"] == "M USD"
-    assert "base: optimal" in output and "wrote" in output
+    assert f"base: {summary['status']}, objective" in output and "wrote" in output
 
 
 def test_base_outputs_satisfy_every_rule_recomputed_from_the_files(base_run):
@@ -180,28 +193,23 @@ def test_set_override_caps_poland_and_shows_in_compare(base_run, tmp_path):
     assert "identical" in same.output
 
 
-def test_time_limit_reports_honestly_whatever_the_machine_reaches(tmp_path, cache):
-    """A 1 s limit: a fast machine may prove the optimum, a slow one may find nothing; each outcome must be
-    reported as what it is (this test asserts the report, never how far the machine got)."""
+def test_a_limit_spent_before_the_solve_is_exit_4_on_any_machine(tmp_path, cache):
+    """A limit of a millisecond runs out before any machine has built the base model (the deadline starts
+    before the instance is resolved; the build alone takes many milliseconds), so the solve stage stops
+    with exit 4, names the limit and how to raise it, and writes nothing. Which check notices first (the
+    build between families, the hand-over to HiGHS, or HiGHS itself) may vary; the report may not."""
     out = tmp_path / "limited"
-    result = invoke("solve", BASE, "--out", out, "--no-maps", "--time-limit", "1")
+    result = invoke("solve", BASE, "--out", out, "--no-maps", "--time-limit", "0.001")
+    assert result.exit_code == 4, result.output
     text = " ".join(result.output.split())
-    if result.exit_code == 4:
-        assert "no feasible posture found within the time limit of 1 s" in text
-        assert not out.exists()
-        return
-    assert result.exit_code == 0, result.output
-    summary = json.loads((out / "summary.json").read_text())
-    if summary["status"] == "optimal":
-        assert summary["gap"] == 0.0
-        assert not any(w.startswith("stopped at") for w in summary["warnings"])
-    else:
-        assert summary["status"] == "time_limit"
-        assert summary["gap"] > 0
-        assert any(
-            w.startswith("stopped at the time limit of 1 s with a feasible posture") for w in summary["warnings"]
-        )
-    assert invoke("verify", out).exit_code == 0
+    assert re.search(
+        r"error: (time limit reached while (building the model \(before \w+\)|solving \(before handing the model "
+        r"to HiGHS\)): \d+\.\d s of the time limit of 0\.001 s used|no feasible posture found within the time "
+        r"limit of 0\.001 s); raise \[solver\] time_limit_s or --time-limit",
+        text,
+    ), text
+    assert "Traceback" not in result.output
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def _fails(args, code: int, message: str, tmp_path: Path) -> None:
@@ -251,10 +259,14 @@ def test_malformed_csv(tmp_path):
 
 
 def test_infeasible_scenario_exits_3_with_the_explanation(tmp_path, cache):
+    """The explanation's sub-solves share the time limit; a generous one (it takes about a second) keeps a
+    loaded machine from cutting the explanation short ("this explanation is incomplete")."""
     _fails(
         [
             "solve",
             BASE,
+            "--time-limit",
+            "600",
             "--set",
             "hosts.PL.max_value_share=0.05",
             "--set",
@@ -290,11 +302,20 @@ def test_debug_shows_the_traceback(tmp_path):
 
 
 def test_validate_and_version():
+    """The counts are the shipped tables' rows; the package is demand.csv summed per system, in the order of
+    systems.csv, and its value the units times value_musd."""
     result = invoke("validate", BASE)
     assert result.exit_code == 0
-    assert "valid; 44 sites in 7 hosts, 14 destinations, package 6 patriot, 40 himars, 120 leopard2, 48 f16 (" in (
-        " ".join(result.output.split())
-    )
+    data = {name: read_csv(ROOT / "data" / f"{name}.csv") for name in ("hosts", "sites", "systems", "destinations")}
+    units: dict[str, int] = defaultdict(int)
+    for r in read_csv(ROOT / "data" / "demand.csv"):
+        units[r["system_id"]] += int(r["units"])
+    package = ", ".join(f"{units[w['system_id']]} {w['system_id']}" for w in data["systems"] if units[w["system_id"]])
+    value = sum(n * float(w["value_musd"]) for w in data["systems"] for n in [units[w["system_id"]]])
+    assert (
+        f"valid; {len(data['sites'])} sites in {len(data['hosts'])} hosts, {len(data['destinations'])} destinations, "
+        f"package {package} ({value:,.0f} M USD)"
+    ) in " ".join(result.output.split())
     version = subprocess.run([sys.executable, "-m", "depotsite.cli", "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("depotsite ")
 
@@ -367,8 +388,13 @@ def test_cli_runs_as_a_real_process(tmp_path, cache):
 
 @pytest.mark.parametrize("variant", sorted(p.stem for p in (ROOT / "models").glob("*.toml") if p.stem != "base"))
 def test_every_variant_solves(variant, tmp_path, cache):
+    """Each variant solved with a limit of at most 60 s (queues.toml asks 120 s and always uses it all, as it
+    is not proven optimal within it; it has a posture within seconds, and a posture is all these checks
+    need: the rules and figures are checked on whatever posture is written)."""
     out = tmp_path / variant
-    result = invoke("solve", ROOT / "models" / f"{variant}.toml", "--out", out, "--no-maps")
+    own_limit_s = load_scenario(ROOT / "models" / f"{variant}.toml").solver.time_limit_s
+    limit = ["--time-limit", "60"] if own_limit_s > 60 else []
+    result = invoke("solve", ROOT / "models" / f"{variant}.toml", "--out", out, "--no-maps", *limit)
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     # Every rule below holds for any posture written, proven optimal or stopped at the limit on a slow machine.
@@ -398,12 +424,11 @@ def test_every_variant_solves(variant, tmp_path, cache):
             assert sum(held.values()) - max(held.values()) >= need, w
 
 
-def test_save_lp_reads_as_policy_language(tmp_path, cache):
-    """The LP file names its rows and columns after the formulation (stock, ship, meet_demand, host caps)."""
-    lp = tmp_path / "base.lp"
-    result = invoke("solve", BASE, "--out", tmp_path / "run", "--no-maps", "--save-lp", lp, "--time-limit", 1)
-    assert result.exit_code in (0, 4), result.output  # the LP file is written before the solve starts
-    text = lp.read_text()
+def test_save_lp_reads_as_policy_language(base_run):
+    """The LP file the base run wrote (``--save-lp``, see ``conftest.base_run``) names its rows and columns
+    after the formulation (stock, ship, meet_demand, host caps)."""
+    out, _ = base_run
+    text = base_lp(out).read_text()
     for name in (
         "meet_demand(ua_kyiv_patriot)",
         "ship_from_stock(",

@@ -220,6 +220,7 @@ def closed():
     return found | {"transnistria": read_regions(ROOT / "data" / "regions.geojson")["transnistria"]}
 
 
+@pytest.mark.slow  # routes the shipped road network
 def test_no_route_enters_belarus_russia_or_transnistria(shipped, closed):
     """Every leg of the base matrix, road or air, keeps out of the closed territory, and says so."""
     _, _, times = shipped

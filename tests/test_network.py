@@ -165,6 +165,7 @@ def countries():
     return gpd.read_file(ROOT / "data" / "boundaries" / "countries.geojson").set_index("country_id")
 
 
+@pytest.mark.slow  # routes or loads the shipped road network
 def test_baltic_route_to_lviv_avoids_belarus(base, base_times, countries):
     """Through the Suwałki gap, not Belarus. With Belarus open its roads are shorter, but its two borders
     (LT>BY external, BY>UA non_eu) cost more than PL>UA alone, so only with every crossing free does the
@@ -191,6 +192,7 @@ def test_baltic_route_to_lviv_avoids_belarus(base, base_times, countries):
     assert leg.road_km > through_belarus.road_km
 
 
+@pytest.mark.slow  # routes or loads the shipped road network
 def test_road_km_is_never_shorter_than_great_circle(base, base_times):
     _, inputs = base
     checked = 0
@@ -203,6 +205,7 @@ def test_road_km_is_never_shorter_than_great_circle(base, base_times):
     assert checked > 1000
 
 
+@pytest.mark.slow  # routes or loads the shipped road network
 def test_border_crossings_from_germany_to_ukraine(base_times, countries):
     leg = base_times.legs["de_grafenwoehr", "ua_kyiv", "himars"]
     assert leg.borders_crossed >= 2
@@ -219,6 +222,7 @@ def test_border_crossings_from_germany_to_ukraine(base_times, countries):
     assert leg.borders_crossed == changes
 
 
+@pytest.mark.slow  # routes or loads the shipped road network
 def test_unreachable_pairs_are_reported_not_filled(base):
     scenario, inputs = base
     cut = scenario.model_copy(
@@ -239,6 +243,7 @@ def test_unreachable_pairs_are_reported_not_filled(base):
     assert ("de_ramstein", "ua_vasylkiv", "f16") in times.legs  # ferry flights are not road-bound
 
 
+@pytest.mark.slow  # routes or loads the shipped road network
 def test_rzeszow_to_lviv_road_distance_is_plausible(base_times, base):
     _, inputs = base
     leg = base_times.legs["pl_rzeszow_jasionka", "ua_lviv", "himars"]
@@ -247,6 +252,7 @@ def test_rzeszow_to_lviv_road_distance_is_plausible(base_times, base):
     assert 1.0 <= leg.road_km / great_circle <= 1.5
 
 
+@pytest.mark.slow  # routes or loads the shipped road network
 def test_cache_is_reused_and_invalidated(base, tmp_path, monkeypatch):
     monkeypatch.setenv("DEPOTSITE_CACHE", str(tmp_path))
     scenario, inputs = base
@@ -283,6 +289,7 @@ def test_cache_is_reused_and_invalidated(base, tmp_path, monkeypatch):
     assert travel_times(moved, scenario).source.endswith("(roads)")
 
 
+@pytest.mark.slow  # routes or loads the shipped road network
 def test_graph_is_one_large_component_with_every_host_and_ukraine(countries):
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import connected_components
@@ -329,6 +336,7 @@ def test_bring_your_own_matrix_is_validated(base, tmp_path):
     assert read_matrix(matrix, inputs).hours(("pl_lask", "ua_kyiv", "patriot")) == 12.5
 
 
+@pytest.mark.slow  # routes or loads the shipped road network
 def test_site_far_from_roads_warns(base):
     """Myrhorod air base's distance to the nearest node of the shipped road file, computed here on the WGS84
     ellipsoid (pyproj.Geod; the code uses a spherical haversine), is above the warning threshold, and the
@@ -377,6 +385,7 @@ def test_network_as_an_osmnx_graph_routes_like_the_arrays():
     assert graph.edges[0, 2, 0]["length"] == pytest.approx(2 * KM_PER_TENTH_DEGREE * 1000, rel=1e-9)
 
 
+@pytest.mark.slow  # routes or loads the shipped road network
 def test_ferry_flight_route_follows_the_great_circle(base, base_times):
     """Ramstein to Vasylkiv: the path runs from the site to the destination, every point lies on the
     geodesic between them (distance via the point = direct distance, on the WGS84 ellipsoid), and its middle
@@ -399,6 +408,7 @@ def test_ferry_flight_route_follows_the_great_circle(base, base_times):
     assert middle[1] > straight_lat + 0.1
 
 
+@pytest.mark.slow  # routes or loads the shipped road network
 def test_unwritable_cache_does_not_stop_a_run(base, tmp_path, monkeypatch, caplog):
     scenario, inputs = base
     blocker = tmp_path / "not-a-folder"
@@ -417,6 +427,7 @@ def test_unwritable_cache_does_not_stop_a_run(base, tmp_path, monkeypatch, caplo
     assert "could not write the travel-time cache" in caplog.text
 
 
+@pytest.mark.slow  # routes or loads the shipped road network
 def test_points_far_from_every_road_are_input_errors(base):
     """Swapped coordinates put a Polish base in the Indian Ocean; both bad points are reported at once."""
     scenario, inputs = base

@@ -78,8 +78,14 @@ def test_grid_sweep_on_two_workers_finds_every_optimum_and_records_failures(tmp_
             assert row.objective == pytest.approx(want, abs=1e-6)
     assert frame["status"].value_counts().to_dict() == {"optimal": 6, "infeasible": 2}
     assert pd.read_csv(tmp_path / "out" / "cases.csv")["time_h"].equals(frame["time_h"])
-    # two workers shared the cases (each task names the process that ran it)
-    assert frame["worker"].nunique() == 2 or len(frame) < 2
+    # the cases ran in the cluster's two worker processes, not here (each task names the process that ran
+    # it); how Dask spreads them between the two depends on timing, so it is not asserted
+    import os
+    import socket
+
+    pids = client.run(os.getpid)
+    assert len(pids) == 2 and os.getpid() not in pids.values()
+    assert set(frame["worker"]) <= {f"{socket.gethostname()}:{pid}" for pid in pids.values()}
     # site frequencies: a1 is open where a unit is faster there or b1 may hold too few
     sites = pd.read_csv(tmp_path / "out" / "sites.csv").set_index("site_id")
     solved = frame[frame["status"] == "optimal"]
@@ -236,7 +242,10 @@ def test_cases_share_a_travel_matrix_unless_their_routing_inputs_differ():
     inputs = tiny_inputs({"a": (0.0, 0.0, "army_base")})
     base = tiny_road_scenario(FIXTURES / "tiny.osm")
     later = base.model_copy(update={"network": base.network.model_copy(update={"release_delay_h": 99.0})})
-    slower = tiny_road_scenario(FIXTURES / "tiny.osm", profiles={"wheeled": {"speed_kph": 30}})
+    slower = tiny_road_scenario(
+        FIXTURES / "tiny.osm",
+        profiles={"wheeled": {"speed_kph": 30, "border_h": {"internal": 1.0, "external": 1.0, "non_eu": 1.0}}},
+    )
     assert routing_key(base, inputs) == routing_key(later, inputs)
     assert routing_key(base, inputs) != routing_key(slower, inputs)
 

@@ -180,3 +180,68 @@ def test_the_reporter_passes_every_better_posture_and_otherwise_one_event_per_in
         reporter(event(kind, t, best))
     # 0.2 is within half a second of 0.0; 0.3 is a better posture; 0.6 is within 0.5 s of 0.3, 0.9 is not
     assert [(p.elapsed_s, p.incumbent) for p in seen] == [(0.0, None), (0.3, 4.0), (0.9, 4.0)]
+
+
+def highs_results(termination, solution, *, incumbent: float, bound: float | None):
+    """pyomo's results of a HiGHS run as its interface fills them (the fields ``outcome_of`` reads)."""
+    from pyomo.contrib.solver.common.results import Results
+
+    results = Results()
+    results.termination_condition = termination
+    results.solution_status = solution
+    results.incumbent_objective = incumbent
+    results.objective_bound = bound
+    return results
+
+
+def test_a_posture_stopped_at_the_limit_is_reported_with_its_gap_and_a_warning():
+    """HiGHS stopped at its time limit holding a posture of 110 with a bound of 100: not optimal, gap
+    (110 - 100) / 110 = 9.09%, and the warning that says so names the limit. This is the path a loaded
+    machine takes; it is tested here on the results themselves, so no machine has to be slow for it."""
+    from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+
+    from depotsite.solve import outcome_of
+
+    stopped = highs_results(TerminationCondition.maxTimeLimit, SolutionStatus.feasible, incumbent=110.0, bound=100.0)
+    outcome = outcome_of(stopped, deadline=Deadline(limit_s=5.0), solve_s=5.0)
+    assert (outcome.status, outcome.objective, outcome.bound) == ("time_limit", 110.0, 100.0)
+    assert outcome.gap == pytest.approx(10 / 110)
+    assert outcome.warnings == (
+        "stopped at the time limit of 5 s with a feasible posture; it is within 9.09% of the best bound, "
+        "not proven optimal",
+    )
+    share = outcome_of(stopped, deadline=Deadline(limit_s=9.0).share(3), solve_s=3.0)
+    assert re.fullmatch(
+        r"stopped at its share \([0-9.]+ s\) of the time limit of 9 s with a feasible .*",
+        share.warnings[0],
+    )
+    # proven optimal: gap 0 below round-off between objective and bound, and no warning
+    proven = highs_results(
+        TerminationCondition.convergenceCriteriaSatisfied, SolutionStatus.optimal, incumbent=100.0, bound=100.0 - 1e-12
+    )
+    optimal = outcome_of(proven, deadline=Deadline(limit_s=5.0), solve_s=1.0)
+    assert (optimal.status, optimal.objective, optimal.gap, optimal.warnings) == ("optimal", 100.0, 0.0, ())
+    # a posture that still needed rows (queues) is not proven optimal, whatever HiGHS said of the model it had
+    unsettled = outcome_of(proven, deadline=Deadline(limit_s=5.0), solve_s=1.0, objective=104.0, settled=False)
+    assert unsettled.status == "time_limit" and unsettled.gap == pytest.approx(4 / 104)
+
+
+def test_a_stopped_posture_is_collected_with_its_warning_first():
+    """The stopped outcome's warning leads the run's warnings (summary.json and the console print them)."""
+    from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+
+    from depotsite.model import posture_of
+    from depotsite.results import collect
+    from depotsite.solve import outcome_of
+
+    inputs, travel, scenario = two_hosts()
+    model = build_model(build_instance(inputs, travel, scenario))
+    solve(model, time_limit_s=30)
+    stopped = highs_results(TerminationCondition.maxTimeLimit, SolutionStatus.feasible, incumbent=1.0, bound=0.5)
+    outcome = outcome_of(stopped, deadline=Deadline(limit_s=5.0), solve_s=5.0)
+    result = collect(model.instance, posture_of(model), outcome, warnings=("a later warning",))
+    assert (result.status, result.gap) == ("time_limit", 0.5)
+    assert result.warnings[0].startswith(
+        "stopped at the time limit of 5 s with a feasible posture; it is within 50.00%"
+    )
+    assert result.warnings[-1] == "a later warning"

@@ -145,11 +145,20 @@ def test_counted_share_scales_financing(tmp_path, cache):
 
 
 def test_verify_passes_on_the_base_run(base_run):
+    """Every rule group of ``checks.RULE_CHECKS`` and figure group of ``figures.FIGURE_CHECKS`` is run, after
+    the id check and the five checks of the files themselves (hashes, GeoPackage, [data] paths, transit hours,
+    the original scenario); the count printed is that list's length."""
+    from depotsite.checks import RULE_CHECKS
+    from depotsite.figures import FIGURE_CHECKS
+
     out, _ = base_run
     result = invoke("verify", out, "--scenario", BASE)
     assert result.exit_code == 0, result.output
+    checks = verify_run(out, scenario=BASE).checks
+    assert {name for name, _ in RULE_CHECKS + FIGURE_CHECKS} <= set(checks)
+    assert len(checks) == len(RULE_CHECKS) + len(FIGURE_CHECKS) + 1 + 5
     text = " ".join(result.output.split())  # the terminal may wrap a long run-folder path's line
-    assert "every rule holds (23 groups of checks)" in text
+    assert f"every rule holds ({len(checks)} groups of checks)" in text
     assert "scenario.resolved.toml is base.toml plus 0 recorded override(s)" in text
     assert "transit hours recomputed from the roads (no cache)" in text
 

@@ -5,6 +5,8 @@ No formulation here: ``depotsite.model`` and ``depotsite.terms`` build the rows 
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections import defaultdict
 from typing import Any
 
@@ -14,6 +16,18 @@ from depotsite.dispatch import dispatch_order
 from depotsite.errors import InfeasibleError
 from depotsite.instance import Instance
 from depotsite.traveltimes import Pair
+
+
+class _QuietWhenExplained(logging.Filter):
+    """Drops pyomo's two ERROR lines ("Rule failed ...", "Constructing component ... failed") for a row that
+    can never hold: pyomo logs every exception raised while it builds a row before passing it on, but this
+    one is a domain answer (``InfeasibleError``: exit 3, with its explanation), not a failure."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not isinstance(sys.exc_info()[1], InfeasibleError)  # called inside pyomo's except block
+
+
+logging.getLogger("pyomo.core").addFilter(_QuietWhenExplained())
 
 
 def constraint(name: str, *index, rule) -> pyo.Constraint:

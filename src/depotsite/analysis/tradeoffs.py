@@ -53,6 +53,13 @@ def _use(model: pyo.ConcreteModel, objective: str) -> None:
         getattr(model, name).activate() if name == objective else getattr(model, name).deactivate()
 
 
+def _explain_scenario(m: pyo.ConcreteModel, **options) -> list[str]:
+    """Why the scenario has no posture (``explain_infeasible``), on the model with its own objective active
+    instead of a trade-off one; the caps the trade-off adds (at 1e9 for the first point) change nothing."""
+    _use(m, "objective")
+    return explain_infeasible(m, **options)
+
+
 HAIR = 1e-7  # relative slack when fixing the first objective's optimum as a bound for the second
 
 
@@ -78,7 +85,10 @@ def lexicographic_point(
 
     def run(objective: str, stage_budget: Deadline) -> SolveOutcome:
         _use(m, objective)
-        return solve(m, deadline=stage_budget, mip_gap=mip_gap, threads=threads, solver=solver)
+        # an infeasible scenario shows at the first point's first stage: explained as solve explains it
+        return solve(
+            m, deadline=stage_budget, mip_gap=mip_gap, threads=threads, solver=solver, explain=_explain_scenario
+        )
 
     m.epsilon.set_value(epsilon)
     m.time_bound.set_value(1e9)
