@@ -247,3 +247,53 @@ def test_no_rail_route_enters_belarus_russia_or_transnistria(shipped, cache):
         assert not {"BY", "RU"} & set(leg.countries) and "transnistria" not in leg.regions
         points = np.asarray(leg.path[1:-1])  # the rail nodes (the ends are the site and the destination)
         assert not shapely.contains_xy(area, points[:, 0], points[:, 1]).any()
+
+
+def test_a_missing_rail_folder_is_an_input_error(tmp_path):
+    paths = write_network(tmp_path, {1: 0.0, 2: 1.0}, [(1, 2, 100)], {"AA": (-1.0, 2.0)})
+    scenario = scenario_on({**paths, "rail": tmp_path / "no_such_rail"}, profiles={"rail": RAIL, "road": SLOW_ROAD})
+    with pytest.raises(ScenarioError) as caught:
+        check_against_inputs(scenario, inputs_at({"s": 0.0}, {"d": 1.0}, profile="rail;road"))
+    assert caught.value.problems == [
+        f"{tmp_path / 'no_such_rail'}: no rail network folder; set [data] rail to a folder with nodes.csv.gz and "
+        "edges.csv.gz (the shipped data/rail, or one built by scripts/build_rail.py), or leave it out"
+    ]
+
+
+def test_a_rail_run_records_its_mode_and_rail_files_and_verifies(tmp_path, cache):
+    """models/rail.toml end to end: the manifest hashes data/rail like the roads, routes.geojson and the
+    travel-times CSV say which deliveries go by train, and verify recomputes the same hours."""
+    import csv
+
+    from conftest import invoke
+    from depotsite.tables import file_sha256
+
+    out = tmp_path / "rail"
+    result = invoke("solve", ROOT / "models" / "rail.toml", "--out", out, "--no-maps")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    for part in ("nodes", "edges"):
+        entry = manifest["inputs"][f"rail_{part}"]
+        assert Path(entry["path"]) == ROOT / "data" / "rail" / f"{part}.csv.gz"
+        assert entry["sha256"] == file_sha256(ROOT / "data" / "rail" / f"{part}.csv.gz")
+    routes = [f["properties"] for f in json.loads((out / "routes.geojson").read_text())["features"]]
+    tanks = [p for p in routes if p["system_id"] == "leopard2"]
+    assert {p["mode"] for p in routes if p["system_id"] in ("patriot", "himars")} == {"road"}
+    assert {p["mode"] for p in routes if p["system_id"] == "f16"} == {"air"}
+    assert all(p["note"].startswith("fastest of") for p in tanks)
+    for p in tanks:  # the chosen mode is the one the note lists first (the fastest)
+        assert p["note"].split()[2] == ("rail" if p["mode"] == "rail" else "tracked")
+        assert (p["geometry_kind"] == "rail") == (p["mode"] == "rail") == (p["rail_km"] is not None)
+    verified = invoke("verify", out)
+    assert verified.exit_code == 0, verified.output
+    matrix = tmp_path / "tt.csv"
+    assert invoke("travel-times", ROOT / "models" / "rail.toml", "--out", matrix).exit_code == 0
+    with matrix.open() as stream:
+        rows = [r for r in csv.DictReader(stream) if r["system_id"] == "leopard2" and r["transit_h"]]
+    assert {r["mode"] for r in rows} == {"rail", "road"}
+    by_rail = [r for r in rows if r["mode"] == "rail"]
+    assert all(int(r["gauge_breaks"]) >= 1 and float(r["rail_km"]) > 0 for r in by_rail)  # every line into UA breaks
+    # the data's gaps: no line of the extract joins the Estonian and Latvian railheads to Ukraine outside BY and RU
+    fallback = [r for r in rows if r["note"].startswith("falls back to tracked (road): no rail route")]
+    assert {r["mode"] for r in fallback} == {"road"}
+    assert {r["site_id"][:2] for r in fallback} >= {"ee", "lv"}

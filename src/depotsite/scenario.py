@@ -104,8 +104,8 @@ class DataConfig(_Strict):
     roads: Path | None = None
     """Folder with nodes.csv.gz/edges.csv.gz, or a user's .osm / .osm.pbf file."""
     rail: Path | None = None
-    """Rail network for rail profiles: a folder with nodes.csv.gz/edges.csv.gz (the shipped data/rail) or an .osm
-    / .osm.pbf file; unset, no system goes by rail (its road profiles carry it)."""
+    """Rail network for rail profiles: a folder with nodes.csv.gz/edges.csv.gz (the shipped data/rail, built by
+    scripts/build_rail.py); unset, no system goes by rail (its road profiles carry it)."""
     boundaries: Path | None = None
     """GeoJSON of country polygons (country_id): tags road nodes, checks sites lie in their host."""
     regions: Path | None = None

@@ -212,10 +212,10 @@ def _rail_problems(scenario: Scenario, inputs: Inputs) -> list[str]:
                 "no [data] rail; set [data] rail (the shipped network is data/rail) or give it a road profile "
                 f'as well (systems.{w}.profile = ["{system.profile}", "tracked"])'
             )
-    if scenario.data.rail is not None and not Path(scenario.data.rail).exists():
+    if scenario.data.rail is not None and not Path(scenario.data.rail).is_dir():
         problems.append(
-            f"{scenario.data.rail}: rail network not found; set [data] rail to the extract folder "
-            "(nodes.csv.gz, edges.csv.gz) or to a .osm / .osm.pbf file, or leave it out"
+            f"{scenario.data.rail}: no rail network folder; set [data] rail to a folder with nodes.csv.gz and "
+            "edges.csv.gz (the shipped data/rail, or one built by scripts/build_rail.py), or leave it out"
         )
     return problems
 

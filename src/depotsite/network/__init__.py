@@ -88,10 +88,10 @@ def travel_times(inputs: Inputs, scenario: Scenario, *, use_cache: bool = True) 
     if not Path(data.boundaries).is_file():
         problems.append(f"{data.boundaries}: file not found; check [data] boundaries")
     if data.rail is not None:
-        if not Path(data.rail).exists():
+        if not Path(data.rail).is_dir():
             problems.append(
-                f"{data.rail}: rail network not found; set [data] rail to the extract folder (nodes.csv.gz, "
-                "edges.csv.gz) or to a .osm / .osm.pbf file, or leave it out"
+                f"{data.rail}: no rail network folder; set [data] rail to a folder with nodes.csv.gz and "
+                "edges.csv.gz (the shipped data/rail, or one built by scripts/build_rail.py), or leave it out"
             )
         else:
             problems += [f"{p}: file not found; check [data] rail" for p in road_files(data.rail) if not p.is_file()]
