@@ -112,7 +112,7 @@ def travel_times(inputs: Inputs, scenario: Scenario, *, use_cache: bool = True) 
 
         network = load_network(data.roads, data.boundaries)
         legs, unreachable, warnings = route_legs(network, inputs, scenario)
-        rail = load_network(data.rail, data.boundaries) if by_rail and data.rail is not None else None
+        rail = load_network(data.rail, data.boundaries, frame=network.boundaries) if by_rail and data.rail else None
         found, cut = rail_legs(rail, inputs, scenario)
         entry = (legs | found, unreachable | cut, warnings)
         source = "roads and rail" if rail is not None else "roads"
@@ -159,26 +159,39 @@ def fastest_legs(inputs: Inputs, legs: dict, unreachable: dict) -> tuple[dict, d
         ``Leg`` per (site_id, destination_id, system_id), and a reason per pair no profile of its system
         carries (the reasons of every profile, joined).
     """
+    chosen_of: dict[tuple[str, ...], tuple[dict, dict]] = {}  # systems with the same profiles share their legs
     pairs = sorted({(s, d) for s, d, _ in legs} | {(s, d) for s, d, _ in unreachable})
     by_system: dict = {}
     lost: dict = {}
     for w, system in inputs.systems.items():
         names = system.profiles
-        for s, d in pairs:
-            found = [(legs[s, d, p].hours, p) for p in names if (s, d, p) in legs]
-            missing = [(p, unreachable[s, d, p]) for p in names if (s, d, p) in unreachable]
-            if not found:
-                if missing:
-                    lost[s, d, w] = missing[0][1] if len(names) == 1 else "; ".join(f"{p}: {r}" for p, r in missing)
-                continue
-            _, chosen = min(found)
-            leg = legs[s, d, chosen]
-            if len(names) > 1:
-                parts = []
-                if len(found) > 1:
-                    others = ", ".join(f"{p} {h:.1f} h" for h, p in sorted(found))
-                    parts.append(f"fastest of {others}")
-                parts += [f"falls back to {chosen} ({leg.mode}): no {p} route, {r}" for p, r in missing]
-                leg = dataclasses.replace(leg, note="; ".join(parts))
-            by_system[s, d, w] = leg
+        if names not in chosen_of:
+            chosen_of[names] = _fastest(names, pairs, legs, unreachable)
+        found, missing = chosen_of[names]
+        by_system.update({(s, d, w): leg for (s, d), leg in found.items()})
+        lost.update({(s, d, w): reason for (s, d), reason in missing.items()})
     return by_system, lost
+
+
+def _fastest(names: tuple[str, ...], pairs: list, legs: dict, unreachable: dict) -> tuple[dict, dict]:
+    """The leg per (site, destination) of a system with these profiles, and the reason per pair without one."""
+    if len(names) == 1:  # the profile's legs as they are, in their order
+        return (
+            {(s, d): leg for (s, d, name), leg in legs.items() if name == names[0]},
+            {(s, d): reason for (s, d, name), reason in unreachable.items() if name == names[0]},
+        )
+    found: dict = {}
+    missing: dict = {}
+    for s, d in pairs:
+        hours = [(legs[s, d, p].hours, p) for p in names if (s, d, p) in legs]
+        gaps = [(p, unreachable[s, d, p]) for p in names if (s, d, p) in unreachable]
+        if not hours:
+            if gaps:
+                missing[s, d] = "; ".join(f"{p}: {r}" for p, r in gaps)
+            continue
+        _, chosen = min(hours)
+        leg = legs[s, d, chosen]
+        parts = [f"fastest of {', '.join(f'{p} {h:.1f} h' for h, p in sorted(hours))}"] if len(hours) > 1 else []
+        parts += [f"falls back to {chosen} ({leg.mode}): no {p} route, {r}" for p, r in gaps]
+        found[s, d] = dataclasses.replace(leg, note="; ".join(parts))
+    return found, missing

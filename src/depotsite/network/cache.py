@@ -91,7 +91,7 @@ def cache_key(inputs: Inputs, scenario: Scenario) -> str:
         "snap_max_km": scenario.network.snap_max_km,
         "sites": [(s.site_id, s.lat, s.lon, s.kind) for s in inputs.sites.values()],
         "destinations": [(d.destination_id, d.lat, d.lon, d.kind) for d in inputs.destinations.values()],
-        "systems": sorted((w.system_id, w.profile) for w in inputs.systems.values()),
+        "systems": sorted((w.system_id, w.profile, sorted(w.site_kinds)) for w in inputs.systems.values()),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 

@@ -240,7 +240,7 @@ def _read_osm_pbf(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return nodes, pd.DataFrame(rows, columns=["u", "v", "length_m", "maxspeed_kph"])
 
 
-def load_network(roads: Path, boundaries: Path | None) -> RoadNetwork:
+def load_network(roads: Path, boundaries: Path | None, *, frame: gpd.GeoDataFrame | None = None) -> RoadNetwork:
     """Read a road source into arrays, both directions for the undirected extract.
 
     The road files are checked to be regular files before any is opened (a FIFO would block); the source
@@ -253,6 +253,9 @@ def load_network(roads: Path, boundaries: Path | None) -> RoadNetwork:
     boundaries
         GeoJSON of country polygons with a ``country_id`` property (used to tag nodes, each with the
         nearest country when outside all), or None to leave nodes untagged.
+    frame
+        The same boundaries already read (another network's ``boundaries``), used instead of reading the
+        file again.
 
     Returns
     -------
@@ -294,7 +297,8 @@ def load_network(roads: Path, boundaries: Path | None) -> RoadNetwork:
         u, v = np.concatenate([u, v]), np.concatenate([v, u])
         length, speed = np.concatenate([length, length]), np.concatenate([speed, speed])
     lat, lon = nodes["lat"].to_numpy(dtype=float), nodes["lon"].to_numpy(dtype=float)
-    frame = load_boundaries(boundaries) if boundaries else None
+    if frame is None and boundaries:
+        frame = load_boundaries(boundaries)
     country = tag_countries(lat, lon, frame)
     network = RoadNetwork(
         lat=lat,

@@ -11,7 +11,8 @@ between Poland and Lithuania). A rail leg's hours::
 
     road leg to the railhead + load_h + running + border delays + gauge breaks + unload_h + road leg from it
 
-A pair without a railhead at either end, or whose railheads no line joins, has no rail leg and says why; the
+A pair without a railhead at either end, or whose railheads no line joins, has no rail leg and says why (so
+has a site of a kind where no system that may go by rail is stored: nothing would leave it by train); the
 system's other profiles carry it (``depotsite.network.travel_times`` picks the fastest leg of each pair).
 """
 
@@ -94,6 +95,11 @@ def rail_legs(rail: RoadNetwork | None, inputs: Inputs, scenario: Scenario) -> t
     for name in names:
         profile = scenario.network.profiles[name]
         node, road_km, reasons = _railheads(rail, kept, points, profile, avoided)
+        kinds = {k for w in inputs.systems.values() if name in w.profiles for k in w.site_kinds}
+        for i, s in enumerate(sites):  # no train is routed from a site none of its systems may be stored at
+            if s.kind not in kinds:
+                node[i] = -1
+                reasons[i] = f"is a {s.kind}, where no system that may go by {name} is stored"
         graph = _profile_graph(rail, kept.edges, profile, area)
         targets = np.unique(node[len(sites) :][node[len(sites) :] >= 0]).astype(np.int64)
         row_of = {int(t): r for r, t in enumerate(targets)}
