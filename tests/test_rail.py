@@ -297,3 +297,17 @@ def test_a_rail_run_records_its_mode_and_rail_files_and_verifies(tmp_path, cache
     fallback = [r for r in rows if r["note"].startswith("falls back to tracked (road): no rail route")]
     assert {r["mode"] for r in fallback} == {"road"}
     assert {r["site_id"][:2] for r in fallback} >= {"ee", "lv"}
+
+
+def test_no_train_leaves_a_site_no_rail_system_may_use(tmp_path):
+    """An air base cannot store x (army bases and rail hubs only): its pairs get no rail leg, and say why."""
+    paths = _line(tmp_path)
+    inputs = inputs_at({"base": 0.0, "field": 0.0}, {"d": 3.0}, profile="rail;road", kinds={"field": "air_base"})
+    travel = travel_times(inputs, scenario_on(paths, profiles={"rail": RAIL, "road": SLOW_ROAD}), use_cache=False)
+    assert travel.legs["base", "d", "x"].mode == "rail"
+    field = travel.legs["field", "d", "x"]
+    assert field.mode == "road"
+    assert field.note == (
+        "falls back to road (road): no rail route, field is of kind air_base, where no system that may go by "
+        "rail is stored"
+    )

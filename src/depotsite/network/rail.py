@@ -99,7 +99,7 @@ def rail_legs(rail: RoadNetwork | None, inputs: Inputs, scenario: Scenario) -> t
         for i, s in enumerate(sites):  # no train is routed from a site none of its systems may be stored at
             if s.kind not in kinds:
                 node[i] = -1
-                reasons[i] = f"is a {s.kind}, where no system that may go by {name} is stored"
+                reasons[i] = f"is of kind {s.kind}, where no system that may go by {name} is stored"
         graph = _profile_graph(rail, kept.edges, profile, area)
         targets = np.unique(node[len(sites) :][node[len(sites) :] >= 0]).astype(np.int64)
         row_of = {int(t): r for r, t in enumerate(targets)}
