@@ -38,11 +38,11 @@ def fetch_wheel(folder: Path) -> Path:
     return next(folder.glob("scgraph_data-2.0.0-*.whl"))
 
 
-def load_world(wheel: Path) -> tuple[list[dict[int, float]], list[list[float]]]:
-    source = zipfile.ZipFile(wheel).read(MODULE).decode()
+def load_world(wheel: Path, module: str = MODULE) -> tuple[list[dict[int, float]], list[list[float]]]:
+    source = zipfile.ZipFile(wheel).read(module).decode()
     source = source.replace("from scgraph.core import GeoGraph", "")
     namespace: dict[str, object] = {"GeoGraph": lambda **kwargs: None}
-    exec(compile(source, MODULE, "exec"), namespace)
+    exec(compile(source, module, "exec"), namespace)
     return namespace["graph"], namespace["nodes"]  # type: ignore[return-value]
 
 
@@ -65,13 +65,13 @@ def clip(graph: list[dict[int, float]], nodes: list[list[float]]):
     return node_rows, edge_rows
 
 
-def write(node_rows, edge_rows) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
+def write(node_rows, edge_rows, out: Path = OUT) -> None:
+    out.mkdir(parents=True, exist_ok=True)
     # mtime=0 keeps the gzip bytes reproducible, so the files' hashes only change with content
-    with gzip.GzipFile(OUT / "nodes.csv.gz", "wb", mtime=0) as raw:
+    with gzip.GzipFile(out / "nodes.csv.gz", "wb", mtime=0) as raw:
         raw.write(b"node_id,lat,lon\n")
         raw.write("".join(f"{n},{lat},{lon}\n" for n, lat, lon in node_rows).encode())
-    with gzip.GzipFile(OUT / "edges.csv.gz", "wb", mtime=0) as raw:
+    with gzip.GzipFile(out / "edges.csv.gz", "wb", mtime=0) as raw:
         raw.write(b"u,v,length_m\n")
         raw.write("".join(f"{u},{v},{m}\n" for u, v, m in edge_rows).encode())
 

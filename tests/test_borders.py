@@ -216,6 +216,6 @@ def test_an_unknown_system_profile_is_refused():
     with pytest.raises(ScenarioError) as caught:
         check_against_inputs(scenario, inputs)
     assert caught.value.problems == [
-        "systems.x.profile: unknown transport profile 'hett'; use one of air, het, tracked, wheeled or define it "
-        "under [network.profiles]"
+        "systems.x.profile: unknown transport profile 'hett'; use one of air, het, rail, tracked, wheeled or define "
+        "it under [network.profiles]"
     ]

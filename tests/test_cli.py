@@ -347,9 +347,12 @@ def test_travel_times_command_writes_every_pair(tmp_path, cache):
         "destination_id",
         "system_id",
         "profile",
+        "mode",
         "transit_h",
         "road_km",
+        "rail_km",
         "borders_crossed",
+        "gauge_breaks",
         "snap_km",
         "countries",
         "regions",
@@ -357,6 +360,7 @@ def test_travel_times_command_writes_every_pair(tmp_path, cache):
         "border_h",
         "ukraine_h",
         "exposure_h",
+        "note",
         "unreachable_reason",
     ]
     road = [r for r in rows if r["profile"] in ("wheeled", "tracked")]

@@ -226,7 +226,7 @@ def test_travel_times_replaces_a_regular_file_but_not_a_folder_or_an_input(tiny,
     csv_file = tmp_path / "runs" / "tt.csv"
     csv_file.write_text("old\n")
     assert invoke("travel-times", tiny, "--out", csv_file).exit_code == 0
-    assert csv_file.read_text().splitlines()[1].startswith("a1,d1,goods,road,1.0000")
+    assert csv_file.read_text().splitlines()[1].startswith("a1,d1,goods,road,,1.0000")  # no mode: a matrix
     assert sorted(p.name for p in csv_file.parent.iterdir()) == ["tt.csv"]  # nothing beside it
     folder = tmp_path / "runs"
     refused(invoke("travel-times", tiny, "--out", folder), f"--out {folder}", "is a folder; give a file name")

@@ -19,12 +19,30 @@ from depotsite.scenario import Scenario
 NO_DELAY = {"internal": 0.0, "external": 0.0, "non_eu": 0.0}
 
 
+def write_rail(folder: Path, nodes: dict[int, float], edges: list[tuple[int, int, float]]) -> Path:
+    """Write ``rail/`` (nodes.csv.gz, edges.csv.gz) like the roads: nodes at latitude 0, (u, v, km) edges.
+
+    Returns
+    -------
+    Path
+        The ``rail`` folder, for ``[data] rail``.
+    """
+    rail = folder / "rail"
+    rail.mkdir(parents=True, exist_ok=True)
+    with gzip.open(rail / "nodes.csv.gz", "wt") as stream:
+        stream.write("node_id,lat,lon\n" + "".join(f"{n},0.0,{lon}\n" for n, lon in nodes.items()))
+    with gzip.open(rail / "edges.csv.gz", "wt") as stream:
+        stream.write("u,v,length_m\n" + "".join(f"{u},{v},{km * 1000.0}\n" for u, v, km in edges))
+    return rail
+
+
 def write_network(
     folder: Path,
     nodes: dict[int, float],
     edges: list[tuple[int, int, float]],
     bands: dict[str, tuple[float, float]],
     kinds: dict[str, tuple[bool, bool]] | None = None,
+    gauges: dict[str, int] | None = None,
 ) -> dict[str, Path]:
     """Write ``roads/`` (nodes.csv.gz, edges.csv.gz), ``countries.geojson`` and, with ``kinds``, ``countries.csv``.
 
@@ -40,6 +58,8 @@ def write_network(
         Country id -> (west, east) longitudes of a polygon from latitude -1 to 1.
     kinds
         Country id -> (eu, schengen) for the countries table; None writes no table.
+    gauges
+        Country id -> rail_gauge_mm, a column of the countries table (None: no such column).
 
     Returns
     -------
@@ -67,19 +87,31 @@ def write_network(
         table = folder / "countries.csv"
         with table.open("w", newline="") as stream:
             writer = csv.writer(stream)
-            writer.writerow(["country_id", "name", "eu", "schengen", "source"])
+            gauge = [] if gauges is None else ["rail_gauge_mm"]
+            writer.writerow(["country_id", "name", "eu", "schengen", *gauge, "source"])
             for c, (eu, schengen) in kinds.items():
-                writer.writerow([c, c, "yes" if eu else "no", "yes" if schengen else "no", "test"])
+                mm = [] if gauges is None else [gauges.get(c, "")]
+                writer.writerow([c, c, "yes" if eu else "no", "yes" if schengen else "no", *mm, "test"])
         paths["countries"] = table
     return paths
 
 
-def inputs_at(sites: dict[str, float], destinations: dict[str, float], *, profile: str = "wheeled") -> Inputs:
-    """Army-base sites and destinations at latitude 0 and the given longitudes; one unit of ``x`` each."""
+def inputs_at(
+    sites: dict[str, float],
+    destinations: dict[str, float],
+    *,
+    profile: str = "wheeled",
+    kinds: dict[str, str] | None = None,
+) -> Inputs:
+    """Army-base sites and destinations at latitude 0 and the given longitudes; one unit of ``x`` each.
+
+    ``profile`` may list alternatives (``rail;tracked``); ``kinds`` gives a site another kind (``rail_hub``).
+    """
+    kind = kinds or {}
     return Inputs.build(
         hosts=[Host("AA", "A", "", 0.0)],
-        sites=[Site(s, s, "AA", 0.0, lon, "army_base", 10, 10, 24, 0, "test") for s, lon in sites.items()],
-        systems=[System("x", "x", "I", profile, 1, 0, 1, 1, 1, frozenset({"army_base"}))],
+        sites=[Site(s, s, "AA", 0.0, lon, kind.get(s, "army_base"), 10, 10, 24, 0, "test") for s, lon in sites.items()],
+        systems=[System("x", "x", "I", profile, 1, 0, 1, 1, 1, frozenset({"army_base", "rail_hub"}))],
         destinations=[Destination(d, d, 0.0, lon, "army_base") for d, lon in destinations.items()],
         demand={(d, "x"): 1 for d in destinations},
     )

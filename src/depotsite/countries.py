@@ -1,7 +1,9 @@
 """What kind of border a route crosses: the EU and Schengen membership of each country (``[data] countries``).
 
 A countries table is a CSV with ``country_id, name, eu, schengen, source`` (``eu`` and ``schengen`` are
-``yes`` or ``no``); the shipped ``data/countries.csv`` covers every country of the shipped boundaries. A
+``yes`` or ``no``) and an optional ``rail_gauge_mm`` (the track gauge of the country's main network, for the
+gauge breaks of rail routes: 1435 mm standard gauge, 1520 mm Russian gauge); the shipped
+``data/countries.csv`` covers every country of the shipped boundaries. A
 crossing between two countries is of one of three kinds, each with its own delay per transport profile
 (``[network.profiles.<name>] border_h``):
 
@@ -11,7 +13,8 @@ crossing between two countries is of one of three kinds, each with its own delay
 - ``non_eu``: neither is in the EU or Schengen (MD to UA).
 
 A country the table does not list is treated as outside both, and so is every country when no table is
-given.
+given. A rail route breaks gauge where it crosses between two countries whose gauges differ by more than
+``GAUGE_TOLERANCE_MM`` (a country without a gauge breaks nothing).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from depotsite.errors import InputError
-from depotsite.tables import _text, identifier, read_table
+from depotsite.tables import _text, identifier, read_table, shown
 
 KINDS = ("internal", "external", "non_eu")
 """The kinds of border crossing, in the order of ``[network.profiles.<name>] border_h``."""
@@ -34,7 +37,19 @@ def _yes_no(raw: str) -> bool:
     return value == "yes"
 
 
+def _gauge_mm(raw: str) -> int | None:
+    value = raw.strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 500 <= int(value) <= 2000:
+        raise ValueError(f"must be a track gauge in whole millimetres (e.g. 1435 or 1520), or empty, got {shown(raw)}")
+    return int(value)
+
+
 COUNTRIES_SCHEMA = {"country_id": identifier, "name": _text, "eu": _yes_no, "schengen": _yes_no, "source": _text}
+COUNTRIES_OPTIONAL = {"rail_gauge_mm": (_gauge_mm, None)}
+GAUGE_TOLERANCE_MM = 10
+"""Gauges closer than this run through without a break (Finland's 1524 mm and the 1520 mm network)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,7 @@ class CountryKind:
     name: str
     eu: bool
     schengen: bool
+    rail_gauge_mm: int | None = None  # the main network's track gauge; None when the table gives none
 
 
 def read_countries(path: Path) -> dict[str, CountryKind]:
@@ -65,14 +81,14 @@ def read_countries(path: Path) -> dict[str, CountryKind]:
         Every bad cell, duplicate id or unreadable file, naming the file and line.
     """
     problems: list[str] = []
-    rows = read_table(Path(path), COUNTRIES_SCHEMA, problems) or []
+    rows = read_table(Path(path), COUNTRIES_SCHEMA, problems, optional=COUNTRIES_OPTIONAL) or []
     kinds: dict[str, CountryKind] = {}
     for line, row in rows:
         if row["country_id"] in kinds:
             problems.append(
                 f"{Path(path).name} line {line}: duplicate country_id {row['country_id']!r}; keep one row per country"
             )
-        kinds[row["country_id"]] = CountryKind(row["name"], row["eu"], row["schengen"])
+        kinds[row["country_id"]] = CountryKind(row["name"], row["eu"], row["schengen"], row["rail_gauge_mm"])
     if problems:
         raise InputError(problems)
     return kinds
@@ -99,3 +115,24 @@ def crossing_kind(a: str, b: str, kinds: Mapping[str, CountryKind]) -> str:
     if any(k is not None and (k.eu or k.schengen) for k in (first, second)):
         return "external"
     return "non_eu"
+
+
+def breaks_gauge(a: str, b: str, kinds: Mapping[str, CountryKind]) -> bool:
+    """Whether a train crossing from country ``a`` into ``b`` changes track gauge (transshipment or bogies).
+
+    Parameters
+    ----------
+    a, b
+        Country ids.
+    kinds
+        The countries table; a country it does not list, or lists without a gauge, breaks nothing.
+
+    Returns
+    -------
+    bool
+        True when both gauges are known and differ by more than ``GAUGE_TOLERANCE_MM``.
+    """
+    first, second = kinds.get(a), kinds.get(b)
+    if first is None or second is None or first.rail_gauge_mm is None or second.rail_gauge_mm is None:
+        return False
+    return abs(first.rail_gauge_mm - second.rail_gauge_mm) > GAUGE_TOLERANCE_MM

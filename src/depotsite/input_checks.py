@@ -36,10 +36,11 @@ def _profile_problems(systems: dict[str, tuple[int, dict]], profiles: Collection
     if profiles is None:
         return []
     return [
-        f"systems.csv line {line} ({system_id}): unknown transport profile {row['profile']!r}; "
+        f"systems.csv line {line} ({system_id}): unknown transport profile {name!r}; "
         f"use one of {', '.join(sorted(profiles))} or define it under [network.profiles] in the scenario"
         for system_id, (line, row) in systems.items()
-        if row["profile"] not in profiles
+        for name in row["profile"].split(";")
+        if name not in profiles
     ]
 
 

@@ -69,6 +69,11 @@ class System:
     net_explosive_t_per_unit: float = 0.0  # tonnes of net explosive mass per unit (munitions); 0 for vehicles
     dispatch_slots_per_unit: int = 1  # dispatch slots one unit takes at its site (vehicles in its column)
 
+    @property
+    def profiles(self) -> tuple[str, ...]:
+        """The transport profiles the system may take (``profile`` lists alternatives as ``rail;tracked``)."""
+        return tuple(p for p in self.profile.split(";") if p)
+
 
 @dataclass(frozen=True)
 class Destination:

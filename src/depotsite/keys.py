@@ -34,7 +34,7 @@ UNITS = (
 # Defaults that depend on the machine or live outside the field, in words.
 DEFAULT_TEXT = {
     "solver.threads": "up to 2 (never more than the CPUs)",
-    "network.profiles": "tracked, wheeled, het, air (see below)",
+    "network.profiles": "tracked, wheeled, het, air, rail (see below)",
 }
 EXTENDS = (
     "extends",

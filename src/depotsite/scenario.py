@@ -43,6 +43,7 @@ DATA_KEYS = (
     "destinations",
     "demand",
     "roads",
+    "rail",
     "boundaries",
     "regions",
     "countries",
@@ -75,6 +76,15 @@ def _split_ids(value: Any) -> Any:
 IdList = Annotated[tuple[str, ...], BeforeValidator(_split_ids)]
 
 
+def _join_profiles(value: Any) -> Any:
+    """A list of alternative transport profiles becomes the ';'-separated text systems.csv uses."""
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return ";".join(v.strip() for v in value)
+    if isinstance(value, str):
+        return ";".join(part.strip() for part in value.split(";") if part.strip()) or value
+    return value
+
+
 class _Strict(BaseModel):
     # allow_inf_nan=False: TOML's inf and nan would make the model numerically meaningless
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True, allow_inf_nan=False)
@@ -93,6 +103,9 @@ class DataConfig(_Strict):
     """demand.csv: units of each system each destination needs."""
     roads: Path | None = None
     """Folder with nodes.csv.gz/edges.csv.gz, or a user's .osm / .osm.pbf file."""
+    rail: Path | None = None
+    """Rail network for rail profiles: a folder with nodes.csv.gz/edges.csv.gz (the shipped data/rail, built by
+    scripts/build_rail.py); unset, no system goes by rail (its road profiles carry it)."""
     boundaries: Path | None = None
     """GeoJSON of country polygons (country_id): tags road nodes, checks sites lie in their host."""
     regions: Path | None = None
@@ -123,10 +136,11 @@ class BorderHours(_Strict):
 
 
 class Profile(_Strict):
-    mode: Literal["road", "air"] = "road"
-    """road: along the road graph; air: a ferry flight between air bases."""
+    mode: Literal["road", "rail", "air"] = "road"
+    """road: along the road graph; rail: by train on the [data] rail graph between railheads; air: a ferry
+    flight between air bases."""
     speed_kph: Speed = 60.0
-    """Convoy cruise speed on the road graph."""
+    """Convoy cruise speed on the road graph; for rail profiles the train's average speed on the rail graph."""
     border_h: BorderHours = BorderHours()
     """Delay per border crossing by kind: internal (Schengen), external (Schengen's outer border), non_eu."""
     max_driving_h_per_day: float | None = Field(None, gt=0, le=24)
@@ -134,9 +148,19 @@ class Profile(_Strict):
     rest_h: Hours = 0.0
     """Rest after each full max_driving_h_per_day of driving."""
     load_h: Hours = 0.0
-    """Hours to load the system onto its transport at the site and unload it at the destination, once a trip."""
+    """Hours to load the system onto its transport at the site and unload it at the destination, once a trip;
+    for rail profiles the loading at the site's railhead only (the unloading is unload_h)."""
     access_speed_kph: Speed = 30.0
-    """Speed on the leg between a point and its snapped road node."""
+    """Speed on the leg between a point and its snapped road node; for rail profiles on the road leg between
+    a point and its railhead (the straight line)."""
+    unload_h: Hours = 0.0
+    """Rail profiles: hours to unload the train at the destination's railhead."""
+    gauge_break_h: Hours = 0.0
+    """Rail profiles: hours at each break of gauge (1435 to 1520 mm, rail_gauge_mm of [data] countries):
+    transshipment or bogie exchange."""
+    railhead_km: float = Field(30.0, gt=0, le=1_000)
+    """Rail profiles: a point's railhead is the nearest rail node within this distance (a rail_hub site or
+    destination is its own railhead); beyond it the pair goes by the system's other profiles."""
     cruise_kph: Speed = 750.0
     """Air profiles: ferry-flight cruise speed over the great circle."""
     prep_h: Hours = 0.0
@@ -162,6 +186,7 @@ DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
     "wheeled": {"mode": "road", "speed_kph": 60.0, "max_driving_h_per_day": 20.0, "rest_h": 9.0},
     "het": {"mode": "road", "speed_kph": 44.0, "max_driving_h_per_day": 20.0, "rest_h": 9.0, "load_h": 2.0},
     "air": {"mode": "air", "cruise_kph": 750.0, "prep_h": 4.0},
+    "rail": {"mode": "rail", "speed_kph": 40.0, "load_h": 6.0, "unload_h": 3.0, "gauge_break_h": 12.0},
 }
 
 
@@ -181,7 +206,7 @@ class NetworkConfig(_Strict):
     exposure_km: float = Field(100.0, gt=0, le=1_000)
     """A route inside Ukraine within this distance of avoided territory or [data] front_line is exposed."""
     profiles: dict[str, Profile] = Field(default_factory=dict)
-    """Transport profiles by name (systems.csv's profile column); tracked, wheeled, het and air by default."""
+    """Transport profiles by name (systems.csv's profile column); tracked, wheeled, het, air and rail by default."""
 
 
 class ObjectiveConfig(_Strict):
@@ -246,8 +271,9 @@ class SystemRule(_Strict):
     """Host-loss resilience: lose_hosts and keep_fraction."""
     priority: float = Field(1.0, ge=0.001, le=1000)
     """Weight of this system's units in the mean time."""
-    profile: str | None = Field(None, min_length=1, max_length=100)
-    """Transport profile instead of systems.csv's (e.g. het: tracked systems on heavy-equipment transporters)."""
+    profile: Annotated[str | None, BeforeValidator(_join_profiles)] = Field(None, min_length=1, max_length=300)
+    """Transport profile instead of systems.csv's (e.g. het: tracked systems on heavy-equipment transporters);
+    a list (or ';'-separated alternatives, e.g. "rail;tracked") lets each pair take the fastest of them."""
 
 
 class ConstraintsConfig(_Strict):

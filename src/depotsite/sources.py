@@ -12,6 +12,7 @@ import difflib
 import math
 import os
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from depotsite.countries import read_countries
@@ -197,6 +198,28 @@ def _check_fit(scenario: Scenario, inputs: Inputs) -> list[str]:
     return problems
 
 
+def _rail_problems(scenario: Scenario, inputs: Inputs) -> list[str]:
+    """Systems that can only go by rail when the scenario names no rail network, or no roads to reach it by."""
+    if scenario.data.travel_times is not None:
+        return []
+    profiles = scenario.network.profiles
+    problems = []
+    for w, system in inputs.systems.items():
+        modes = {profiles[p].mode for p in system.profiles if p in profiles}
+        if modes == {"rail"} and scenario.data.rail is None:
+            problems.append(
+                f"systems.{w}: its only transport profile ({system.profile}) goes by rail but the scenario names "
+                "no [data] rail; set [data] rail (the shipped network is data/rail) or give it a road profile "
+                f'as well (systems.{w}.profile = ["{system.profile}", "tracked"])'
+            )
+    if scenario.data.rail is not None and not Path(scenario.data.rail).is_dir():
+        problems.append(
+            f"{scenario.data.rail}: no rail network folder; set [data] rail to a folder with nodes.csv.gz and "
+            "edges.csv.gz (the shipped data/rail, or one built by scripts/build_rail.py), or leave it out"
+        )
+    return problems
+
+
 def check_against_inputs(scenario: Scenario, inputs: Inputs) -> None:
     """Every id the scenario names must exist in the input tables, and its rules must fit them and this
     machine (``min_hosts``, ``resilience.lose_hosts``, ``solver.threads``, and with ``financing.honour_earmarks``
@@ -243,11 +266,13 @@ def check_against_inputs(scenario: Scenario, inputs: Inputs) -> None:
         if profile.rest_h > 0 and profile.max_driving_h_per_day is None:
             problems.append(f"network.profiles.{name}: rest_h needs max_driving_h_per_day")
     for w, rule in scenario.systems.items():
-        if rule.profile is not None and rule.profile not in scenario.network.profiles:
-            problems.append(
-                f"systems.{w}.profile: unknown transport profile {shown(rule.profile)}; use one of "
-                f"{', '.join(sorted(scenario.network.profiles))} or define it under [network.profiles]"
-            )
+        for name in (rule.profile or "").split(";"):
+            if name and name not in scenario.network.profiles:
+                problems.append(
+                    f"systems.{w}.profile: unknown transport profile {shown(name)}; use one of "
+                    f"{', '.join(sorted(scenario.network.profiles))} or define it under [network.profiles]"
+                )
+    problems += _rail_problems(scenario, inputs)
     problems += region_problems(scenario.data.regions, scenario.network.avoid_regions)
     problems += front_line_problems(scenario.data.front_line)
     if scenario.data.countries is not None:

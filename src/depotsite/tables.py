@@ -233,6 +233,19 @@ def _site_kinds(raw: str) -> frozenset[str]:
     return frozenset(kinds)
 
 
+def _profiles(raw: str) -> str:
+    """A transport profile, or ';'-separated alternatives (``rail;tracked``), each an id; kept as ';'-joined text."""
+    parts = [p.strip() for p in raw.split(";")]
+    if not parts or any(
+        not p or len(p) > MAX_ID_CHARS or not p.isprintable() or any(c.isspace() for c in p) for p in parts
+    ):
+        raise ValueError(
+            f"must be a transport profile or ';'-separated profiles (e.g. rail;tracked), each an id of at most "
+            f"{MAX_ID_CHARS} printable characters without spaces, got {shown(raw)}"
+        )
+    return ";".join(parts)
+
+
 def _unroca(raw: str) -> str:
     value = raw.strip().upper()
     if value not in UNROCA_CATEGORIES:
@@ -266,7 +279,7 @@ SCHEMAS: dict[str, dict[str, Parser]] = {
         "system_id": identifier,
         "name": _text,
         "unroca_category": _unroca,
-        "profile": identifier,
+        "profile": _profiles,
         "value_musd": _positive,
         "vehicle_bays_per_unit": _footprint,
         "shelters_per_unit": _footprint,

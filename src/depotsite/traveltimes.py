@@ -51,6 +51,10 @@ class Leg:
     crossings: tuple[Crossing, ...] = ()  # every border crossing, in order
     ukraine_h: float = 0.0  # hours of the trip inside the destinations' country
     exposure_h: float = 0.0  # of those, hours within [network] exposure_km of avoided territory or the front line
+    mode: str = ""  # road, rail or air ("" when the source does not say: a user's matrix)
+    rail_km: float | None = None  # rail: the train's distance on the rail graph (road_km is then its road legs)
+    gauge_breaks: int = 0  # rail: the changes of track gauge on the way (each costs the profile's gauge_break_h)
+    note: str = ""  # how the mode was chosen among the system's profiles (e.g. a rail gap that fell back to road)
     # (lon, lat) points of the route as an (n, 2) array, empty when unknown; left out of comparisons
     path: np.ndarray = field(default_factory=lambda: np.empty((0, 2)), compare=False, repr=False)
 

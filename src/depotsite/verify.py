@@ -154,11 +154,11 @@ def check_data_paths(data: dict[str, Any], manifest: dict[str, Any], v: Verifica
     recorded = {role: str(Path(e["path"])) for role, e in manifest["inputs"].items()}
     stated: dict[str, str] = {}
     for role, value in data.items():
-        if role == "roads":
+        if role in ("roads", "rail"):
             from depotsite.network.graph import road_files
 
             files = road_files(Path(str(value)))
-            names = ["roads"] if len(files) == 1 else [f"roads_{f.name.split('.')[0]}" for f in files]
+            names = [role] if len(files) == 1 else [f"{role}_{f.name.split('.')[0]}" for f in files]
             stated.update({n: str(f.resolve()) for n, f in zip(names, files, strict=True)})
         else:
             stated[role] = str(Path(str(value)).resolve())

@@ -241,7 +241,8 @@ def travel_times_command(
 
 def write_matrix(path: Path, travel, inputs) -> None:
     """The travel-time matrix as CSV: one row per site, destination and system; unreachable pairs too; with
-    the countries, regions and crossings of each route and its hours inside Ukraine and exposed."""
+    each route's mode (road, rail or air), the countries, regions and crossings it passes, its hours inside
+    Ukraine and exposed, and a note on how its mode was chosen among the system's profiles."""
     from depotsite.output.geojson import route_facts
 
     facts = ["countries", "regions", "crossings", "border_h", "ukraine_h", "exposure_h"]
@@ -253,11 +254,15 @@ def write_matrix(path: Path, travel, inputs) -> None:
                 "destination_id",
                 "system_id",
                 "profile",
+                "mode",
                 "transit_h",
                 "road_km",
+                "rail_km",
                 "borders_crossed",
+                "gauge_breaks",
                 "snap_km",
                 *facts,
+                "note",
                 "unreachable_reason",
             ]
         )
@@ -269,16 +274,21 @@ def write_matrix(path: Path, travel, inputs) -> None:
                     d,
                     w,
                     leg.profile or inputs.systems[w].profile,
+                    leg.mode,
                     f"{leg.hours:.4f}",
                     "" if leg.road_km is None else f"{leg.road_km:.3f}",
+                    "" if leg.rail_km is None else f"{leg.rail_km:.3f}",
                     leg.borders_crossed,
+                    leg.gauge_breaks,
                     f"{leg.snap_km:.3f}",
                     *(f"{row[k]:.4f}" if isinstance(row[k], float) else row[k] for k in facts),
+                    leg.note,
                     "",
                 ]
             )
         for (s, d, w), reason in sorted(travel.unreachable.items()):
-            writer.writerow([s, d, w, inputs.systems[w].profile, "", "", "", "", *([""] * len(facts)), reason])
+            blank = [""] * (7 + len(facts))  # mode to note
+            writer.writerow([s, d, w, inputs.systems[w].profile, *blank, reason])
 
 
 @app.command()

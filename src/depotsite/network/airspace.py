@@ -3,10 +3,11 @@
 The closed area is the union of the avoided polygons in the LAEA Europe projection (EPSG:3035, metres),
 buffered by ``[network] airspace_margin_km``. A flight whose straight leg stays out of it flies the great
 circle. Otherwise it takes the shortest path of a visibility graph: its nodes are the two ends and the
-vertices of the closed area's outline (pushed a little outward and simplified to a few kilometres, within
-reach of the flights), its edges the straight legs between them that do not enter the closed area, and the
-path's length is measured on the WGS84 ellipsoid. Straight lines in this projection stay within a few
-kilometres of the great circle over the distances flown here. A flight with no such path is unreachable.
+convex corners of the closed area's outline (pushed a little outward and simplified to a few kilometres,
+within reach of the flights; a shortest path turns at no other vertex), its edges the straight legs between
+them that do not enter the closed area, and the path's length is measured on the WGS84 ellipsoid. Straight
+lines in this projection stay within a few kilometres of the great circle over the distances flown here. A
+flight with no such path is unreachable.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import shapely
 from pyproj import Geod, Transformer
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
+from shapely.geometry.polygon import orient
 
 OUTLINE_OFFSET_M = 5_000.0  # the graph's vertices lie this far outside the closed area
 SIMPLIFY_M = 3_000.0  # the outline's tolerance: its chords stay 2 km outside, so neighbours see each other
@@ -67,8 +69,8 @@ def closed_airspace(polygons: list, *, margin_km: float, ends_lonlat: np.ndarray
     outline = area.buffer(OUTLINE_OFFSET_M).simplify(SIMPLIFY_M)
     ends = np.column_stack(_to_m(ends_lonlat[:, 0], ends_lonlat[:, 1]))
     box = shapely.box(*ends.min(axis=0) - REACH_M, *ends.max(axis=0) + REACH_M)
-    rings = [ring for part in shapely.get_parts(outline) for ring in (part.exterior, *part.interiors)]
-    points = np.vstack([np.asarray(ring.coords)[:-1, :2] for ring in rings]) if rings else np.empty((0, 2))
+    rings = [ring for part in shapely.get_parts(outline) for ring in (orient(part).exterior, *orient(part).interiors)]
+    points = np.vstack([_convex_corners(ring) for ring in rings]) if rings else np.empty((0, 2))
     points = points[shapely.contains_xy(box, points[:, 0], points[:, 1])]
     closed = area.buffer(-GRAZE_M)
     shapely.prepare(closed)
@@ -79,6 +81,18 @@ def closed_airspace(polygons: list, *, margin_km: float, ends_lonlat: np.ndarray
     metres = np.hypot(*(points[i] - points[j]).T)
     graph = csr_matrix((np.r_[metres, metres], (np.r_[i, j], np.r_[j, i])), shape=(n, n))
     return Airspace(closed=closed, vertices=points, graph=graph)
+
+
+def _convex_corners(ring: shapely.LinearRing) -> np.ndarray:
+    """The vertices of a ring (of a polygon oriented with its interior on the left) where the polygon's interior
+    angle is under 180 degrees: a shortest path round the polygon only ever turns at those, so the others
+    would add edges to the visibility graph (and its cost, quadratic in the vertices) that no path uses."""
+    corners = np.asarray(ring.coords)[:-1, :2]
+    before, after = np.roll(corners, 1, axis=0), np.roll(corners, -1, axis=0)
+    turn = (corners[:, 0] - before[:, 0]) * (after[:, 1] - corners[:, 1]) - (corners[:, 1] - before[:, 1]) * (
+        after[:, 0] - corners[:, 0]
+    )
+    return corners[turn > 0]
 
 
 def _to_m(lon, lat):

@@ -28,9 +28,22 @@ from depotsite.traveltimes import Crossing, Leg
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 5  # bump when routing changes what a cached matrix holds; 4: flights round closed airspace;
-# 5: borders by kind, march discipline and loading, countries, regions, crossings and exposure of every leg
-ARRAYS = ("meta", "hours", "road_km", "borders", "snap_km", "path_len", "coords", "ukraine_h", "exposure_h")
+CACHE_FORMAT = 6  # bump when routing changes what a cached matrix holds; 4: flights round closed airspace;
+# 5: borders by kind, march discipline and loading, countries, regions, crossings and exposure of every leg;
+# 6: rail legs (mode, rail km, gauge breaks) and the rail network in the key
+ARRAYS = (
+    "meta",
+    "hours",
+    "road_km",
+    "rail_km",
+    "borders",
+    "gauge_breaks",
+    "snap_km",
+    "path_len",
+    "coords",
+    "ukraine_h",
+    "exposure_h",
+)
 # what reading a damaged zip or array can raise (BadZipFile for a truncated file, zlib.error for bad deflate)
 _DAMAGED = (OSError, ValueError, KeyError, IndexError, TypeError, EOFError, zipfile.BadZipFile, zlib.error)
 
@@ -42,7 +55,7 @@ class BadCacheEntry(Exception):
 
 
 def cache_key(inputs: Inputs, scenario: Scenario) -> str:
-    """Hash of everything a matrix depends on: road and boundary files, profiles, avoidance, points.
+    """Hash of everything a matrix depends on: road, rail and boundary files, profiles, avoidance, points.
 
     A changed input gives a new key, so a stale matrix is never reused; ``CACHE_FORMAT`` is part of it.
 
@@ -51,7 +64,8 @@ def cache_key(inputs: Inputs, scenario: Scenario) -> str:
     inputs
         The tables: site and destination ids, coordinates and kinds, and each system's profile.
     scenario
-        Its road and boundary files (hashed by content; both must be set) and its ``[network]`` table.
+        Its road and boundary files (hashed by content; both must be set), its rail files (when set) and its
+        ``[network]`` table.
 
     Returns
     -------
@@ -63,6 +77,7 @@ def cache_key(inputs: Inputs, scenario: Scenario) -> str:
     payload = {
         "format": CACHE_FORMAT,
         "roads": [file_sha256(p) for p in road_files(data.roads)],
+        "rail": [file_sha256(p) for p in road_files(data.rail)] if data.rail is not None else None,
         "boundaries": file_sha256(data.boundaries),
         "profiles": {k: v.model_dump(mode="json") for k, v in sorted(scenario.network.profiles.items())},
         "avoid": sorted(scenario.network.avoid_countries),
@@ -76,7 +91,7 @@ def cache_key(inputs: Inputs, scenario: Scenario) -> str:
         "snap_max_km": scenario.network.snap_max_km,
         "sites": [(s.site_id, s.lat, s.lon, s.kind) for s in inputs.sites.values()],
         "destinations": [(d.destination_id, d.lat, d.lon, d.kind) for d in inputs.destinations.values()],
-        "systems": sorted((w.system_id, w.profile) for w in inputs.systems.values()),
+        "systems": sorted((w.system_id, w.profile, sorted(w.site_kinds)) for w in inputs.systems.values()),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -153,6 +168,7 @@ def save_entry(path: Path, key: str, entry: Entry) -> None:
         "key": key,
         "keys": keys,
         "profiles": [legs[k].profile for k in keys],
+        "modes": [legs[k].mode for k in keys],
         "countries": [list(legs[k].countries) for k in keys],
         "regions": [list(legs[k].regions) for k in keys],
         "crossings": [[[c.from_country, c.to_country, c.kind, c.hours] for c in legs[k].crossings] for k in keys],
@@ -163,7 +179,9 @@ def save_entry(path: Path, key: str, entry: Entry) -> None:
         "meta": np.array(json.dumps(meta)),
         "hours": np.array([legs[k].hours for k in keys], dtype=float),
         "road_km": np.array([np.nan if legs[k].road_km is None else legs[k].road_km for k in keys], dtype=float),
+        "rail_km": np.array([np.nan if legs[k].rail_km is None else legs[k].rail_km for k in keys], dtype=float),
         "borders": np.array([legs[k].borders_crossed for k in keys], dtype=np.int64),
+        "gauge_breaks": np.array([legs[k].gauge_breaks for k in keys], dtype=np.int64),
         "snap_km": np.array([legs[k].snap_km for k in keys], dtype=float),
         "path_len": np.array([len(legs[k].path) for k in keys], dtype=np.int64),
         "coords": np.concatenate([legs[k].path for k in keys]) if keys else np.empty((0, 2)),
@@ -251,18 +269,34 @@ def _unpack(arrays: dict[str, np.ndarray], meta: dict) -> Entry:
     """Legs, unreachable pairs and warnings from checked arrays; each leg's path is its slice of ``coords``."""
     offsets = np.concatenate([[0], np.cumsum(arrays["path_len"])]).tolist()
     coords = arrays["coords"]
-    hours, road_km = arrays["hours"].tolist(), arrays["road_km"].tolist()
+    hours, road_km, rail_km = arrays["hours"].tolist(), arrays["road_km"].tolist(), arrays["rail_km"].tolist()
     borders, snap_km = arrays["borders"].tolist(), arrays["snap_km"].tolist()
+    breaks = arrays["gauge_breaks"].tolist()
     ukraine_h, exposure_h = arrays["ukraine_h"].tolist(), arrays["exposure_h"].tolist()
-    lengths = {len(x) for x in (hours, road_km, borders, snap_km, ukraine_h, exposure_h, meta["countries"])}
+    columns = (
+        hours,
+        road_km,
+        rail_km,
+        borders,
+        breaks,
+        snap_km,
+        ukraine_h,
+        exposure_h,
+        meta["countries"],
+        meta["modes"],
+    )
+    lengths = {len(x) for x in columns}
     if lengths != {len(meta["keys"])} or len(offsets) - 1 != len(meta["keys"]):
         raise BadCacheEntry("its arrays disagree in length")
     legs = {
         tuple(k): Leg(
             hours=hours[i],
             profile=meta["profiles"][i],
+            mode=meta["modes"][i],
             road_km=None if math.isnan(road_km[i]) else road_km[i],
+            rail_km=None if math.isnan(rail_km[i]) else rail_km[i],
             borders_crossed=int(borders[i]),
+            gauge_breaks=int(breaks[i]),
             snap_km=snap_km[i],
             path=coords[offsets[i] : offsets[i + 1]],
             countries=tuple(meta["countries"][i]),

@@ -17,7 +17,7 @@ from depotsite.errors import NetworkError
 from depotsite.inputs import Inputs
 from depotsite.network.airspace import closed_airspace, flight_path, path_km
 from depotsite.network.graph import RoadNetwork, haversine_km, tag_countries
-from depotsite.network.transit import Area, air_facts, build_area, edge_border_hours, road_facts
+from depotsite.network.transit import Area, air_facts, build_area, edge_border_hours, edge_gauge_hours, road_facts
 from depotsite.regions import read_front_line, read_regions
 from depotsite.scenario import Profile, Scenario
 from depotsite.traveltimes import Leg
@@ -110,30 +110,49 @@ def _march_h(driving_h: float, profile: Profile) -> float:
     return max(full_days, 0) * profile.rest_h
 
 
-def _walk(pred_row: np.ndarray, start: int) -> list[int]:
-    """Node positions from ``start`` along a Dijkstra predecessor row to the row's source."""
+def _walk(pred_row, start: int) -> list[int]:
+    """Node positions from ``start`` along a Dijkstra predecessor row (an array, or the faster list of it) to the
+    row's source."""
     path = [start]
-    while pred_row[path[-1]] >= 0:
-        path.append(int(pred_row[path[-1]]))
+    step = int(pred_row[start])
+    while step >= 0:
+        path.append(step)
+        step = int(pred_row[step])
     return path
 
 
 @dataclass(frozen=True)
 class _ProfileGraph:
-    """One profile's forward edges (parallel edges reduced to the fastest) as arrays and CSR lookups."""
+    """One profile's forward edges (parallel edges reduced to the fastest): the reversed CSR matrix for Dijkstra,
+    and each edge's hours and km by its key ``u * n + v`` (sorted), looked up along a path by binary search."""
 
     reverse: csr_matrix  # weights on reversed edges, for Dijkstra from the destinations
-    hours: csr_matrix  # forward driving hours per edge
-    length_km: csr_matrix
+    keys: np.ndarray  # u * n_nodes + v per edge, ascending
+    edge_hours: np.ndarray  # forward driving hours per edge, in key order
+    edge_km: np.ndarray
+    n_nodes: int
+
+    def _index(self, steps: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.keys, steps[:-1] * self.n_nodes + steps[1:])
+
+    def hours(self, steps: np.ndarray) -> np.ndarray:
+        """Hours of each edge between consecutive nodes of ``steps`` (empty for a single node)."""
+        return self.edge_hours[self._index(steps)] if len(steps) > 1 else np.zeros(0)
+
+    def km(self, steps: np.ndarray) -> float:
+        """Length in km of the path ``steps`` (0 for a single node)."""
+        return float(self.edge_km[self._index(steps)].sum()) if len(steps) > 1 else 0.0
 
 
 def _profile_graph(network: RoadNetwork, kept: np.ndarray, profile: Profile, area: Area) -> _ProfileGraph:
     """The kept edges of one profile, each pair's fastest edge only, weighted by hours plus the border delay of
-    the crossing's kind."""
+    the crossing's kind (and, for a rail profile, the gauge break where the gauge changes)."""
     n = network.n_nodes
     u, v = network.u[kept], network.v[kept]
     hours = edge_hours(network, profile)[kept]
     weight = hours + edge_border_hours(network, u, v, profile, area.kinds)
+    if profile.mode == "rail":
+        weight = weight + edge_gauge_hours(network, u, v, profile, area.kinds)
     order = np.lexsort((weight, v, u))
     u, v, weight, hours, km = u[order], v[order], weight[order], hours[order], network.length_m[kept][order] / 1000
     first = np.ones(len(u), dtype=bool)
@@ -142,16 +161,11 @@ def _profile_graph(network: RoadNetwork, kept: np.ndarray, profile: Profile, are
     tiny = 1e-9  # scipy drops explicit zeros; a zero-length edge must still connect
     return _ProfileGraph(
         reverse=csr_matrix((weight + tiny, (v, u)), shape=(n, n)),
-        hours=csr_matrix((hours + tiny, (u, v)), shape=(n, n)),
-        length_km=csr_matrix((km + tiny, (u, v)), shape=(n, n)),
+        keys=u.astype(np.int64) * n + v,  # sorted: the edges are in (u, v) order
+        edge_hours=hours + tiny,
+        edge_km=km + tiny,
+        n_nodes=n,
     )
-
-
-def _along(matrix: csr_matrix, steps: np.ndarray) -> float:
-    """Sum of ``matrix`` over the consecutive edges of a path of node positions (0 for a single node)."""
-    if len(steps) < 2:
-        return 0.0
-    return float(np.asarray(matrix[steps[:-1], steps[1:]]).sum())
 
 
 def _air_legs(sites: list, dests: list, name: str, profile, airspace, network, area) -> tuple[dict, dict]:
@@ -183,6 +197,7 @@ def _air_legs(sites: list, dests: list, name: str, profile, airspace, network, a
         legs[key] = Leg(
             hours=flight_h + profile.prep_h,
             profile=name,
+            mode="air",
             path=path,
             countries=fact.countries,
             regions=fact.regions,
@@ -225,6 +240,7 @@ def _road_legs(
     row_of = {int(t): r for r, t in enumerate(target_nodes)}
     if len(target_nodes):
         dist, pred = dijkstra(graph.reverse, directed=True, indices=target_nodes, return_predecessors=True)
+        rows = [p.tolist() for p in pred]  # list indexing is several times faster than numpy's in the walks
     for d in dests:
         di = index[d.destination_id]
         for s in sites:
@@ -240,8 +256,8 @@ def _road_legs(
                     f"no road from {s.site_id} to {d.destination_id} that avoids {', '.join(avoid) or 'nothing'}"
                 )
                 continue
-            steps = np.array(_walk(pred[row], int(snap.node[si])))
-            hours_along = np.asarray(graph.hours[steps[:-1], steps[1:]]).ravel() if len(steps) > 1 else np.zeros(0)
+            steps = np.array(_walk(rows[row], int(snap.node[si])))
+            hours_along = graph.hours(steps)
             access = (float(snap.km[si]) / profile.access_speed_kph, float(snap.km[di]) / profile.access_speed_kph)
             facts = road_facts(network, area, steps, hours_along, access_h=access, profile=profile)
             driving = float(hours_along.sum()) + sum(access)
@@ -251,7 +267,8 @@ def _road_legs(
             legs[key] = Leg(
                 hours=driving + _march_h(driving, profile) + sum(c.hours for c in facts.crossings) + profile.load_h,
                 profile=name,
-                road_km=_along(graph.length_km, steps) + float(snap.km[si] + snap.km[di]),
+                mode="road",
+                road_km=graph.km(steps) + float(snap.km[si] + snap.km[di]),
                 borders_crossed=len(facts.crossings),
                 snap_km=float(snap.km[si] + snap.km[di]),
                 path=coords,
@@ -290,20 +307,57 @@ def _area(network: RoadNetwork, scenario: Scenario, regions: dict, avoid: list[s
     )
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A network without the avoided territory: the nodes and edges left, and their strong components."""
+
+    nodes: np.ndarray  # bool per node
+    edges: np.ndarray  # bool per edge
+    component: np.ndarray  # strong component per node, over the kept edges
+
+
+def kept_network(network: RoadNetwork, avoid: list[str], regions: dict) -> Kept:
+    """Remove the nodes in avoided countries and regions, and the edges touching them.
+
+    Parameters
+    ----------
+    network
+        A road or rail network, nodes tagged with countries.
+    avoid
+        Avoided country ids.
+    regions
+        Avoided region polygons (lon/lat) by id.
+
+    Returns
+    -------
+    Kept
+        The kept nodes and edges and the strongly connected components they form.
+    """
+    keep = ~np.isin(network.country.astype(str), avoid)
+    for geometry in regions.values():  # nodes inside an avoided region are removed like an avoided country's
+        keep &= ~shapely.contains_xy(geometry, network.lon, network.lat)
+    kept_edges = keep[network.u] & keep[network.v]
+    n = network.n_nodes
+    structure = csr_matrix((np.ones(kept_edges.sum()), (network.u[kept_edges], network.v[kept_edges])), shape=(n, n))
+    _, component = connected_components(structure, directed=True, connection="strong")
+    return Kept(keep, kept_edges, component)
+
+
 def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tuple[dict, dict, list[str]]:
     """Legs of every (site, destination, profile) pair, the unreachable pairs with reasons, and warnings.
 
     Nodes in avoided countries and their edges are removed first; each site and destination is snapped to
     the nearest remaining node of a strongly connected road component of at least ``MIN_COMPONENT_NODES``
     nodes (or of the largest, when none is that big), so no point is stranded on a small fragment. Road
-    profiles route by one Dijkstra from the destinations; air profiles fly between air bases.
+    profiles route by one Dijkstra from the destinations; air profiles fly between air bases. Rail profiles
+    are left to ``depotsite.network.rail.rail_legs``.
 
     Parameters
     ----------
     network
         The road network, nodes tagged with countries.
     inputs
-        The tables; every profile named in the systems table is routed.
+        The tables; every profile a system of the systems table may take is routed.
     scenario
         Its ``[network]`` table: profiles, avoided countries, and the snap warning and limit in km.
 
@@ -321,13 +375,8 @@ def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tupl
     """
     avoid = sorted(set(scenario.network.avoid_countries))
     regions = avoided_regions(scenario)
-    keep = ~np.isin(network.country.astype(str), avoid)
-    for geometry in regions.values():  # roads inside an avoided region are removed like an avoided country's
-        keep &= ~shapely.contains_xy(geometry, network.lon, network.lat)
-    kept_edges = keep[network.u] & keep[network.v]
-    n = network.n_nodes
-    structure = csr_matrix((np.ones(kept_edges.sum()), (network.u[kept_edges], network.v[kept_edges])), shape=(n, n))
-    _, component = connected_components(structure, directed=True, connection="strong")
+    kept = kept_network(network, avoid, regions)
+    keep, kept_edges, component = kept.nodes, kept.edges, kept.component
 
     sites, dests = list(inputs.sites.values()), list(inputs.destinations.values())
     ids = [s.site_id for s in sites] + [d.destination_id for d in dests]
@@ -363,8 +412,10 @@ def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tupl
     legs: dict[tuple[str, str, str], Leg] = {}
     unreachable: dict[tuple[str, str, str], str] = {}
     airspace = None
-    for name in sorted({inputs.systems[w].profile for w in inputs.systems}):
+    for name in sorted({p for w in inputs.systems for p in inputs.systems[w].profiles}):
         profile = scenario.network.profiles[name]
+        if profile.mode == "rail":
+            continue  # depotsite.network.rail
         if profile.mode == "air":
             if airspace is None:
                 ends = np.column_stack([lon, lat])

@@ -16,6 +16,7 @@ length inside the area over its cruise speed; its border crossings cost nothing.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 from collections.abc import Mapping
@@ -25,7 +26,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from depotsite.countries import KINDS, CountryKind, crossing_kind
+from depotsite.countries import KINDS, CountryKind, breaks_gauge, crossing_kind
 from depotsite.network.graph import RoadNetwork, tag_countries
 from depotsite.scenario import Profile
 from depotsite.traveltimes import Crossing
@@ -70,6 +71,40 @@ class Area:
     region_ids: tuple[str, ...]  # "" first, then the regions
 
 
+_SHAPES: dict[str, tuple[shapely.Geometry | None, shapely.Geometry | None]] = {}
+"""The projected inside and exposed areas by a hash of what they are made of: the road and the rail network
+of one matrix share them (the buffers take about 0.4 s)."""
+
+
+def _shapes(
+    projection: Projection,
+    centre: tuple[float, float],
+    chosen: list[shapely.Geometry],
+    hostile: list[shapely.Geometry],
+    exposure_km: float,
+) -> tuple[shapely.Geometry | None, shapely.Geometry | None]:
+    """The destinations' country and its exposed part, projected (each None when there is none)."""
+    digest = hashlib.sha256(repr((centre, exposure_km, len(chosen), len(hostile))).encode())
+    for geometry in (*chosen, *hostile):
+        digest.update(shapely.to_wkb(geometry))
+    key = digest.hexdigest()
+    if key in _SHAPES:
+        return _SHAPES[key]
+    inside = exposed = None
+    if chosen:
+        inside = projection.project(shapely.union_all(chosen))
+    if inside is not None and hostile:
+        reach = inside.buffer(exposure_km * 1000.0 + SIMPLIFY_M)
+        near = shapely.union_all([projection.project(g) for g in hostile]).intersection(reach).simplify(SIMPLIFY_M)
+        if not near.is_empty:
+            exposed = near.buffer(exposure_km * 1000.0).intersection(inside)
+            shapely.prepare(exposed)
+    if len(_SHAPES) >= 4:  # a few scenarios' worth; a sweep varies exposure_km
+        _SHAPES.pop(next(iter(_SHAPES)))
+    _SHAPES[key] = (inside, exposed)
+    return inside, exposed
+
+
 def build_area(
     network: RoadNetwork,
     *,
@@ -107,22 +142,16 @@ def build_area(
     n = network.n_nodes
     projection = Projection.centred(*centre)
     node_inside = np.isin(network.country.astype(str), sorted(destination_countries))
-    inside = exposed = None
+    chosen: list[shapely.Geometry] = []
     frame = network.boundaries
     if frame is not None and destination_countries:
-        chosen = frame.geometry[frame["country_id"].astype(str).isin(sorted(destination_countries))]
-        if len(chosen):
-            inside = projection.project(shapely.union_all(list(chosen)))
+        chosen = list(frame.geometry[frame["country_id"].astype(str).isin(sorted(destination_countries))])
+    inside, exposed = _shapes(projection, centre, chosen, hostile, exposure_km)
     node_exposed = np.zeros(n, dtype=bool)
-    if inside is not None and hostile:
-        reach = inside.buffer(exposure_km * 1000.0 + SIMPLIFY_M)
-        near = shapely.union_all([projection.project(g) for g in hostile]).intersection(reach).simplify(SIMPLIFY_M)
-        if not near.is_empty:
-            exposed = near.buffer(exposure_km * 1000.0).intersection(inside)
-            shapely.prepare(exposed)
-            which = np.flatnonzero(node_inside)
-            x, y = projection.to_m.transform(network.lon[which], network.lat[which])
-            node_exposed[which] = shapely.contains_xy(exposed, x, y)
+    if exposed is not None:
+        which = np.flatnonzero(node_inside)
+        x, y = projection.to_m.transform(network.lon[which], network.lat[which])
+        node_exposed[which] = shapely.contains_xy(exposed, x, y)
     region_code = np.zeros(n, dtype=np.int64)
     for code, geometry in enumerate(regions.values(), 1):
         held = shapely.contains_xy(geometry, network.lon, network.lat)
@@ -164,19 +193,51 @@ def edge_border_hours(
     numpy.ndarray
         Hours per edge.
     """
-    countries = sorted(set(network.country[u].tolist()) | set(network.country[v].tolist()))
-    code = {c: i for i, c in enumerate(countries)}
     if not len(u):
         return np.zeros(0)
+    countries, code = _country_codes(network)
     table = np.array(
         [
             [getattr(profile.border_h, crossing_kind(a, b, kinds)) if a != b else 0.0 for b in countries]
             for a in countries
         ]
     )
-    cu = np.array([code[c] for c in network.country[u].tolist()])
-    cv = np.array([code[c] for c in network.country[v].tolist()])
-    return table[cu, cv]
+    return table[code[u], code[v]]
+
+
+def _country_codes(network: RoadNetwork) -> tuple[list[str], np.ndarray]:
+    """The countries of the network's nodes, and each node's index into them."""
+    countries, code = np.unique(network.country.astype(str), return_inverse=True)
+    return [str(c) for c in countries], code
+
+
+def edge_gauge_hours(
+    network: RoadNetwork, u: np.ndarray, v: np.ndarray, profile: Profile, kinds: Mapping[str, CountryKind]
+) -> np.ndarray:
+    """The gauge-break delay of every rail edge u -> v: the profile's ``gauge_break_h`` where the edge crosses
+    between two countries of different track gauge (``depotsite.countries.breaks_gauge``), else 0.
+
+    Parameters
+    ----------
+    network
+        The rail network, nodes tagged with countries.
+    u, v
+        Edge tails and heads (node positions).
+    profile
+        Its ``gauge_break_h``.
+    kinds
+        The countries table with its ``rail_gauge_mm``; empty for none (no breaks).
+
+    Returns
+    -------
+    numpy.ndarray
+        Hours per edge.
+    """
+    if not len(u):
+        return np.zeros(0)
+    countries, code = _country_codes(network)
+    table = np.array([[profile.gauge_break_h * breaks_gauge(a, b, kinds) for b in countries] for a in countries])
+    return table[code[u], code[v]]
 
 
 def _runs(values: list[str]) -> tuple[str, ...]:
@@ -211,8 +272,9 @@ def road_facts(
     *,
     access_h: tuple[float, float],
     profile: Profile,
+    arrival_h: float | None = None,
 ) -> RouteFacts:
-    """Countries, regions, crossings and hours in Ukraine and exposed of one road route.
+    """Countries, regions, crossings and hours in Ukraine and exposed of one road (or rail) route.
 
     Parameters
     ----------
@@ -226,6 +288,9 @@ def road_facts(
         Driving hours of the access legs at the site and at the destination.
     profile
         Its border hours, march discipline and loading hours.
+    arrival_h
+        Hours spent at the destination end after the last node (unloading); half the profile's ``load_h``
+        when not given (a road trip's load and unload).
 
     Returns
     -------
@@ -247,7 +312,8 @@ def road_facts(
     totals = []
     for flag in (area.node_inside[steps].astype(float), area.node_exposed[steps].astype(float)):
         hours = float(np.dot(edge_hours, (flag[:-1] + flag[1:]) / 2)) if len(steps) > 1 else 0.0
-        hours += access_h[0] * flag[0] + access_h[1] * flag[-1] + profile.load_h / 2 * flag[-1]
+        at_end = profile.load_h / 2 if arrival_h is None else arrival_h
+        hours += access_h[0] * flag[0] + access_h[1] * flag[-1] + at_end * flag[-1]
         if profile.max_driving_h_per_day is not None and profile.rest_h > 0:
             driven = access_h[0] + np.concatenate([[0.0], np.cumsum(edge_hours)])
             total = driven[-1] + access_h[1]
@@ -309,4 +375,13 @@ def air_facts(network: RoadNetwork, area: Area, paths: list[np.ndarray], *, flig
     return found
 
 
-__all__ = ["KINDS", "Area", "RouteFacts", "air_facts", "build_area", "edge_border_hours", "road_facts"]
+__all__ = [
+    "KINDS",
+    "Area",
+    "RouteFacts",
+    "air_facts",
+    "build_area",
+    "edge_border_hours",
+    "edge_gauge_hours",
+    "road_facts",
+]

@@ -166,8 +166,18 @@ def route_facts(leg: Leg) -> dict[str, Any]:
     }
 
 
+def _geometry_kind(leg: Leg) -> str:
+    """What a route's line follows: the rail or road graph, a great circle (flights), or a straight line."""
+    if leg.mode == "rail" and len(leg.path) > 2:
+        return "rail"
+    if leg.road_km is not None and len(leg.path) > 2:
+        return "road"
+    return "great_circle" if leg.profile else "straight"
+
+
 def routes_geojson(result: RunResult, p: Instance, travel: TravelTimes) -> dict[str, Any]:
-    """One line per delivery: ``units``, ``transit_h``, ``release_h``, ``queue_h`` and ``available_h``."""
+    """One line per delivery: ``units``, ``transit_h``, ``release_h``, ``queue_h`` and ``available_h``, and how it
+    travels: ``profile``, ``mode`` (road, rail or air), distances, crossings, gauge breaks and a ``note``."""
     features = []
     for x in result.deliveries:
         leg = travel.legs[x.site_id, x.destination_id, x.system_id]
@@ -188,12 +198,14 @@ def routes_geojson(result: RunResult, p: Instance, travel: TravelTimes) -> dict[
                     "available_h": x.available_h,
                     "last_available_h": x.last_available_h,
                     "profile": leg.profile,
+                    "mode": leg.mode,
                     "road_km": leg.road_km,
+                    "rail_km": leg.rail_km,
                     "borders_crossed": leg.borders_crossed,
+                    "gauge_breaks": leg.gauge_breaks,
                     **route_facts(leg),
-                    "geometry_kind": "road"
-                    if leg.road_km is not None and len(leg.path) > 2
-                    else ("great_circle" if leg.profile else "straight"),
+                    "note": leg.note,
+                    "geometry_kind": _geometry_kind(leg),
                 },
             )
         )

@@ -51,12 +51,13 @@ def term_unit(term: str, risk_measure: str) -> str:
 
 
 def input_files(p: Instance) -> dict[str, Path]:
-    """Every file the run read, by role (``roads`` may stand for two files)."""
+    """Every file the run read, by role (``roads`` and ``rail`` may each stand for two files)."""
     return data_files(p.scenario.data)
 
 
 def data_files(data: Any) -> dict[str, Path]:
-    """Every file a scenario's ``[data]`` table names, by role (``roads`` may stand for two files)."""
+    """Every file a scenario's ``[data]`` table names, by role (``roads`` and ``rail`` may each stand for two
+    files)."""
     tables = ("hosts", "sites", "systems", "destinations", "demand")
     files: dict[str, Path] = {k: Path(getattr(data, k)) for k in tables}
     if data.travel_times is not None:
@@ -65,10 +66,14 @@ def data_files(data: Any) -> dict[str, Path]:
         from depotsite.network import road_files
 
         assert data.roads is not None and data.boundaries is not None
-        if Path(data.roads).is_dir():  # the extract: roads_nodes, roads_edges
-            files.update({f"roads_{f.name.split('.')[0]}": f for f in road_files(data.roads)})
-        else:
-            files["roads"] = Path(data.roads)
+        for role in ("roads", "rail"):
+            source = getattr(data, role)
+            if source is None:
+                continue
+            if Path(source).is_dir():  # the extract: roads_nodes, roads_edges (rail_nodes, rail_edges)
+                files.update({f"{role}_{f.name.split('.')[0]}": f for f in road_files(source)})
+            else:
+                files[role] = Path(source)
         files["boundaries"] = Path(data.boundaries)
     if data.purchasers is not None:
         files["purchasers"] = Path(data.purchasers)
