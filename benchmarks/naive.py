@@ -13,6 +13,7 @@ from collections import defaultdict
 
 import highspy
 
+from depotsite.dispatch import dispatch_order
 from depotsite.instance import RESOURCES, Instance
 
 INT = highspy.HighsVarType.kInteger
@@ -108,16 +109,34 @@ def solve_naive(inst: Instance, *, time_limit_s: float, threads: int = 2, fixed=
 
 
 def _time(h, inst: Instance, stock, ship):
-    if inst.time_measure == "mean":
-        total = sum(inst.priority[w] * inst.requirement[w] for w in inst.systems)
-        return h.qsum(inst.priority[r[2]] * inst.tau_h[r] / total * v for r, v in ship.items())
+    """The mean measures over release + transit (the queue off), or the makespan with each site's queue in
+    the documented order (``depotsite.dispatch``): a route's last unit leaves after every slot before it."""
+    if inst.time_measure != "makespan":
+        if inst.queues:
+            raise ValueError("the plain formulation has no dispatch queue in the mean measures (queues = true)")
+        raw = {
+            w: inst.priority[w]
+            * (inst.value[w] if inst.time_measure == "value" else 1.0)
+            / (inst.requirement[w] if inst.time_measure == "system_mean" else 1.0)
+            for w in inst.systems
+        }
+        total = sum(raw[w] * inst.requirement[w] for w in inst.systems)
+        return h.qsum(raw[r[2]] * inst.tau_h[r] / total * v for r, v in ship.items())
     makespan = h.addVariable(lb=0)
-    for r, v in ship.items():
-        s, d, w = r
-        use = h.addVariable(lb=0, ub=1, type=INT)
-        h.addConstr(v <= inst.demand[d, w] * use)
-        queue = h.qsum(24.0 / inst.dispatch_per_day[s] * x for (s2, _), x in stock.items() if s2 == s)
-        h.addConstr(makespan >= inst.tau_h[r] * use + queue)
+    for s, routes in dispatch_order(inst).items():
+        before, most, step = [], 0.0, 24.0 / inst.dispatch_per_day[s]
+        for r in routes:
+            d, w = r[1], r[2]
+            use = h.addVariable(lb=0, ub=1, type=INT)
+            h.addConstr(ship[r] <= inst.demand[d, w] * use)
+            before.append(inst.slots[w] * ship[r])
+            most += inst.slots[w] * inst.demand[d, w]
+            h.addConstr(makespan >= inst.tau_h[r] * use + step * h.qsum(before))
+            limit = inst.deadline_h[w]
+            if limit is not None:  # the route's last unit, its queue included, within the deadline when used
+                arrival = inst.release_h[inst.host_of[s]] + inst.transit_h[r]
+                big = step * most
+                h.addConstr(arrival * use + step * h.qsum(before) <= limit + big * (1 - use))
     return 1.0 * makespan
 
 
