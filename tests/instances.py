@@ -80,7 +80,7 @@ def make_scenario(**sections: Any) -> Scenario:
         "name": "test",
         "data": {k: Path("unused.csv") for k in ("hosts", "sites", "systems", "destinations", "demand")}
         | {"travel_times": Path("unused.csv")},
-        "objective": {"time_weight": 1.0, "risk_weight": 0.0, "cost_weight": 0.0},
+        "objective": {"time": "mean", "time_weight": 1.0, "risk_weight": 0.0, "cost_weight": 0.0},
         "network": {"release_delay_h": 0.0},
     }
     for key, value in sections.items():

@@ -81,7 +81,7 @@ def test_a_variant_records_what_it_changes_in_the_file_it_extends_without_renami
     assert scenario.name == "no_baltics+1 override"
     assert [c.as_json() for c in changes] == [
         {"key": "constraints.exclude_hosts", "old": None, "new": ["LT", "LV", "EE"], "from": "no_baltics.toml"},
-        {"key": "objective.time", "old": "mean", "new": "makespan", "from": "--set"},
+        {"key": "objective.time", "old": "system_mean", "new": "makespan", "from": "--set"},
     ]
 
 

@@ -81,7 +81,7 @@ def test_bad_set_values_are_named():
     with pytest.raises(ScenarioError, match=r"unknown key 'objective.speed'"):
         load_scenario(BASE, overrides=["objective.speed=3"])
     with pytest.raises(
-        ScenarioError, match=r"--set: objective.time: Input should be 'mean', 'system_mean', 'value' or 'makespan'"
+        ScenarioError, match=r"--set: objective.time: Input should be 'system_mean', 'mean', 'value' or 'makespan'"
     ):
         load_scenario(BASE, overrides=["objective.time=fastest"])
 

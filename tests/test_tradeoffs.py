@@ -33,9 +33,11 @@ def read_allocation(path):
 
 
 def fastest_delivery_h(p, stock):
-    """Mean time-to-availability of the fastest way to deliver this stock (an LP, independent of pyomo)."""
+    """The time term of the fastest way to deliver this stock (an LP, independent of pyomo): each system's
+    mean time-to-availability, averaged over the systems (the base's ``system_mean``, every priority 1)."""
+    assert p.time_measure == "system_mean" and set(p.priority.values()) == {1.0}
     routes = [r for r in p.routes if (r[0], r[2]) in stock]
-    c = np.array([p.tau_h[r] for r in routes]) / sum(p.requirement.values())
+    c = np.array([p.tau_h[r] / p.requirement[r[2]] for r in routes]) / len(p.systems)
     rows = list(p.demand)
     a_eq = np.array([[1.0 if (r[1], r[2]) == row else 0.0 for r in routes] for row in rows])
     a_stock = np.array([[1.0 if (r[0], r[2]) == key else 0.0 for r in routes] for key in stock])

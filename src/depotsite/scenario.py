@@ -210,11 +210,12 @@ class NetworkConfig(_Strict):
 
 
 class ObjectiveConfig(_Strict):
-    time: Literal["mean", "system_mean", "value", "makespan"] = "mean"
+    time: Literal["system_mean", "mean", "value", "makespan"] = "system_mean"
     """Time term, each unit counted at release (+ its wait in its site's dispatch queue, see ``queues``) +
-    transit: ``mean`` the priority-weighted mean over units; ``system_mean`` the priority-weighted average
-    over systems of each system's mean time, so a system of few units (air defence) weighs as much as a
-    large one; ``value`` the mean weighted by priority times unit value; ``makespan`` the last arrival."""
+    transit: ``system_mean`` (default) the priority-weighted average over systems of each system's mean
+    time, so a system of few units (six air-defence batteries) weighs as much as a large one (120 tanks);
+    ``mean`` the priority-weighted mean over units; ``value`` the mean weighted by priority times unit
+    value; ``makespan`` the last arrival."""
     queues: bool = False
     """Count each unit's wait in its site's dispatch queue in the mean time measures and in the deadlines,
     exactly (the makespan always counts it). Off by default: the queues make the model much harder to prove
