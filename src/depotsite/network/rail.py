@@ -154,9 +154,5 @@ def _leg(rail, area, graph, pred_row, ends, node, road_km, site, dest, name: str
         snap_km=float(road_km[i] + road_km[dj]),
         gauge_breaks=int(breaks),
         path=coords,
-        countries=facts.countries,
-        regions=facts.regions,
-        crossings=facts.crossings,
-        ukraine_h=facts.ukraine_h,
-        exposure_h=facts.exposure_h,
+        **facts.leg_fields(),
     )

@@ -199,11 +199,7 @@ def _air_legs(sites: list, dests: list, name: str, profile, airspace, network, a
             profile=name,
             mode="air",
             path=path,
-            countries=fact.countries,
-            regions=fact.regions,
-            crossings=fact.crossings,
-            ukraine_h=fact.ukraine_h,
-            exposure_h=fact.exposure_h,
+            **fact.leg_fields(),
         )
     return legs, unreachable
 
@@ -272,11 +268,7 @@ def _road_legs(
                 borders_crossed=len(facts.crossings),
                 snap_km=float(snap.km[si] + snap.km[di]),
                 path=coords,
-                countries=facts.countries,
-                regions=facts.regions,
-                crossings=facts.crossings,
-                ukraine_h=facts.ukraine_h,
-                exposure_h=facts.exposure_h,
+                **facts.leg_fields(),
             )
     return legs, unreachable
 

@@ -20,7 +20,8 @@ import hashlib
 import itertools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import shapely
@@ -262,6 +263,10 @@ class RouteFacts:
     crossings: tuple[Crossing, ...]
     ukraine_h: float
     exposure_h: float
+
+    def leg_fields(self) -> dict[str, Any]:
+        """The facts as the keyword arguments of the ``Leg`` they describe (its fields of the same names)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def road_facts(
