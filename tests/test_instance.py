@@ -12,7 +12,9 @@ from pathlib import Path
 import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
+import depotsite.dispatch
 import depotsite.model
+import depotsite.rows
 from depotsite.explain import relaxable_families
 from depotsite.inputs import units_fitting
 from depotsite.instance import Instance, build_instance, value_step
@@ -80,12 +82,19 @@ def test_every_name_in_the_symbol_table_exists():
     names = re.findall(r"``([^`]+)``", table)
     assert len(names) > 30
     fields = {f.name for f in dataclasses.fields(Instance)}
-    models = [build_model(every_family()), build_model(every_family(time="makespan", risk="hhi"))]
+    models = [
+        build_model(every_family()),
+        build_model(every_family(time="makespan", risk="hhi")),
+        build_model(every_family(queues=True)),
+    ]
+    modules = {"dispatch": depotsite.dispatch, "rows": depotsite.rows}
     missing = []
     for name in names:
         owner, _, attribute = name.partition(".")
         if owner == "Instance":
             found = attribute in fields
+        elif owner in modules:  # a quantity the formulation derives from the instance: its function
+            found = callable(getattr(modules[owner], attribute, None))
         else:
             assert owner == "m", name
             found = any(model.component(attribute) is not None for model in models)

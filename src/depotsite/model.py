@@ -18,7 +18,9 @@ A, R                    ``Instance.allowed``             (site, system) pairs an
 h(s)                    ``Instance.host_of``             the host of site s
 dem[d,w]                ``Instance.demand``              units of w destination d needs
 req[w]                  ``Instance.requirement``         sum over d of dem[d,w]
-tau[s,d,w]              ``Instance.tau_h``               release delay of h(s) + transit hours
+tau[s,d,w]              ``Instance.tau_h``               release delay of h(s) + transit hours (+ the
+                                                         exposure hours the time term counts extra)
+arr[s,d,w]              ``dispatch.arrival_h``           release delay of h(s) + transit hours
 val[w], V               ``Instance.value``               M USD per unit; value of the whole package
                         ``Instance.package``
 prio[w]                 ``Instance.priority``            weight of w in the mean time
@@ -26,7 +28,13 @@ cap[s,r], foot[w,r]     ``Instance.capacity``            site capacity and footp
                         ``Instance.footprint``           resources r: vehicle bays, aircraft shelters,
                                                          tonnes of net explosive mass (ammunition)
 ub[s,w]                 ``Instance.stock_bound``         most units of w site s could hold: min(req, fits)
-disp[s]                 ``Instance.dispatch_per_day``    units a site can send off per day
+disp[s], c[w]           ``Instance.dispatch_per_day``    dispatch slots a site sends off per day; slots
+                        ``Instance.slots``               one unit of w takes
+u[w]                    ``dispatch.unit_weight``         weight of a unit of w in a mean time measure
+                                                         (mean: prio; value: prio val; system_mean:
+                                                         prio / req), normalised: sum_w u[w] req[w] = 1
+pre[s,d,w]              ``rows.slot_prefix``             sum of c[w'] ship[r'] over the routes r' of s up
+                                                         to r in its dispatch order (dispatch module)
 fc[s]                   ``Instance.fixed_cost_musd``     M USD to keep site s open
 lot[w]                  ``Instance.min_lot``             fewest units a site holds of w, if any
 ucap[h,w], ucap[g,w]    ``Instance.unit_cap``            most units of w in host h (group g)
@@ -46,6 +54,9 @@ holds[s,w]              ``m.holds``                      1 if s holds a lot of w
 host_holds[h,w]         ``m.host_holds``                 1 if host h holds w (min hosts)
 use[s,d,w], T           ``m.use_route``                  1 if a route is used; the makespan (hours)
                         ``m.makespan_h``
+N[s,k], sq[s,k]         ``m.queue_slots``                slots of the first k systems of s's queue order
+                        ``m.queue_sq``                   (queues on); sq >= N^2 by secants
+b[s,k]                  ``dispatch.queue_coefficients``  u/2c of the k-th system less the next one's
 r, z[h]                 ``m.max_share_pct``              largest host share; share squared (hhi)
                         ``m.share_sq``
 g, k                    ``Instance.value_step``          every val[w] a whole multiple of g (M USD);
@@ -71,13 +82,18 @@ Constraints (one ``add_<name>`` each, registered in ``FAMILIES``)::
     host_loss_resilience for every set L: sum_{s: h(s) not in L} stock[s,w] >= keep[w]
     max_sites, budget    sum_s open_site[s] <= n;  sum_s fc[s] open_site[s] <= budget
     force_open           open_site[s] = 1
+    queue_deadline       ship[r] <= dem use[r]; with queues, for a route whose queue could be late:
+                         arr[r] use[r] + 24/disp[s] pre[r] <= deadline[w] + M (1 - use[r])   (ship whole there)
     honour_earmarks      sum_{s in h} stock[s,w] >= earm[h,w]   (units purchasers earmarked for host h)
     exclude_sites/hosts  no variables at all for those sites
 
 Objective terms (each in its own unit)::
 
-    time  mean      sum prio[w] tau[s,d,w] ship[s,d,w] / sum_w prio[w] req[w]           (hours)
-          makespan  T >= (tau[s,d,w]) use[s,d,w] + 24 sum_w stock[s,w] / disp[s]        (hours)
+    time  mean, value, system_mean     sum_r u[w] tau[r] ship[r]                              (hours)
+                    + with queues   sum_s 24/disp[s] (sum_k b[s,k] sq[s,k] + sum_w u[w] c[w] stock[s,w] / 2),
+                                    sq[s,k] >= (2n+1) N[s,k] - n(n+1) open_site[s] for whole n (secants in
+                                    perspective, added where a posture needs them: exact at the end)
+          makespan  T >= tau[r] use[r] + 24/disp[s] pre[r], its order longest journeys first   (hours)
     risk  max_host_share  r >= 100 (value in h) / V,  r = 100 g k / V, k whole      (percentage points)
           hhi             10 000 sum_h z[h], z[h] >= 2 a x[h] - a^2 at tangent points a   (points)
           expected_loss   100 sum_h threat[h] (value in h) / V               (percentage points)
@@ -323,13 +339,14 @@ def add_budget(m: pyo.ConcreteModel, inst: Instance) -> None:
 
 def add_queue_deadline(m: pyo.ConcreteModel, inst: Instance) -> None:
     """ship[r] <= dem use[r] for routes with a use binary; for those whose queue could be late,
-    tau[r] use[r] + 24/disp prefix[r] <= deadline + M (1 - use[r]): a used route's last unit is in time."""
+    arr[r] use[r] + 24/disp pre[r] <= deadline + M (1 - use[r]): a used route's last unit is in time."""
     m.queue_deadline_link = constraint(
         "queue_deadline_link",
         list(m.use_route),
         rule=lambda m, s, d, w: m.ship[s, d, w] <= inst.demand[d, w] * m.use_route[s, d, w],
     )
-    rows, prefix = queue_deadline_routes(inst), slot_prefix(m, inst)
+    rows = queue_deadline_routes(inst)
+    prefix = slot_prefix(m, inst) if rows else {}  # the slot sums only where a row reads them
 
     def rule(m, s, d, w):
         limit, big = inst.deadline_h[w], rows[s, d, w]
