@@ -33,8 +33,6 @@ from collections import defaultdict
 from depotsite.instance import Instance
 from depotsite.traveltimes import Pair
 
-MEAN_MEASURES = ("mean", "value", "system_mean")
-
 
 def unit_weight(p: Instance) -> dict[str, float]:
     """Weight of one unit of each system in the time term (mean measures), summing to 1 over the package.

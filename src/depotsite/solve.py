@@ -229,7 +229,7 @@ def solve(
         results,
         deadline=deadline,
         solve_s=elapsed,
-        objective=float(pyo.value(model.component_data_objects(pyo.Objective, active=True).__next__())),
+        objective=float(pyo.value(next(model.component_data_objects(pyo.Objective, active=True)))),
         settled=not added,
     )
     log.info("solve: %s, objective %.6g, gap %.3g, %.2f s", outcome.status, outcome.objective, outcome.gap, elapsed)
