@@ -24,7 +24,7 @@ import pytest
 from depotsite.errors import InfeasibleError, InputError
 from depotsite.instance import build_instance
 from depotsite.model import build_model
-from depotsite.solve import solve
+from depotsite.solve import new_solver, solve
 from instances import make_inputs, make_scenario, site, system, times
 
 CASES = int(os.environ.get("DEPOTSITE_ORACLE_CASES", "300"))
@@ -301,12 +301,18 @@ def objective(inst: Instance, ship: dict[tuple[str, str, str], int], stock, open
 
 def oracle_optimum(inst: Instance) -> float | None:
     """The best objective over every shipment plan that keeps every rule; None when there is none."""
+    return oracle_search(inst)[0]
+
+
+def oracle_search(inst: Instance) -> tuple[float | None, Plan | None]:
+    """The best objective over every plan that keeps every rule, and the worst such plan (None, None when
+    there is none)."""
     rows = sorted(inst.demand)
     candidates = {row: candidate_sites(inst, *row) for row in rows}
     if any(not c for c in candidates.values()):
-        return None
+        return None, None
     forced = set(inst.rules["constraints"].get("force_open", []))
-    best = None
+    best, worst, worst_plan = None, None, None
     splits = [list(compositions(inst.demand[row], len(candidates[row]))) for row in rows]
     for plan in itertools.product(*splits):
         ship, stock = {}, defaultdict(int)
@@ -320,11 +326,29 @@ def oracle_optimum(inst: Instance) -> float | None:
             continue
         value = objective(inst, ship, stock, open_sites)
         best = value if best is None else min(best, value)
-    return best
+        if worst is None or value > worst:
+            worst, worst_plan = value, Plan(ship=ship, stock=dict(stock), open_sites=open_sites)
+    return best, worst_plan
 
 
-def model_optimum(inst: Instance) -> float | None:
-    """The model's optimum; None when input checking or the solver finds that no posture exists."""
+@dataclass
+class Plan:
+    ship: dict[tuple[str, str, str], int]
+    stock: dict[tuple[str, str], int]
+    open_sites: set[str]
+
+
+def start_values(model, plan: Plan) -> list[tuple[Any, float]]:
+    """The plan as (variable, value) pairs of the model: stock, open sites and shipments."""
+    values = [(model.stock[k], n) for k, n in plan.stock.items()]
+    values += [(model.open_site[s], float(s in plan.open_sites)) for s in model.S]
+    values += [(model.ship[r], plan.ship.get(r, 0)) for r in model.R]
+    return values
+
+
+def model_optimum(inst: Instance, *, start: Plan | None = None) -> float | None:
+    """The model's optimum (solved from the plan ``start`` when given); None when input checking or the
+    solver finds that no posture exists."""
     try:
         inputs = make_inputs(
             hosts=inst.hosts,
@@ -361,7 +385,12 @@ def model_optimum(inst: Instance) -> float | None:
     scenario = make_scenario(**inst.rules)
     try:
         model = build_model(build_instance(inputs, times(inst.hours), scenario))
-        outcome = solve(model, time_limit_s=60)
+        solver = new_solver()
+        if start is not None:
+            solver.start_from(start_values(model, start))
+        outcome = solve(model, time_limit_s=60, solver=solver)
+        if start is not None:
+            assert solver.start_accepted, "HiGHS refused a plan that keeps every rule as its start"
     except InfeasibleError:
         return None
     assert outcome.status == "optimal"
@@ -378,6 +407,28 @@ def test_model_optimum_equals_enumeration_for_every_rule_and_objective(seed):
     else:
         # HiGHS's integrality tolerance (1e-6) can leave the reported objective a few 1e-6 off.
         assert found == pytest.approx(expected, rel=1e-7, abs=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(0, CASES, 4))
+def test_a_start_from_the_worst_plan_never_changes_the_optimum(seed):
+    """A starting posture only prunes HiGHS's search: started from the worst plan that keeps every rule
+    (the enumeration's own), the model still reaches the enumeration's optimum."""
+    inst = random_instance(seed)
+    expected, worst = oracle_search(inst)
+    if expected is None:
+        pytest.skip("no plan keeps every rule: nothing to start from")
+    assert model_optimum(inst, start=worst) == pytest.approx(expected, rel=1e-7, abs=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(1, CASES, 10))
+def test_a_start_that_breaks_the_rules_is_ignored(seed):
+    """A start that ships nothing (every demand unmet) cannot be HiGHS's incumbent: the optimum stands."""
+    inst = random_instance(seed)
+    expected = oracle_optimum(inst)
+    if expected is None:
+        pytest.skip("no plan keeps every rule")
+    nothing = Plan(ship={}, stock={}, open_sites=set())
+    assert model_optimum(inst, start=nothing) == pytest.approx(expected, rel=1e-7, abs=1e-5)
 
 
 def test_the_seeded_instances_exercise_every_family():

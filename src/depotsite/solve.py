@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
@@ -32,10 +33,52 @@ def solver_version() -> str:
     return ".".join(str(x) for x in Highs().version())
 
 
-def new_solver() -> Highs:
+class StartingHighs(Highs):
+    """pyomo's persistent HiGHS interface that can hand HiGHS a starting posture before a run.
+
+    ``start_from(values)`` keeps variable values (a posture known to satisfy the model's rows, or one that
+    may not: HiGHS checks it and ignores what it cannot use); the next run gives them to HiGHS as its first
+    incumbent. A start only prunes the search: HiGHS still proves the optimum, so it never changes it.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        start = getattr(self, "_start", {})  # loading a model re-runs __init__: a start given before survives
+        super().__init__(**kwargs)
+        self._start: dict[int, float] = start
+        self.start_accepted: bool | None = None  # whether HiGHS took the last start (None: no start given)
+
+    def start_from(self, values: Iterable[tuple[Any, float]] | None) -> None:
+        """Use these (variable, value) pairs as the next run's starting posture (None or empty: no start)."""
+        self._start = {id(v): float(x) for v, x in (values or ())}
+
+    def _solve(self):
+        self.start_accepted = None
+        if self._start:
+            import highspy
+            import numpy as np
+
+            columns = self._pyomo_var_to_solver_var_map
+            given = [(columns[i], x) for i, x in self._start.items() if i in columns]
+            self._start = {}
+            status = self._solver_model.setSolution(
+                len(given),
+                np.array([c for c, _ in given], dtype=np.int32),
+                np.array([x for _, x in given], dtype=np.float64),
+            )
+            self.start_accepted = status != highspy.HighsStatus.kError
+        return super()._solve()
+
+
+def new_solver() -> StartingHighs:
     """A persistent HiGHS interface: solving the same model again after changing a mutable parameter,
-    a bound or the active objective updates the solver's copy instead of rebuilding it."""
-    return Highs()
+    a bound or the active objective updates the solver's copy instead of rebuilding it; it can take a
+    starting posture (``StartingHighs.start_from``)."""
+    return StartingHighs()
+
+
+def model_values(model: pyo.ConcreteModel) -> list[tuple[Any, float]]:
+    """(variable, value) for every variable of the model that has a value: a start for the next run."""
+    return [(v, v.value) for v in model.component_data_objects(pyo.Var, active=True) if v.value is not None]
 
 
 _scheduler_threads: list[int] = []  # the thread count HiGHS's process-wide task scheduler was started with
@@ -128,7 +171,7 @@ def run_highs(
     ``watcher`` is called with the incumbent, bound and gap while branch and bound runs (about every half
     second, and at every better posture); ``log_file`` receives HiGHS's own log.
     """
-    solver = solver or Highs()
+    solver = solver or new_solver()
     if not solver.available():
         raise SolverError("HiGHS is not available; reinstall the 'highspy' package")
     deadline.check(f"{stage} (before handing the model to HiGHS)")
@@ -223,6 +266,8 @@ def solve(
         added = refine(model) if refine is not None else 0
         if not added or deadline.expired():
             break
+        if isinstance(solver, StartingHighs):  # the refined posture still satisfies every row: start there
+            solver.start_from(model_values(model))
         log.info("solve: round %d added %d rows the posture needed; solving again", rounds, added)
     elapsed = time.perf_counter() - started
     outcome = outcome_of(

@@ -22,7 +22,7 @@ from depotsite.instance import Instance
 from depotsite.model import posture_of
 from depotsite.posture import SolveOutcome
 from depotsite.results import RunResult, collect
-from depotsite.solve import new_solver, solve
+from depotsite.solve import model_values, new_solver, solve
 from depotsite.timelimit import Deadline
 
 log = logging.getLogger(__name__)
@@ -92,14 +92,14 @@ def lexicographic_point(
 
     m.epsilon.set_value(epsilon)
     m.time_bound.set_value(1e9)
+    first = run("min_risk" if risk_first else "min_time", budget.share(2))
     if risk_first:
-        first = run("min_risk", budget.share(2))
         m.epsilon.set_value(first.objective * (1 + HAIR) + 1e-9)
-        second = run("min_time", budget)
     else:
-        first = run("min_time", budget.share(2))
         m.time_bound.set_value(first.objective * (1 + HAIR) + 1e-9)
-        second = run("min_risk", budget)
+    if hasattr(solver, "start_from"):  # the first stage's posture meets the second stage's bound: start there
+        solver.start_from(model_values(m))
+    second = run("min_time" if risk_first else "min_risk", budget)
     result = collect(m.instance, posture_of(m), second)
     if first.status != "optimal":  # the point is only as proven as its first stage
         result = replace(
