@@ -57,6 +57,23 @@ def test_the_queue_sends_a_unit_to_a_slower_site():
     assert result.system_times["x"].worst_h == pytest.approx(13.0)
 
 
+def test_a_run_without_queues_says_what_they_would_cost():
+    """The first test's instance with a 13 h deadline, queues left out of the times: all four units go
+    from a (10 h, within 13 h). Their waits at one slot an hour would be 1, 2, 3, 4 h: mean availability
+    10 + 2.5 = 12.5 h, the last unit leaves after 4 h and arrives at 14 h, after the deadline."""
+    inputs, travel = two_sites()
+    result = run(inputs, travel, make_scenario(systems={"x": {"deadline_h": 13}}))
+    assert result.stock == {("a", "x"): 4}
+    assert result.warnings[-1] == (
+        "dispatch queues are not in this run's times (objective.queues = false): the last unit at a waits "
+        "4.0 h to leave; with every site's queue counted the mean availability is x 12.5 h, and x's last unit "
+        "at 14.0 h, after its 13 h deadline; set objective.queues = true (models/queues.toml) to site against "
+        "the queues"
+    )
+    counted = run(inputs, travel, make_scenario(systems={"x": {"deadline_h": 13}}, objective={"queues": True}))
+    assert not any("dispatch queues are not" in w for w in counted.warnings)
+
+
 @pytest.mark.parametrize(
     ("measure", "p_wait", "t_waits"),
     [

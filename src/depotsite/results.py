@@ -7,7 +7,7 @@ values even where the model used an approximation (the Herfindahl index by tange
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from depotsite.dispatch import queue_waits, unit_weight
 from depotsite.instance import Instance
@@ -124,6 +124,8 @@ def summarise(
 ) -> RunResult:
     """Compute every reported figure from an integer allocation and its shipments."""
     waits = queue_waits(p, ship)
+    unmodelled = unmodelled_queue_warning(p, ship)
+    warnings = (*warnings, unmodelled) if unmodelled else warnings
     deliveries = []
     for r, units in sorted(ship.items()):
         arrival, (mean_wait, last_wait) = p.release_h[p.host_of[r[0]]] + p.transit_h[r], waits[r]
@@ -173,4 +175,41 @@ def summarise(
         crews=crews,
         timings={**(timings or {}), "solve_s": outcome.solve_s},
         warnings=warnings,
+    )
+
+
+def unmodelled_queue_warning(p: Instance, ship: dict[tuple[str, str, str], int]) -> str | None:
+    """When the run's times leave the dispatch queues out: how long the posture's units would really wait.
+
+    The units of a site leave at its ``dispatch_per_day`` rate (``depotsite.dispatch``); a run with
+    ``objective.queues = false`` sites as if they all left at once. The warning gives the longest wait and
+    each system's mean availability with every site's queue counted, so the reader sees what was left out.
+    """
+    if p.queues:
+        return None
+    counted = replace(p, queues=True)
+    waits = queue_waits(counted, ship)
+    if not waits:
+        return None
+    worst = max(waits, key=lambda r: waits[r][1])
+    if waits[worst][1] <= 0:
+        return None
+    units, total, last = defaultdict(int), defaultdict(float), defaultdict(float)
+    for r, n in ship.items():
+        if n > 0:
+            arrival = p.release_h[p.host_of[r[0]]] + p.transit_h[r]
+            units[r[2]] += n
+            total[r[2]] += n * (arrival + waits[r][0])
+            last[r[2]] = max(last[r[2]], arrival + waits[r][1])
+    means = ", ".join(f"{w} {total[w] / units[w]:.1f} h" for w in p.systems if units[w])
+    late = [
+        f"{w}'s last unit at {last[w]:.1f} h, after its {p.deadline_h[w]:g} h deadline"
+        for w in p.systems
+        if units[w] and p.deadline_h[w] is not None and last[w] > p.deadline_h[w] + 1e-9
+    ]
+    return (
+        f"dispatch queues are not in this run's times (objective.queues = false): the last unit at {worst[0]} "
+        f"waits {waits[worst][1]:.1f} h to leave; with every site's queue counted the mean availability is "
+        f"{means}" + (f", and {'; '.join(late)}" if late else "") + "; set objective.queues = true "
+        "(models/queues.toml) to site against the queues"
     )
