@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -239,3 +241,60 @@ def test_every_pareto_point_is_labelled_and_the_knee_is_named():
     assert labels == {"0": (40.0, 80.0), "1": (30.0, 83.0), "2": (20.0, 90.0), "3": (15.0, 110.0)}
     assert [k.xy for k in knee] == [(20.0, 90.0)]
     assert legend == ["knee: point 2 (90.0 h, 20)"]
+
+
+# --- map.html: plotly's JavaScript beside it, simplified outlines, the page plotly would write ---------------
+
+
+def test_map_html_loads_the_javascript_beside_it_and_lists_it_in_the_manifest(base_run):
+    import plotly
+
+    from depotsite.output.maps import PLOTLY_JS
+
+    out, _ = base_run
+    html = (out / "map.html").read_text()
+    bundle = (out / PLOTLY_JS).read_bytes()
+    assert f'<script charset="utf-8" src="{PLOTLY_JS}"></script>' in html
+    assert bundle == (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+    assert len(html.encode()) < len(bundle) / 4  # the bundle is not inside the page too
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {"map.html", PLOTLY_JS} <= set(manifest["outputs"])
+
+
+def test_the_page_draws_the_figure_html_map_validates(base_posture):
+    """The JSON in map.html is html_map_spec's figure with plotly's default template; plotly accepts it."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from depotsite.output.maps import default_template, html_map_spec, html_page
+
+    result, p, travel = base_posture
+    figure = html_map_spec(result, p, travel)
+    figure["layout"]["template"] = default_template()
+    page = html_page(figure, script="plotly.min.js")
+    call = page.split('Plotly.newPlot("depotsite-map", ', 1)[1]
+    data, end = json.JSONDecoder().raw_decode(call)
+    layout, _ = json.JSONDecoder().raw_decode(call[end + 2 :])
+    assert data == figure["data"] and layout == figure["layout"]
+    assert layout["template"] == pio.templates[pio.templates.default].to_plotly_json()
+    validated = go.Figure({"data": data, "layout": layout})  # raises on any key plotly does not know
+    assert [t.name for t in validated.data] == [t["name"] for t in data]
+
+
+def test_simplified_outlines_stay_within_the_tolerance_of_the_boundaries(base_posture):
+    """Every outline vertex of map.html lies within the simplification tolerance plus half a rounding step
+    of the country's own boundary, and the outlines hold far fewer vertices than the file."""
+    import shapely
+
+    from depotsite.output.basemap import boundary_shapes
+    from depotsite.output.maps import OUTLINE_DECIMALS, OUTLINE_TOLERANCE_DEG, _outline
+
+    _, p, _ = base_posture
+    shapes = [geometry for _, geometry in boundary_shapes(p)]
+    allowed = OUTLINE_TOLERANCE_DEG + 0.5 * 10**-OUTLINE_DECIMALS * math.sqrt(2) + 1e-9
+    for geometry in shapes:
+        xs, ys = _outline([geometry])
+        vertices = shapely.points([(x, y) for x, y in zip(xs, ys, strict=True) if x is not None])
+        assert shapely.distance(vertices, geometry.boundary).max() <= allowed
+    xs, _ = _outline(shapes)
+    assert sum(x is not None for x in xs) < 0.6 * sum(shapely.get_num_coordinates(g) for g in shapes)

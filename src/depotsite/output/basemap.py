@@ -6,13 +6,16 @@ air-gapped machines draw exactly what connected ones do.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-
-import geopandas as gpd
-import shapely
+from typing import TYPE_CHECKING, Any
 
 from depotsite.instance import Instance
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import shapely
 
 SYSTEM_COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 HOST_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
@@ -27,12 +30,32 @@ def extent(p: Instance, margin_deg: float = 1.5) -> tuple[float, float, float, f
 
 def boundaries(p: Instance) -> gpd.GeoDataFrame | None:
     """The countries of the boundaries file near the instance (lon/lat), or None when it names none."""
+    import geopandas as gpd
+    import shapely
+
     path = p.scenario.data.boundaries
     if path is None or not Path(path).is_file():
         return None
     frame = gpd.read_file(path)
     x0, x1, y0, y1 = extent(p, 4.0)
     return frame[frame.intersects(shapely.box(x0, y0, x1, y1))]
+
+
+def boundary_shapes(p: Instance) -> list[tuple[dict[str, Any], shapely.Geometry]] | None:
+    """The countries of ``boundaries``, as each feature's properties and its shapely geometry (lon/lat),
+    read with json and shapely alone (no geopandas and pandas to import for the interactive map); None when
+    the scenario names no boundaries file. The boundaries file is GeoJSON (``data/README.md``)."""
+    import shapely
+    from shapely.geometry import shape
+
+    path = p.scenario.data.boundaries
+    if path is None or not Path(path).is_file():
+        return None
+    features = json.loads(Path(path).read_text(encoding="utf-8"))["features"]
+    x0, x1, y0, y1 = extent(p, 4.0)
+    box = shapely.box(x0, y0, x1, y1)
+    shapes = [(f.get("properties") or {}, shape(f["geometry"])) for f in features if f.get("geometry")]
+    return [(props, geometry) for props, geometry in shapes if geometry.intersects(box)]
 
 
 def colours(keys: Iterable[str], palette: Sequence[str]) -> dict[str, str]:

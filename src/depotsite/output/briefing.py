@@ -22,15 +22,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib import patheffects
 from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection
+from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, PathPatch
+from matplotlib.path import Path
 from matplotlib.transforms import Bbox
 from pyproj import Transformer
 
-from depotsite.output.basemap import HOST_COLOURS, SYSTEM_COLOURS, boundaries, colours
+from depotsite.output.basemap import HOST_COLOURS, SYSTEM_COLOURS, boundary_shapes, colours
 from depotsite.output.geojson import route_points
 from depotsite.output.units import risk_unit
 
@@ -96,16 +97,46 @@ def briefing_figure(result: RunResult, p: Instance, travel: TravelTimes, *, chan
 
 
 def _base(ax: Axes, p: Instance, shaded: dict[str, str]) -> None:
-    frame = boundaries(p)
-    if frame is None:
+    """The countries in LAEA metres, each polygon one path of a collection (as geopandas draws them, without
+    importing geopandas and pandas), and each host holding stock shaded over them in its colour."""
+    shapes = boundary_shapes(p)
+    if shapes is None:
         return
-    frame = frame.to_crs(CRS)
-    frame.plot(ax=ax, facecolor="#f4f4f2", edgecolor="#a0a0a0", linewidth=0.5, zorder=0)
-    if "country_id" in frame.columns:
-        for h, colour in shaded.items():
-            hosts = frame[frame["country_id"] == h]
-            if len(hosts):
-                hosts.plot(ax=ax, facecolor=colour, alpha=0.16, edgecolor="#808080", linewidth=0.6, zorder=0.5)
+    project = Transformer.from_crs("EPSG:4326", CRS, always_xy=True).transform
+    paths = [(props.get("country_id"), _polygon_paths(geometry, project)) for props, geometry in shapes]
+    ax.add_collection(
+        PatchCollection(
+            [PathPatch(path) for _, parts in paths for path in parts],
+            facecolor="#f4f4f2",
+            edgecolor="#a0a0a0",
+            linewidth=0.5,
+            zorder=0,
+        )
+    )
+    for h, colour in shaded.items():
+        hosts = [PathPatch(path) for country, parts in paths if country == h for path in parts]
+        if hosts:
+            ax.add_collection(
+                PatchCollection(hosts, facecolor=colour, alpha=0.16, edgecolor="#808080", linewidth=0.6, zorder=0.5)
+            )
+    ax.autoscale_view()
+
+
+def _polygon_paths(geometry: Any, project) -> list[Path]:
+    """A matplotlib path per polygon of a (multi)polygon, its holes as further closed rings, projected."""
+    paths = []
+    for polygon in getattr(geometry, "geoms", [geometry]):
+        if polygon.geom_type != "Polygon" or polygon.is_empty:
+            continue
+        rings = [polygon.exterior, *polygon.interiors]
+        vertices: list[tuple[float, float]] = []
+        codes: list[Any] = []
+        for ring in rings:
+            xs, ys = project(*ring.xy)
+            vertices += list(zip(xs, ys, strict=True))
+            codes += [Path.MOVETO] + [Path.LINETO] * (len(xs) - 2) + [Path.CLOSEPOLY]
+        paths.append(Path(vertices, codes))
+    return paths
 
 
 def _places(p: Instance) -> tuple[list[float], list[float]]:

@@ -213,7 +213,8 @@ def routes_geojson(result: RunResult, p: Instance, travel: TravelTimes) -> dict[
 
 
 def write_geopackage(path: Path, layers: Mapping[str, dict[str, Any]]) -> None:
-    """Every GeoJSON layer of a run as a table of one GeoPackage (lon/lat, EPSG:4326), written with pyogrio.
+    """Every GeoJSON layer of a run as a table of one GeoPackage (lon/lat, EPSG:4326), written by
+    ``depotsite.output.gpkg`` (sqlite3 alone: no geopandas, pandas or GDAL to import for a run's outputs).
 
     Parameters
     ----------
@@ -223,14 +224,6 @@ def write_geopackage(path: Path, layers: Mapping[str, dict[str, Any]]) -> None:
         Layer name -> the FeatureCollection the run writes as ``<name>.geojson``; the features and their
         properties are written as they are, one row per feature.
     """
-    import geopandas as gpd
+    from depotsite.output.gpkg import write_geopackage as write_tables
 
-    path.unlink(missing_ok=True)
-    for name, collection in layers.items():
-        features = collection["features"]
-        frame = (
-            gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
-            if features
-            else gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
-        )
-        frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+    write_tables(path, layers)
