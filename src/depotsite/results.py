@@ -194,7 +194,9 @@ def unmodelled_queue_warning(p: Instance, ship: dict[tuple[str, str, str], int])
     worst = max(waits, key=lambda r: waits[r][1])
     if waits[worst][1] <= 0:
         return None
-    units, total, last = defaultdict(int), defaultdict(float), defaultdict(float)
+    units: dict[str, int] = defaultdict(int)
+    total: dict[str, float] = defaultdict(float)
+    last: dict[str, float] = defaultdict(float)
     for r, n in ship.items():
         if n > 0:
             arrival = p.release_h[p.host_of[r[0]]] + p.transit_h[r]
@@ -202,10 +204,11 @@ def unmodelled_queue_warning(p: Instance, ship: dict[tuple[str, str, str], int])
             total[r[2]] += n * (arrival + waits[r][0])
             last[r[2]] = max(last[r[2]], arrival + waits[r][1])
     means = ", ".join(f"{w} {total[w] / units[w]:.1f} h" for w in p.systems if units[w])
+    deadlines = {w: h for w, h in p.deadline_h.items() if h is not None and units[w]}
     late = [
-        f"{w}'s last unit at {last[w]:.1f} h, after its {p.deadline_h[w]:g} h deadline"
-        for w in p.systems
-        if units[w] and p.deadline_h[w] is not None and last[w] > p.deadline_h[w] + 1e-9
+        f"{w}'s last unit at {last[w]:.1f} h, after its {h:g} h deadline"
+        for w, h in deadlines.items()
+        if last[w] > h + 1e-9
     ]
     return (
         f"dispatch queues are not in this run's times (objective.queues = false): the last unit at {worst[0]} "
