@@ -261,12 +261,12 @@ def test_too_many_candidate_routes_are_refused():
         sites=[site(f"s{i}", "A") for i in range(19_000)],
         systems=[system("x")],
         destinations=[],
-        demand={(f"d{j}", "x"): 1 for j in range(11)},
+        demand={(f"d{j}", "x"): 1 for j in range(106)},
     )
-    assert check_size(inputs) == [
-        "sites.csv: 209,000 candidate (site, destination, system) routes, more than the 200,000 depotsite handles "
-        "(the model has a variable and a constraint per route and would take minutes to build); pre-select fewer "
-        "candidate sites or merge destinations"
+    assert check_size(inputs) == [  # 19,000 sites x 106 destinations
+        "sites.csv: 2,014,000 candidate (site, destination, system) routes, more than the 2,000,000 depotsite "
+        "handles (each route's travel time and coefficients are kept in memory); pre-select fewer candidate sites "
+        "or merge destinations"
     ]
 
 

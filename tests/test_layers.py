@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("model",),
     ("solve",),
     ("explain", "results"),
+    ("reduction",),
     ("selfcheck",),
     ("analysis",),
     ("output",),

@@ -20,9 +20,9 @@ from depotsite.input_checks import _demand_units, _profile_problems, _read_count
 from depotsite.purchasers import Purchase
 from depotsite.tables import MAX_ROWS, OPTIONAL, SCHEMAS, NotUtf8, read_table, suggest, unreadable
 
-MAX_PAIRS = 200_000
-"""Most (site, destination, system) candidate routes: the model has a ship variable and a constraint for each,
-and beyond this pyomo alone takes minutes to build it."""
+MAX_PAIRS = 2_000_000
+"""Most (site, destination, system) candidate routes: beyond this the routes' travel times and the instance alone
+take gigabytes (the exact reduction, ``[solver] reduce``, keeps the model itself to the sites that matter)."""
 BORDER_TOLERANCE_KM = 5.0
 """A site may lie this far outside its host's polygon (coast and border sites, simplified boundaries)."""
 KM_PER_DEGREE = 111.195  # of latitude, on the mean Earth radius
@@ -409,8 +409,8 @@ def check_size(inputs: Inputs) -> list[str]:
         return []
     return [
         f"sites.csv: {pairs:,} candidate (site, destination, system) routes, more than the {MAX_PAIRS:,} "
-        "depotsite handles (the model has a variable and a constraint per route and would take minutes to "
-        "build); pre-select fewer candidate sites or merge destinations"
+        "depotsite handles (each route's travel time and coefficients are kept in memory); pre-select fewer "
+        "candidate sites or merge destinations"
     ]
 
 

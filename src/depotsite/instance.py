@@ -97,6 +97,10 @@ class Instance:
     # financing
     earmarks: dict[tuple[str, str], int] = field(default_factory=dict)  # (host, system) -> units it must hold
     earmarked_by: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # (host, system) -> buyers
+    # exact reduction (depotsite.reduction): sites left out of the model, each with why it cannot improve the
+    # optimum, and the record of the proof (filled in by the solve; empty when the model is the full one)
+    pruned_sites: dict[str, str] = field(default_factory=dict)
+    reduction: dict = field(default_factory=dict)
 
 
 def stock_bound(inputs: Inputs, site_id: str, system_id: str) -> int:

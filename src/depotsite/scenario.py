@@ -300,6 +300,12 @@ class SolverConfig(_Strict):
     larger machine can still be read and verified)."""
     log: bool = False
     """Show HiGHS's own log."""
+    reduce: Literal["auto", "on", "off"] = "auto"
+    """Exact reduction for large instances (`depotsite.reduction`): solve over the sites that are fastest
+    for some destination in each host, price every site left out with the linear relaxation's duals, and
+    add back any that could improve the posture, so the optimum is the full model's (`summary.json` says
+    what was left out and why). `auto`: from 20,000 routes, when the time measure is a mean without the
+    dispatch queue; `on`: whenever the time measure allows it; `off`: always the full model."""
 
 
 class ReportConfig(_Strict):

@@ -395,3 +395,80 @@ def probe(
     if load and answer.feasible and not answer.timed_out:
         results.solution_loader.load_vars()
     return answer
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """The linear relaxation of a model at its optimum, as the reduction's proof reads it.
+
+    ``row_dual`` and ``cost`` follow HiGHS's convention for a minimisation: every column's reduced cost is
+    ``cost - A^T row_dual``, and a dual is non-negative on a binding ``>=`` row, non-positive on a binding
+    ``<=`` row. ``column`` maps each pyomo variable (by ``id``) to its column, ``row`` each constraint to
+    its row; ``matrix`` is the constraint matrix (scipy CSC, rows x columns).
+    """
+
+    objective: float
+    row_dual: Any
+    cost: Any
+    matrix: Any
+    column: dict[int, int]
+    row: dict[Any, int]
+    solve_s: float
+
+
+def relaxation(model: pyo.ConcreteModel, *, deadline: Deadline, threads: int) -> Relaxation:
+    """Solve the linear relaxation of ``model`` (every integer variable continuous within its bounds).
+
+    Parameters
+    ----------
+    model
+        A built model; it is not changed.
+    deadline, threads
+        The budget (the LP gets what remains) and HiGHS threads.
+
+    Returns
+    -------
+    Relaxation
+        The LP optimum, its row duals, the column costs and the matrix, with pyomo's variable and constraint
+        maps.
+
+    Raises
+    ------
+    SolverError
+        When the LP is not solved to optimality within the budget (infeasible, or out of time).
+    """
+    import highspy
+    import numpy as np
+    from scipy.sparse import csc_matrix
+
+    started = time.perf_counter()
+    loader = Highs()
+    deadline.check("solving the linear relaxation (before loading it)")
+    loader.set_instance(model)
+    lp = loader._solver_model.getLp()  # pyomo's interface keeps the highspy object as _solver_model
+    lp.integrality_ = []  # continuous
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", highs_time_limit_s(deadline))
+    h.setOptionValue("threads", threads)
+    _use_threads(threads)
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        raise SolverError(f"the linear relaxation ended {h.modelStatusToString(h.getModelStatus())}")
+    from scipy.sparse import csr_matrix
+
+    a = lp.a_matrix_
+    parts = (np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_))
+    shape = (lp.num_row_, lp.num_col_)
+    rowwise = a.format_ == highspy.MatrixFormat.kRowwise
+    matrix = csr_matrix(parts, shape=shape).tocsc() if rowwise else csc_matrix(parts, shape=shape)
+    return Relaxation(
+        objective=float(h.getInfo().objective_function_value),
+        row_dual=np.asarray(h.getSolution().row_dual),
+        cost=np.asarray(lp.col_cost_),
+        matrix=matrix,
+        column=dict(loader._pyomo_var_to_solver_var_map),
+        row=dict(loader._pyomo_con_to_solver_con_map),
+        solve_s=time.perf_counter() - started,
+    )

@@ -68,6 +68,7 @@ def solve(
     from depotsite.model import build_model, posture_of
     from depotsite.output.outdir import scenario_inputs
     from depotsite.output.runfolder import write_run
+    from depotsite.reduction import build_and_solve, wanted
     from depotsite.results import collect
     from depotsite.timelimit import Deadline
 
@@ -79,9 +80,12 @@ def solve(
     travel = compute_travel(sc, inputs, timings)
     deadline = Deadline(sc.solver.time_limit_s)  # one limit for build, solve and explanation
     with step("building the model", timings, "build_s", deadline=deadline):
-        model = build_model(build_instance(inputs, travel, sc), deadline=deadline)
+        instance = build_instance(inputs, travel, sc)
+        reduced = save_lp is None and wanted(instance)  # the reduction builds its models as it solves
+        model = None if reduced else build_model(instance, deadline=deadline)
     if save_lp is not None:
         writing = time.monotonic()
+        assert model is not None  # --save-lp builds the full model
         write_lp(model, save_lp, inputs=used)
         deadline = replace(deadline, started=deadline.started + time.monotonic() - writing)  # not counted
     with contextlib.ExitStack() as stack:
@@ -90,15 +94,18 @@ def solve(
             highs_log = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="depotsite-log-"))) / "highs.log"
         watch = stack.enter_context(SolverWatch())
         with step("solving with HiGHS", timings, "solve_wall_s", deadline=deadline, watch=watch):
-            outcome = run_solve(
-                model,
-                deadline=deadline,
-                mip_gap=sc.solver.mip_gap,
-                threads=sc.solver.threads,
-                show_log=sc.solver.log,
-                watcher=watch,
-                log_file=None if highs_log is None else str(highs_log),
-            )
+            options = {
+                "deadline": deadline,
+                "mip_gap": sc.solver.mip_gap,
+                "threads": sc.solver.threads,
+                "show_log": sc.solver.log,
+                "watcher": watch,
+                "log_file": None if highs_log is None else str(highs_log),
+            }
+            if model is None:
+                model, outcome = build_and_solve(instance, **options)
+            else:
+                outcome = run_solve(model, **options)
         posture = posture_of(model)
         result = collect(model.instance, posture, outcome, timings=timings, warnings=travel.warnings)
         explanation = explain_for_summary(model.instance, posture, result, sc, timings) if explain else None

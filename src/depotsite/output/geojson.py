@@ -73,6 +73,8 @@ def why_closed(p: Instance, site_id: str) -> str:
         return "excluded (constraints.exclude_sites)"
     if site.host_id in c.exclude_hosts:
         return f"host {site.host_id} excluded (constraints.exclude_hosts)"
+    if site_id in p.pruned_sites:
+        return p.pruned_sites[site_id]
     kinds = [w for w in p.systems if site.kind in p.inputs.systems[w].site_kinds]
     if not kinds:
         return f"kind {site.kind} is allowed for no system of the package"

@@ -216,6 +216,7 @@ def summary(
         "travel_times_source": travel.source,
         "timings_s": result.timings,
         "warnings": list(result.warnings),
+        **({"reduction": dict(p.reduction)} if p.reduction else {}),
         **({"explanation": dict(explanation)} if explanation is not None else {}),
     }
 

@@ -1,0 +1,121 @@
+"""The exact reduction (``depotsite.reduction``): it never changes the optimum, and its proof adds back a site
+it left out when that site could improve the posture."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from depotsite.instance import build_instance
+from depotsite.model import build_model
+from depotsite.reduction import _Routes, first_sites, price, restricted, solve_reduced, unsupported, wanted
+from depotsite.solve import relaxation, solve
+from depotsite.timelimit import Deadline
+from instances import make_inputs, make_scenario, site, system, times
+from test_oracle import enumerate_optimum
+
+
+def _instance(hours, sites, demand, *, cost_weight=1.0, **sections):
+    inputs = make_inputs(
+        hosts=sorted({h for _, h, _, _ in sites}),
+        sites=[site(s, h, bays=bays, cost=cost) for s, h, bays, cost in sites],
+        systems=[system(w) for w in sorted({w for _, w in demand})],
+        demand=demand,
+    )
+    sections = {
+        **sections,
+        "objective": {"cost_weight": cost_weight, **sections.get("objective", {})},
+        "solver": {"reduce": "on", **sections.get("solver", {})},
+    }
+    scenario = make_scenario(**sections)
+    return build_instance(inputs, times(hours), scenario)
+
+
+def test_the_proof_adds_back_a_site_that_beats_the_posture_and_keeps_out_one_that_cannot():
+    """One host, 10 units for one destination. ``fast`` (10 h, 100 M USD) is the fastest, so the first
+    restricted model holds it alone: 10 h + 100 = 110. ``slow`` (11 h, free) gives 11 h + 0 = 11, the optimum;
+    ``far`` (50 h, 100 M USD) gives 150 and can never beat 11."""
+    hours = {("fast", "d", "x"): 10.0, ("slow", "d", "x"): 11.0, ("far", "d", "x"): 50.0}
+    sites = [("fast", "A", 10, 100.0), ("slow", "A", 10, 0.0), ("far", "A", 10, 100.0)]
+    inst = _instance(hours, sites, {("d", "x"): 10})
+    assert first_sites(inst, k=1) == {"fast"}
+    model = build_model(restricted(inst, {"fast"}))
+    alone = solve(model, time_limit_s=30)
+    assert alone.objective == pytest.approx(110.0)
+    prices = price(inst, model, relaxation(model, deadline=Deadline(30), threads=1), _Routes.of(inst))
+    # pruning slow is unsafe: a posture opening it may cost less than 110
+    assert prices.lower_bound + max(0.0, prices.phi["slow"]) < alone.objective
+    # far is safe against the optimum 11 once slow is in: opening far costs at least its 100 M USD
+    assert prices.lower_bound + max(0.0, prices.phi["far"]) >= 11.0
+    model, outcome = solve_reduced(inst, deadline=Deadline(30), threads=1, first_k=1)
+    assert outcome.status == "optimal"
+    assert outcome.objective == pytest.approx(11.0)
+    assert set(model.instance.sites) == {"fast", "slow"}
+    assert "far" in model.instance.pruned_sites
+    assert model.instance.reduction["proven"] is True
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_reduction_keeps_the_enumerated_optimum(seed):
+    """Random capacitated instances with several sites per host (so the first restricted model leaves some
+    out): the reduced solve is proven optimal at the optimum the enumeration oracle finds."""
+    rng = random.Random(1000 + seed)
+    hosts = ["A", "B"]
+    names = [f"s{i}" for i in range(rng.randint(4, 6))]
+    systems = ["x"] if seed % 2 == 0 else ["x", "y"]
+    destinations = [f"d{j}" for j in range(rng.randint(1, 3))]
+    demand = {(d, w): rng.randint(1, 6) for d in destinations for w in systems}
+    need = sum(demand.values())
+    capacity = {s: rng.randint(1, need) for s in names}
+    capacity["s0"] = need
+    fixed = {s: float(rng.randint(0, 20)) for s in names}
+    hours = {
+        (s, d, w): float(rng.randint(1, 40))
+        for s in names
+        for d in destinations
+        for w in systems
+        if rng.random() < 0.85 or s == "s0"
+    }
+    cost_weight = rng.choice([0.1, 1.0])
+    sites = [(s, hosts[i % 2], capacity[s], fixed[s]) for i, s in enumerate(names)]
+    inst = _instance(hours, sites, demand, cost_weight=cost_weight)
+    model, outcome = solve_reduced(inst, deadline=Deadline(60), threads=1, first_k=1)
+    assert outcome.status == "optimal"
+    assert outcome.objective == pytest.approx(
+        enumerate_optimum(capacity, fixed, demand, hours, cost_weight), rel=1e-7, abs=1e-7
+    )
+    assert model.instance.reduction["proven"] is True
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_reduction_keeps_the_full_models_optimum_with_host_rules(seed):
+    """With the coupling rows a host rule adds (largest host share in the objective, a value cap, min hosts),
+    the reduced optimum is the full model's, computed by solving the full model."""
+    rng = random.Random(2000 + seed)
+    hosts = ["A", "B", "C"]
+    names = [f"s{i}" for i in range(9)]
+    destinations = ["d0", "d1"]
+    demand = {(d, w): rng.randint(2, 6) for d in destinations for w in ("x", "y")}
+    sites = [(s, hosts[i % 3], rng.randint(4, 12), float(rng.randint(0, 20))) for i, s in enumerate(names)]
+    hours = {(s, d, w): float(rng.randint(5, 60)) for s in names for d in destinations for w in ("x", "y")}
+    sections = {
+        "objective": {"cost_weight": 0.1, "risk": "max_host_share", "risk_weight": 0.05},
+        "systems": {"x": {"min_hosts": 2}},
+        "hosts": {"A": {"max_value_share": 0.6}},
+    }
+    inst = _instance(hours, sites, demand, **sections)
+    full = solve(build_model(inst), time_limit_s=60)
+    _, outcome = solve_reduced(inst, deadline=Deadline(60), threads=1, first_k=1)
+    assert full.status == outcome.status == "optimal"
+    assert outcome.objective == pytest.approx(full.objective, rel=1e-7, abs=1e-7)
+
+
+def test_auto_leaves_small_instances_and_unpriced_measures_alone():
+    """``auto`` reduces only from AUTO_ROUTES routes; the makespan and the queues are never reduced."""
+    hours = {("a", "d", "x"): 1.0}
+    inst = _instance(hours, [("a", "A", 5, 0.0)], {("d", "x"): 1}, solver={"reduce": "auto"})
+    assert not wanted(inst)
+    makespan = _instance(hours, [("a", "A", 5, 0.0)], {("d", "x"): 1}, objective={"time": "makespan"})
+    assert unsupported(makespan) is not None and not wanted(makespan)
+    assert wanted(_instance(hours, [("a", "A", 5, 0.0)], {("d", "x"): 1}))  # "on"
