@@ -54,6 +54,7 @@ holds[s,w]              ``m.holds``                      1 if s holds a lot of w
 host_holds[h,w]         ``m.host_holds``                 1 if host h holds w (min hosts)
 use[s,d,w], T           ``m.use_route``                  1 if a route is used; the makespan (hours)
                         ``m.makespan_h``
+z[k]                    ``m.makespan_level``             1 once a route of t_k hours or more is used
 N[s,k], sq[s,k]         ``m.queue_slots``                slots of the first k systems of s's queue order
                         ``m.queue_sq``                   (queues on); sq >= N^2 by secants
 b[s,k]                  ``dispatch.queue_coefficients``  u/2c of the k-th system less the next one's
@@ -94,6 +95,8 @@ Objective terms (each in its own unit)::
                                     sq[s,k] >= (2n+1) N[s,k] - n(n+1) open_site[s] for whole n (secants in
                                     perspective, added where a posture needs them: exact at the end)
           makespan  T >= tau[r] use[r] + 24/disp[s] pre[r], its order longest journeys first   (hours)
+                    + the ladder T >= T0 + sum_k (t_k - t_k-1) z[k], z[k] >= use[r] for tau[r] = t_k,
+                    z[k] >= z[k+1] (t_k the distinct tau above the floor T0: valid, and a far stronger LP)
     risk  max_host_share  r >= 100 (value in h) / V,  r = 100 g k / V, k whole      (percentage points)
           hhi             10 000 sum_h z[h], z[h] >= 2 a x[h] - a^2 at tangent points a   (points)
           expected_loss   100 sum_h threat[h] (value in h) / V               (percentage points)

@@ -5,6 +5,8 @@ Their maths is in ``depotsite.model``'s docstring; ``depotsite.model.FAMILIES`` 
 
 from __future__ import annotations
 
+import itertools
+
 import pyomo.environ as pyo
 
 from depotsite.dispatch import hours_per_slot, queue_coefficients, site_classes, unit_weight
@@ -35,8 +37,42 @@ def add_time_term(m: pyo.ConcreteModel, inst: Instance) -> None:
             m.makespan_h >= sum(inst.tau_h[s, d, w] * m.ship[s, d, w] for s in by_dw[d, w]) / inst.demand[d, w]
         ),
     )
-    m.makespan_h.setlb(max(min(inst.tau_h[s, d, w] for s in by_dw[d, w]) for d, w in inst.demand))
+    floor = max(min(inst.tau_h[s, d, w] for s in by_dw[d, w]) for d, w in inst.demand)
+    m.makespan_h.setlb(floor)
+    _add_makespan_ladder(m, inst, floor)
     m.time_h = pyo.Expression(expr=m.makespan_h)
+
+
+def _add_makespan_ladder(m: pyo.ConcreteModel, inst: Instance, floor: float) -> None:
+    """The ladder: T >= floor + sum_k (t_k - t_k-1) z_k, z_k >= use[r] for a route of hours t_k, z_k >= z_k+1.
+
+    The hours t_1 < t_2 < ... are the routes' distinct ``tau`` above the floor (the last arrival no
+    posture can beat); z_k is 1 once any route of t_k or more hours is used. At whole ``use`` the ladder
+    is the largest ``tau`` of a used route, a valid bound on the last arrival (its queue comes on top);
+    in the LP a route used a tenth lifts T by a tenth of the step from the level below, where
+    ``tau[r] use[r]`` lifts it by nothing above the floor: a far stronger bound.
+    """
+    hours = sorted({inst.tau_h[r] for r in inst.routes if inst.tau_h[r] > floor})
+    if not hours:
+        return
+    level = {t: k for k, t in enumerate(hours)}
+    m.LADDER = pyo.RangeSet(0, len(hours) - 1)
+    m.makespan_level = pyo.Var(m.LADDER, bounds=(0, 1))
+    steps = [hours[0] - floor] + [b - a for a, b in itertools.pairwise(hours)]
+    m.makespan_ladder = pyo.Constraint(
+        expr=m.makespan_h >= floor + sum(step * m.makespan_level[k] for k, step in enumerate(steps))
+    )
+    m.makespan_ladder_order = constraint(
+        "makespan_ladder_order",
+        range(len(hours) - 1),
+        rule=lambda m, k: m.makespan_level[k] >= m.makespan_level[k + 1],
+    )
+    climbing = [r for r in inst.routes if inst.tau_h[r] > floor]
+    m.makespan_ladder_use = constraint(
+        "makespan_ladder_use",
+        climbing,
+        rule=lambda m, s, d, w: m.makespan_level[level[inst.tau_h[s, d, w]]] >= m.use_route[s, d, w],
+    )
 
 
 def _transit_part(m: pyo.ConcreteModel, inst: Instance):
