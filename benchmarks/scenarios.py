@@ -81,7 +81,7 @@ def main() -> None:
         outcome = solve(model, time_limit_s=args.time_limit)
         model_s = time.perf_counter() - started
         naive = "-", "-", "-", "-"
-        if not args.skip_naive:
+        if not args.skip_naive and not (instance.queues and instance.time_measure != "makespan"):  # no plain queue
             objective, status, naive_s = solve_naive(instance, time_limit_s=args.time_limit)
             agree = f"{objective - outcome.objective:+.2g}"
             if objective > outcome.objective + 1e-6 * max(1.0, abs(objective)):

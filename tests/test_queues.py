@@ -57,6 +57,29 @@ def test_the_queue_sends_a_unit_to_a_slower_site():
     assert result.system_times["x"].worst_h == pytest.approx(13.0)
 
 
+def test_a_deadline_that_the_queue_makes_bind():
+    """Sites a (1 h) and b (2 h), two slots a day (12 h a slot); 3 units of t and 1 of p, t first in a
+    queue (equal weights, input order). Without a deadline two go from each site: 13 + 25 + 14 + 26 = 78
+    unit-hours, mean 19.5 h. p's deadline of 20 h leaves p only the first slot of a site with no t: p
+    alone at a (13 h) and the three t from b (14 + 26 + 38): 91; p alone at b (14 h) and the t from a (13 +
+    25 + 37): 89, the optimum, mean 22.25 h. The queue can run past the deadline at either site (48 h for
+    four units), so the row's big-M is not zero: it must be exactly slack for an unused route only."""
+    inputs = make_inputs(
+        hosts=["A", "B"],
+        sites=[site("a", "A", dispatch=2), site("b", "B", dispatch=2)],
+        systems=[system("t"), system("p")],
+        demand={("d", "t"): 3, ("d", "p"): 1},
+    )
+    travel = times({("a", "d", "t"): 1.0, ("a", "d", "p"): 1.0, ("b", "d", "t"): 2.0, ("b", "d", "p"): 2.0})
+    free = run(inputs, travel, make_scenario(objective={"queues": True}))
+    assert free.terms["time_h"] == pytest.approx(78 / 4)
+    result = run(inputs, travel, make_scenario(objective={"queues": True}, systems={"p": {"deadline_h": 20}}))
+    assert result.status == "optimal"
+    assert result.stock == {("a", "t"): 3, ("b", "p"): 1}
+    assert result.terms["time_h"] == pytest.approx(89 / 4)
+    assert result.system_times["p"].worst_h == pytest.approx(14.0)
+
+
 def test_a_run_without_queues_says_what_they_would_cost():
     """The first test's instance with a 13 h deadline, queues left out of the times: all four units go
     from a (10 h, within 13 h). Their waits at one slot an hour would be 1, 2, 3, 4 h: mean availability
