@@ -48,6 +48,9 @@ pytest_add_cli_args_test_selection = [$tests]
 pytest_add_cli_args = [${marker_args}"-p", "no:cacheprovider", "-q", "-x", "-o", "addopts="]
 # the copy is not a git repository
 use_git_change_detection = false
+# each mutant forks from a server that has run no test: a child forked from a process whose HiGHS solves
+# left threads behind can hang, and would be counted as a timeout
+process_isolation = "forkserver"
 TOML
 export DEPOTSITE_CACHE="$work/cache"
 # The tests' subprocesses (the CLI run as a program) must import the mutated copy, not an installed checkout
