@@ -1,12 +1,23 @@
-"""Pieces of the formulation that no hand-solved optimum shows: the queue secants the model starts with.
+"""Pieces of the formulation that no hand-solved optimum shows: the queue secants the model starts with, the
+build's record of its steps, its log line and its deadline message.
 Each case was a mutant of ``model.py`` that the model tests let through (``tests/README.md``)."""
 
 from __future__ import annotations
 
 import itertools
+import logging
 import math
+import re
+import time
 
-from depotsite.model import first_breakpoints
+import pytest
+
+from depotsite.errors import SolverError
+from depotsite.instance import build_instance
+from depotsite.model import FAMILIES, build_model, first_breakpoints
+from depotsite.terms import refine_queues
+from depotsite.timelimit import Deadline
+from instances import make_inputs, make_scenario, site, system, times
 
 
 def test_first_breakpoints_are_evenly_spaced_whole_numbers_below_most():
@@ -22,3 +33,35 @@ def test_first_breakpoints_are_evenly_spaced_whole_numbers_below_most():
         step = max(1, math.ceil(most / 7))
         assert points[0] == 0 and points[-1] == most - 1
         assert all(b - a == step for a, b in itertools.pairwise(points[:-1]))
+
+
+def _tiny():
+    inputs = make_inputs(
+        hosts=["A", "B"], sites=[site("a1", "A"), site("b1", "B")], systems=[system("x")], demand={("d1", "x"): 2}
+    )
+    travel = times({("a1", "d1", "x"): 1.0, ("b1", "d1", "x"): 2.0})
+    return build_instance(inputs, travel, make_scenario())
+
+
+def test_build_model_records_each_steps_rows_and_logs_its_size(caplog):
+    """Two sites, one system, two routes: 2 stock, 2 ship and 2 site variables; the steps are named as
+    ``family_rows`` documents (sets and variables add no rows); the refinement hook is the queues'."""
+    instance = _tiny()
+    with caplog.at_level(logging.INFO, logger="depotsite.model"):
+        started = time.perf_counter()
+        m = build_model(instance)
+        outer_s = time.perf_counter() - started
+    assert list(m.family_rows)[:2] == ["sets", "variables"]
+    assert list(m.family_rows)[2:] == [f.name for f in FAMILIES]
+    assert m.family_rows["sets"] == m.family_rows["variables"] == ()
+    assert m.refine is refine_queues
+    [message] = [r.getMessage() for r in caplog.records if r.name == "depotsite.model"]
+    found = re.fullmatch(r"build_model built 2 stock, 2 ship and 2 site variables in ([0-9.]+) s", message)
+    assert found, message
+    assert float(found.group(1)) <= outer_s + 0.005  # the build's own time, within the time around it
+
+
+def test_build_model_names_the_step_it_stopped_before():
+    with pytest.raises(SolverError) as caught:
+        build_model(_tiny(), deadline=Deadline(0.0))
+    assert str(caught.value).startswith("time limit reached while building the model (before sets): ")
