@@ -104,3 +104,12 @@ def test_every_reason_for_demand_no_site_can_serve():
         "3 y (y) for d3: no open, allowed site can hold it (site kinds, exclusions or the travel-time table "
         "leave none)",
     )
+
+
+def test_a_destination_a_site_cannot_reach_does_not_hide_the_next():
+    """a1 has no time to d1 (the matrix leaves it out) but one to d2: d2's route stays, d1 is unserved."""
+    instance = build_instance(
+        _inputs({("d1", "x"): 1, ("d2", "x"): 1}), _travel({("a1", "d2", "x"): 1.0}), make_scenario()
+    )
+    assert instance.routes == (("a1", "d2", "x"),)
+    assert [line.split(":")[0] for line in instance.unserved] == ["1 x (x) for d1"]
