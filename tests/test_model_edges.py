@@ -12,9 +12,11 @@ import time
 
 import pytest
 
-from depotsite.errors import SolverError
+from depotsite.errors import InfeasibleError, SolverError
 from depotsite.instance import build_instance
-from depotsite.model import FAMILIES, build_model, first_breakpoints
+from depotsite.model import FAMILIES, build_model, first_breakpoints, posture_of
+from depotsite.results import collect
+from depotsite.solve import solve
 from depotsite.terms import refine_queues
 from depotsite.timelimit import Deadline
 from instances import make_inputs, make_scenario, site, system, times
@@ -65,3 +67,42 @@ def test_build_model_names_the_step_it_stopped_before():
     with pytest.raises(SolverError) as caught:
         build_model(_tiny(), deadline=Deadline(0.0))
     assert str(caught.value).startswith("time limit reached while building the model (before sets): ")
+
+
+def test_an_earmark_no_site_of_its_host_may_hold_names_its_family():
+    """P earmarked 1 x in B, whose only site is an air base, and x may only be held at army bases."""
+    inputs = make_inputs(
+        hosts=["A", "B"],
+        sites=[site("a1", "A"), site("b1", "B", kind="air_base")],
+        systems=[system("x")],
+        demand={("d1", "x"): 2},
+        earmarks={("P", "x", "B"): 1},
+    )
+    instance = build_instance(
+        inputs, times({("a1", "d1", "x"): 1.0}), make_scenario(financing={"honour_earmarks": True})
+    )
+    with pytest.raises(InfeasibleError) as caught:
+        build_model(instance)
+    assert caught.value.explanation == [
+        "honour_earmarks B/x cannot hold: no allowed site left for it (check site kinds, exclusions and deadlines)"
+    ]
+
+
+def test_a_groups_unit_cap_counts_only_its_system():
+    """Group g = {A} may hold half of x's 4 units; y (5 M USD a unit, 2 units) has no cap. a1 is the fastest
+    site for both, so it takes 2 x and both y; c1 the other 2 x."""
+    inputs = make_inputs(
+        hosts={"A": "g", "C": None},
+        sites=[site("a1", "A"), site("c1", "C")],
+        systems=[system("x"), system("y", value=5.0)],
+        demand={("d1", "x"): 4, ("d1", "y"): 2},
+    )
+    travel = times({(s, "d1", w): hours for s, hours in (("a1", 1.0), ("c1", 3.0)) for w in ("x", "y")})
+    instance = build_instance(inputs, travel, make_scenario(groups={"g": {"max_unit_share": {"x": 0.5}}}))
+    model = build_model(instance)
+    outcome = solve(model, time_limit_s=30)
+    assert collect(model.instance, posture_of(model), outcome).stock == {
+        ("a1", "x"): 2,
+        ("c1", "x"): 2,
+        ("a1", "y"): 2,
+    }
