@@ -346,6 +346,23 @@ def solve_reduced(
         The last model solved (over the sites kept; ``model.instance.pruned_sites`` names the others and
         ``model.instance.reduction`` records the proof) and the outcome against the full model's bound.
     """
+
+    def solve_full():
+        """The full model, built and solved: where the proof cannot price the instance or the sites kept
+        cannot meet the rules."""
+        full = build_model(inst, deadline=deadline)
+        outcome = solve(
+            full,
+            deadline=deadline,
+            mip_gap=mip_gap,
+            threads=threads,
+            show_log=show_log,
+            explain=explain,
+            watcher=watcher,
+            log_file=log_file,
+        )
+        return full, outcome
+
     started = time.perf_counter()
     routes = _Routes.of(inst)
     keep = first_sites(inst, k=first_k)
@@ -373,18 +390,7 @@ def solve_reduced(
             keep |= {s for _, s in negative[:ADD_PER_ROUND]}
     except (ProofUnavailable, SolverError) as why:  # SolverError: the restricted relaxation has no optimum
         log.info("reduction not used: %s", why)
-        model = build_model(inst, deadline=deadline)
-        outcome = solve(
-            model,
-            deadline=deadline,
-            mip_gap=mip_gap,
-            threads=threads,
-            show_log=show_log,
-            explain=explain,
-            watcher=watcher,
-            log_file=log_file,
-        )
-        return model, outcome
+        return solve_full()
     record |= {"pricing_rounds": rounds, "lp_bound": rel.objective, "lower_bound": prices.lower_bound}
     added_back: list[str] = []
     while True:
@@ -402,18 +408,7 @@ def solve_reduced(
             )
         except InfeasibleError:  # the sites kept cannot meet the rules, the full model may: solve that
             log.info("reduction: the restricted model is infeasible; solving the full model")
-            model = build_model(inst, deadline=deadline)
-            outcome = solve(
-                model,
-                deadline=deadline,
-                mip_gap=mip_gap,
-                threads=threads,
-                show_log=show_log,
-                explain=explain,
-                watcher=watcher,
-                log_file=log_file,
-            )
-            return model, outcome
+            return solve_full()
         timings["mip_s"] += time.perf_counter() - t
         z = outcome.objective
         tol = 1e-7 * max(1.0, abs(z))
