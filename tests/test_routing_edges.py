@@ -1,0 +1,273 @@
+"""The routing module's small parts on hand-built inputs: great-circle points, predecessor walks, one profile's
+graph (parallel edges, the gauge break of a rail profile) and ferry flights, each value worked out by hand."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from shapely.geometry import box
+
+from depotsite.countries import CountryKind
+from depotsite.inputs import Destination, Site
+from depotsite.network.airspace import closed_airspace, flight_path
+from depotsite.network.graph import RoadNetwork, haversine_km, load_network
+from depotsite.network.routing import _air_legs, _profile_graph, _road_legs, _snap, _walk, great_circle, kept_network
+from depotsite.network.transit import build_area
+from depotsite.scenario import Profile
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ZERO = {"internal": 0.0, "external": 0.0, "non_eu": 0.0}
+TINY = 1e-9  # what _profile_graph adds to every edge so that scipy keeps zero-length ones
+WALL = box(0.08, -0.1, 0.12, 0.1)  # across the equator between A (0, 0) and C (0.2, 0) of tiny.osm
+
+
+def test_great_circle_points_along_the_equator():
+    """The equator is a geodesic, so the points from (0, 0) to (0.4, 0) are evenly spaced in longitude: with
+    ``points=5`` they are 0, 0.1, 0.2, 0.3, 0.4 at latitude 0; the default is 32 points, ends included."""
+    path = great_circle(0.0, 0.0, 0.4, 0.0, points=5)
+    assert path.shape == (5, 2)
+    assert path[:, 0] == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4], abs=1e-9)
+    assert path[:, 1] == pytest.approx([0.0] * 5, abs=1e-9)
+    assert great_circle(0.0, 0.0, 0.4, 0.0, points=3) == pytest.approx(np.array([[0, 0], [0.2, 0], [0.4, 0]]), abs=1e-9)
+    default = great_circle(0.0, 0.0, 0.4, 0.0)
+    assert default.shape == (32, 2)
+    assert default[:, 0] == pytest.approx([0.4 * i / 31 for i in range(32)], abs=1e-9)
+
+
+@pytest.mark.parametrize("row", [[-9999, 0, 1, 2], np.array([-9999, 0, 1, 2])])
+def test_walk_follows_the_predecessors_through_node_zero(row):
+    """Node 3's predecessor is 2, 2's is 1, 1's is 0, and 0 is the source (scipy's -9999): the walk from 3
+    ends at node 0, which is a position like any other."""
+    assert _walk(row, 3) == [3, 2, 1, 0]
+    assert _walk(row, 1) == [1, 0]
+    assert _walk(row, 0) == [0]
+
+
+def _network(edges: list[tuple[int, int, float]], country: list[str]) -> RoadNetwork:
+    """Nodes 0.1 degrees apart on the equator, directed (u, v, km) edges, no maxspeed, no boundaries."""
+    n = len(country)
+    return RoadNetwork(
+        lat=np.zeros(n),
+        lon=np.arange(n) * 0.1,
+        country=np.array(country, dtype=object),
+        u=np.array([e[0] for e in edges], dtype=np.int64),
+        v=np.array([e[1] for e in edges], dtype=np.int64),
+        length_m=np.array([e[2] * 1000.0 for e in edges]),
+        maxspeed_kph=np.full(len(edges), np.nan),
+        source="test",
+    )
+
+
+def _area(network: RoadNetwork, kinds: dict[str, CountryKind]):
+    return build_area(
+        network, kinds=kinds, destination_countries=set(), centre=(0.0, 0.0), hostile=[], exposure_km=100, regions={}
+    )
+
+
+# Two parallel pairs: 0 -> 2 (5 and 8 km) and 1 -> 2 (4 and 6 km); 0 -> 2 and 1 -> 2 share their head.
+PARALLEL = [(0, 1, 10.0), (0, 2, 8.0), (0, 2, 5.0), (1, 2, 6.0), (1, 2, 4.0), (2, 3, 3.0)]
+
+
+def test_parallel_edges_keep_the_fastest_only():
+    """At 60 km/h each pair keeps its shortest edge: keys u * 4 + v = 1, 2, 6, 11 with 10, 5, 4, 3 km; the
+    reversed matrix holds each pair's hours once (v, u), not the sum of its parallel edges."""
+    network = _network(PARALLEL, ["AA"] * 4)
+    graph = _profile_graph(network, np.ones(len(PARALLEL), dtype=bool), Profile(border_h=ZERO), _area(network, {}))
+    assert graph.keys.tolist() == [1, 2, 6, 11]
+    assert graph.edge_km == pytest.approx([10 + TINY, 5 + TINY, 4 + TINY, 3 + TINY], abs=1e-12)
+    assert graph.edge_hours == pytest.approx([km / 60 + TINY for km in (10, 5, 4, 3)], abs=1e-12)
+    expected = np.zeros((4, 4))
+    for u, v, km in [(0, 1, 10), (0, 2, 5), (1, 2, 4), (2, 3, 3)]:
+        expected[v, u] = km / 60 + TINY
+    assert graph.reverse.toarray() == pytest.approx(expected, abs=1e-12)
+
+
+def test_hours_and_km_along_a_path():
+    """Along 0 -> 1 -> 2 -> 3: 10/60, 4/60 and 3/60 h, 17 km; 0 -> 1 alone is 10 km; a single node has no edge:
+    no hours and 0 km."""
+    network = _network(PARALLEL, ["AA"] * 4)
+    graph = _profile_graph(network, np.ones(len(PARALLEL), dtype=bool), Profile(border_h=ZERO), _area(network, {}))
+    assert graph.hours(np.array([0, 1, 2, 3])) == pytest.approx([10 / 60 + TINY, 4 / 60 + TINY, 3 / 60 + TINY])
+    assert graph.km(np.array([0, 1, 2, 3])) == pytest.approx(17 + 3 * TINY, abs=1e-12)
+    assert graph.km(np.array([0, 1])) == pytest.approx(10 + TINY, abs=1e-12)
+    single = graph.hours(np.array([2]))
+    assert single.shape == (0,)
+    assert graph.km(np.array([2])) == 0.0
+
+
+def test_a_node_without_edges_still_has_its_row_and_column():
+    """Node 4 has no edge: the reversed matrix is still 5 x 5, so that Dijkstra's rows index every node."""
+    network = _network(PARALLEL, ["AA"] * 5)
+    graph = _profile_graph(network, np.ones(len(PARALLEL), dtype=bool), Profile(border_h=ZERO), _area(network, {}))
+    assert graph.reverse.shape == (5, 5)
+
+
+def test_a_point_snaps_to_the_nearest_node_far_from_greenwich():
+    """On the equator the distance is the longitude difference: from 50 E the node at 59 E (9 degrees) is
+    nearer than the one at 40 E (10 degrees), 9 * 111.195 km away (haversine on the mean radius)."""
+    network = RoadNetwork(
+        lat=np.zeros(2),
+        lon=np.array([40.0, 59.0]),
+        country=np.array(["AA", "AA"], dtype=object),
+        u=np.array([0, 1]),
+        v=np.array([1, 0]),
+        length_m=np.array([1e6, 1e6]),
+        maxspeed_kph=np.full(2, np.nan),
+        source="test",
+    )
+    kept = kept_network(network, [], {})
+    snap = _snap(network, kept.nodes, kept.component, np.array([0.0]), np.array([50.0]), [""])
+    assert snap.node.tolist() == [1]
+    assert snap.km[0] == pytest.approx(9 * 2 * math.pi * 6371.0088 / 360, rel=1e-4)
+    assert snap.reason == [""]
+
+
+def test_a_rail_profile_pays_the_gauge_break_and_a_road_profile_does_not():
+    """One 10 km edge 0 -> 1 from AA (1435 mm) into BB (1520 mm), no border delay: by rail at 100 km/h it
+    weighs 0.1 h + the 5 h gauge break; by road at 60 km/h 10/60 h, gauges being the trains' concern. The
+    driving hours of the edge are the same 0.1 h by rail either way."""
+    network = _network([(0, 1, 10.0)], ["AA", "BB"])
+    kinds = {"AA": CountryKind("A", True, True, 1435), "BB": CountryKind("B", False, False, 1520)}
+    kept = np.ones(1, dtype=bool)
+    rail = Profile(mode="rail", speed_kph=100, gauge_break_h=5, border_h=ZERO)
+    graph = _profile_graph(network, kept, rail, _area(network, kinds))
+    assert graph.reverse[1, 0] == pytest.approx(0.1 + 5 + TINY, abs=1e-12)
+    assert graph.edge_hours == pytest.approx([0.1 + TINY], abs=1e-12)
+    road = Profile(speed_kph=60, gauge_break_h=5, border_h=ZERO)
+    graph = _profile_graph(network, kept, road, _area(network, kinds))
+    assert graph.reverse[1, 0] == pytest.approx(10 / 60 + TINY, abs=1e-12)
+
+
+def _air_base(site_id: str, lon: float) -> Site:
+    return Site(site_id, site_id, "AA", 0.0, lon, "air_base", 10, 10, 24, 0, "test")
+
+
+def test_ferry_flights_round_a_wall_direct_and_cut_off():
+    """tiny.osm's boundaries: AA west of lon 0.15, BB east. Sites A (0, 0) and E (0.16, 0) in BB; the
+    destinations W (0.1, 0), inside the closed wall, and C (0.2, 0). W is unreachable from both, with the
+    reason; C is still flown to from A after A's flight to W failed. E to C is clear: the 32-point great
+    circle, 0.04 degrees = 4.448 km at 750 km/h plus 4 h, all inside BB (the destinations' country). A to C
+    goes round the wall: each leg between corners drawn with 8 points, the shared corner once."""
+    network = load_network(FIXTURES / "tiny.osm", FIXTURES / "tiny_countries.geojson")
+    area = build_area(
+        network, kinds={}, destination_countries={"BB"}, centre=(0.2, 0.0), hostile=[], exposure_km=100, regions={}
+    )
+    ends = np.array([[0.0, 0.0], [0.16, 0.0], [0.1, 0.0], [0.2, 0.0]])
+    airspace = closed_airspace([WALL], margin_km=0, ends_lonlat=ends)
+    sites = [_air_base("a", 0.0), _air_base("e", 0.16)]
+    dests = [Destination("w", "W", 0.0, 0.1, "air_base"), Destination("c", "C", 0.0, 0.2, "air_base")]
+    profile = Profile(mode="air", cruise_kph=750, prep_h=4.0)
+    legs, unreachable = _air_legs(sites, dests, "air", profile, airspace, network, area)
+    assert unreachable == {
+        ("a", "w", "air"): "no flight from a to w that keeps out of closed airspace",
+        ("e", "w", "air"): "no flight from e to w that keeps out of closed airspace",
+    }
+    assert set(legs) == {("a", "c", "air"), ("e", "c", "air")}
+    direct = legs["e", "c", "air"]
+    km = 2 * math.pi * 6371.0088 / 360 * 0.04  # haversine on the equator, the mean Earth radius
+    assert km == pytest.approx(float(haversine_km(0.0, 0.16, 0.0, 0.2)), rel=1e-4)
+    assert direct.hours == pytest.approx(km / 750 + 4.0, rel=1e-4)
+    assert direct.ukraine_h == pytest.approx(km / 750, rel=1e-3)
+    assert (direct.profile, direct.mode) == ("air", "air")
+    assert direct.path.shape == (32, 2)
+    corners = flight_path(airspace, 0.0, 0.0, 0.2, 0.0)
+    assert corners is not None and len(corners) > 2
+    round_wall = legs["a", "c", "air"]
+    assert (round_wall.profile, round_wall.mode) == ("air", "air")
+    assert round_wall.path.shape == (7 * (len(corners) - 1) + 1, 2)
+    assert round_wall.path[::7].tolist() == corners.tolist()
+
+
+# Two strong components of three nodes each, 0.1 degrees apart: 0 - 1 - 2 (10 km each way, plus a one-way
+# 5 km 0 -> 2) and 3 - 4 - 5 at 1 to 1.2 E, which no road joins to the first.
+TWO_PARTS = [
+    *((a, b, 10.0) for a, b in [(0, 1), (1, 0), (1, 2), (2, 1), (3, 4), (4, 3), (4, 5), (5, 4)]),
+    (0, 2, 5.0),
+]
+TENTH_KM = 2 * math.pi * 6371.0088 / 360 * 0.1  # 0.1 degree of a meridian or of the equator, haversine
+
+
+@pytest.mark.parametrize("avoid, named", [([], "nothing"), (["BY", "RU"], "BY, RU")])
+def test_road_legs_by_hand(avoid, named):
+    """Destination D 0.01 degrees north of node 0 (position 0, 1.112 km), site S 0.02 south of node 2
+    (2.224 km); the one-way 0 -> 2 leads away from D, so S drives 2 -> 1 -> 0, 20 km at 60 km/h, plus the
+    access legs at 30 km/h: 20/60 + 3.336/30 h, road_km 20 + 3.336. X lies in avoided territory and F on the
+    other component; both come before S, whose leg is still routed."""
+    lon = np.array([0.0, 0.1, 0.2, 1.0, 1.1, 1.2])
+    network = RoadNetwork(
+        lat=np.zeros(6),
+        lon=lon,
+        country=np.array(["AA"] * 6, dtype=object),
+        u=np.array([e[0] for e in TWO_PARTS]),
+        v=np.array([e[1] for e in TWO_PARTS]),
+        length_m=np.array([e[2] * 1000.0 for e in TWO_PARTS]),
+        maxspeed_kph=np.full(len(TWO_PARTS), np.nan),
+        source="test",
+    )
+    sites = [
+        Site(s, s, "AA", lat, lon, "army_base", 10, 10, 24, 0, "test")
+        for s, lat, lon in [("x", 0.0, 0.1), ("f", 0.0, 1.1), ("s", -0.02, 0.2)]
+    ]
+    dests = [Destination("d", "D", 0.01, 0.0, "army_base")]
+    ids = ["x", "f", "s", "d"]
+    lat, lon = np.array([0.0, 0.0, -0.02, 0.01]), np.array([0.1, 1.1, 0.2, 0.0])
+    kept = kept_network(network, [], {})
+    snap = _snap(network, kept.nodes, kept.component, lat, lon, ["BY", "", "", ""])
+    assert snap.node.tolist() == [-1, 4, 2, 0]
+    profile = Profile(speed_kph=60, border_h=ZERO)
+    area = _area(network, {})
+    graph = _profile_graph(network, kept.edges, profile, area)
+    legs, unreachable = _road_legs(network, graph, snap, sites, dests, ids, "wheeled", profile, avoid, area)
+    assert unreachable == {
+        ("x", "d", "wheeled"): "x lies in avoided territory (BY)",
+        ("f", "d", "wheeled"): f"no road from f to d that avoids {named}",
+    }
+    assert set(legs) == {("s", "d", "wheeled")}
+    leg = legs["s", "d", "wheeled"]
+    access_km = 2 * TENTH_KM / 10 + TENTH_KM / 10
+    assert leg.snap_km == pytest.approx(access_km, rel=1e-4)
+    assert leg.road_km == pytest.approx(20 + access_km, rel=1e-5)
+    assert leg.hours == pytest.approx(20 / 60 + access_km / 30, rel=1e-5)
+    assert (leg.profile, leg.mode, leg.borders_crossed) == ("wheeled", "road", 0)
+    assert leg.path.tolist() == [[0.2, -0.02], [0.2, 0.0], [0.1, 0.0], [0.0, 0.0], [0.0, 0.01]]
+
+
+def _line_network(n: int) -> RoadNetwork:
+    """``n`` nodes 0.1 degrees apart on the equator, joined both ways by 10 km edges."""
+    pairs = [(a, a + 1) for a in range(n - 1)] + [(a + 1, a) for a in range(n - 1)]
+    return RoadNetwork(
+        lat=np.zeros(n),
+        lon=np.arange(n) * 0.1,
+        country=np.array(["AA"] * (n - 1) + ["BY"] if n else [], dtype=object),
+        u=np.array([p[0] for p in pairs], dtype=np.int64),
+        v=np.array([p[1] for p in pairs], dtype=np.int64),
+        length_m=np.full(len(pairs), 10_000.0),
+        maxspeed_kph=np.full(len(pairs), np.nan),
+        source="test",
+    )
+
+
+def test_a_point_never_snaps_to_a_removed_node():
+    """Nodes 0, 1 in AA and 2 (0.2 E) in the avoided BY: a point at 0.19 E, outside BY's territory, is nearest
+    node 2 but snaps to node 1 (0.09 degrees, 10.008 km)."""
+    network = _line_network(3)
+    kept = kept_network(network, ["BY"], {})
+    assert kept.nodes.tolist() == [True, True, False]
+    snap = _snap(network, kept.nodes, kept.component, np.array([0.0]), np.array([0.19]), [""])
+    assert snap.node.tolist() == [1]
+    assert snap.km[0] == pytest.approx(0.9 * TENTH_KM, rel=1e-4)
+
+
+@pytest.mark.parametrize("n_nodes", [0, 1])
+def test_no_point_snaps_when_no_road_is_left(n_nodes):
+    """No node at all, or the only one in the avoided BY: neither point is snapped (node -1, no distance),
+    each with the reason."""
+    network = _line_network(n_nodes)
+    kept = kept_network(network, ["BY"], {})
+    snap = _snap(network, kept.nodes, kept.component, np.zeros(2), np.array([0.0, 0.1]), ["", ""])
+    assert snap.node.tolist() == [-1, -1]
+    assert np.isnan(snap.km).all()
+    assert snap.reason == ["no road is left outside the avoided countries"] * 2
