@@ -14,9 +14,20 @@ from depotsite.countries import CountryKind
 from depotsite.inputs import Destination, Site
 from depotsite.network.airspace import closed_airspace, flight_path
 from depotsite.network.graph import RoadNetwork, haversine_km, load_network
-from depotsite.network.routing import _air_legs, _profile_graph, _road_legs, _snap, _walk, great_circle, kept_network
+from depotsite.network.routing import (
+    _air_legs,
+    _profile_graph,
+    _road_legs,
+    _snap,
+    _walk,
+    avoided_regions,
+    great_circle,
+    kept_network,
+)
 from depotsite.network.transit import build_area
 from depotsite.scenario import Profile
+from test_airspace import write_regions
+from test_network import tiny_scenario
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ZERO = {"internal": 0.0, "external": 0.0, "non_eu": 0.0}
@@ -271,3 +282,17 @@ def test_no_point_snaps_when_no_road_is_left(n_nodes):
     assert snap.node.tolist() == [-1, -1]
     assert np.isnan(snap.km).all()
     assert snap.reason == ["no road is left outside the avoided countries"] * 2
+
+
+def test_avoided_regions_need_both_the_key_and_the_file(tmp_path):
+    """The wall's polygon only when [network] avoid_regions names it and [data] regions holds it: without the
+    file (refused before routing, with a message) or without the key there is nothing to avoid."""
+    regions = write_regions(tmp_path, wall=WALL)
+    named = tiny_scenario(FIXTURES / "tiny.osm", avoid_regions=["wall"])
+    assert named.data.regions is None
+    assert avoided_regions(named) == {}
+    with_file = named.model_copy(update={"data": named.data.model_copy(update={"regions": regions})})
+    assert {r: g.equals(WALL) for r, g in avoided_regions(with_file).items()} == {"wall": True}
+    unnamed = tiny_scenario(FIXTURES / "tiny.osm")
+    unnamed = unnamed.model_copy(update={"data": unnamed.data.model_copy(update={"regions": regions})})
+    assert avoided_regions(unnamed) == {}
