@@ -24,10 +24,14 @@ from depotsite.network.routing import (
     great_circle,
     kept_network,
 )
+from depotsite.network.routing import (
+    _area as routing_area,
+)
 from depotsite.network.transit import build_area
 from depotsite.scenario import Profile
 from test_airspace import write_regions
 from test_network import tiny_scenario
+from tinynet import scenario_on, write_network
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ZERO = {"internal": 0.0, "external": 0.0, "non_eu": 0.0}
@@ -296,3 +300,22 @@ def test_avoided_regions_need_both_the_key_and_the_file(tmp_path):
     unnamed = tiny_scenario(FIXTURES / "tiny.osm")
     unnamed = unnamed.model_copy(update={"data": unnamed.data.model_copy(update={"regions": regions})})
     assert avoided_regions(unnamed) == {}
+
+
+def test_exposure_is_measured_in_a_projection_centred_on_the_destinations(tmp_path):
+    """BY (avoided) west of 59.5 E, UA east of it; the destination at 60 E. A node at 60 E is 0.5 degrees =
+    55.6 km from BY, one at 60.45 E 0.95 degrees = 105.6 km: with a 100 km reach the first is exposed and the
+    second is not. The equal-area projection is exact near its centre; one centred on (0, 0) would shorten
+    east-west lengths at 60 E by cos(30 degrees) = 0.87 and bring the second node within reach."""
+    paths = write_network(
+        tmp_path,
+        {1: 59.0, 2: 60.0, 3: 60.45},
+        [(1, 2, 100.0), (2, 3, 50.0)],
+        {"BY": (58.0, 59.5), "UA": (59.5, 62.0)},
+        kinds={"BY": (False, False), "UA": (False, False)},
+    )
+    network = load_network(paths["roads"], paths["boundaries"])
+    scenario = scenario_on(paths, profiles={"wheeled": {"border_h": ZERO}}, exposure_km=100)
+    area = routing_area(network, scenario, {}, ["BY"], np.array([0.0]), np.array([60.0]))
+    assert area.node_inside.tolist() == [False, True, True]
+    assert area.node_exposed.tolist() == [False, True, False]
