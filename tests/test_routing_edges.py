@@ -319,3 +319,25 @@ def test_exposure_is_measured_in_a_projection_centred_on_the_destinations(tmp_pa
     area = routing_area(network, scenario, {}, ["BY"], np.array([0.0]), np.array([60.0]))
     assert area.node_inside.tolist() == [False, True, True]
     assert area.node_exposed.tolist() == [False, True, False]
+
+
+def test_a_region_and_a_country_both_remove_their_nodes():
+    """Nodes 0, 1, 2 at 0, 0.1, 0.2 E, node 2 in the avoided BY and a region round node 0: only node 1 is
+    kept, and no edge (each touches node 0 or 2); node 1 is then its own strong component."""
+    network = _line_network(3)
+    kept = kept_network(network, ["BY"], {"west": box(-0.01, -0.01, 0.01, 0.01)})
+    assert kept.nodes.tolist() == [False, True, False]
+    assert not kept.edges.any()
+
+
+def test_the_area_tags_nodes_with_every_region_avoided_or_not(tmp_path):
+    """tiny.osm's node B (0.1 E) lies in the region round it, which is not avoided: the area still knows the
+    region, and tags B with it (code 1) and A and C with none (0)."""
+    around_b = box(0.09, -0.01, 0.11, 0.01)
+    scenario = tiny_scenario(FIXTURES / "tiny.osm")
+    files = {"regions": write_regions(tmp_path, around_b=around_b)}
+    scenario = scenario.model_copy(update={"data": scenario.data.model_copy(update=files)})
+    network = load_network(FIXTURES / "tiny.osm", FIXTURES / "tiny_countries.geojson")
+    area = routing_area(network, scenario, {}, [], np.array([0.0]), np.array([0.2]))
+    assert area.region_ids == ("", "around_b")
+    assert area.region_code[np.argsort(network.lon)].tolist() == [0, 1, 0]
