@@ -306,7 +306,8 @@ def test_exposure_is_measured_in_a_projection_centred_on_the_destinations(tmp_pa
     """BY (avoided) west of 59.5 E, UA east of it; the destination at 60 E. A node at 60 E is 0.5 degrees =
     55.6 km from BY, one at 60.45 E 0.95 degrees = 105.6 km: with a 100 km reach the first is exposed and the
     second is not. The equal-area projection is exact near its centre; one centred on (0, 0) would shorten
-    east-west lengths at 60 E by cos(30 degrees) = 0.87 and bring the second node within reach."""
+    east-west lengths at 60 E by cos(30 degrees) = 0.87 and bring the second node within reach. The area
+    holds the countries table; a destination at 62.5 E, in no polygon, makes no country the destinations'."""
     paths = write_network(
         tmp_path,
         {1: 59.0, 2: 60.0, 3: 60.45},
@@ -319,6 +320,9 @@ def test_exposure_is_measured_in_a_projection_centred_on_the_destinations(tmp_pa
     area = routing_area(network, scenario, {}, ["BY"], np.array([0.0]), np.array([60.0]))
     assert area.node_inside.tolist() == [False, True, True]
     assert area.node_exposed.tolist() == [False, True, False]
+    assert {c: (k.eu, k.schengen) for c, k in area.kinds.items()} == {"BY": (False, False), "UA": (False, False)}
+    beyond = routing_area(network, scenario, {}, ["BY"], np.array([0.0]), np.array([62.5]))
+    assert not beyond.node_inside.any()  # a destination east of every polygon lies in no country
 
 
 def test_a_region_and_a_country_both_remove_their_nodes():
