@@ -11,7 +11,7 @@ import pytest
 from shapely.geometry import box
 
 from depotsite.countries import CountryKind
-from depotsite.inputs import Destination, Site
+from depotsite.inputs import Destination, Host, Inputs, Site, System
 from depotsite.network.airspace import closed_airspace, flight_path
 from depotsite.network.graph import RoadNetwork, haversine_km, load_network
 from depotsite.network.routing import (
@@ -23,6 +23,7 @@ from depotsite.network.routing import (
     avoided_regions,
     great_circle,
     kept_network,
+    route_legs,
 )
 from depotsite.network.routing import (
     _area as routing_area,
@@ -345,3 +346,41 @@ def test_the_area_tags_nodes_with_every_region_avoided_or_not(tmp_path):
     area = routing_area(network, scenario, {}, [], np.array([0.0]), np.array([0.2]))
     assert area.region_ids == ("", "around_b")
     assert area.region_code[np.argsort(network.lon)].tolist() == [0, 1, 0]
+
+
+def test_components_are_strong_a_one_way_road_does_not_join():
+    """0 <-> 1 both ways, 1 -> 2 one way: 2 cannot get back, so it is its own strong component, not part of
+    0 and 1's (as it would be of a weak one)."""
+    network = _network([(0, 1, 10.0), (1, 0, 10.0), (1, 2, 10.0)], ["AA"] * 3)
+    component = kept_network(network, [], {}).component
+    assert component[0] == component[1] != component[2]
+
+
+def test_routes_go_round_an_avoided_country_and_only_points_inside_it_are_cut(tmp_path):
+    """A (0 E) - B (0.1 E, in the avoided XX) - C (0.2 E) is 20 km, the direct road A - C 100 km: at 60 km/h
+    without border delays A drives 100/60 h. N (1.01 N, 0.1 E) lies north of every polygon, nearest XX: it is
+    in no country, so it is routed, snapping to A or C (the same distance, about 112.9 km)."""
+    paths = write_network(
+        tmp_path,
+        {1: 0.0, 2: 0.1, 3: 0.2},
+        [(1, 2, 10.0), (2, 3, 10.0), (1, 3, 100.0)],
+        {"AA": (-1.0, 0.05), "XX": (0.05, 0.15), "CC": (0.15, 1.0)},
+        kinds={"AA": (True, True), "XX": (False, False), "CC": (True, True)},
+    )
+    inputs = Inputs.build(
+        hosts=[Host("AA", "A", "", 0.0)],
+        sites=[
+            Site(s, s, "AA", lat, lon, "army_base", 10, 10, 24, 0, "test")
+            for s, lat, lon in [("a", 0.0, 0.0), ("n", 1.01, 0.1)]
+        ],
+        systems=[System("x", "x", "I", "wheeled", 1, 0, 1, 1, 1, frozenset({"army_base"}))],
+        destinations=[Destination("c", "C", 0.0, 0.2, "army_base")],
+        demand={("c", "x"): 1},
+    )
+    scenario = scenario_on(
+        paths, profiles={"wheeled": {"speed_kph": 60, "border_h": ZERO}}, avoid_countries=["XX"], snap_max_km=200
+    )
+    legs, unreachable, _ = route_legs(load_network(paths["roads"], paths["boundaries"]), inputs, scenario)
+    assert unreachable == {}
+    assert legs["a", "c", "wheeled"].hours == pytest.approx(100 / 60, rel=1e-9)
+    assert legs["n", "c", "wheeled"].snap_km == pytest.approx(float(haversine_km(1.01, 0.1, 0.0, 0.0)), rel=1e-6)
