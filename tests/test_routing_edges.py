@@ -387,35 +387,35 @@ def test_routes_go_round_an_avoided_country_and_only_points_inside_it_are_cut(tm
     assert legs["n", "c", "wheeled"].snap_km == pytest.approx(float(haversine_km(1.01, 0.1, 0.0, 0.0)), rel=1e-6)
 
 
-def _snap_line(tmp_path: Path, **network):
+def _snap_line(tmp_path: Path, *, table: bool = True, profile: str = "wheeled", **network):
     """Nodes A, B, C at 0, 0.1, 0.2 E (10 km roads both ways) in AA, the avoided region R (0.3 to 0.4 N over B)
-    and sites P 0.5 N of A, Q on B, S in R; the destination at C."""
+    and sites P 0.5 N of A, Q on B, S in R; the destination at C. ``table``: write the countries table."""
     paths = write_network(
         tmp_path,
         {1: 0.0, 2: 0.1, 3: 0.2},
         [(1, 2, 10.0), (2, 3, 10.0)],
         {"AA": (-1.0, 1.0)},
-        kinds={"AA": (True, True)},
+        kinds={"AA": (True, True)} if table else None,
     )
     paths["regions"] = write_regions(tmp_path, r=box(0.05, 0.3, 0.15, 0.4))
     points = {"p": (0.5, 0.0), "q": (0.0, 0.1), "s": (0.35, 0.1)}
     inputs = Inputs.build(
         hosts=[Host("AA", "A", "", 0.0)],
         sites=[Site(s, s, "AA", lat, lon, "army_base", 10, 10, 24, 0, "test") for s, (lat, lon) in points.items()],
-        systems=[System("x", "x", "I", "wheeled", 1, 0, 1, 1, 1, frozenset({"army_base"}))],
+        systems=[System("x", "x", "I", profile, 1, 0, 1, 1, 1, frozenset({"army_base"}))],
         destinations=[Destination("c", "C", 0.0, 0.2, "army_base")],
         demand={("c", "x"): 1},
     )
-    scenario = scenario_on(
-        paths, profiles={"wheeled": {"speed_kph": 60, "border_h": ZERO}}, avoid_regions=["r"], **network
-    )
+    profiles = {"wheeled": {"speed_kph": 60, "border_h": ZERO}, "rail": {"mode": "rail", "border_h": ZERO}}
+    scenario = scenario_on(paths, profiles=profiles, avoid_regions=["r"], **network)
     return load_network(paths["roads"], paths["boundaries"]), inputs, scenario
 
 
 def test_snap_warnings_limits_and_avoided_regions(tmp_path):
     """P is 0.5 degrees = 55.6 km from A (node position 0): over the 25 km warning, under the 100 km limit, so
-    it warns; Q on B does not; S lies in R and is cut off, with the reason. At a limit of exactly P's snap
-    distance P is still accepted (the limit is "farther than"); at 50 km it is refused, with the message."""
+    it warns; Q on B does not; S lies in R and is cut off, with the reason. With the warning and the limit at
+    exactly P's snap distance P neither warns nor is refused (both are "farther than"); at a 50 km limit it
+    is refused, with the message."""
     network, inputs, scenario = _snap_line(tmp_path, snap_warn_km=25)
     legs, unreachable, warnings = route_legs(network, inputs, scenario)
     p_km = float(haversine_km(0.5, 0.0, 0.0, 0.0))
@@ -426,8 +426,10 @@ def test_snap_warnings_limits_and_avoided_regions(tmp_path):
     assert unreachable == {("s", "c", "wheeled"): "s lies in avoided territory (r)"}
     assert set(legs) == {("p", "c", "wheeled"), ("q", "c", "wheeled")}
     exact = legs["p", "c", "wheeled"].snap_km  # the very distance the limit is compared with
-    network, inputs, scenario = _snap_line(tmp_path, snap_warn_km=25, snap_max_km=exact)
-    assert set(route_legs(network, inputs, scenario)[0]) == set(legs)
+    network, inputs, scenario = _snap_line(tmp_path, snap_warn_km=exact, snap_max_km=exact)
+    found, _, warnings = route_legs(network, inputs, scenario)
+    assert set(found) == set(legs)
+    assert warnings == []
     network, inputs, scenario = _snap_line(tmp_path, snap_warn_km=25, snap_max_km=50)
     with pytest.raises(NetworkError) as caught:
         route_legs(network, inputs, scenario)
@@ -435,3 +437,15 @@ def test_snap_warnings_limits_and_avoided_regions(tmp_path):
         f"p at (0.5000, 0.0000) is {p_km:,.0f} km from the nearest road of the network (limit [network] "
         "snap_max_km = 50); check its coordinates (lat, lon order) or use a road file that covers it"
     ]
+
+
+def test_rail_profiles_are_left_to_the_rail_router_and_a_missing_table_warns(tmp_path):
+    """A system that may go by rail or road: route_legs routes its road profile only (rail legs come from
+    ``depotsite.network.rail``); without a countries table it says every crossing counts as non_eu."""
+    network, inputs, scenario = _snap_line(tmp_path, table=False, profile="rail;wheeled")
+    legs, _, warnings = route_legs(network, inputs, scenario)
+    assert {profile for _, _, profile in legs} == {"wheeled"}
+    assert warnings[-1] == (
+        "no [data] countries table: every border crossing counts as non_eu (neither side in the EU or "
+        "Schengen); set [data] countries (the shipped one is data/countries.csv)"
+    )
