@@ -449,3 +449,41 @@ def test_rail_profiles_are_left_to_the_rail_router_and_a_missing_table_warns(tmp
         "no [data] countries table: every border crossing counts as non_eu (neither side in the EU or "
         "Schengen); set [data] countries (the shipped one is data/countries.csv)"
     )
+
+
+def test_every_profile_keeps_its_legs_and_unreachable_pairs(tmp_path):
+    """Two road components, 0 - 0.1 - 0.2 E and 1 - 1.1 - 1.2 E (10 km roads), ZZ avoided between them (no
+    node in it); air bases C (0 E, the destination) and S (0.2 E), and F (1.1 E), an army base. Profiles in
+    name order tracked, wheeled (road) and zair (air): each road profile has S's leg (20 km) and F's reason,
+    the air profile S's flight, and no profile's pairs replace another's."""
+    paths = write_network(
+        tmp_path,
+        {1: 0.0, 2: 0.1, 3: 0.2, 4: 1.0, 5: 1.1, 6: 1.2},
+        [(1, 2, 10.0), (2, 3, 10.0), (4, 5, 10.0), (5, 6, 10.0)],
+        {"AA": (-1.0, 0.5), "ZZ": (0.5, 0.6), "BB": (0.6, 2.0)},
+        kinds={"AA": (True, True), "ZZ": (False, False), "BB": (True, True)},
+    )
+    points = {"s": (0.2, "air_base"), "f": (1.1, "army_base")}
+    inputs = Inputs.build(
+        hosts=[Host("AA", "A", "", 0.0)],
+        sites=[Site(s, s, "AA", 0.0, lon, kind, 10, 10, 24, 0, "test") for s, (lon, kind) in points.items()],
+        systems=[System("x", "x", "I", "tracked;wheeled;zair", 1, 0, 1, 1, 1, frozenset({"army_base", "air_base"}))],
+        destinations=[Destination("c", "C", 0.0, 0.0, "air_base")],
+        demand={("c", "x"): 1},
+    )
+    profiles = {
+        "tracked": {"speed_kph": 40, "border_h": ZERO},
+        "wheeled": {"speed_kph": 60, "border_h": ZERO},
+        "zair": {"mode": "air", "cruise_kph": 750, "prep_h": 0.0},
+    }
+    scenario = scenario_on(paths, profiles=profiles, avoid_countries=["ZZ"], airspace_margin_km=0)
+    legs, unreachable, _ = route_legs(load_network(paths["roads"], paths["boundaries"]), inputs, scenario)
+    assert {k: round(leg.hours, 6) for k, leg in legs.items()} == {
+        ("s", "c", "tracked"): round(20 / 40, 6),
+        ("s", "c", "wheeled"): round(20 / 60, 6),
+        ("s", "c", "zair"): round(float(haversine_km(0.0, 0.2, 0.0, 0.0)) / 750, 6),
+    }
+    assert unreachable == {
+        ("f", "c", "tracked"): "no road from f to c that avoids ZZ",
+        ("f", "c", "wheeled"): "no road from f to c that avoids ZZ",
+    }
