@@ -487,3 +487,13 @@ def test_every_profile_keeps_its_legs_and_unreachable_pairs(tmp_path):
         ("f", "c", "tracked"): "no road from f to c that avoids ZZ",
         ("f", "c", "wheeled"): "no road from f to c that avoids ZZ",
     }
+
+
+def test_a_great_circle_of_two_points_is_its_ends_and_of_one_an_error():
+    """points counts the ends: 2 gives just the two places; fewer is refused by name."""
+    from depotsite.network.routing import great_circle
+
+    ends = great_circle(10.0, 50.0, 20.0, 45.0, points=2)
+    assert ends.tolist() == [[10.0, 50.0], [20.0, 45.0]]
+    with pytest.raises(ValueError, match="a great circle needs at least 2 points"):
+        great_circle(10.0, 50.0, 20.0, 45.0, points=1)

@@ -47,7 +47,9 @@ def great_circle(lon1: float, lat1: float, lon2: float, lat2: float, *, points: 
     numpy.ndarray
         A (points, 2) array of (lon, lat) in degrees, from the first place to the second.
     """
-    middle = GEOD.npts(lon1, lat1, lon2, lat2, points - 2)
+    if points < 2:
+        raise ValueError(f"a great circle needs at least 2 points (its ends), not {points}")
+    middle = GEOD.npts(lon1, lat1, lon2, lat2, points - 2) if points > 2 else []  # npts refuses 0 points
     return np.array([(lon1, lat1), *middle, (lon2, lat2)])
 
 
