@@ -88,6 +88,8 @@ def write_cap_like(path: Path, *, seed: int, m: int = 50, n: int = 50) -> None:
 def write_scenario(folder: Path, cap_file: Path) -> Path:
     """The instance as depotsite tables and a scenario (``benchmarks/orlib.py``'s mapping: a site and a host
     per warehouse, a destination per customer, hours = cost / demand, time weight = total demand)."""
+    from depotsite.tables import SCHEMAS  # here, not at the top: the stage timings import depotsite themselves
+
     capacity, fixed, demand, cost = read_cap(cap_file)
     m, n = len(capacity), len(demand)
 
@@ -102,19 +104,7 @@ def write_scenario(folder: Path, cap_file: Path) -> Path:
     )
     table(
         "sites.csv",
-        [
-            "site_id",
-            "name",
-            "host_id",
-            "lat",
-            "lon",
-            "kind",
-            "vehicle_bays",
-            "aircraft_shelters",
-            "dispatch_per_day",
-            "fixed_cost_musd",
-            "source",
-        ],
+        list(SCHEMAS["sites"]),
         [
             [f"w{i}", f"w{i}", f"h{i}", 0, 0, "logistics_hub", int(capacity[i]), 0, 1, repr(fixed[i]), "cap"]
             for i in range(m)

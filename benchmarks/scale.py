@@ -35,26 +35,15 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from depotsite.tables import SCHEMAS
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 HOSTS = ("PL", "RO", "DE", "CZ", "LT", "LV", "EE")
 BASE_DESTINATIONS = 14  # destinations of the shipped base; its package is scaled by D / 14
 BASE_MAX_SITES = 14
 PACKAGE = {"patriot": 6, "himars": 40, "leopard2": 120, "f16": 48}  # data/demand.csv, by system
-SITE_COLUMNS = [
-    "site_id",
-    "name",
-    "host_id",
-    "lat",
-    "lon",
-    "kind",
-    "vehicle_bays",
-    "aircraft_shelters",
-    "dispatch_per_day",
-    "fixed_cost_musd",
-    "source",
-    "ammo_capacity_t",
-]
+SITE_COLUMNS = [*SCHEMAS["sites"], "ammo_capacity_t"]  # the sites table, with the optional ammunition column
 CLEARANCE_KM = 40.0  # destinations at least this far from closed territory
 ROUTE_CHUNK = 1000  # sites routed at a time (route geometry dropped after each chunk)
 

@@ -30,6 +30,7 @@ from depotsite.sweep.engine import dask_client, warm_up
 from depotsite.sweep.run import run_sweep
 from depotsite.sweep.spec import plan_sweep
 from depotsite.sweep.tasks import CaseTask, compact_travel, plain_inputs, solve_case
+from depotsite.tables import SCHEMAS
 
 HOSTS = ("H0", "H1", "H2", "H3")
 SITES_PER_HOST = 3
@@ -51,19 +52,7 @@ def write_instance(folder: Path, seed: int = 2026) -> Path:
     _csv(folder / "hosts.csv", ["host_id", "name", "group", "release_delay_h"], [[h, h, "", ""] for h in HOSTS])
     _csv(
         folder / "sites.csv",
-        [
-            "site_id",
-            "name",
-            "host_id",
-            "lat",
-            "lon",
-            "kind",
-            "vehicle_bays",
-            "aircraft_shelters",
-            "dispatch_per_day",
-            "fixed_cost_musd",
-            "source",
-        ],
+        list(SCHEMAS["sites"]),
         [[s, s, h, 50, 20, "army_base", rng.randint(8, 20), 0, 24, rng.randint(5, 20), "synthetic"] for s, h in sites],
     )
     _csv(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
-from depotsite.dispatch import queue_waits, unit_weight
+from depotsite.dispatch import arrival_h, queue_waits, unit_weight
 from depotsite.instance import Instance
 from depotsite.posture import Posture, SolveOutcome
 
@@ -128,7 +128,7 @@ def summarise(
     warnings = (*warnings, unmodelled) if unmodelled else warnings
     deliveries = []
     for r, units in sorted(ship.items()):
-        arrival, (mean_wait, last_wait) = p.release_h[p.host_of[r[0]]] + p.transit_h[r], waits[r]
+        arrival, (mean_wait, last_wait) = arrival_h(p, r), waits[r]
         deliveries.append(Delivery(*r, units, p.transit_h[r], mean_wait, arrival + mean_wait, arrival + last_wait))
 
     by_system: dict[str, list[Delivery]] = defaultdict(list)
@@ -142,7 +142,7 @@ def summarise(
         for w, rows in by_system.items()
     }
     # tau_h - release - transit: the exposure hours the time term counts extra (exposure_weight)
-    extra = {r: p.tau_h[r] - p.release_h[p.host_of[r[0]]] - p.transit_h[r] for r in ship}
+    extra = {r: p.tau_h[r] - arrival_h(p, r) for r in ship}
     if p.time_measure == "makespan":
         time_h = max(
             (x.last_available_h + extra[x.site_id, x.destination_id, x.system_id] for x in deliveries), default=0.0
@@ -199,7 +199,7 @@ def unmodelled_queue_warning(p: Instance, ship: dict[tuple[str, str, str], int])
     last: dict[str, float] = defaultdict(float)
     for r, n in ship.items():
         if n > 0:
-            arrival = p.release_h[p.host_of[r[0]]] + p.transit_h[r]
+            arrival = arrival_h(p, r)
             units[r[2]] += n
             total[r[2]] += n * (arrival + waits[r][0])
             last[r[2]] = max(last[r[2]], arrival + waits[r][1])

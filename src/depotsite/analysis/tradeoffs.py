@@ -22,7 +22,7 @@ from depotsite.instance import Instance
 from depotsite.model import posture_of
 from depotsite.posture import SolveOutcome
 from depotsite.results import RunResult, collect
-from depotsite.solve import model_values, new_solver, solve
+from depotsite.solve import StartingHighs, model_values, new_solver, solve
 from depotsite.timelimit import Deadline
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def lexicographic_point(
         m.epsilon.set_value(first.objective * (1 + HAIR) + 1e-9)
     else:
         m.time_bound.set_value(first.objective * (1 + HAIR) + 1e-9)
-    if hasattr(solver, "start_from"):  # the first stage's posture meets the second stage's bound: start there
+    if isinstance(solver, StartingHighs):  # the first stage's posture meets the second stage's bound: start there
         solver.start_from(model_values(m))
     second = run("min_time" if risk_first else "min_risk", budget)
     result = collect(m.instance, posture_of(m), second)
