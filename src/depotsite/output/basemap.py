@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     import shapely
 
 SYSTEM_COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+OUTLINE_TOLERANCE_DEG = 0.01
+"""How far a simplified country outline may stray from the boundaries file, degrees (about 1.1 km): under a
+pixel of either map (``map.html`` 800 pixels high, ``map.png`` about 1.5 km a pixel at 110 dpi)."""
 HOST_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
 
 

@@ -16,12 +16,9 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 from matplotlib import patheffects
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
@@ -31,7 +28,7 @@ from matplotlib.path import Path
 from matplotlib.transforms import Bbox
 from pyproj import Transformer
 
-from depotsite.output.basemap import HOST_COLOURS, SYSTEM_COLOURS, boundary_shapes, colours
+from depotsite.output.basemap import HOST_COLOURS, OUTLINE_TOLERANCE_DEG, SYSTEM_COLOURS, boundary_shapes, colours
 from depotsite.output.geojson import route_points
 from depotsite.output.units import risk_unit
 
@@ -77,14 +74,16 @@ def briefing_figure(result: RunResult, p: Instance, travel: TravelTimes, *, chan
     Returns
     -------
     Figure
-        One map axes (``gid`` ``"map"``) with its legends; save it, then ``plt.close`` it.
+        One map axes (``gid`` ``"map"``) with its legends, outside pyplot's figure registry (nothing to
+        close; it is freed with its last reference). ``savefig`` draws it with matplotlib's Agg renderer.
     """
-    fig = plt.figure(figsize=(12.5, 8.5), dpi=110)
+    fig = Figure(figsize=(12.5, 8.5), dpi=110)
+    FigureCanvasAgg(fig)  # the labels' placement measures text with its renderer
     ax = fig.add_axes((0.02, 0.03, 0.72, 0.84), gid="map")
     project = Transformer.from_crs("EPSG:4326", CRS, always_xy=True).transform
     host_colour, system_colour = colours(p.hosts, HOST_COLOURS), colours(p.systems, SYSTEM_COLOURS)
     held = {p.host_of[s] for (s, _), n in result.stock.items() if n > 0}
-    _base(ax, p, {h: host_colour[h] for h in held})
+    _base(ax, p, {h: host_colour[h] for h in held}, project)
     _graticule(ax, p, project)
     styles = _routes(ax, result, p, travel, project, system_colour)
     anchors = _depots(ax, result, p, project, host_colour) + _destinations(ax, p, project)
@@ -96,14 +95,18 @@ def briefing_figure(result: RunResult, p: Instance, travel: TravelTimes, *, chan
     return fig
 
 
-def _base(ax: Axes, p: Instance, shaded: dict[str, str]) -> None:
+def _base(ax: Axes, p: Instance, shaded: dict[str, str], project) -> None:
     """The countries in LAEA metres, each polygon one path of a collection (as geopandas draws them, without
-    importing geopandas and pandas), and each host holding stock shaded over them in its colour."""
+    importing geopandas and pandas), and each host holding stock shaded over them in its colour. The
+    outlines are simplified to ``OUTLINE_TOLERANCE_DEG`` first, as in ``map.html``: under a pixel, and a
+    tenth of the vertices to project and draw."""
     shapes = boundary_shapes(p)
     if shapes is None:
         return
-    project = Transformer.from_crs("EPSG:4326", CRS, always_xy=True).transform
-    paths = [(props.get("country_id"), _polygon_paths(geometry, project)) for props, geometry in shapes]
+    paths = [
+        (props.get("country_id"), _polygon_paths(geometry.simplify(OUTLINE_TOLERANCE_DEG), project))
+        for props, geometry in shapes
+    ]
     ax.add_collection(
         PatchCollection(
             [PathPatch(path) for _, parts in paths for path in parts],

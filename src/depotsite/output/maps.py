@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from depotsite.instance import Instance
-from depotsite.output.basemap import HOST_COLOURS, SYSTEM_COLOURS, boundary_shapes, colours, extent
+from depotsite.output.basemap import (
+    HOST_COLOURS,
+    OUTLINE_TOLERANCE_DEG,
+    SYSTEM_COLOURS,
+    boundary_shapes,
+    colours,
+    extent,
+)
 from depotsite.output.geojson import route_points
 from depotsite.results import RunResult
 from depotsite.traveltimes import TravelTimes
@@ -30,8 +37,6 @@ if TYPE_CHECKING:
 
     from depotsite.overrides import Override
 
-OUTLINE_TOLERANCE_DEG = 0.01
-"""How far a simplified country outline may stray from the boundaries file, degrees (about 1.1 km)."""
 OUTLINE_DECIMALS = 3
 """Decimals of the outlines' longitudes and latitudes in ``map.html`` (0.001 degrees, about 110 m)."""
 PLOTLY_JS = "plotly.min.js"
@@ -238,15 +243,13 @@ def png_map(
 ) -> None:
     """``map.png``: the briefing map (``depotsite.output.briefing.briefing_figure``) at 110 dpi, cropped to
     what is drawn."""
-    import matplotlib.pyplot as plt
-
     from depotsite.output.briefing import briefing_figure
 
     figure = briefing_figure(result, p, travel, changes=changes)
-    try:
-        figure.savefig(path, bbox_inches="tight", pad_inches=0.15)
-    finally:
-        plt.close(figure)
+    # what bbox_inches="tight" computes, from the renderer the labels were placed with: "tight" would draw
+    # the whole figure once more only to measure it
+    drawn = figure.get_tightbbox(figure.canvas.get_renderer())  # type: ignore[attr-defined]
+    figure.savefig(path, bbox_inches=drawn.padded(0.15))
 
 
 def write_maps(
