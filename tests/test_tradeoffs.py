@@ -13,14 +13,15 @@ from scipy.optimize import linprog
 
 from conftest import BASE, ROOT, invoke
 from depotsite.analysis.stress import stress_test
-from depotsite.analysis.tradeoffs import alternatives, pareto_front
+from depotsite.analysis.tradeoffs import _add_tradeoff_components, alternatives, lexicographic_point, pareto_front
 from depotsite.inputs import load_inputs
 from depotsite.instance import build_instance
 from depotsite.model import build_model, posture_of
 from depotsite.network import travel_times
 from depotsite.results import collect
 from depotsite.scenario import load_scenario
-from depotsite.solve import solve
+from depotsite.solve import new_solver, solve
+from depotsite.timelimit import Deadline
 from instances import make_inputs, make_scenario, site, system, times
 
 PARETO_LIMIT_S = 300  # the whole command; each point gets a share of what remains
@@ -256,3 +257,43 @@ def test_pareto_front_on_one_model_matches_rebuilding():
     # 6 units, 1/2/4 h: fastest is all at a1 (100%); least risk is 2/2/2 (33.3%)
     assert reused[0].result.stock == {("a1", "x"): 6}
     assert reused[-1].result.stock == {("a1", "x"): 2, ("b1", "x"): 2, ("c1", "x"): 2}
+
+
+def test_a_pareto_point_whose_bound_an_earlier_proven_point_meets_is_that_point(caplog):
+    """6 units of x for d1 from sites at 1, 2 and 4 h in three hosts; the risk is the largest host share.
+
+    Fastest: all 6 at a1 (100 %); least risk: 2/2/2 (33.3 %). Seven points put epsilon at 100, 88.9, 77.8,
+    66.7, 55.6, 44.4 and 33.3 %, so a host may hold at most 6, 5, 4, 4, 3, 2 and 2 units (k units are
+    k/6 of the value): the time-first points are 6/0/0, 5/1/0, 4/2/0, 4/2/0, 3/3/0, 2/2/2 and the least-risk
+    point 2/2/2. The posture 4/2/0 of the point at 77.8 % has 66.7 % and so already meets the bound of the
+    point at 66.7 %: that point is the same posture, taken over without a solve (once, the only repeat:
+    the point at 44.4 % is time-first, the least-risk point before it risk-first, so it is solved). Every
+    point equals the same point solved alone on a model of its own."""
+    inputs = make_inputs(
+        hosts=["A", "B", "C"],
+        sites=[site("a1", "A"), site("b1", "B"), site("c1", "C")],
+        systems=[system("x")],
+        demand={("d1", "x"): 6},
+    )
+    travel = times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2, ("c1", "d1", "x"): 4})
+    scenario = make_scenario(objective={"risk_weight": 1.0})
+    with caplog.at_level("INFO", logger="depotsite.analysis.tradeoffs"):
+        front = pareto_front(build_model(build_instance(inputs, travel, scenario)), points=7, time_limit_s=20)
+    units = [tuple(pt.result.stock.get((s, "x"), 0) for s in ("a1", "b1", "c1")) for pt in front]
+    assert units == [(6, 0, 0), (5, 1, 0), (4, 2, 0), (4, 2, 0), (3, 3, 0), (2, 2, 2), (2, 2, 2)]
+    repeats = [r.getMessage() for r in caplog.records if "is the proven point" in r.getMessage()]
+    assert repeats == ["pareto point at risk <= 66.6667 is the proven point at risk <= 77.7778"]
+    for pt in front:
+        model = build_model(build_instance(inputs, travel, scenario))
+        _add_tradeoff_components(model)
+        alone = lexicographic_point(
+            model,
+            new_solver(),
+            budget=Deadline(10),
+            risk_first=pt is front[-1],
+            epsilon=pt.epsilon,
+            mip_gap=0.0,
+            threads=1,
+        )
+        assert (pt.result.stock, pt.result.status) == (alone.stock, "optimal")
+        assert pt.result.terms == pytest.approx(alone.terms, rel=1e-9)

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pyomo.environ as pyo
 
@@ -64,7 +65,15 @@ HAIR = 1e-7  # relative slack when fixing the first objective's optimum as a bou
 
 
 def lexicographic_point(
-    m: pyo.ConcreteModel, solver, *, budget: Deadline, risk_first: bool, epsilon: float, mip_gap: float, threads: int
+    m: pyo.ConcreteModel,
+    solver,
+    *,
+    budget: Deadline,
+    risk_first: bool,
+    epsilon: float,
+    mip_gap: float,
+    threads: int,
+    start: list[tuple[Any, float]] | None = None,
 ) -> RunResult:
     """One point of the front: minimise time with risk <= epsilon, then risk at that time (or risk first).
 
@@ -76,6 +85,9 @@ def lexicographic_point(
         The point's time; the first stage gets half of it, the second what remains.
     risk_first
         Minimise risk first (the least-risk end of the front), then time at that risk.
+    start
+        A posture that meets the point's bounds, as ``model_values`` gives it: the first stage starts
+        there (HiGHS checks it; a start never changes the optimum, only how soon one is found).
 
     Returns
     -------
@@ -92,6 +104,8 @@ def lexicographic_point(
 
     m.epsilon.set_value(epsilon)
     m.time_bound.set_value(1e9)
+    if start and isinstance(solver, StartingHighs):
+        solver.start_from(start)
     first = run("min_risk" if risk_first else "min_time", budget.share(2))
     if risk_first:
         m.epsilon.set_value(first.objective * (1 + HAIR) + 1e-9)
@@ -106,6 +120,49 @@ def lexicographic_point(
             result, status=first.status, gap=max(first.gap, second.gap), warnings=(*first.warnings, *result.warnings)
         )
     return result
+
+
+@dataclass(frozen=True)
+class _Solved:
+    """A point of the front as it was solved: its bound, which objective went first, its posture and the
+    model's values at it (a start for later points)."""
+
+    epsilon: float
+    risk_first: bool
+    result: RunResult
+    values: list[tuple[Any, float]]
+
+
+def _within(result: RunResult, epsilon: float) -> bool:
+    """The posture's risk, recomputed from its shares, meets ``risk <= epsilon``. The recomputed value is
+    never below the model's own risk at that posture (exact for the largest share; for the Herfindahl
+    index the model's tangents lie under it), so a posture that passes here meets the model's cap."""
+    return result.terms["risk"] <= epsilon + 1e-9 * max(1.0, abs(epsilon))
+
+
+def _repeated_point(solved: list[_Solved], epsilon: float) -> _Solved | None:
+    """An earlier time-first point, proven in both stages, whose posture already meets ``risk <= epsilon``
+    though it was solved under a looser bound. It is this point's answer too: its time is least over a
+    set of postures that holds this point's, and it lies in this point's, so the first stage's optimum is
+    the same; the second stage (least risk at that time) is then the very same problem."""
+    for earlier in solved:
+        if (
+            not earlier.risk_first
+            and earlier.epsilon >= epsilon
+            and earlier.result.status == "optimal"
+            and _within(earlier.result, epsilon)
+        ):
+            return earlier
+    return None
+
+
+def _fastest_within(solved: list[_Solved], epsilon: float) -> list[tuple[Any, float]] | None:
+    """The values of the fastest posture solved so far that meets ``risk <= epsilon``: the first stage's
+    start (the least-risk point meets every bound of the sweep)."""
+    candidates = [earlier for earlier in solved if _within(earlier.result, epsilon)]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda earlier: earlier.result.terms["time_h"]).values
 
 
 def pareto_front(
@@ -124,7 +181,10 @@ def pareto_front(
     The first point is the fastest posture (least risk among the fastest), the last the least risky
     (fastest among the least risky); between them epsilon sweeps the risk evenly. At each: minimise time
     with risk <= epsilon, then minimise risk with time <= that optimum, so no reported point is dominated.
-    ``rebuild`` (for benchmarks) builds a fresh model and solver for every point instead of reusing them.
+    A point whose bound an earlier proven point's posture already meets is that point, without a solve
+    (``_repeated_point`` says why that is exact); every other point's first stage starts from the fastest
+    posture solved so far within its bound (the least-risk one always is). ``rebuild`` (for benchmarks)
+    builds a fresh model and solver for every point instead of reusing them.
 
     Parameters
     ----------
@@ -136,13 +196,28 @@ def pareto_front(
         raise ValueError("a front needs at least 2 points")
     deadline = deadline or Deadline(time_limit_s)
     left = [points]  # points still to solve, each with an equal share of the remaining time
+    solved: list[_Solved] = []
 
     def point(m: pyo.ConcreteModel, solver, *, risk_first: bool, epsilon: float = 1e9) -> RunResult:
         budget = deadline.share(left[0])
         left[0] -= 1
-        return lexicographic_point(
-            m, solver, budget=budget, risk_first=risk_first, epsilon=epsilon, mip_gap=mip_gap, threads=threads
+        if not risk_first:
+            repeated = _repeated_point(solved, epsilon)
+            if repeated is not None:
+                log.info("pareto point at risk <= %.6g is the proven point at risk <= %.6g", epsilon, repeated.epsilon)
+                return repeated.result
+        result = lexicographic_point(
+            m,
+            solver,
+            budget=budget,
+            risk_first=risk_first,
+            epsilon=epsilon,
+            mip_gap=mip_gap,
+            threads=threads,
+            start=_fastest_within(solved, epsilon),
         )
+        solved.append(_Solved(epsilon=epsilon, risk_first=risk_first, result=result, values=model_values(m)))
+        return result
 
     def fresh() -> tuple[pyo.ConcreteModel, object]:
         m = rebuild() if rebuild is not None else model
