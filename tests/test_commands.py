@@ -318,3 +318,26 @@ def test_the_manifest_of_a_matrix_run_names_the_matrix_and_no_road_file(three_ru
     assert Path(inputs["travel_times"]["path"]).name == "matrix.csv"
     assert inputs["travel_times"]["sha256"] == sha256(Path(inputs["travel_times"]["path"]))
     assert not {"roads", "roads_nodes", "roads_edges", "boundaries"} & set(inputs)
+
+
+@pytest.mark.parametrize("tier", ["full", "host"])
+def test_report_refuses_with_hosts_on_a_tier_that_names_the_hosts_already(three_run, tmp_path, tier):
+    """--with-hosts changes the kinds tier only: on the others it is an input error (exit 1), and nothing is
+    written, rather than an option silently ignored."""
+    out = tmp_path / "report"
+    result = invoke("report", three_run, "--tier", tier, "--out", out, "--with-hosts")
+    assert result.exit_code == 1, result.output
+    assert (
+        "--with-hosts applies to --tier kinds only (the full and host tiers name every host already): drop "
+        "--with-hosts, or use --tier kinds" in flat(result.output)
+    )
+    assert not out.exists()
+
+
+def test_report_names_a_bad_tier_and_a_misplaced_with_hosts_at_once(three_run, tmp_path):
+    result = invoke("report", three_run, "--tier", "public", "--out", tmp_path / "r", "--with-hosts")
+    assert result.exit_code == 1, result.output
+    text = flat(result.output)
+    assert "2 problems" in text
+    assert "--tier 'public': use one of full, host, kinds" in text
+    assert "--with-hosts applies to --tier kinds only" in text

@@ -26,7 +26,7 @@ def report(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by solve.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report files.")],
     tier: Annotated[str, typer.Option("--tier", help="full (verifiers), host (governments) or kinds (public).")],
-    with_hosts: Annotated[bool, typer.Option("--with-hosts", help="kinds tier: also name the hosts.")] = False,
+    with_hosts: Annotated[bool, typer.Option("--with-hosts", help="kinds tier only: also name the hosts.")] = False,
 ) -> None:
     """Disclosure report of a run: full, host or kinds tier (CSV, Markdown, HTML)."""
     from depotsite.output.outdir import check_folder

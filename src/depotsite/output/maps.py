@@ -337,13 +337,13 @@ def default_template() -> dict[str, Any]:
 
 
 def write_plotly_js(path: Path) -> None:
-    """The installed plotly's minified JavaScript bundle, copied to ``path``."""
+    """The installed plotly's minified JavaScript bundle, copied to ``path`` (found without importing plotly)."""
+    import importlib.util
     import shutil
 
-    import plotly
-
-    bundle = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    if bundle.is_file():
+    spec = importlib.util.find_spec("plotly")
+    bundle = Path(spec.origin).parent / "package_data" / "plotly.min.js" if spec and spec.origin else None
+    if bundle is not None and bundle.is_file():
         shutil.copyfile(bundle, path)
     else:  # an unusual install: ask plotly for the text
         from plotly.offline import get_plotlyjs

@@ -158,8 +158,14 @@ def _html(markdown: str, title: str) -> str:
 
 def write_report(run_dir: Path, out: Path, *, tier: str, with_hosts: bool = False) -> list[str]:
     """Write the tier's CSV, Markdown and HTML files into ``out`` (atomically); return warnings."""
-    if tier not in TIERS:
-        raise InputError([f"--tier {tier!r}: use one of {', '.join(TIERS)}"])
+    problems = [] if tier in TIERS else [f"--tier {tier!r}: use one of {', '.join(TIERS)}"]
+    if with_hosts and tier != "kinds":
+        problems.append(
+            "--with-hosts applies to --tier kinds only (the full and host tiers name every host already): drop "
+            "--with-hosts, or use --tier kinds"
+        )
+    if problems:
+        raise InputError(problems)
     run = Run(run_dir)
     warnings: list[str] = []
     title = f"depotsite disclosure report, tier '{tier}': {run.scenario['name']}"
