@@ -13,7 +13,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
 
 import pyomo.environ as pyo
 
@@ -73,7 +72,6 @@ def lexicographic_point(
     epsilon: float,
     mip_gap: float,
     threads: int,
-    start: list[tuple[Any, float]] | None = None,
 ) -> RunResult:
     """One point of the front: minimise time with risk <= epsilon, then risk at that time (or risk first).
 
@@ -85,9 +83,6 @@ def lexicographic_point(
         The point's time; the first stage gets half of it, the second what remains.
     risk_first
         Minimise risk first (the least-risk end of the front), then time at that risk.
-    start
-        A posture that meets the point's bounds, as ``model_values`` gives it: the first stage starts
-        there (HiGHS checks it; a start never changes the optimum, only how soon one is found).
 
     Returns
     -------
@@ -104,8 +99,6 @@ def lexicographic_point(
 
     m.epsilon.set_value(epsilon)
     m.time_bound.set_value(1e9)
-    if start and isinstance(solver, StartingHighs):
-        solver.start_from(start)
     first = run("min_risk" if risk_first else "min_time", budget.share(2))
     if risk_first:
         m.epsilon.set_value(first.objective * (1 + HAIR) + 1e-9)
@@ -124,13 +117,11 @@ def lexicographic_point(
 
 @dataclass(frozen=True)
 class _Solved:
-    """A point of the front as it was solved: its bound, which objective went first, its posture and the
-    model's values at it (a start for later points)."""
+    """A point of the front as it was solved: its bound, which objective went first and its posture."""
 
     epsilon: float
     risk_first: bool
     result: RunResult
-    values: list[tuple[Any, float]]
 
 
 def _within(result: RunResult, epsilon: float) -> bool:
@@ -156,15 +147,6 @@ def _repeated_point(solved: list[_Solved], epsilon: float) -> _Solved | None:
     return None
 
 
-def _fastest_within(solved: list[_Solved], epsilon: float) -> list[tuple[Any, float]] | None:
-    """The values of the fastest posture solved so far that meets ``risk <= epsilon``: the first stage's
-    start (the least-risk point meets every bound of the sweep)."""
-    candidates = [earlier for earlier in solved if _within(earlier.result, epsilon)]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda earlier: earlier.result.terms["time_h"]).values
-
-
 def pareto_front(
     model: pyo.ConcreteModel,
     *,
@@ -182,9 +164,9 @@ def pareto_front(
     (fastest among the least risky); between them epsilon sweeps the risk evenly. At each: minimise time
     with risk <= epsilon, then minimise risk with time <= that optimum, so no reported point is dominated.
     A point whose bound an earlier proven point's posture already meets is that point, without a solve
-    (``_repeated_point`` says why that is exact); every other point's first stage starts from the fastest
-    posture solved so far within its bound (the least-risk one always is). ``rebuild`` (for benchmarks)
-    builds a fresh model and solver for every point instead of reusing them.
+    (``_repeated_point`` says why that is exact). The first stage is not started from the fastest posture
+    solved so far within its bound: on the base that made the front 1.3-2 s slower.
+    ``rebuild`` (for benchmarks) builds a fresh model and solver for every point instead of reusing them.
 
     Parameters
     ----------
@@ -214,9 +196,8 @@ def pareto_front(
             epsilon=epsilon,
             mip_gap=mip_gap,
             threads=threads,
-            start=_fastest_within(solved, epsilon),
         )
-        solved.append(_Solved(epsilon=epsilon, risk_first=risk_first, result=result, values=model_values(m)))
+        solved.append(_Solved(epsilon=epsilon, risk_first=risk_first, result=result))
         return result
 
     def fresh() -> tuple[pyo.ConcreteModel, object]:
