@@ -289,3 +289,65 @@ def test_site_capacity_keys_change_the_sites_table_case_by_case(tmp_path, client
     bad = sweep_file(tmp_path, '\nscenario = "tiny.toml"\n[grid]\n"sites.zz.vehicle_bays" = [1]\n', "bad.toml")
     with pytest.raises(ScenarioError, match="unknown site 'zz'"):
         plan_sweep(bad)
+
+
+def test_a_worker_killed_under_its_cases_records_them_as_lost_and_a_resumed_sweep_solves_them(tmp_path):
+    """The cluster's one worker is held busy by a task that waits on an event, the sweep's cases queue up
+    behind it on that worker, and the worker process is killed (SIGKILL, as the kernel's out-of-memory
+    killer would): the scheduler, allowed no retry, fails the cases with ``KilledWorker``. Every case is
+    then recorded ``worker_lost`` with the reason, the sweep ends without a traceback, and the next run
+    (on the worker the nanny restarted) solves exactly those cases again, to the optima by hand. (With
+    every case lost, the figures once failed: an empty legend and an all-None share column.)"""
+    import os
+    import signal
+    import threading
+    import time as clock
+
+    import dask
+    import distributed
+
+    plan = plan_sweep(sweep_file(tmp_path, GRID))
+    out = tmp_path / "out"
+    config = {"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": "inf"}
+    with dask.config.set(config), dask_client(workers=1) as client:
+        (pid,) = client.run(os.getpid).values()
+        started, release = distributed.Event("test-held", client=client), distributed.Event("test-release")
+        # the worker's one thread: taken until the release (or 5 minutes, should the test fail first)
+        held = client.submit(
+            lambda: (distributed.Event("test-held").set(), distributed.Event("test-release").wait(300)), pure=False
+        )
+        assert started.wait(120), "the holding task never started"
+        killed = threading.Event()
+
+        def kill_once_the_cases_wait():
+            deadline = clock.monotonic() + 120
+            while clock.monotonic() < deadline:
+                waiting = [k for keys in client.processing().values() for k in keys if "depotsite-case-" in str(k)]
+                if len(waiting) == len(plan.cases):
+                    os.kill(pid, signal.SIGKILL)
+                    killed.set()
+                    return
+                clock.sleep(0.05)
+
+        killer = threading.Thread(target=kill_once_the_cases_wait)
+        killer.start()
+        outcome = run_sweep(plan, out, client=client)
+        killer.join()
+        assert killed.is_set(), "the cases never all waited on the worker"
+        frame = pd.read_parquet(out / "cases.parquet")
+        assert (outcome.solved, len(frame)) == (8, 8)
+        assert set(frame["status"]) == {"worker_lost"}
+        assert all(m.startswith("the worker running it was lost (") for m in frame["message"])
+        # a sweep with no posture at all still writes every output (its figures say so)
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["complete"] is True
+        assert set(manifest["outputs"]) >= {"cases.parquet", "sites.csv", "robustness.html", "tornado.png"}
+        release.set()
+        del held
+        client.wait_for_workers(1, timeout=120)
+        again = run_sweep(plan, out, client=client)
+    assert (again.skipped, again.solved) == (0, 8)  # lost cases are solved again, none skipped
+    frame = pd.read_parquet(out / "cases.parquet")
+    assert frame["status"].value_counts().to_dict() == {"optimal": 6, "infeasible": 2}
+    for row in frame[frame["status"] == "optimal"].itertuples():
+        assert row.time_h == pytest.approx(expected_time(row[4], row[5], row[6]), abs=1e-9)

@@ -75,10 +75,14 @@ def time_risk_figure(frame: pd.DataFrame, *, risk_measure: str):
         )
     left.set_xlabel("time to availability (hours)")
     left.set_ylabel("cases")
-    left.legend(fontsize=8)
+    if left.get_legend_handles_labels()[0]:
+        left.legend(fontsize=8)
     risks = frame["risk"].dropna()
     if len(risks):
         right.hist(risks, bins=min(30, max(5, len(risks) // 3)), color="#2ca02c", alpha=0.8)
+    for ax, drawn in ((left, len(times) or left.get_legend_handles_labels()[0]), (right, len(risks))):
+        if not drawn:  # every case failed: say so where the histogram would be
+            ax.text(0.5, 0.5, "no case has a posture", ha="center", va="center", transform=ax.transAxes)
     right.set_xlabel(f"risk: {risk_measure} ({risk_unit(risk_measure)})")
     right.set_ylabel("cases")
     fig.suptitle(f"{len(times)} of {len(frame)} cases with a posture", fontsize=10)
@@ -124,7 +128,7 @@ def sites_figure(sites: pd.DataFrame, *, boundaries: Path | None):
 
         countries = gpd.read_file(boundaries)
         countries.plot(ax=ax, color="#f2f2f2", edgecolor="#999999", linewidth=0.5)
-    share = sites["open_share"].fillna(0.0)
+    share = sites["open_share"].astype(float).fillna(0.0)  # all None (no case solved) is an object column
     points = ax.scatter(
         sites["lon"],
         sites["lat"],

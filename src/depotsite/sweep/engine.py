@@ -104,7 +104,9 @@ def _client(*, scheduler: str | None, workers: int | None, processes: bool) -> I
             n_workers=n,
             threads_per_worker=1,
             processes=processes,
-            dashboard_address=None,
+            # any free port: None still means 8787, which a second local cluster on the machine finds taken
+            # (Dask then warns and moves; the dashboard's address is in client.dashboard_link)
+            dashboard_address=":0",
             silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,
