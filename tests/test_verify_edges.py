@@ -21,9 +21,9 @@ from depotsite.output.gpkg import write_geopackage
 from depotsite.scenario import load_scenario
 from depotsite.tables import file_sha256
 from depotsite.verify import Verification, check_scenario, verify_run
-from test_verify import build, copy_run, edit_json, reseal, rows, tiny_run, write_rows
+from test_verify import build, copy_run, edit_json, reseal, road_scenario, rows, tiny_run, write_rows
 
-__all__ = ["tiny_run"]  # the session fixture, shared with test_verify
+__all__ = ["road_scenario", "tiny_run"]  # the fixtures, shared with test_verify
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def input_path(run: Path, role: str) -> Path:
     return Path(manifest(run)["inputs"][role]["path"])
 
 
-# --- reading the run's own files ------------------------------------------------------------------------------
+# --- reading the run's own files -----------------------------------------------------------------------------------
 
 
 def test_a_resolved_scenario_that_is_not_utf8_is_named_and_stops(run):
@@ -80,7 +80,7 @@ def test_the_optional_columns_of_the_tables_are_read(run):
     ]
 
 
-# --- the manifest -----------------------------------------------------------------------------------------------
+# --- the manifest --------------------------------------------------------------------------------------------------
 
 
 def test_a_manifest_without_inputs_is_the_one_violation(run):
@@ -97,7 +97,7 @@ def test_a_manifest_without_overrides_has_none(run):
     assert "scenario.resolved.toml is tiny.toml plus 0 recorded override(s)" in found.checks
 
 
-# --- the SHA-256 of the inputs and outputs ------------------------------------------------------------------------
+# --- the SHA-256 of the inputs and outputs -------------------------------------------------------------------------
 
 
 def test_a_missing_input_is_named_and_stops(run):
@@ -155,7 +155,7 @@ def test_a_missing_newer_output_is_named_alone(run):
     assert verify_run(run).violations == ["output sites.geojson is missing from the run folder"]
 
 
-# --- layers.gpkg ------------------------------------------------------------------------------------------------
+# --- layers.gpkg ---------------------------------------------------------------------------------------------------
 
 
 LAYERS = ("depots", "routes", "sites", "destinations")
@@ -205,7 +205,7 @@ def test_a_geopackage_that_gdal_cannot_open_is_named_with_gdals_error(run):
     ]
 
 
-# --- the original scenario and the recorded overrides ------------------------------------------------------------
+# --- the original scenario and the recorded overrides --------------------------------------------------------------
 
 
 def test_the_recorded_overrides_are_applied_to_the_original(tmp_path):
@@ -243,7 +243,7 @@ def test_a_resolved_key_the_original_does_not_give_is_unset_there(run):
     ]
 
 
-# --- the [data] paths and the recorded tables ---------------------------------------------------------------------
+# --- the [data] paths and the recorded tables ----------------------------------------------------------------------
 
 
 def test_a_redirected_table_is_named_with_both_paths(run):
@@ -299,7 +299,7 @@ def test_road_and_rail_sources_are_the_files_the_manifest_records(tmp_path, kind
     assert v.checks == ["[data] paths of the resolved scenario against the manifest"]
 
 
-# --- the purchasers' earmarks -----------------------------------------------------------------------------------------
+# --- the purchasers' earmarks --------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -343,7 +343,7 @@ def test_a_purchasers_table_that_does_not_read_is_named_with_its_problems(earmar
     assert verify_run(earmarked).violations == [f"purchasers: {caught.value}"]
 
 
-# --- the travel times -------------------------------------------------------------------------------------------------
+# --- the travel times ----------------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -391,3 +391,42 @@ def test_a_wrong_transit_digest_names_both(run):
 def test_a_manifest_without_travel_times_says_so(run):
     edit_json(run / "manifest.json", lambda m: m.pop("travel_times"))
     assert verify_run(run).violations == ["manifest.json records no SHA-256 of the travel times the run used"]
+
+
+def test_travel_times_that_are_not_an_object_record_no_digest(run):
+    edit_json(run / "manifest.json", lambda m: m.update(travel_times="matrix.csv"))
+    assert verify_run(run).violations == ["manifest.json records no SHA-256 of the travel times the run used"]
+
+
+def test_roads_that_cannot_be_routed_again_are_named_and_stop(road_scenario, tmp_path):
+    """A run routed over the roads, its resolved scenario then given a snap limit the schema refuses: verify
+    cannot recompute the travel times, says why (the schema's own error) and stops."""
+    from pydantic import ValidationError
+
+    from depotsite.scenario import Scenario
+
+    run = tmp_path / "run"
+    assert invoke("solve", road_scenario, "--out", run, "--no-maps").exit_code == 0
+    assert verify_run(run).violations == []
+    text = (run / "scenario.resolved.toml").read_text()
+    assert "\nsnap_max_km = 100.0\n" in text
+    (run / "scenario.resolved.toml").write_text(text.replace("\nsnap_max_km = 100.0\n", "\nsnap_max_km = -1.0\n"))
+    reseal(run)
+    with pytest.raises(ValidationError) as caught:
+        Scenario.model_validate(tomllib.loads((run / "scenario.resolved.toml").read_text()))
+    assert verify_run(run).violations == [f"travel times cannot be recomputed from the roads: {caught.value}"]
+
+
+# --- the run's outputs ---------------------------------------------------------------------------------------------
+
+
+def test_a_stock_split_over_two_allocation_rows_is_named(run):
+    """The same units in two rows of one site and system: the totals still match, the duplicate is the one
+    violation."""
+    allocation = rows(run / "allocation.csv")
+    row = next(r for r in allocation if int(r["units"]) >= 2)
+    allocation.append({**row, "units": "1"})
+    row["units"] = str(int(row["units"]) - 1)
+    write_rows(run / "allocation.csv", allocation)
+    reseal(run)
+    assert verify_run(run).violations == [f"allocation.csv: two rows for {row['site_id']}/{row['system_id']}"]
