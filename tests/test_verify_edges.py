@@ -430,3 +430,99 @@ def test_a_stock_split_over_two_allocation_rows_is_named(run):
     write_rows(run / "allocation.csv", allocation)
     reseal(run)
     assert verify_run(run).violations == [f"allocation.csv: two rows for {row['site_id']}/{row['system_id']}"]
+
+
+def test_a_reported_exposure_the_matrix_does_not_give_is_named(exposed):
+    deliveries = rows(exposed / "deliveries.csv")
+    row = deliveries[0]
+    key = (row["site_id"], row["destination_id"], row["system_id"])
+    given = matrix_hours(exposed, "exposure_h")[key]
+    assert float(row["exposure_h"]) == pytest.approx(given, abs=1e-6)
+    row["exposure_h"] = f"{given + 1:.4f}"
+    write_rows(exposed / "deliveries.csv", deliveries)
+    reseal(exposed)
+    assert verify_run(exposed).violations == [
+        f"exposure: {key[0]} -> {key[1]} for {key[2]} reports {given + 1:.3f} h exposed; the travel times give "
+        f"{given:.3f} h"
+    ]
+
+
+def test_a_summary_that_is_not_an_object_is_the_one_violation(run):
+    (run / "summary.json").write_text("[1, 2]")
+    reseal(run)
+    assert verify_run(run).violations == ["summary.json: not a JSON object"]
+
+
+def test_a_resolved_scenario_without_data_is_named_and_stops(run):
+    (run / "scenario.resolved.toml").write_text('name = "tiny"\n')
+    reseal(run)
+    assert verify_run(run).violations == ["scenario.resolved.toml: no [data] table"]
+
+
+def test_a_folder_missing_required_files_names_them_all(run):
+    for name in ("summary.json", "routes.geojson"):
+        (run / name).unlink()
+    assert verify_run(run).violations == [
+        f"{run}: missing summary.json, routes.geojson; not a complete depotsite run folder"
+    ]
+
+
+def test_a_demand_of_one_unit_is_checked(tmp_path):
+    """The tiny scenario with z needing 1 launcher (not 2): the run holds, and without that delivery verify
+    names the unit missing."""
+    scenario = build(tmp_path)
+    demand = rows(tmp_path / "demand.csv")
+    next(r for r in demand if (r["destination_id"], r["system_id"]) == ("z", "launcher"))["units"] = "1"
+    write_rows(tmp_path / "demand.csv", demand)
+    run = tmp_path / "run"
+    assert invoke("solve", scenario, "--out", run, "--no-maps").exit_code == 0
+    assert verify_run(run).violations == []
+    deliveries = rows(run / "deliveries.csv")
+    (dropped,) = [r for r in deliveries if (r["destination_id"], r["system_id"]) == ("z", "launcher")]
+    assert dropped["units"] == "1"
+    write_rows(run / "deliveries.csv", [r for r in deliveries if r is not dropped])
+    reseal(run)
+    found = verify_run(run).violations
+    assert "demand: z receives 0 launcher but needs 1" in found, found
+
+
+def test_an_error_no_check_expects_is_one_violation_naming_it(road_scenario, tmp_path):
+    """A road run whose OSM file, after the run, holds no data (its SHA-256 recorded anew): osmnx's error while
+    verify routes again is reported with its type, and verify_run does not raise."""
+    import osmnx as ox
+
+    osm = tmp_path / "roads.osm"
+    osm.write_text(Path(tomllib.loads(road_scenario.read_text())["data"]["roads"]).read_text())
+    road_scenario.write_text(re_roads(road_scenario.read_text(), osm))
+    run = tmp_path / "run"
+    assert invoke("solve", road_scenario, "--out", run, "--no-maps").exit_code == 0
+    assert input_path(run, "roads") == osm
+    osm.write_text('<?xml version="1.0"?>\n<osm version="0.6"></osm>\n')
+    reseal_inputs(run)
+    with pytest.raises(ValueError) as caught:
+        ox.graph_from_xml(osm, simplify=False, retain_all=True)
+    assert verify_run(run).violations == [
+        f"{run}: a run file is malformed or unreadable ({type(caught.value).__name__}: {caught.value})"
+    ]
+
+
+def re_roads(text: str, osm: Path) -> str:
+    """The scenario text with its [data] roads pointing at ``osm``."""
+    old = next(line for line in text.splitlines() if line.startswith("roads = "))
+    return text.replace(old, f'roads = "{osm}"')
+
+
+def test_a_system_whose_demand_is_all_zero_has_no_requirement(tmp_path):
+    """A fourth system, drone, with min_hosts 2 and one demand row of 0 units: nothing is needed, so nothing
+    is stocked, and its minimum of hosts does not apply (as in the model)."""
+    scenario = build(tmp_path)
+    systems = rows(tmp_path / "systems.csv")
+    write_rows(tmp_path / "systems.csv", [*systems, {**systems[2], "system_id": "drone", "name": "Drone"}])
+    with (tmp_path / "demand.csv").open("a") as stream:
+        stream.write("x,drone,0\n")
+    scenario.write_text(scenario.read_text() + "\n[systems.drone]\nmin_hosts = 2\n")
+    run = tmp_path / "run"
+    result = invoke("solve", scenario, "--out", run, "--no-maps")
+    assert result.exit_code == 0, result.output
+    assert not [r for r in rows(run / "allocation.csv") if r["system_id"] == "drone"]
+    assert verify_run(run).violations == []
