@@ -531,6 +531,50 @@ def test_entry_of_an_older_format_heals(tmp_path, monkeypatch, caplog):
     )
 
 
+def test_road_files_that_do_not_read_are_input_errors_naming_the_file(tmp_path):
+    """A .osm that is not XML, one with no data, one whose node lacks its coordinates, and an extract whose
+    tables are not gzip: each is a NetworkError (exit 1 from the command line) naming the file and what to
+    give instead, never a parser's exception (which the command line reports as an internal error). The
+    parsers' own words are computed here from the same bytes with the standard library."""
+    import gzip
+    from xml.etree import ElementTree
+
+    from depotsite.errors import NetworkError
+    from depotsite.network.graph import load_network
+
+    def problems(path):
+        with pytest.raises(NetworkError) as caught:
+            load_network(path, None)
+        return caught.value.problems
+
+    garbage = tmp_path / "garbage.osm"
+    garbage.write_text("this is not xml <<<")
+    with pytest.raises(ElementTree.ParseError) as parsed:
+        ElementTree.parse(garbage)
+    assert problems(garbage) == [
+        f"{garbage}: road file is not OpenStreetMap XML ({parsed.value}); give a .osm export, a .osm.pbf or an extract"
+    ]
+    empty = tmp_path / "empty.osm"
+    empty.write_text('<?xml version="1.0"?><osm version="0.6"></osm>')
+    assert problems(empty) == [
+        f"{empty}: road file holds no OpenStreetMap nodes or ways; export an area with roads into it"
+    ]
+    how = "give the extract folder (nodes.csv.gz, edges.csv.gz as data/README.md describes), a .osm or a .osm.pbf file"
+    nameless = tmp_path / "nameless.osm"
+    nameless.write_text(
+        '<?xml version="1.0"?><osm version="0.6"><node id="1"/><node id="2" lat="50" lon="20"/>'
+        '<way id="3"><nd ref="1"/><nd ref="2"/><tag k="highway" v="primary"/></way></osm>'
+    )
+    assert problems(nameless) == [f"{nameless}: road data cannot be read (KeyError: 'lat'); {how}"]
+    extract = tmp_path / "extract"
+    extract.mkdir()
+    for table in ("nodes.csv.gz", "edges.csv.gz"):
+        (extract / table).write_text("node_id,lat,lon\n")
+    with pytest.raises(gzip.BadGzipFile) as unzipped, gzip.open(extract / "nodes.csv.gz") as stream:
+        stream.read()
+    assert problems(extract) == [f"{extract}: road data cannot be read (BadGzipFile: {unzipped.value}); {how}"]
+
+
 def test_a_fifo_given_as_the_road_file_is_refused_without_blocking(tmp_path):
     """Opening a FIFO blocks until a writer appears: it must be refused by its file type, before any open."""
     import os

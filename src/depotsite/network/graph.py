@@ -185,11 +185,22 @@ def _class_speed(highway) -> float:
 
 def _read_osm_xml(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Node and edge tables of a ``.osm`` file through osmnx (unsimplified); speed from maxspeed or class."""
+    from xml.etree.ElementTree import ParseError
+
     import osmnx as ox  # heavy import; only for user files
 
     if "maxspeed" not in ox.settings.useful_tags_way:
         ox.settings.useful_tags_way = [*ox.settings.useful_tags_way, "maxspeed"]
-    graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
+    try:
+        graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
+    except ParseError as exc:  # a SyntaxError, which the command line would report as an internal error
+        raise NetworkError(
+            [f"{path}: road file is not OpenStreetMap XML ({exc}); give a .osm export, a .osm.pbf or an extract"]
+        ) from None
+    except ox._errors.InsufficientResponseError:
+        raise NetworkError(
+            [f"{path}: road file holds no OpenStreetMap nodes or ways; export an area with roads into it"]
+        ) from None
     node_ids = list(graph.nodes)
     nodes = pd.DataFrame(
         {
@@ -275,17 +286,27 @@ def load_network(roads: Path, boundaries: Path | None, *, frame: gpd.GeoDataFram
     if bad:
         raise NetworkError([f"{p}: road file {reason}; check [data] roads in the scenario" for p, reason in bad])
     name = roads.name.lower()
-    if roads.is_dir():
-        nodes, edges = _read_extract(roads)
-        directed = False
-    elif name.endswith(".osm.pbf") or name.endswith(".pbf"):
-        nodes, edges = _read_osm_pbf(roads)
-        directed = True
-    elif name.endswith(".osm") or name.endswith(".xml"):
-        nodes, edges = _read_osm_xml(roads)
-        directed = True
-    else:
-        raise NetworkError([f"{roads}: unknown road source; give the extract folder, a .osm or a .osm.pbf file"])
+    try:
+        if roads.is_dir():
+            nodes, edges = _read_extract(roads)
+            directed = False
+        elif name.endswith(".osm.pbf") or name.endswith(".pbf"):
+            nodes, edges = _read_osm_pbf(roads)
+            directed = True
+        elif name.endswith(".osm") or name.endswith(".xml"):
+            nodes, edges = _read_osm_xml(roads)
+            directed = True
+        else:
+            raise NetworkError([f"{roads}: unknown road source; give the extract folder, a .osm or a .osm.pbf file"])
+    except NetworkError:
+        raise
+    except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:  # what pandas, gzip, osmnx, osmium raise
+        raise NetworkError(
+            [
+                f"{roads}: road data cannot be read ({type(exc).__name__}: {exc}); give the extract folder "
+                "(nodes.csv.gz, edges.csv.gz as data/README.md describes), a .osm or a .osm.pbf file"
+            ]
+        ) from None
     position = pd.Series(np.arange(len(nodes)), index=nodes["node_id"].to_numpy())
     u = position.reindex(edges["u"].to_numpy()).to_numpy()
     v = position.reindex(edges["v"].to_numpy()).to_numpy()
