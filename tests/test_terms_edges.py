@@ -149,27 +149,18 @@ def test_the_makespan_average_cut_is_each_destinations_mean_hours():
     }
 
 
-def test_an_explained_row_leaves_no_pyomo_error_in_the_log(caplog):
-    """A row that can never hold is a domain answer (InfeasibleError, exit 3, explained), so pyomo's own
-    ERROR lines for the exception it sees while building the row are dropped; any other failure keeps
-    them. (P earmarked 1 x in B, whose only site is an air base where x may not be held.)"""
-    inputs = make_inputs(
-        hosts=["A", "B"],
-        sites=[site("a1", "A"), site("b1", "B", kind="air_base")],
-        systems=[system("x")],
-        demand={("d1", "x"): 2},
-        earmarks={("P", "x", "B"): 1},
-    )
-    instance = build_instance(
-        inputs, times({("a1", "d1", "x"): 1.0}), make_scenario(financing={"honour_earmarks": True})
-    )
-    with caplog.at_level("ERROR", logger="pyomo"), pytest.raises(InfeasibleError):
-        build_model(instance)
-    assert [r.getMessage() for r in caplog.records if r.name.startswith("pyomo") and r.levelno >= logging.ERROR] == []
+def test_only_an_explained_row_has_pyomo_s_error_lines_dropped():
+    """The filter on pyomo's log drops its ERROR lines only while an InfeasibleError is being handled (the
+    explained row: ``test_model_edges``' earmark test shows none are left); any other failure keeps them."""
+    record = logging.LogRecord("pyomo.core", logging.ERROR, "", 0, "Rule failed", (), None)
+    try:
+        raise InfeasibleError(["a row that can never hold"])
+    except InfeasibleError:
+        assert not _QuietWhenExplained().filter(record)
     try:
         raise ValueError("another failure")
     except ValueError:
-        assert _QuietWhenExplained().filter(logging.LogRecord("pyomo.core", logging.ERROR, "", 0, "x", (), None))
+        assert _QuietWhenExplained().filter(record)
 
 
 def test_a_long_queue_between_far_apart_secants_gets_the_split_only_the_exact_queue_gives():

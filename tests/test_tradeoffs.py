@@ -237,7 +237,8 @@ def test_alternatives_are_different_and_within_the_allowance():
     assert found[0].difference == "opens b1; closes a1; shares A 100.0->0.0%, B 0.0->100.0% (objective +100.00%)"
 
 
-def test_pareto_front_on_one_model_matches_rebuilding():
+def three_hosts():
+    """6 units of x for d1 from a1, b1 and c1 (hosts A, B, C) at 1, 2 and 4 h; time and the largest share."""
     inputs = make_inputs(
         hosts=["A", "B", "C"],
         sites=[site("a1", "A"), site("b1", "B"), site("c1", "C")],
@@ -245,7 +246,11 @@ def test_pareto_front_on_one_model_matches_rebuilding():
         demand={("d1", "x"): 6},
     )
     travel = times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2, ("c1", "d1", "x"): 4})
-    scenario = make_scenario(objective={"risk_weight": 1.0})
+    return inputs, travel, make_scenario(objective={"risk_weight": 1.0})
+
+
+def test_pareto_front_on_one_model_matches_rebuilding():
+    inputs, travel, scenario = three_hosts()
     reused = pareto_front(build_model(build_instance(inputs, travel, scenario)), points=4, time_limit_s=10)
     rebuilt = pareto_front(
         build_model(build_instance(inputs, travel, scenario)),
@@ -269,14 +274,7 @@ def test_a_pareto_point_whose_bound_an_earlier_proven_point_meets_is_that_point(
     point at 66.7 %: that point is the same posture, taken over without a solve (once, the only repeat:
     the point at 44.4 % is time-first, the least-risk point before it risk-first, so it is solved). Every
     point equals the same point solved alone on a model of its own."""
-    inputs = make_inputs(
-        hosts=["A", "B", "C"],
-        sites=[site("a1", "A"), site("b1", "B"), site("c1", "C")],
-        systems=[system("x")],
-        demand={("d1", "x"): 6},
-    )
-    travel = times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2, ("c1", "d1", "x"): 4})
-    scenario = make_scenario(objective={"risk_weight": 1.0})
+    inputs, travel, scenario = three_hosts()
     with caplog.at_level("INFO", logger="depotsite.analysis.tradeoffs"):
         front = pareto_front(build_model(build_instance(inputs, travel, scenario)), points=7, time_limit_s=20)
     units = [tuple(pt.result.stock.get((s, "x"), 0) for s in ("a1", "b1", "c1")) for pt in front]
