@@ -99,9 +99,7 @@ def write_scenario(folder: Path, cap_file: Path) -> Path:
             writer.writerow(header)
             writer.writerows(rows)
 
-    table(
-        "hosts.csv", ["host_id", "name", "group", "release_delay_h"], [[f"h{i}", f"host {i}", "", 0] for i in range(m)]
-    )
+    table("hosts.csv", list(SCHEMAS["hosts"]), [[f"h{i}", f"host {i}", "", 0] for i in range(m)])
     table(
         "sites.csv",
         list(SCHEMAS["sites"]),
@@ -112,28 +110,15 @@ def write_scenario(folder: Path, cap_file: Path) -> Path:
     )
     table(
         "systems.csv",
-        [
-            "system_id",
-            "name",
-            "unroca_category",
-            "profile",
-            "value_musd",
-            "vehicle_bays_per_unit",
-            "shelters_per_unit",
-            "crew_per_unit",
-            "min_lot",
-            "site_kinds",
-        ],
+        list(SCHEMAS["systems"]),
         [["goods", "goods", "I", "road", 1, 1, 0, 0, 1, "logistics_hub"]],
     )
     table(
         "destinations.csv",
-        ["destination_id", "name", "lat", "lon", "kind"],
+        list(SCHEMAS["destinations"]),
         [[f"c{j}", f"c{j}", 0, 0, "city"] for j in range(n)],
     )
-    table(
-        "demand.csv", ["destination_id", "system_id", "units"], [[f"c{j}", "goods", int(demand[j])] for j in range(n)]
-    )
+    table("demand.csv", list(SCHEMAS["demand"]), [[f"c{j}", "goods", int(demand[j])] for j in range(n)])
     table(
         "matrix.csv",
         ["site_id", "destination_id", "system_id", "transit_h"],

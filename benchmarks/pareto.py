@@ -68,13 +68,12 @@ def main() -> None:
 
 
 def whole_processes(args: argparse.Namespace) -> None:
-    """The pareto command as a whole process, ``args.processes`` times; wall and children's CPU seconds."""
+    """The pareto command as a whole process, ``args.processes`` times; wall and children's CPU seconds
+    (timed as ``overhead.py`` times its commands)."""
     import csv
-    import resource
-    import statistics
-    import subprocess
-    import sys
     import tempfile
+
+    from overhead import depotsite_command, figures, timed  # this folder's script, on the path when run
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, load average "
@@ -84,22 +83,16 @@ def whole_processes(args: argparse.Namespace) -> None:
     walls, cpus = [], []
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "front"
+        command = depotsite_command("-q", "pareto", str(args.scenario), "--out", str(out))
+        command += ["--points", str(args.points), "--time-limit", str(args.time_limit)]
         for _ in range(args.processes):
-            command = [sys.executable, "-m", "depotsite.cli", "-q", "pareto", str(args.scenario), "--out", str(out)]
-            command += ["--points", str(args.points), "--time-limit", str(args.time_limit)]
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            started = time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True)
-            walls.append(time.perf_counter() - started)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+            wall, cpu, _ = timed(command, 1)
+            walls += wall
+            cpus += cpu
             with (out / "front.csv").open(newline="") as stream:
                 proven = sum(row["status"] == "optimal" for row in csv.DictReader(stream))
             print(f"  run {len(walls)}: wall {walls[-1]:.2f} s, CPU {cpus[-1]:.2f} s, {proven} of {args.points} proven")
-    print(
-        f"whole process: wall min {min(walls):.2f} s median {statistics.median(walls):.2f} s, "
-        f"CPU min {min(cpus):.2f} s median {statistics.median(cpus):.2f} s"
-    )
+    print(f"whole process: {figures(walls, cpus)}")
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ def write_instance(folder: Path, seed: int = 2026) -> Path:
     rng = random.Random(seed)
     sites = [(f"s{h}{i}", h) for h in HOSTS for i in range(SITES_PER_HOST)]
     destinations = [f"d{j}" for j in range(DESTINATIONS)]
-    _csv(folder / "hosts.csv", ["host_id", "name", "group", "release_delay_h"], [[h, h, "", ""] for h in HOSTS])
+    _csv(folder / "hosts.csv", list(SCHEMAS["hosts"]), [[h, h, "", ""] for h in HOSTS])
     _csv(
         folder / "sites.csv",
         list(SCHEMAS["sites"]),
@@ -57,18 +57,7 @@ def write_instance(folder: Path, seed: int = 2026) -> Path:
     )
     _csv(
         folder / "systems.csv",
-        [
-            "system_id",
-            "name",
-            "unroca_category",
-            "profile",
-            "value_musd",
-            "vehicle_bays_per_unit",
-            "shelters_per_unit",
-            "crew_per_unit",
-            "min_lot",
-            "site_kinds",
-        ],
+        list(SCHEMAS["systems"]),
         [
             ["x", "x", "I", "wheeled", 1, 1, 0, 1, 1, "army_base"],
             ["y", "y", "III", "tracked", 3, 1, 0, 1, 1, "army_base"],
@@ -76,12 +65,12 @@ def write_instance(folder: Path, seed: int = 2026) -> Path:
     )
     _csv(
         folder / "destinations.csv",
-        ["destination_id", "name", "lat", "lon", "kind"],
+        list(SCHEMAS["destinations"]),
         [[d, d, 49, 30, "city"] for d in destinations],
     )
     _csv(
         folder / "demand.csv",
-        ["destination_id", "system_id", "units"],
+        list(SCHEMAS["demand"]),
         [[d, w, rng.randint(2, 5)] for d in destinations for w in ("x", "y")],
     )
     _csv(

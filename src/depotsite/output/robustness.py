@@ -75,12 +75,13 @@ def time_risk_figure(frame: pd.DataFrame, *, risk_measure: str):
         )
     left.set_xlabel("time to availability (hours)")
     left.set_ylabel("cases")
-    if left.get_legend_handles_labels()[0]:
+    labelled = left.get_legend_handles_labels()[0]  # each histogram on the left has a label
+    if labelled:
         left.legend(fontsize=8)
     risks = frame["risk"].dropna()
     if len(risks):
         right.hist(risks, bins=min(30, max(5, len(risks) // 3)), color="#2ca02c", alpha=0.8)
-    for ax, drawn in ((left, len(times) or left.get_legend_handles_labels()[0]), (right, len(risks))):
+    for ax, drawn in ((left, bool(labelled)), (right, len(risks) > 0)):
         if not drawn:  # every case failed: say so where the histogram would be
             ax.text(0.5, 0.5, "no case has a posture", ha="center", va="center", transform=ax.transAxes)
     right.set_xlabel(f"risk: {risk_measure} ({risk_unit(risk_measure)})")
