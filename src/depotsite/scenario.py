@@ -297,7 +297,9 @@ class SolverConfig(_Strict):
     """Relative optimality gap at which HiGHS may stop (0: prove optimality)."""
     threads: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), ge=1)
     """At most the CPUs of the machine that solves (checked with the inputs, so a run folder from a
-    larger machine can still be read and verified)."""
+    larger machine can still be read and verified). The shipped scenarios, taken together, solve in about the
+    same wall time with one thread as with two, at half the CPU (``benchmarks/README.md``): 1 suits a shared
+    machine."""
     log: bool = False
     """Show HiGHS's own log."""
     reduce: Literal["auto", "on", "off"] = "auto"
