@@ -5,8 +5,9 @@ iterations repeat exactly from run to run, while the seconds move with the machi
 prints the work (nodes, simplex iterations) beside the seconds, and a change of formulation or option is
 judged by the work first.
 
-For each scenario (road matrix cached) and each variant (a thread count and a set of HiGHS options), the
-model is built once with ``build_model`` and solved through pyomo's HiGHS interface to a gap of 0.
+For each scenario (road matrix cached) the model is built once with ``build_model``; each variant (a thread
+count and a set of HiGHS options) loads it into a new solver of pyomo's HiGHS interface and solves it to a
+gap of 0.
 
 Usage::
 
@@ -26,12 +27,12 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-import highspy
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from depotsite.instance import build_instance
 from depotsite.model import build_model
 from depotsite.scenario import load_scenario
+from depotsite.solve import _use_threads  # HiGHS's one scheduler per process, restarted for another count
 from depotsite.sources import read_inputs, travel_times_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,16 +61,6 @@ def variants(threads: list[int], options: list[str]) -> list[tuple[int, dict]]:
             raise SystemExit(f"--option {text!r}: write KEY=VALUE, several joined by commas")
         found.append((threads[0], {k.strip(): _value(v.strip()) for k, v in pairs}))
     return found
-
-
-_scheduler_threads: list[int] = []  # the thread count HiGHS's scheduler was started with
-
-
-def _use_threads(threads: int) -> None:
-    """HiGHS keeps one task scheduler per process, sized by its first run: restart it for another count."""
-    if _scheduler_threads and _scheduler_threads[0] != threads:
-        highspy.Highs.resetGlobalScheduler(True)
-    _scheduler_threads[:] = [threads]
 
 
 def search(model, *, threads: int, options: dict, time_limit_s: float) -> tuple[float, str, float, int, int]:
@@ -109,30 +100,26 @@ def main() -> None:
     )
     print("| scenario | threads | options | seconds | status | objective | nodes | simplex iterations |")
     print("|---|---|---|---|---|---|---|---|")
-    totals: dict[int, list] = {}  # variant -> seconds, nodes, simplex iterations over the scenarios
+    names = [", ".join(f"{k}={v}" for k, v in options.items()) or "defaults" for _, options in chosen]
+    totals = [[0.0, 0, 0] for _ in chosen]  # per variant: seconds, nodes, simplex iterations over the scenarios
     for path in files:
         scenario = load_scenario(path)
         inputs = read_inputs(scenario)
-        instance = build_instance(inputs, travel_times_for(inputs, scenario), scenario)
-        for i, (threads, options) in enumerate(chosen):
-            for _ in range(args.runs):
-                model = build_model(instance)
+        model = build_model(build_instance(inputs, travel_times_for(inputs, scenario), scenario))
+        for (threads, options), named, total in zip(chosen, names, totals, strict=True):
+            for _ in range(args.runs):  # each run loads the model into a new solver: the model is unchanged
                 seconds, status, objective, nodes, iterations = search(
                     model, threads=threads, options=options, time_limit_s=args.time_limit
                 )
-                totals.setdefault(i, [0.0, 0, 0])
-                totals[i][0] += seconds
-                totals[i][1] += nodes
-                totals[i][2] += iterations
-                named = ", ".join(f"{k}={v}" for k, v in options.items()) or "defaults"
+                total[0] += seconds
+                total[1] += nodes
+                total[2] += iterations
                 print(
                     f"| {path.stem} | {threads} | {named} | {seconds:.2f} | {status} | {objective:.6f} | {nodes} | "
                     f"{iterations} |",
                     flush=True,
                 )
-    for i, (threads, options) in enumerate(chosen):
-        named = ", ".join(f"{k}={v}" for k, v in options.items()) or "defaults"
-        seconds, nodes, iterations = totals[i]
+    for (threads, _), named, (seconds, nodes, iterations) in zip(chosen, names, totals, strict=True):
         print(f"| **all** | {threads} | {named} | {seconds:.2f} | | | {nodes} | {iterations} |")
 
 
