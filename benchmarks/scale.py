@@ -13,7 +13,7 @@ north of 46.4 N), a quarter of them air bases for the F-16s; the shipped systems
 with the base package (6 Patriot, 40 HIMARS, 120 Leopard 2, 48 F-16) scaled by destinations / 14 (the
 base has 14) and split at random over the destinations; the rules of ``models/base.toml``, with its site
 limit of 14 scaled the same way. Travel times are routed over the road network by ``depotsite.network``
-(the real road matrix), in chunks of sites with the route geometry dropped so memory stays bounded. The
+(the real road matrix), without the route points so memory stays bounded. The
 tables live in a temporary folder; nothing in ``data/`` changes and nothing is cached.
 """
 
@@ -28,9 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
-from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -45,7 +43,6 @@ BASE_MAX_SITES = 14
 PACKAGE = {"patriot": 6, "himars": 40, "leopard2": 120, "f16": 48}  # data/demand.csv, by system
 SITE_COLUMNS = [*SCHEMAS["sites"], "ammo_capacity_t"]  # the sites table, with the optional ammunition column
 CLEARANCE_KM = 40.0  # destinations at least this far from closed territory
-ROUTE_CHUNK = 1000  # sites routed at a time (route geometry dropped after each chunk)
 
 
 def _nodes_by_country():
@@ -190,34 +187,11 @@ def servable(inputs, scenario, travel) -> dict[str, list[int]]:
 
 
 def route(inputs, scenario):
-    """The road matrix of every pair, by the package's network code, ``ROUTE_CHUNK`` sites at a time.
-
-    Each chunk is routed as a table of its own (the legs of a pair do not depend on the other sites) and
-    its route geometry dropped, so memory holds the hours and facts of every pair but one chunk's paths.
-    """
-    from depotsite.inputs import Inputs
+    """The road matrix of every pair, by the package's network code, without the route points (``paths=False``):
+    memory holds the hours and facts of every pair, not their lines."""
     from depotsite.network import travel_times
-    from depotsite.traveltimes import TravelTimes
 
-    site_list = list(inputs.sites.values())
-    legs, unreachable, warnings = {}, {}, []
-    for start in range(0, len(site_list), ROUTE_CHUNK):
-        part = Inputs.assemble(
-            hosts=list(inputs.hosts.values()),
-            sites=site_list[start : start + ROUTE_CHUNK],
-            systems=list(inputs.systems.values()),
-            destinations=list(inputs.destinations.values()),
-            demand=inputs.demand,
-            files=inputs.files,
-        )
-        chunk = travel_times(part, scenario, use_cache=False)
-        empty = np.empty((0, 2))
-        legs.update({k: replace(leg, path=empty) for k, leg in chunk.legs.items()})
-        unreachable.update(chunk.unreachable)
-        warnings += chunk.warnings
-    return TravelTimes(
-        legs=MappingProxyType(legs), unreachable=MappingProxyType(unreachable), source="roads", warnings=tuple(warnings)
-    )
+    return travel_times(inputs, scenario, use_cache=False, paths=False)
 
 
 class Clock:

@@ -62,11 +62,13 @@ __all__ = [
 ]
 
 
-def travel_times(inputs: Inputs, scenario: Scenario, *, use_cache: bool = True) -> TravelTimes:
+def travel_times(inputs: Inputs, scenario: Scenario, *, use_cache: bool = True, paths: bool = True) -> TravelTimes:
     """Transit hours for every (site, destination, system) pair from the scenario's road and rail networks.
 
     Every profile a system may take is routed (rail only when ``[data] rail`` is set); each pair takes the
-    fastest of its system's profiles (``fastest_legs``).
+    fastest of its system's profiles (``fastest_legs``). ``use_cache`` reads and writes the matrix cache;
+    without ``paths`` the road legs carry no route points (each leg's ``path`` is empty: a matrix of
+    thousands of sites needs its hours, not its lines), and a matrix routed so is not written to the cache.
 
     Raises
     ------
@@ -111,12 +113,12 @@ def travel_times(inputs: Inputs, scenario: Scenario, *, use_cache: bool = True) 
         from depotsite.network.routing import route_legs
 
         network = load_network(data.roads, data.boundaries)
-        legs, unreachable, warnings = route_legs(network, inputs, scenario)
+        legs, unreachable, warnings = route_legs(network, inputs, scenario, paths=paths)
         rail = load_network(data.rail, data.boundaries, frame=network.boundaries) if by_rail and data.rail else None
         found, cut = rail_legs(rail, inputs, scenario)
         entry = (legs | found, unreachable | cut, warnings)
         source = "roads and rail" if rail is not None else "roads"
-        if use_cache:
+        if use_cache and paths:
             save_entry(cached, key, entry)  # best effort: a folder that refuses it is a warning
     legs, unreachable, warnings = entry
     for warning in warnings:

@@ -12,7 +12,8 @@ flight with no such path is unreachable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import shapely
@@ -37,11 +38,33 @@ class Airspace:
     closed: shapely.Geometry  # the area a leg must not enter (already shrunk by GRAZE_M)
     vertices: np.ndarray  # (n, 2) outline vertices in metres
     graph: csr_matrix  # metres between vertices that see each other
+    _sight: dict[bytes, np.ndarray | None] = field(default_factory=dict, compare=False, repr=False)
 
     def blocked(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Whether each straight leg a[i] -> b[i] (metres) enters the closed area."""
         legs = shapely.linestrings(np.stack([a, b], axis=1))
         return shapely.intersects(legs, self.closed)
+
+    @cached_property
+    def padded(self) -> csr_matrix:
+        """The graph with two more nodes (rows and columns ``n`` and ``n + 1``) for a flight's two ends."""
+        n = len(self.vertices)
+        known = self.graph.tocoo()
+        return csr_matrix((known.data, (known.row, known.col)), shape=(n + 2, n + 2))
+
+    def sight(self, end: np.ndarray) -> np.ndarray | None:
+        """The vertices a place (metres) sees, by position; None when it lies inside the closed area.
+
+        Worked out once per place: an air base starts or ends many flights.
+        """
+        key = end.tobytes()
+        if key not in self._sight:
+            inside = bool(shapely.intersects(shapely.points(end), self.closed))
+            n = len(self.vertices)
+            self._sight[key] = (
+                None if inside else np.flatnonzero(~self.blocked(np.repeat(end[None], n, axis=0), self.vertices))
+            )
+        return self._sight[key]
 
 
 def closed_airspace(polygons: list, *, margin_km: float, ends_lonlat: np.ndarray) -> Airspace | None:
@@ -118,12 +141,11 @@ def flight_path(airspace: Airspace | None, lon1: float, lat1: float, lon2: float
     ends = np.column_stack(_to_m(np.array([lon1, lon2]), np.array([lat1, lat2])))
     if airspace is None or not airspace.blocked(ends[:1], ends[1:])[0]:
         return np.array([[lon1, lat1], [lon2, lat2]])
-    if shapely.intersects(shapely.points(ends), airspace.closed).any():
+    rows = [airspace.sight(end) for end in ends]
+    if rows[0] is None or rows[1] is None:
         return None
     n = len(airspace.vertices)
-    sees = [~airspace.blocked(np.repeat(end[None], n, axis=0), airspace.vertices) for end in ends]
     a, b = n, n + 1  # the two ends join the graph as its last two nodes
-    rows = [np.nonzero(sees[0])[0], np.nonzero(sees[1])[0]]
     span = [np.hypot(*(airspace.vertices[r] - ends[k]).T) for k, r in enumerate(rows)]
     extra = csr_matrix(
         (
@@ -135,8 +157,7 @@ def flight_path(airspace: Airspace | None, lon1: float, lat1: float, lon2: float
         ),
         shape=(n + 2, n + 2),
     )
-    known = airspace.graph.tocoo()
-    graph = extra + csr_matrix((known.data, (known.row, known.col)), shape=(n + 2, n + 2))
+    graph = extra + airspace.padded
     dist, pred = dijkstra(graph, directed=False, indices=a, return_predecessors=True)
     if not np.isfinite(dist[b]):
         return None

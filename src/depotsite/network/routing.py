@@ -17,7 +17,15 @@ from depotsite.errors import NetworkError
 from depotsite.inputs import Inputs
 from depotsite.network.airspace import closed_airspace, flight_path, path_km
 from depotsite.network.graph import RoadNetwork, haversine_km, tag_countries
-from depotsite.network.transit import Area, air_facts, build_area, edge_border_hours, edge_gauge_hours, road_facts
+from depotsite.network.transit import (
+    Area,
+    TreeFacts,
+    air_facts,
+    build_area,
+    edge_border_hours,
+    edge_gauge_hours,
+)
+from depotsite.network.trees import Tree
 from depotsite.regions import read_front_line, read_regions
 from depotsite.scenario import Profile, Scenario
 from depotsite.traveltimes import Leg
@@ -134,8 +142,12 @@ class _ProfileGraph:
     edge_km: np.ndarray
     n_nodes: int
 
+    def edges(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """The positions (in key order) of the edges u[i] -> v[i], each of which must exist."""
+        return np.searchsorted(self.keys, u * self.n_nodes + v)
+
     def _index(self, steps: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.keys, steps[:-1] * self.n_nodes + steps[1:])
+        return self.edges(steps[:-1], steps[1:])
 
     def hours(self, steps: np.ndarray) -> np.ndarray:
         """Hours of each edge between consecutive nodes of ``steps`` (empty for a single node)."""
@@ -215,6 +227,17 @@ def _closed_polygons(network: RoadNetwork, regions: dict, avoid: list[str]) -> l
     return polygons
 
 
+def _tree_facts(graph: _ProfileGraph, area: Area, profile: Profile, pred_row: np.ndarray, root: int) -> TreeFacts:
+    """The facts of every node's route to ``root`` along its Dijkstra predecessor row."""
+    tree = Tree.from_predecessors(pred_row, root)
+    n = graph.n_nodes
+    child = np.flatnonzero(tree.parent[:n] < n)
+    edge = graph.edges(child, tree.parent[child])
+    edge_h, edge_km = np.zeros(n), np.zeros(n)
+    edge_h[child], edge_km[child] = graph.edge_hours[edge], graph.edge_km[edge]
+    return TreeFacts(area, tree, edge_h=edge_h, edge_km=edge_km, profile=profile)
+
+
 def _road_legs(
     network: RoadNetwork,
     graph,
@@ -226,9 +249,17 @@ def _road_legs(
     profile,
     avoid: list[str],
     area: Area,
+    *,
+    paths: bool = True,
 ) -> tuple[dict, dict]:
     """Road legs of one profile from every site to every destination (one multi-source Dijkstra from the
-    destinations on the reversed graph), and the pairs no road joins, with the reason."""
+    destinations on the reversed graph), and the pairs no road joins, with the reason.
+
+    The hours, km and facts of every site's route to a destination are read off that destination's
+    shortest-path tree for all sites at once (``depotsite.network.transit.TreeFacts``); only a route's
+    countries, regions and crossings are followed, from one border to the next. With ``paths`` each leg also
+    carries its route's points (one walk along the tree per leg); without, its path is empty.
+    """
     index = {point_id: i for i, point_id in enumerate(ids)}
     legs: dict[tuple[str, str, str], Leg] = {}
     unreachable: dict[tuple[str, str, str], str] = {}
@@ -238,39 +269,63 @@ def _road_legs(
     row_of = {int(t): r for r, t in enumerate(target_nodes)}
     if len(target_nodes):
         dist, pred = dijkstra(graph.reverse, directed=True, indices=target_nodes, return_predecessors=True)
-        rows = [p.tolist() for p in pred]  # list indexing is several times faster than numpy's in the walks
+        dist, pred = np.atleast_2d(dist), np.atleast_2d(pred)
+    site_at = np.array([index[s.site_id] for s in sites], dtype=np.int64)
+    site_node = snap.node[site_at]
+    trees: dict[int, TreeFacts] = {}
     for d in dests:
         di = index[d.destination_id]
-        for s in sites:
-            si = index[s.site_id]
-            key = (s.site_id, d.destination_id, name)
+        keys = [(s.site_id, d.destination_id, name) for s in sites]
+        routed = np.zeros(len(sites), dtype=bool)
+        if snap.node[di] >= 0:
+            row = row_of[int(snap.node[di])]
+            routed = (site_node >= 0) & np.isfinite(dist[row, np.maximum(site_node, 0)])
+        for i in np.flatnonzero(~routed):
+            si = site_at[i]
             if snap.node[si] < 0 or snap.node[di] < 0:
                 who = si if snap.node[si] < 0 else di
-                unreachable[key] = f"{ids[who]} {snap.reason[who]}"
-                continue
-            row = row_of[int(snap.node[di])]
-            if not np.isfinite(dist[row, snap.node[si]]):
-                unreachable[key] = (
-                    f"no road from {s.site_id} to {d.destination_id} that avoids {', '.join(avoid) or 'nothing'}"
+                unreachable[keys[i]] = f"{ids[who]} {snap.reason[who]}"
+            else:
+                unreachable[keys[i]] = (
+                    f"no road from {sites[i].site_id} to {d.destination_id} that avoids {', '.join(avoid) or 'nothing'}"
                 )
-                continue
-            steps = np.array(_walk(rows[row], int(snap.node[si])))
-            hours_along = graph.hours(steps)
-            access = (float(snap.km[si]) / profile.access_speed_kph, float(snap.km[di]) / profile.access_speed_kph)
-            facts = road_facts(network, area, steps, hours_along, access_h=access, profile=profile)
-            driving = float(hours_along.sum()) + sum(access)
-            coords = np.vstack(
-                [[s.lon, s.lat], np.column_stack([network.lon[steps], network.lat[steps]]), [d.lon, d.lat]]
-            )
-            legs[key] = Leg(
-                hours=driving + _march_h(driving, profile) + sum(c.hours for c in facts.crossings) + profile.load_h,
+        chosen = np.flatnonzero(routed)
+        if not len(chosen):
+            continue
+        if row not in trees:
+            trees[row] = _tree_facts(graph, area, profile, pred[row], int(target_nodes[row]))
+        tree = trees[row]
+        at = site_at[chosen]
+        facts = tree.routes(
+            site_node[chosen],
+            access_h=snap.km[at] / profile.access_speed_kph,
+            end_access_h=float(snap.km[di]) / profile.access_speed_kph,
+        )
+        walk_row = pred[row].tolist() if paths else None  # list indexing is several times faster in the walks
+        for j, i in enumerate(chosen):
+            s, si, node = sites[i], site_at[i], int(site_node[i])
+            crossings, countries, regions = tree.passes(node)
+            driving = float(facts.driving_h[j])
+            if paths:
+                steps = np.array(_walk(walk_row, node))
+                path = np.vstack(
+                    [[s.lon, s.lat], np.column_stack([network.lon[steps], network.lat[steps]]), [d.lon, d.lat]]
+                )
+            else:
+                path = np.empty((0, 2))
+            legs[keys[i]] = Leg(
+                hours=driving + _march_h(driving, profile) + sum(c.hours for c in crossings) + profile.load_h,
                 profile=name,
                 mode="road",
-                road_km=graph.km(steps) + float(snap.km[si] + snap.km[di]),
-                borders_crossed=len(facts.crossings),
+                road_km=float(facts.km[j]) + float(snap.km[si] + snap.km[di]),
+                borders_crossed=len(crossings),
                 snap_km=float(snap.km[si] + snap.km[di]),
-                path=coords,
-                **facts.leg_fields(),
+                path=path,
+                countries=countries,
+                regions=regions,
+                crossings=crossings,
+                ukraine_h=float(facts.ukraine_h[j]),
+                exposure_h=float(facts.exposure_h[j]),
             )
     return legs, unreachable
 
@@ -337,7 +392,9 @@ def kept_network(network: RoadNetwork, avoid: list[str], regions: dict) -> Kept:
     return Kept(keep, kept_edges, component)
 
 
-def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tuple[dict, dict, list[str]]:
+def route_legs(
+    network: RoadNetwork, inputs: Inputs, scenario: Scenario, *, paths: bool = True
+) -> tuple[dict, dict, list[str]]:
     """Legs of every (site, destination, profile) pair, the unreachable pairs with reasons, and warnings.
 
     Nodes in avoided countries and their edges are removed first; each site and destination is snapped to
@@ -354,6 +411,8 @@ def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tupl
         The tables; every profile a system of the systems table may take is routed.
     scenario
         Its ``[network]`` table: profiles, avoided countries, and the snap warning and limit in km.
+    paths
+        Whether the road legs carry their route's points (else each ``path`` is empty).
 
     Returns
     -------
@@ -423,7 +482,7 @@ def route_legs(network: RoadNetwork, inputs: Inputs, scenario: Scenario) -> tupl
             unreachable |= cut
         else:
             graph = _profile_graph(network, kept_edges, profile, area)
-            found, cut = _road_legs(network, graph, snap, sites, dests, ids, name, profile, avoid, area)
+            found, cut = _road_legs(network, graph, snap, sites, dests, ids, name, profile, avoid, area, paths=paths)
             legs |= found
             unreachable |= cut
     return legs, unreachable, warnings

@@ -29,6 +29,7 @@ from pyproj import Transformer
 
 from depotsite.countries import KINDS, CountryKind, breaks_gauge, crossing_kind
 from depotsite.network.graph import RoadNetwork, tag_countries
+from depotsite.network.trees import Tree
 from depotsite.scenario import Profile
 from depotsite.traveltimes import Crossing
 
@@ -330,6 +331,129 @@ def road_facts(
     return RouteFacts(countries, regions, crossings, totals[0], totals[1])
 
 
+@dataclass(frozen=True)
+class TreeRoutes:
+    """The hours, km and facts of many nodes' routes to one destination (``TreeFacts.routes``), one per node."""
+
+    driving_h: np.ndarray  # hours at the wheel, access legs included
+    km: np.ndarray  # road km between the two snapped nodes
+    ukraine_h: np.ndarray
+    exposure_h: np.ndarray
+
+
+class TreeFacts:
+    """What the route of every node to one destination passes through, read off its shortest-path tree.
+
+    The same facts as ``road_facts`` gives one walked path, for all nodes at once: the hours, km and half-edge
+    hours inside Ukraine and exposed are sums along the tree (``depotsite.network.trees.Tree.sums``), each rest
+    of the march discipline is found by climbing the tree to where the driving hours run out, and a route's
+    countries, regions and crossings follow it from one border (or region edge) to the next, each chain
+    worked out once for all the routes that share it.
+
+    Parameters
+    ----------
+    area
+        The per-node tags (``build_area``).
+    tree
+        The destination's shortest-path tree.
+    edge_h, edge_km
+        Per node, the driving hours and km of its edge to its parent (0 at the root and unreached nodes).
+    profile
+        Its border hours, march discipline and loading hours.
+    """
+
+    def __init__(self, area: Area, tree: Tree, *, edge_h: np.ndarray, edge_km: np.ndarray, profile: Profile):
+        n = len(edge_h)
+        parent = tree.parent[:n]
+        linked = parent < n
+        self._area, self._tree, self._profile, self._n = area, tree, profile, n
+        self._inside = np.append(area.node_inside, False).astype(float)
+        self._exposed = np.append(area.node_exposed, False).astype(float)
+        halves = [
+            np.where(linked, edge_h * (flag[:n] + flag[parent]) / 2, 0.0) for flag in (self._inside, self._exposed)
+        ]
+        self._sums = tree.sums(np.vstack([edge_h, edge_km, *halves]))
+        self._codes = np.append(area.node_country, -1)
+        self._held = np.append(area.region_code, -1)
+        self._next_crossing = tree.nearest_marked(linked & (self._codes[:n] != self._codes[parent]))
+        self._next_region = tree.nearest_marked(linked & (self._held[:n] != self._held[parent]))
+        self._crossings: dict[int, tuple[tuple[Crossing, ...], tuple[str, ...]]] = {}
+        self._regions: dict[int, tuple[str, ...]] = {}
+
+    def routes(self, nodes: np.ndarray, *, access_h: np.ndarray, end_access_h: float) -> TreeRoutes:
+        """The hours, km and hours inside Ukraine and exposed of the routes from ``nodes`` to the root.
+
+        Parameters
+        ----------
+        nodes
+            Start nodes (snapped sites), each reached by the tree.
+        access_h
+            Per start, the driving hours of its access leg.
+        end_access_h
+            The driving hours of the access leg at the destination.
+
+        Returns
+        -------
+        TreeRoutes
+            One entry per start, in order.
+        """
+        profile, root = self._profile, self._tree.root
+        hours_left = self._sums[0]
+        driven = hours_left[nodes]
+        totals = []
+        at_end = profile.load_h / 2
+        for column, flag in ((2, self._inside), (3, self._exposed)):
+            totals.append(
+                self._sums[column, nodes] + access_h * flag[nodes] + end_access_h * flag[root] + at_end * flag[root]
+            )
+        if profile.max_driving_h_per_day is not None and profile.rest_h > 0:
+            day = profile.max_driving_h_per_day
+            rests = np.maximum(np.floor((access_h + driven + end_access_h) / day - 1e-9), 0).astype(np.int64)
+            for k in range(1, int(rests.max(initial=0)) + 1):  # the k-th rest, where the k-th day's driving ends
+                some = np.flatnonzero(rests >= k)
+                at = self._tree.first_at_most(nodes[some], hours_left, access_h[some] + driven[some] - k * day)
+                for total, flag in zip(totals, (self._inside, self._exposed), strict=True):
+                    total[some] += profile.rest_h * flag[at]
+        return TreeRoutes(
+            driving_h=driven + (access_h + end_access_h),
+            km=self._sums[1, nodes],
+            ukraine_h=totals[0],
+            exposure_h=totals[1],
+        )
+
+    def passes(self, node: int) -> tuple[tuple[Crossing, ...], tuple[str, ...], tuple[str, ...]]:
+        """The crossings (in order), countries and regions of the route from ``node`` to the root."""
+        names = self._area.country_ids
+        crossing = int(self._next_crossing[node])
+        if crossing not in self._crossings:
+            self._crossings[crossing] = self._crossing_chain(crossing)
+        crossings, entered = self._crossings[crossing]
+        region = int(self._next_region[node])
+        if region not in self._regions:
+            self._regions[region] = self._region_chain(region)
+        countries = _runs([names[self._codes[node]], *entered])
+        regions = _runs([self._area.region_ids[self._held[node]], *self._regions[region]])
+        return crossings, countries, regions
+
+    def _crossing_chain(self, at: int) -> tuple[tuple[Crossing, ...], tuple[str, ...]]:
+        """The crossings from the crossing edge leaving ``at`` to the root, and the countries each enters."""
+        names, parent, found = self._area.country_ids, self._tree.parent, []
+        while at < self._n:
+            a, b = names[self._codes[at]], names[self._codes[parent[at]]]
+            kind = crossing_kind(a, b, self._area.kinds)
+            found.append(Crossing(a, b, kind, getattr(self._profile.border_h, kind)))
+            at = int(self._next_crossing[parent[at]])
+        return tuple(found), tuple(c.to_country for c in found)
+
+    def _region_chain(self, at: int) -> tuple[str, ...]:
+        """The regions entered from the region edge leaving ``at`` to the root."""
+        parent, entered = self._tree.parent, []
+        while at < self._n:
+            entered.append(self._area.region_ids[self._held[parent[at]]])
+            at = int(self._next_region[parent[at]])
+        return tuple(entered)
+
+
 def air_facts(network: RoadNetwork, area: Area, paths: list[np.ndarray], *, flight_h: list[float]) -> list[RouteFacts]:
     """Countries, regions and crossings overflown, and hours in Ukraine and exposed, of flights.
 
@@ -384,6 +508,8 @@ __all__ = [
     "KINDS",
     "Area",
     "RouteFacts",
+    "TreeFacts",
+    "TreeRoutes",
     "air_facts",
     "build_area",
     "edge_border_hours",
