@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import random
 
+import pyomo.environ as pyo
 import pytest
 
+import depotsite.solve
 from depotsite.instance import build_instance
 from depotsite.model import build_model
 from depotsite.reduction import _Routes, first_sites, price, restricted, solve_reduced, unsupported, wanted
@@ -56,10 +58,9 @@ def test_the_proof_adds_back_a_site_that_beats_the_posture_and_keeps_out_one_tha
     assert model.instance.reduction["proven"] is True
 
 
-@pytest.mark.parametrize("seed", range(24))
-def test_reduction_keeps_the_enumerated_optimum(seed):
-    """Random capacitated instances with several sites per host (so the first restricted model leaves some
-    out): the reduced solve is proven optimal at the optimum the enumeration oracle finds."""
+def _random_capacitated(seed):
+    """A random capacitated instance with several sites per host (so the first restricted model leaves some
+    out), with the enumeration oracle's optimum."""
     rng = random.Random(1000 + seed)
     hosts = ["A", "B"]
     names = [f"s{i}" for i in range(rng.randint(4, 6))]
@@ -80,18 +81,79 @@ def test_reduction_keeps_the_enumerated_optimum(seed):
     cost_weight = rng.choice([0.1, 1.0])
     sites = [(s, hosts[i % 2], capacity[s], fixed[s]) for i, s in enumerate(names)]
     inst = _instance(hours, sites, demand, cost_weight=cost_weight)
+    return inst, enumerate_optimum(capacity, fixed, demand, hours, cost_weight)
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_reduction_keeps_the_enumerated_optimum(seed):
+    """The reduced solve is proven optimal at the optimum the enumeration oracle finds (these relaxations are
+    small, so the simplex solves them)."""
+    inst, optimum = _random_capacitated(seed)
     model, outcome = solve_reduced(inst, deadline=Deadline(60), threads=1, first_k=1)
     assert outcome.status == "optimal"
-    assert outcome.objective == pytest.approx(
-        enumerate_optimum(capacity, fixed, demand, hours, cost_weight), rel=1e-7, abs=1e-7
-    )
+    assert outcome.objective == pytest.approx(optimum, rel=1e-7, abs=1e-7)
     assert model.instance.reduction["proven"] is True
+    assert model.instance.reduction["lp_method"] == "simplex"
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_reduction_keeps_the_full_models_optimum_with_host_rules(seed):
-    """With the coupling rows a host rule adds (largest host share in the objective, a value cap, min hosts),
-    the reduced optimum is the full model's, computed by solving the full model."""
+@pytest.mark.parametrize("seed", range(0, 24, 3))
+def test_reduction_by_interior_point_relaxations_keeps_the_enumerated_optimum(seed, monkeypatch):
+    """The pricing relaxations solved by the interior point method (as from IPM_FROM_COLUMNS columns): its
+    duals prove the same optimum."""
+    monkeypatch.setattr(depotsite.solve, "IPM_FROM_COLUMNS", 0)
+    inst, optimum = _random_capacitated(seed)
+    model, outcome = solve_reduced(inst, deadline=Deadline(60), threads=1, first_k=1)
+    assert outcome.status == "optimal"
+    assert outcome.objective == pytest.approx(optimum, rel=1e-7, abs=1e-7)
+    assert model.instance.reduction["proven"] is True
+    assert model.instance.reduction["lp_method"] == "ipm"
+
+
+def _dual_objective(rel):
+    """The objective of the dual solution ``rel`` holds, from the bounds its row duals and reduced costs make
+    binding (it equals the LP optimum exactly when the duals are optimal)."""
+    import numpy as np
+
+    lp = rel.solver._solver_model.getLp()
+    y = np.where(np.abs(rel.row_dual) > 1e-9, rel.row_dual, 0.0)  # below HiGHS's dual tolerance: zero
+    d = rel.cost - rel.matrix.T @ y
+    d = np.where(np.abs(d) > 1e-9, d, 0.0)
+    rows = np.where(y > 0, lp.row_lower_, np.where(y < 0, lp.row_upper_, 0.0))
+    cols = np.where(d > 0, lp.col_lower_, np.where(d < 0, lp.col_upper_, 0.0))
+    assert np.all(np.isfinite(rows[y != 0])) and np.all(np.isfinite(cols[d != 0])), "a dual prices an open side"
+    return float(y @ rows + d @ cols + lp.offset_)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_both_lp_methods_reach_the_relaxation_optimum_with_duals_that_prove_it(seed):
+    """On the host-rule instances (coupling rows with equalities, both row senses, bounded columns), the
+    simplex and the interior point method give the same LP optimum, each with duals whose dual objective
+    is that optimum; the model the relaxation's solver holds keeps its integer columns, so the MIP solved
+    in it (without loading it again) is the full model's optimum."""
+    inst = _host_rule_instance(seed)
+    model = build_model(inst)
+    rels = {m: relaxation(model, deadline=Deadline(30), threads=1, method=m) for m in ("simplex", "ipm")}
+    assert {m: r.method for m, r in rels.items()} == {"simplex": "simplex", "ipm": "ipm"}
+    assert rels["ipm"].objective == pytest.approx(rels["simplex"].objective, rel=1e-7, abs=1e-7)
+    for r in rels.values():
+        assert _dual_objective(r) == pytest.approx(r.objective, rel=1e-6, abs=1e-6)
+    full = solve(build_model(inst), time_limit_s=60)
+    again = solve(model, solver=rels["ipm"].solver, time_limit_s=60)
+    assert full.status == again.status == "optimal"
+    assert again.objective == pytest.approx(full.objective, rel=1e-7, abs=1e-7)
+    integer = [str(t) for t in rels["ipm"].solver._solver_model.getLp().integrality_]
+    assert integer.count("HighsVarType.kInteger") == sum(
+        1 for v in model.component_data_objects(pyo.Var) if v.is_integer() or v.is_binary()
+    )
+
+
+def test_an_unknown_lp_method_is_refused():
+    model = build_model(_host_rule_instance(0))
+    with pytest.raises(ValueError, match="unknown LP method 'barrier': use 'auto', 'simplex' or 'ipm'"):
+        relaxation(model, deadline=Deadline(30), threads=1, method="barrier")
+
+
+def _host_rule_instance(seed):
     rng = random.Random(2000 + seed)
     hosts = ["A", "B", "C"]
     names = [f"s{i}" for i in range(9)]
@@ -104,7 +166,14 @@ def test_reduction_keeps_the_full_models_optimum_with_host_rules(seed):
         "systems": {"x": {"min_hosts": 2}},
         "hosts": {"A": {"max_value_share": 0.6}},
     }
-    inst = _instance(hours, sites, demand, **sections)
+    return _instance(hours, sites, demand, **sections)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_reduction_keeps_the_full_models_optimum_with_host_rules(seed):
+    """With the coupling rows a host rule adds (largest host share in the objective, a value cap, min hosts),
+    the reduced optimum is the full model's, computed by solving the full model."""
+    inst = _host_rule_instance(seed)
     full = solve(build_model(inst), time_limit_s=60)
     _, outcome = solve_reduced(inst, deadline=Deadline(60), threads=1, first_k=1)
     assert full.status == outcome.status == "optimal"

@@ -391,13 +391,20 @@ def solve_reduced(
     except (ProofUnavailable, SolverError) as why:  # SolverError: the restricted relaxation has no optimum
         log.info("reduction not used: %s", why)
         return solve_full()
-    record |= {"pricing_rounds": rounds, "lp_bound": rel.objective, "lower_bound": prices.lower_bound}
+    record |= {
+        "pricing_rounds": rounds,
+        "lp_bound": rel.objective,
+        "lp_method": rel.method,
+        "lower_bound": prices.lower_bound,
+    }
     added_back: list[str] = []
+    loaded = rel.solver  # the last relaxation's solver holds this model already: the MIP need not load it again
     while True:
         t = time.perf_counter()
         try:
             outcome = solve(
                 model,
+                solver=loaded,
                 deadline=deadline,
                 mip_gap=mip_gap,
                 threads=threads,
@@ -418,6 +425,7 @@ def solve_reduced(
         log.info("reduction: %d left-out sites could improve the posture (%.6g); adding them back", len(unsafe), z)
         added_back += unsafe
         keep |= set(unsafe)
+        loaded = None
         t = time.perf_counter()
         model = _model(inst, keep, deadline)
         timings["build_s"] += time.perf_counter() - t

@@ -12,7 +12,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyomo.environ as pyo
@@ -397,6 +397,9 @@ def probe(
     return answer
 
 
+IPM_FROM_COLUMNS = 10_000  # a relaxation of this many columns or more is solved by the interior point method
+
+
 @dataclass(frozen=True)
 class Relaxation:
     """The linear relaxation of a model at its optimum, as the reduction's proof reads it.
@@ -404,7 +407,9 @@ class Relaxation:
     ``row_dual`` and ``cost`` follow HiGHS's convention for a minimisation: every column's reduced cost is
     ``cost - A^T row_dual``, and a dual is non-negative on a binding ``>=`` row, non-positive on a binding
     ``<=`` row. ``column`` maps each pyomo variable (by ``id``) to its column, ``row`` each constraint to
-    its row; ``matrix`` is the constraint matrix (scipy CSC, rows x columns).
+    its row; ``matrix`` is the constraint matrix (scipy CSC, rows x columns). ``solver`` holds the model
+    itself (integer columns still integer), so a MIP solve of the same model need not load it again;
+    ``method`` says which LP algorithm gave the optimum (``simplex`` or ``ipm``).
     """
 
     objective: float
@@ -414,9 +419,11 @@ class Relaxation:
     column: dict[int, int]
     row: dict[Any, int]
     solve_s: float
+    method: str = "simplex"
+    solver: Any = field(default=None, repr=False, compare=False)
 
 
-def relaxation(model: pyo.ConcreteModel, *, deadline: Deadline, threads: int) -> Relaxation:
+def relaxation(model: pyo.ConcreteModel, *, deadline: Deadline, threads: int, method: str = "auto") -> Relaxation:
     """Solve the linear relaxation of ``model`` (every integer variable continuous within its bounds).
 
     Parameters
@@ -425,12 +432,18 @@ def relaxation(model: pyo.ConcreteModel, *, deadline: Deadline, threads: int) ->
         A built model; it is not changed.
     deadline, threads
         The budget (the LP gets what remains) and HiGHS threads.
+    method
+        ``simplex`` (HiGHS's dual simplex), ``ipm`` (its interior point method, with crossover to a basic
+        optimum, so the row duals are those of a vertex as with the simplex), or ``auto``: ``ipm`` from
+        ``IPM_FROM_COLUMNS`` columns, where it was three times faster on the pricing relaxations of 2,000
+        candidate sites (``benchmarks/README.md``), else ``simplex``. An ``ipm`` run that ends without an
+        optimum is run again by the simplex.
 
     Returns
     -------
     Relaxation
         The LP optimum, its row duals, the column costs and the matrix, with pyomo's variable and constraint
-        maps.
+        maps and the solver that holds the model.
 
     Raises
     ------
@@ -439,24 +452,37 @@ def relaxation(model: pyo.ConcreteModel, *, deadline: Deadline, threads: int) ->
     """
     import highspy
     import numpy as np
-    from scipy.sparse import csc_matrix
+    from scipy.sparse import csc_matrix, csr_matrix
 
+    if method not in ("auto", "simplex", "ipm"):
+        raise ValueError(f"unknown LP method {method!r}: use 'auto', 'simplex' or 'ipm'")
     started = time.perf_counter()
-    loader = Highs()
+    loader = new_solver()
     deadline.check("solving the linear relaxation (before loading it)")
     loader.set_instance(model)
     lp = loader._solver_model.getLp()  # pyomo's interface keeps the highspy object as _solver_model
     lp.integrality_ = []  # continuous
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", highs_time_limit_s(deadline))
-    h.setOptionValue("threads", threads)
+    if method == "auto":
+        method = "ipm" if lp.num_col_ >= IPM_FROM_COLUMNS else "simplex"
     _use_threads(threads)
-    h.passModel(lp)
-    h.run()
+
+    def run(algorithm: str):
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", highs_time_limit_s(deadline))
+        h.setOptionValue("threads", threads)
+        h.setOptionValue("solver", algorithm)
+        h.passModel(lp)
+        h.run()
+        return h
+
+    h = run(method)
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal and method == "ipm" and not deadline.expired():
+        log.info("relaxation: the interior point method ended %s; solving by the simplex", h.getModelStatus())
+        method = "simplex"
+        h = run(method)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         raise SolverError(f"the linear relaxation ended {h.modelStatusToString(h.getModelStatus())}")
-    from scipy.sparse import csr_matrix
 
     a = lp.a_matrix_
     parts = (np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_))
@@ -471,4 +497,6 @@ def relaxation(model: pyo.ConcreteModel, *, deadline: Deadline, threads: int) ->
         column=dict(loader._pyomo_var_to_solver_var_map),
         row=dict(loader._pyomo_con_to_solver_con_map),
         solve_s=time.perf_counter() - started,
+        method=method,
+        solver=loader,
     )
