@@ -84,29 +84,22 @@ def _random_capacitated(seed):
     return inst, enumerate_optimum(capacity, fixed, demand, hours, cost_weight)
 
 
-@pytest.mark.parametrize("seed", range(24))
-def test_reduction_keeps_the_enumerated_optimum(seed):
-    """The reduced solve is proven optimal at the optimum the enumeration oracle finds (these relaxations are
-    small, so the simplex solves them)."""
+CASES = [(seed, "simplex") for seed in range(24)] + [(seed, "ipm") for seed in range(0, 24, 3)]
+
+
+@pytest.mark.parametrize(("seed", "method"), CASES)
+def test_reduction_keeps_the_enumerated_optimum(seed, method, monkeypatch):
+    """The reduced solve is proven optimal at the optimum the enumeration oracle finds. These relaxations are
+    small, so the simplex solves them; with ``ipm`` they are solved by the interior point method, as from
+    IPM_FROM_COLUMNS columns, and its duals prove the same optimum."""
+    if method == "ipm":
+        monkeypatch.setattr(depotsite.solve, "IPM_FROM_COLUMNS", 0)
     inst, optimum = _random_capacitated(seed)
     model, outcome = solve_reduced(inst, deadline=Deadline(60), threads=1, first_k=1)
     assert outcome.status == "optimal"
     assert outcome.objective == pytest.approx(optimum, rel=1e-7, abs=1e-7)
     assert model.instance.reduction["proven"] is True
-    assert model.instance.reduction["lp_method"] == "simplex"
-
-
-@pytest.mark.parametrize("seed", range(0, 24, 3))
-def test_reduction_by_interior_point_relaxations_keeps_the_enumerated_optimum(seed, monkeypatch):
-    """The pricing relaxations solved by the interior point method (as from IPM_FROM_COLUMNS columns): its
-    duals prove the same optimum."""
-    monkeypatch.setattr(depotsite.solve, "IPM_FROM_COLUMNS", 0)
-    inst, optimum = _random_capacitated(seed)
-    model, outcome = solve_reduced(inst, deadline=Deadline(60), threads=1, first_k=1)
-    assert outcome.status == "optimal"
-    assert outcome.objective == pytest.approx(optimum, rel=1e-7, abs=1e-7)
-    assert model.instance.reduction["proven"] is True
-    assert model.instance.reduction["lp_method"] == "ipm"
+    assert model.instance.reduction["lp_method"] == method
 
 
 def _dual_objective(rel):
