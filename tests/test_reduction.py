@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+import highspy
 import pyomo.environ as pyo
 import pytest
 
@@ -134,8 +135,8 @@ def test_both_lp_methods_reach_the_relaxation_optimum_with_duals_that_prove_it(s
     again = solve(model, solver=rels["ipm"].solver, time_limit_s=60)
     assert full.status == again.status == "optimal"
     assert again.objective == pytest.approx(full.objective, rel=1e-7, abs=1e-7)
-    integer = [str(t) for t in rels["ipm"].solver._solver_model.getLp().integrality_]
-    assert integer.count("HighsVarType.kInteger") == sum(
+    kinds = rels["ipm"].solver._solver_model.getLp().integrality_
+    assert sum(kind == highspy.HighsVarType.kInteger for kind in kinds) == sum(
         1 for v in model.component_data_objects(pyo.Var) if v.is_integer() or v.is_binary()
     )
 

@@ -419,8 +419,8 @@ class Relaxation:
     column: dict[int, int]
     row: dict[Any, int]
     solve_s: float
-    method: str = "simplex"
-    solver: Any = field(default=None, repr=False, compare=False)
+    method: str
+    solver: Any = field(repr=False, compare=False)
 
 
 def relaxation(model: pyo.ConcreteModel, *, deadline: Deadline, threads: int, method: str = "auto") -> Relaxation:
