@@ -205,13 +205,18 @@ class Clock:
         self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
 
 
-def run_one(*, sites: int, destinations: int, seed: int, time_limit_s: float, reduce: str | None) -> dict:
+def run_one(
+    *, sites: int, destinations: int, seed: int, time_limit_s: float, reduce: str | None, start_share: float | None
+) -> dict:
     """Generate, route, build and solve one size; the figures of each step."""
     import depotsite
+    import depotsite.reduction
     from depotsite.explain import run_solve
     from depotsite.reduction import solve_reduced, wanted
     from depotsite.timelimit import Deadline
 
+    if start_share is not None:
+        depotsite.reduction.START_SHARE = start_share
     with tempfile.TemporaryDirectory(prefix="depotsite-scale-") as tmp:
         with Clock() as gen:
             path = generate(sites=sites, destinations=destinations, seed=seed, folder=Path(tmp))
@@ -271,6 +276,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds for build and solve, per size")
     parser.add_argument("--reduce", default=None, help="override [solver] reduce (auto or off)")
+    parser.add_argument(
+        "--start-share",
+        type=float,
+        default=None,
+        help="share of the time left for the reduction's start (depotsite.reduction.START_SHARE; 0: no start)",
+    )
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child process: one size, JSON
     args = parser.parse_args(argv)
     sizes = [int(x) for x in args.sites.split(",")]
@@ -281,6 +292,7 @@ def main(argv: list[str] | None = None) -> None:
             seed=args.seed,
             time_limit_s=args.time_limit,
             reduce=args.reduce,
+            start_share=args.start_share,
         )
         print(json.dumps(figures))
         return
@@ -292,6 +304,7 @@ def main(argv: list[str] | None = None) -> None:
         command = [sys.executable, __file__, "--one", "--sites", str(n), "--destinations", str(args.destinations)]
         command += ["--seed", str(args.seed), "--time-limit", str(args.time_limit)]
         command += ["--reduce", args.reduce] if args.reduce else []
+        command += ["--start-share", str(args.start_share)] if args.start_share is not None else []
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             print(f"{n:>6} failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
@@ -311,6 +324,13 @@ def main(argv: list[str] | None = None) -> None:
                 f"priced out, {r['added_back_by_the_proof']} added back by the proof, {r['pricing_rounds']} "
                 f"pricing rounds; proven: {r['proven']}; timings {f['reduction_timings_s']}"
             )
+            if r.get("start"):
+                st = r["start"]
+                print(
+                    f"       start: {st['objective']:.4f} over the {st['support_sites']} sites the relaxation opens "
+                    f"({'best of them' if st['proven_in_support'] else 'time limit'}) in {st['seconds']:.1f} s; "
+                    f"HiGHS took it: {st.get('accepted')}"
+                )
 
 
 if __name__ == "__main__":

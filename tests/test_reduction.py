@@ -13,7 +13,7 @@ import depotsite.solve
 from depotsite.instance import build_instance
 from depotsite.model import build_model
 from depotsite.reduction import _Routes, first_sites, price, restricted, solve_reduced, unsupported, wanted
-from depotsite.solve import relaxation, solve
+from depotsite.solve import best_in_support, relaxation, solve
 from depotsite.timelimit import Deadline
 from instances import make_inputs, make_scenario, site, system, times
 from test_oracle import enumerate_optimum
@@ -182,3 +182,92 @@ def test_auto_leaves_small_instances_and_unpriced_measures_alone():
     makespan = _instance(hours, [("a", "A", 5, 0.0)], {("d", "x"): 1}, objective={"time": "makespan"})
     assert unsupported(makespan) is not None and not wanted(makespan)
     assert wanted(_instance(hours, [("a", "A", 5, 0.0)], {("d", "x"): 1}))  # "on"
+
+
+def _three_sites():
+    hours = {("fast", "d", "x"): 10.0, ("slow", "d", "x"): 11.0, ("far", "d", "x"): 50.0}
+    sites = [("fast", "A", 10, 100.0), ("slow", "A", 10, 0.0), ("far", "A", 10, 100.0)]
+    return _instance(hours, sites, {("d", "x"): 10})
+
+
+def test_the_best_posture_of_a_part_is_the_best_over_the_sites_left_open():
+    """The three sites of the first test: closing ``slow`` leaves ``fast`` (10 h + 100 = 110) as the best;
+    closing ``slow`` and ``fast`` leaves ``far`` (50 h + 100 = 150); closing nothing gives the optimum 11."""
+    model = build_model(_three_sites())
+    rel = relaxation(model, deadline=Deadline(30), threads=1)
+    col = {s: rel.column[id(v)] for s, v in model.open_site.items()}
+    for closed, best in ([], 11.0), (["slow"], 110.0), (["slow", "fast"], 150.0):
+        part = best_in_support(rel, closed=[col[s] for s in closed], time_limit_s=30, threads=1)
+        assert part.proven
+        assert part.objective == pytest.approx(best)
+        assert all(part.col_value[col[s]] == 0.0 for s in closed)
+    assert best_in_support(rel, closed=list(col.values()), time_limit_s=30, threads=1) is None  # nothing open
+
+
+def test_a_start_worse_than_the_optimum_never_changes_it():
+    """Started from the best posture without ``slow`` (110), the MIP still proves the optimum 11, and HiGHS
+    took the start."""
+    model = build_model(_three_sites())
+    rel = relaxation(model, deadline=Deadline(30), threads=1)
+    slow = rel.column[id(model.open_site["slow"])]
+    part = best_in_support(rel, closed=[slow], time_limit_s=30, threads=1)
+    rel.solver.start_at_columns(part.col_value)
+    outcome = solve(model, solver=rel.solver, time_limit_s=30)
+    assert rel.solver.start_accepted is True
+    assert outcome.status == "optimal"
+    assert outcome.objective == pytest.approx(11.0)
+
+
+def _rows_broken(model, values: dict[int, float], tol: float = 1e-6) -> list[str]:
+    """The rows of ``model`` the column values break (recomputed by pyomo from the constraint expressions)."""
+    saved = [(v, v.value) for v in model.component_data_objects(pyo.Var)]
+    try:
+        for v in model.component_data_objects(pyo.Var):
+            v.set_value(values[id(v)], skip_validation=True)
+        broken = []
+        for con in model.component_data_objects(pyo.Constraint, active=True):
+            body = pyo.value(con.body)
+            if (con.lower is not None and body < pyo.value(con.lower) - tol) or (
+                con.upper is not None and body > pyo.value(con.upper) + tol
+            ):
+                broken.append(con.name)
+        return broken
+    finally:
+        for v, x in saved:
+            v.set_value(x, skip_validation=True)
+
+
+@pytest.mark.parametrize("seed", range(0, 24, 2))
+def test_the_reduction_start_keeps_every_rule_and_is_never_below_the_optimum(seed, monkeypatch):
+    """The start the reduction hands HiGHS (``support_start``) is a posture of the restricted model: recomputed
+    from the model's rows, it breaks none, its integer columns are whole, and its objective is at or above the
+    enumerated optimum, which the reduced solve still proves."""
+    import depotsite.reduction as reduction
+
+    seen = []
+    real = reduction.best_in_support
+
+    def keep(rel, **kw):
+        part = real(rel, **kw)
+        seen.append((rel, part))
+        return part
+
+    monkeypatch.setattr(reduction, "best_in_support", keep)
+    inst, optimum = _random_capacitated(seed)
+    model, outcome = solve_reduced(inst, deadline=Deadline(60), threads=1, first_k=1)
+    assert outcome.status == "optimal"
+    assert outcome.objective == pytest.approx(optimum, rel=1e-7, abs=1e-7)
+    start = model.instance.reduction["start"]
+    if not seen:
+        assert start is None
+        pytest.skip("the relaxation opens every site kept: no smaller part to start from")
+    rel, part = seen[0]
+    assert start["objective"] == pytest.approx(part.objective)
+    assert start["accepted"] is True
+    assert part.objective >= optimum - 1e-7
+    by_var = {i: float(part.col_value[c]) for i, c in rel.column.items()}
+    first = rel.solver._model  # the restricted model the start was found for
+    assert _rows_broken(first, by_var) == []
+    for v in first.component_data_objects(pyo.Var):
+        if v.is_integer() or v.is_binary():
+            assert abs(by_var[id(v)] - round(by_var[id(v)])) < 1e-6, v.name

@@ -21,7 +21,9 @@ routes) and proves, from the linear relaxation's duals, that no site left out ca
    less the demand row's dual). Every such formula is checked against the columns of the sites in K, and
    every column and row must be of a family the proof knows, or the reduction is not used.
    Sites with :math:`\phi_s < 0` are added to K and the relaxation solved again (column generation).
-3. The model over K is solved (the MIP); its posture is a posture of the full model, objective z.
+3. The model over K is solved (the MIP); its posture is a posture of the full model, objective z. HiGHS
+   starts from the best posture over the sites the last relaxation opens at all (``support_start``: a MIP
+   with every other site of K held closed, in a share of the time), which only prunes its search.
 4. Any posture that opens a site s outside K costs at least :math:`L + \max(0, \phi_s)`. Every site with
    :math:`L + \max(0, \phi_s) < z` is added to K and step 3 repeated; when none is left, the optimum over
    K is the optimum of the full model, and the full model's bound is the smaller of the restricted
@@ -46,7 +48,7 @@ from depotsite.errors import InfeasibleError, SolverError
 from depotsite.instance import Instance
 from depotsite.model import build_model, route_use_keys
 from depotsite.posture import SolveOutcome
-from depotsite.solve import Relaxation, relaxation, solve
+from depotsite.solve import Relaxation, best_in_support, relaxation, solve
 from depotsite.timelimit import Deadline
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ ADD_PER_ROUND = 200  # sites added per pricing round at most (the most negative 
 SITE_VARS = ("open_site", "stock", "ship", "holds", "queue_slots", "queue_sq", "use_route")  # index[0] = site
 COUPLING_VARS = ("host_holds", "max_share_pct", "max_share_steps", "share_sq", "makespan_h")
 OPEN_ROWS = ("max_sites", "budget", "force_open")  # the coupling rows an opening may enter
+START_SHARE = 0.25  # of the time left, at most, for the MIP over the sites the relaxation opens (the start)
 SHIP_ROWS = ("meet_demand",)  # the coupling rows a shipment may enter
 
 
@@ -310,6 +313,37 @@ def price(inst: Instance, model, rel: Relaxation, routes: _Routes, *, tol: float
     return Prices(phi=values, lower_bound=lower)
 
 
+def support_start(model, rel: Relaxation, *, deadline: Deadline, threads: int, mip_gap: float) -> dict | None:
+    """A first posture for the restricted MIP, handed to ``rel.solver`` (which holds ``model``) as its start:
+    the best posture over the sites the relaxation opens at all, found by a MIP with every other site held
+    closed, within ``START_SHARE`` of the time left. Its posture keeps every rule of the model, so it only
+    prunes the MIP's search (the optimum is the MIP's to prove). Returns what the reduction's record says of
+    it, or None when there is no smaller part to solve, too little time, or no posture in the part.
+    """
+    columns = [rel.column[id(v)] for v in model.open_site.values() if id(v) in rel.column]
+    closed = [c for c in columns if rel.col_value[c] <= 1e-6]
+    budget_s = START_SHARE * deadline.remaining_s()
+    if not closed or budget_s < 1.0:
+        return None
+    best = best_in_support(rel, closed=closed, time_limit_s=budget_s, threads=threads, mip_gap=mip_gap)
+    if best is None:
+        return None
+    rel.solver.start_at_columns(best.col_value)
+    log.info(
+        "reduction: start over the %d sites the relaxation opens: %.6g (%s) in %.2f s",
+        len(columns) - len(closed),
+        best.objective,
+        "best of them" if best.proven else "time limit",
+        best.solve_s,
+    )
+    return {
+        "support_sites": len(columns) - len(closed),
+        "objective": best.objective,
+        "proven_in_support": best.proven,
+        "seconds": round(best.solve_s, 3),
+    }
+
+
 def _model(inst: Instance, keep: set[str], deadline: Deadline):
     return build_model(restricted(inst, keep), deadline=deadline)
 
@@ -399,6 +433,9 @@ def solve_reduced(
     }
     added_back: list[str] = []
     loaded = rel.solver  # the last relaxation's solver holds this model already: the MIP need not load it again
+    t = time.perf_counter()
+    start = support_start(model, rel, deadline=deadline, threads=threads, mip_gap=mip_gap)
+    timings["start_s"] += time.perf_counter() - t
     while True:
         t = time.perf_counter()
         try:
@@ -417,6 +454,8 @@ def solve_reduced(
             log.info("reduction: the restricted model is infeasible; solving the full model")
             return solve_full()
         timings["mip_s"] += time.perf_counter() - t
+        if start is not None and "accepted" not in start:
+            start["accepted"] = loaded.start_accepted
         z = outcome.objective
         tol = 1e-7 * max(1.0, abs(z))
         unsafe = [s for s, v in prices.phi.items() if s not in keep and prices.lower_bound + max(0.0, v) < z - tol]
@@ -437,6 +476,7 @@ def solve_reduced(
         "kept_sites": len(keep),
         "pruned_sites": len(inst.sites) - len(keep),
         "added_back_by_the_proof": len(added_back),
+        "start": start,
         "full_bound": bound,
         "proven": proven,
         "why": (

@@ -38,33 +38,45 @@ class StartingHighs(Highs):
 
     ``start_from(values)`` keeps variable values (a posture known to satisfy the model's rows, or one that
     may not: HiGHS checks it and ignores what it cannot use); the next run gives them to HiGHS as its first
-    incumbent. A start only prunes the search: HiGHS still proves the optimum, so it never changes it.
+    incumbent; ``start_at_columns(values)`` does the same with one value per column of the loaded model. A
+    start only prunes the search: HiGHS still proves the optimum, so it never changes it.
     """
 
     def __init__(self, **kwargs) -> None:
         start = getattr(self, "_start", {})  # loading a model re-runs __init__: a start given before survives
+        start_columns = getattr(self, "_start_columns", None)
         super().__init__(**kwargs)
         self._start: dict[int, float] = start
+        self._start_columns = start_columns
         self.start_accepted: bool | None = None  # whether HiGHS took the last start (None: no start given)
 
     def start_from(self, values: Iterable[tuple[Any, float]] | None) -> None:
         """Use these (variable, value) pairs as the next run's starting posture (None or empty: no start)."""
         self._start = {id(v): float(x) for v, x in (values or ())}
+        self._start_columns = None
+
+    def start_at_columns(self, values) -> None:
+        """Use one value per column of the loaded model (in the solver's column order, as a ``Relaxation``
+        or ``best_in_support`` gives them) as the next run's starting posture."""
+        self._start = {}
+        self._start_columns = values
 
     def _solve(self):
-        self.start_accepted = None
-        if self._start:
-            import highspy
-            import numpy as np
+        import highspy
+        import numpy as np
 
-            columns = self._pyomo_var_to_solver_var_map
-            given = [(columns[i], x) for i, x in self._start.items() if i in columns]
-            self._start = {}
-            status = self._solver_model.setSolution(
-                len(given),
-                np.array([c for c, _ in given], dtype=np.int32),
-                np.array([x for _, x in given], dtype=np.float64),
-            )
+        self.start_accepted = None
+        if self._start_columns is not None:
+            values = np.asarray(self._start_columns, dtype=np.float64)
+            columns = np.arange(len(values), dtype=np.int32)
+        else:
+            mapped = self._pyomo_var_to_solver_var_map
+            pairs = [(mapped[i], x) for i, x in self._start.items() if i in mapped]
+            columns = np.array([c for c, _ in pairs], dtype=np.int32)
+            values = np.array([x for _, x in pairs], dtype=np.float64)
+        self._start, self._start_columns = {}, None
+        if len(columns):
+            status = self._solver_model.setSolution(len(columns), columns, values)
             self.start_accepted = status != highspy.HighsStatus.kError
         return super()._solve()
 
@@ -409,10 +421,12 @@ class Relaxation:
     ``<=`` row. ``column`` maps each pyomo variable (by ``id``) to its column, ``row`` each constraint to
     its row; ``matrix`` is the constraint matrix (scipy CSC, rows x columns). ``solver`` holds the model
     itself (integer columns still integer), so a MIP solve of the same model need not load it again;
-    ``method`` says which LP algorithm gave the optimum (``simplex`` or ``ipm``).
+    ``method`` says which LP algorithm gave the optimum (``simplex`` or ``ipm``); ``col_value`` is the LP
+    optimum itself, one value per column.
     """
 
     objective: float
+    col_value: Any
     row_dual: Any
     cost: Any
     matrix: Any
@@ -491,6 +505,7 @@ def relaxation(model: pyo.ConcreteModel, *, deadline: Deadline, threads: int, me
     matrix = csr_matrix(parts, shape=shape).tocsc() if rowwise else csc_matrix(parts, shape=shape)
     return Relaxation(
         objective=float(h.getInfo().objective_function_value),
+        col_value=np.asarray(h.getSolution().col_value),
         row_dual=np.asarray(h.getSolution().row_dual),
         cost=np.asarray(lp.col_cost_),
         matrix=matrix,
@@ -499,4 +514,54 @@ def relaxation(model: pyo.ConcreteModel, *, deadline: Deadline, threads: int, me
         solve_s=time.perf_counter() - started,
         method=method,
         solver=loader,
+    )
+
+
+@dataclass(frozen=True)
+class SupportBest:
+    """The best posture a MIP over part of a model found (``best_in_support``): its objective, one value per
+    column of the model, whether it is proven the best of that part, and the seconds it took."""
+
+    objective: float
+    col_value: Any
+    proven: bool
+    solve_s: float
+
+
+def best_in_support(
+    rel: Relaxation, *, closed: Iterable[int], time_limit_s: float, threads: int, mip_gap: float = 0.0
+) -> SupportBest | None:
+    """Solve the MIP of the model ``rel.solver`` holds with the columns ``closed`` held at zero (a neighbourhood
+    of the LP optimum: the columns it leaves at zero stay there), within ``time_limit_s``.
+
+    Every posture it finds satisfies every row of the whole model (the part only adds bounds), so it is a
+    start for the whole model's MIP. Returns None when it finds no posture in time, or none exists.
+    """
+    import highspy
+    import numpy as np
+
+    started = time.perf_counter()
+    lp = rel.solver._solver_model.getLp()  # a copy, integer columns still integer
+    closed = np.fromiter(closed, dtype=np.int64)
+    upper = np.asarray(lp.col_upper_, dtype=np.float64)
+    upper[closed] = np.maximum(0.0, np.asarray(lp.col_lower_)[closed])
+    lp.col_upper_ = upper
+    _use_threads(threads)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", max(1e-3, time_limit_s))
+    h.setOptionValue("threads", threads)
+    h.setOptionValue("mip_rel_gap", mip_gap)
+    h.passModel(lp)
+    h.run()
+    status = h.getModelStatus()
+    found = h.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    if not found:
+        log.info("support MIP: %s without a posture", h.modelStatusToString(status))
+        return None
+    return SupportBest(
+        objective=float(h.getInfo().objective_function_value),
+        col_value=np.asarray(h.getSolution().col_value),
+        proven=status == highspy.HighsModelStatus.kOptimal,
+        solve_s=time.perf_counter() - started,
     )
