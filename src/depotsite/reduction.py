@@ -322,6 +322,7 @@ def support_start(model, rel: Relaxation, *, deadline: Deadline, threads: int, m
     """
     columns = [rel.column[id(v)] for v in model.open_site.values() if id(v) in rel.column]
     closed = [c for c in columns if rel.col_value[c] <= 1e-6]
+    support = len(columns) - len(closed)
     budget_s = START_SHARE * deadline.remaining_s()
     if not closed or budget_s < 1.0:
         return None
@@ -331,13 +332,13 @@ def support_start(model, rel: Relaxation, *, deadline: Deadline, threads: int, m
     rel.solver.start_at_columns(best.col_value)
     log.info(
         "reduction: start over the %d sites the relaxation opens: %.6g (%s) in %.2f s",
-        len(columns) - len(closed),
+        support,
         best.objective,
         "best of them" if best.proven else "time limit",
         best.solve_s,
     )
     return {
-        "support_sites": len(columns) - len(closed),
+        "support_sites": support,
         "objective": best.objective,
         "proven_in_support": best.proven,
         "seconds": round(best.solve_s, 3),

@@ -409,6 +409,22 @@ def probe(
     return answer
 
 
+def _run_plain(lp, *, time_limit_s: float, threads: int, **options):
+    """A quiet highspy run of ``lp`` (a ``HighsLp`` copy of a loaded model), outside pyomo's interface, with
+    these HiGHS ``options``; the ``Highs`` object, run."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", max(1e-3, time_limit_s))
+    h.setOptionValue("threads", threads)
+    for name, value in options.items():
+        h.setOptionValue(name, value)
+    h.passModel(lp)
+    h.run()
+    return h
+
+
 IPM_FROM_COLUMNS = 10_000  # a relaxation of this many columns or more is solved by the interior point method
 
 
@@ -481,14 +497,7 @@ def relaxation(model: pyo.ConcreteModel, *, deadline: Deadline, threads: int, me
     _use_threads(threads)
 
     def run(algorithm: str):
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("time_limit", highs_time_limit_s(deadline))
-        h.setOptionValue("threads", threads)
-        h.setOptionValue("solver", algorithm)
-        h.passModel(lp)
-        h.run()
-        return h
+        return _run_plain(lp, time_limit_s=highs_time_limit_s(deadline), threads=threads, solver=algorithm)
 
     h = run(method)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal and method == "ipm" and not deadline.expired():
@@ -503,10 +512,11 @@ def relaxation(model: pyo.ConcreteModel, *, deadline: Deadline, threads: int, me
     shape = (lp.num_row_, lp.num_col_)
     rowwise = a.format_ == highspy.MatrixFormat.kRowwise
     matrix = csr_matrix(parts, shape=shape).tocsc() if rowwise else csc_matrix(parts, shape=shape)
+    solution = h.getSolution()  # a copy of every value: taken once
     return Relaxation(
         objective=float(h.getInfo().objective_function_value),
-        col_value=np.asarray(h.getSolution().col_value),
-        row_dual=np.asarray(h.getSolution().row_dual),
+        col_value=np.asarray(solution.col_value),
+        row_dual=np.asarray(solution.row_dual),
         cost=np.asarray(lp.col_cost_),
         matrix=matrix,
         column=dict(loader._pyomo_var_to_solver_var_map),
@@ -544,16 +554,10 @@ def best_in_support(
     lp = rel.solver._solver_model.getLp()  # a copy, integer columns still integer
     closed = np.fromiter(closed, dtype=np.int64)
     upper = np.asarray(lp.col_upper_, dtype=np.float64)
-    upper[closed] = np.maximum(0.0, np.asarray(lp.col_lower_)[closed])
+    upper[closed] = 0.0
     lp.col_upper_ = upper
     _use_threads(threads)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", max(1e-3, time_limit_s))
-    h.setOptionValue("threads", threads)
-    h.setOptionValue("mip_rel_gap", mip_gap)
-    h.passModel(lp)
-    h.run()
+    h = _run_plain(lp, time_limit_s=time_limit_s, threads=threads, mip_rel_gap=mip_gap)
     status = h.getModelStatus()
     found = h.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
     if not found:
