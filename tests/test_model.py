@@ -417,3 +417,47 @@ def test_resilience_that_no_posture_can_meet_names_the_rule():
     scenario = make_scenario(systems={"x": {"resilience": {"lose_hosts": 2, "keep_fraction": 0.5}}})
     with pytest.raises(InfeasibleError, match="host_loss_resilience x/A\\+B cannot hold"):
         build_model(build_instance(inputs, times({("a1", "d1", "x"): 1, ("b1", "d1", "x"): 2}), scenario))
+
+
+def _three_shelters_of_24(**objective):
+    """Three air bases of 24 shelters, 60 M USD each, 10 h from the one destination, which needs 40 aircraft:
+    two bases must open (120 M USD); mean time 10 h."""
+    inputs = make_inputs(
+        hosts=["A", "B", "C"],
+        sites=[
+            site(s, h, kind="air_base", bays=0, shelters=24, cost=60.0) for s, h in (("a", "A"), ("b", "B"), ("c", "C"))
+        ],
+        systems=[system("f", bays=0, shelters=1, kinds="air_base")],
+        demand={("d1", "f"): 40},
+    )
+    travel = times({(s, "d1", "f"): 10.0 for s in "abc"})
+    return build_instance(inputs, travel, make_scenario(objective={"cost_weight": 1.0, **objective}))
+
+
+def test_fewest_sites_lifts_the_relaxation_to_whole_openings():
+    """40 aircraft need two of the 24-shelter bases. Without the fewest-sites row the relaxation opens 40/24
+    of a base (10 h + 100 M USD = 110); with it, two (10 + 120 = 130), the MIP's own optimum."""
+    from depotsite.solve import relaxation
+    from depotsite.timelimit import Deadline
+
+    model = build_model(_three_shelters_of_24())
+    assert model.site_capacity_fewest_sites["f"].lower == 2
+    assert solve(model, time_limit_s=30).objective == pytest.approx(130.0)
+    assert relaxation(model, deadline=Deadline(30), threads=1).objective == pytest.approx(130.0)
+    model.site_capacity_fewest_sites.deactivate()
+    assert relaxation(model, deadline=Deadline(30), threads=1).objective == pytest.approx(110.0)
+
+
+def test_fewest_sites_has_no_row_where_one_site_would_do_or_none_could():
+    """One base would hold 20 aircraft (k = 1: no row); 80 is more than all three hold, a capacity problem the
+    explanation names, not a row."""
+    from depotsite.instance import fewest_sites
+
+    bounds = {(s, "f"): 24 for s in "abc"} | {("d", "g"): 5}
+    assert fewest_sites(bounds, {"f": 20}) == {"f": 1}
+    assert fewest_sites(bounds, {"f": 48}) == {"f": 2}
+    assert fewest_sites(bounds, {"f": 49}) == {"f": 3}
+    assert fewest_sites(bounds, {"f": 80, "g": 5}) == {"g": 1}
+    inst = _three_shelters_of_24()
+    inst.requirement["f"] = 20  # the model reads the requirement from the instance alone
+    assert len(build_model(inst).site_capacity_fewest_sites) == 0

@@ -271,3 +271,45 @@ def test_the_reduction_start_keeps_every_rule_and_is_never_below_the_optimum(see
     for v in first.component_data_objects(pyo.Var):
         if v.is_integer() or v.is_binary():
             assert abs(by_var[id(v)] - round(by_var[id(v)])) < 1e-6, v.name
+
+
+def test_a_restricted_model_keeps_the_full_models_fewest_sites_row():
+    """Over a, b, c (24 bays each), d (40) and e (24), 60 units need two sites (d + one more); over a, b and e
+    alone they need three. The restricted model's row must still be the full model's (>= 2): its dual proves a
+    bound on the full model, where two sites do."""
+    hours = {(s, "d", "x"): 10.0 for s in "abcde"}
+    sites = [(s, "A", 40 if s == "d" else 24, 5.0) for s in "abcde"]
+    inst = _instance(hours, sites, {("d", "x"): 60})
+    assert build_model(inst).site_capacity_fewest_sites["x"].lower == 2
+    assert build_model(restricted(inst, {"a", "b", "e"})).site_capacity_fewest_sites["x"].lower == 2
+
+
+def _random_no_site_holds_all(seed):
+    """A random instance where no site holds the whole package, so every posture opens at least two sites and
+    the fewest-sites row binds in the relaxation; every site reaches every destination."""
+    rng = random.Random(5000 + seed)
+    names = [f"s{i}" for i in range(rng.randint(4, 6))]
+    destinations = [f"d{j}" for j in range(rng.randint(1, 3))]
+    demand = {(d, "x"): rng.randint(2, 8) for d in destinations}
+    need = sum(demand.values())
+    capacity = {s: rng.randint(-(-need // 3), need - 1) for s in names}
+    fixed = {s: float(rng.randint(0, 30)) for s in names}
+    hours = {(s, d, "x"): float(rng.randint(1, 40)) for s in names for d in destinations}
+    cost_weight = rng.choice([0.3, 1.0])
+    sites = [(s, "AB"[i % 2], capacity[s], fixed[s]) for i, s in enumerate(names)]
+    inst = _instance(hours, sites, demand, cost_weight=cost_weight)
+    return inst, enumerate_optimum(capacity, fixed, demand, hours, cost_weight)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_reduction_keeps_the_enumerated_optimum_when_several_sites_must_open(seed):
+    """With the fewest-sites row in play (k >= 2), the reduced solve and the full model both prove the
+    enumerated optimum."""
+    inst, optimum = _random_no_site_holds_all(seed)
+    full = build_model(inst)
+    assert full.site_capacity_fewest_sites["x"].lower >= 2
+    assert solve(full, time_limit_s=60).objective == pytest.approx(optimum, rel=1e-7, abs=1e-7)
+    model, outcome = solve_reduced(inst, deadline=Deadline(60), threads=1, first_k=1)
+    assert outcome.status == "optimal"
+    assert outcome.objective == pytest.approx(optimum, rel=1e-7, abs=1e-7)
+    assert model.instance.reduction["proven"] is True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -101,6 +102,9 @@ class Instance:
     # optimum, and the record of the proof (filled in by the solve; empty when the model is the full one)
     pruned_sites: dict[str, str] = field(default_factory=dict)
     reduction: dict = field(default_factory=dict)
+    # system -> at most this many sites in its fewest-sites row (a restricted instance carries the full
+    # instance's figures, so that row is the full model's row over the sites kept); empty: its own figures
+    fewest_sites_cap: dict[str, int] = field(default_factory=dict)
 
 
 def stock_bound(inputs: Inputs, site_id: str, system_id: str) -> int:
@@ -119,6 +123,37 @@ def stock_bound(inputs: Inputs, site_id: str, system_id: str) -> int:
         ``min(requirement, units_fitting)``: the coefficient of the per-system capacity link.
     """
     return min(inputs.requirement[system_id], units_fitting(inputs.sites[site_id], inputs.systems[system_id]))
+
+
+def fewest_sites(stock_bound: dict[tuple[str, str], int], requirement: dict[str, int]) -> dict[str, int]:
+    """For each system, the fewest sites that together could hold its requirement: the sites with the largest
+    ``stock_bound`` first. A system its sites cannot hold in full is left out (that is a capacity problem,
+    explained as one).
+
+    Examples
+    --------
+    >>> fewest_sites({("a", "f16"): 24, ("b", "f16"): 24, ("c", "f16"): 10}, {"f16": 40})
+    {'f16': 2}
+    """
+    bounds = defaultdict(list)
+    for (_, w), b in stock_bound.items():
+        bounds[w].append(b)
+    fewest = {}
+    for w, need in requirement.items():
+        held = 0
+        for count, b in enumerate(sorted(bounds[w], reverse=True), start=1):
+            held += b
+            if held >= need:
+                fewest[w] = count
+                break
+    return fewest
+
+
+def fewest_sites_rows(inst: Instance) -> dict[str, int]:
+    """The right-hand sides of the model's fewest-sites rows: ``fewest_sites`` of the instance's own sites, at
+    most ``inst.fewest_sites_cap`` (a restricted instance's rows are the full model's)."""
+    own = fewest_sites(inst.stock_bound, inst.requirement)
+    return {w: min(k, inst.fewest_sites_cap.get(w, k)) for w, k in own.items()}
 
 
 def release_delay_h(inputs: Inputs, scenario: Scenario, host_id: str) -> float:

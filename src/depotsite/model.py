@@ -73,6 +73,8 @@ Constraints (one ``add_<name>`` each, registered in ``FAMILIES``)::
     site_capacity        sum_w foot[w,r] stock[s,w] <= min(cap[s,r], sum_w foot[w,r] req[w]) open_site[s]
                          (a capacity above what the whole package could use is clipped to it)
                          stock[s,w] <= ub[s,w] open_site[s]   (disaggregated: tighter LP bound)
+                         sum_{s holding w} open_site[s] >= k[w], k[w] the fewest sites whose ub[s,w] add up
+                         to req[w]   (valid inequality, for k[w] >= 2)
     site_kind            no stock variable where kind(s) is not allowed for w
     deadline             no ship variable where tau[s,d,w] > deadline[w]
     host_share_cap       sum_{s in h} stock[s,w] <= ucap[h,w];  sum_{s in h} sum_w val[w] stock[s,w] <= share[h] V
@@ -119,7 +121,7 @@ import pyomo.environ as pyo
 from depotsite import words
 from depotsite.dispatch import arrival_h, hours_per_slot, queue_coefficients, queue_deadline_routes, slot_bounds
 from depotsite.errors import InfeasibleError
-from depotsite.instance import RESOURCES, Instance
+from depotsite.instance import RESOURCES, Instance, fewest_sites_rows
 from depotsite.rows import constraint, sites_serving, slot_prefix, stock_in
 from depotsite.shipments import posture_of as posture_of  # re-exported: the model's posture, read back
 from depotsite.terms import add_cost_term, add_objective, add_risk_term, add_time_term, refine_queues
@@ -238,7 +240,11 @@ def add_site_capacity(m: pyo.ConcreteModel, inst: Instance) -> None:
     """sum_w foot[w,r] stock[s,w] <= min(cap[s,r], sum_w foot[w,r] req[w]) open_site[s], for each resource
     some held system uses. A capacity above what the whole package could use is clipped to that, so a huge
     figure stays a small coefficient. Also, per system, stock[s,w] <= ub[s,w] open_site[s]: implied for
-    whole numbers, but it cuts off fractional openings the summed row allows."""
+    whole numbers, but it cuts off fractional openings the summed row allows. And, per system, at least as
+    many of the sites that may hold it open as it takes to hold its requirement
+    (``site_capacity_fewest_sites``): implied for whole openings by the rows above, it lifts the relaxation's
+    bound where the relaxation would open a fraction of each site in proportion to what it holds (eight F-16
+    shelters of 24 for 171 aircraft, not 7.1)."""
     held = defaultdict(list)  # grouped once: a scan of inst.allowed per site is quadratic
     for s, w in inst.allowed:
         held[s].append(w)
@@ -252,6 +258,15 @@ def add_site_capacity(m: pyo.ConcreteModel, inst: Instance) -> None:
     m.site_capacity = constraint("site_capacity", keys, rule=rule)
     m.site_capacity_per_system = constraint(
         "site_capacity_per_system", m.A, rule=lambda m, s, w: m.stock[s, w] <= inst.stock_bound[s, w] * m.open_site[s]
+    )
+    fewest = fewest_sites_rows(inst)
+    holders = defaultdict(list)
+    for s, w in inst.allowed:
+        holders[w].append(s)
+    m.site_capacity_fewest_sites = constraint(
+        "site_capacity_fewest_sites",
+        [w for w, k in fewest.items() if k >= 2],
+        rule=lambda m, w: sum(m.open_site[s] for s in holders[w]) >= fewest[w],
     )
 
 

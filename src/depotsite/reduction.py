@@ -17,9 +17,10 @@ routes) and proves, from the linear relaxation's duals, that no site left out ca
    the cheapest ``stock_bound`` units of w at s, each costing :math:`e_{stock}(h(s), w) + e_{ship}(s, d, w)`
    for its destination d (at most the demand there). ``e`` is a column's cost less its coupling rows'
    duals, the same for every site of a host (stock), or given by the site's own numbers (opening:
-   ``cost_weight fc[s]`` less the site-limit and budget duals; shipping: ``time_weight u[w] tau[s,d,w]``
-   less the demand row's dual). Every such formula is checked against the columns of the sites in K, and
-   every column and row must be of a family the proof knows, or the reduction is not used.
+   ``cost_weight fc[s]`` less the site-limit and budget duals and the fewest-sites duals of the systems s
+   may hold; shipping: ``time_weight u[w] tau[s,d,w]`` less the demand row's dual). Every such formula is
+   checked against the columns of the sites in K, and every column and row must be of a family the proof
+   knows, or the reduction is not used.
    Sites with :math:`\phi_s < 0` are added to K and the relaxation solved again (column generation).
 3. The model over K is solved (the MIP); its posture is a posture of the full model, objective z. HiGHS
    starts from the best posture over the sites the last relaxation opens at all (``support_start``: a MIP
@@ -45,7 +46,7 @@ import numpy as np
 
 from depotsite.dispatch import unit_weight
 from depotsite.errors import InfeasibleError, SolverError
-from depotsite.instance import Instance
+from depotsite.instance import Instance, fewest_sites_rows
 from depotsite.model import build_model, route_use_keys
 from depotsite.posture import SolveOutcome
 from depotsite.solve import Relaxation, best_in_support, relaxation, solve
@@ -59,7 +60,12 @@ PRICING_ROUNDS = 6  # column-generation rounds of the relaxation at most
 ADD_PER_ROUND = 200  # sites added per pricing round at most (the most negative first)
 SITE_VARS = ("open_site", "stock", "ship", "holds", "queue_slots", "queue_sq", "use_route")  # index[0] = site
 COUPLING_VARS = ("host_holds", "max_share_pct", "max_share_steps", "share_sq", "makespan_h")
-OPEN_ROWS = ("max_sites", "budget", "force_open")  # the coupling rows an opening may enter
+OPEN_ROWS = (
+    "max_sites",
+    "budget",
+    "force_open",
+    "site_capacity_fewest_sites",
+)  # the coupling rows an opening may enter
 START_SHARE = 0.25  # of the time left, at most, for the MIP over the sites the relaxation opens (the start)
 SHIP_ROWS = ("meet_demand",)  # the coupling rows a shipment may enter
 
@@ -133,6 +139,7 @@ def restricted(inst: Instance, keep: set[str]) -> Instance:
         stock_bound={a: b for a, b in inst.stock_bound.items() if a[0] in keep},
         pruned_sites={s: reason for s in inst.sites if s not in keep},
         reduction={},
+        fewest_sites_cap=fewest_sites_rows(inst),  # the full model's rows, over the sites kept
     )
 
 
@@ -237,13 +244,19 @@ def price(inst: Instance, model, rel: Relaxation, routes: _Routes, *, tol: float
         return {names[r] for r in rows if coupling[r]}
 
     scale = max(1.0, abs(rel.objective))
-    # openings: cost_weight fc[s] less the site-limit and budget duals
+    # openings: cost_weight fc[s] less the site-limit, budget and fewest-sites duals
     row_named = {names[r]: r for r in names if names[r] in ("max_sites", "budget")}
     alpha = rel.row_dual[row_named["max_sites"]] if "max_sites" in row_named else 0.0
     beta = rel.row_dual[row_named["budget"]] if "budget" in row_named else 0.0
+    gamma = {
+        con.index(): rel.row_dual[row] for con, row in rel.row.items() if names[row] == "site_capacity_fewest_sites"
+    }
+    holds_dual = defaultdict(float)  # site -> the fewest-sites duals of the systems it may hold
+    for s, w in inst.allowed:
+        holds_dual[s] += gamma.get(w, 0.0)
 
     def e_open(s: str) -> float:
-        return inst.cost_weight * inst.fixed_cost_musd[s] - alpha - beta * inst.fixed_cost_musd[s]
+        return inst.cost_weight * inst.fixed_cost_musd[s] - alpha - beta * inst.fixed_cost_musd[s] - holds_dual[s]
 
     for s, col in families["open_site"].items():
         if not coupling_families(col) <= set(OPEN_ROWS) or (
