@@ -251,7 +251,8 @@ def price(inst: Instance, model, rel: Relaxation, routes: _Routes, *, tol: float
     gamma = {
         con.index(): rel.row_dual[row] for con, row in rel.row.items() if names[row] == "site_capacity_fewest_sites"
     }
-    holds_dual = defaultdict(float)  # site -> the fewest-sites duals of the systems it may hold
+    # site -> the fewest-sites duals of the systems it may hold
+    holds_dual: defaultdict[str, float] = defaultdict(float)
     for s, w in inst.allowed:
         holds_dual[s] += gamma.get(w, 0.0)
 
