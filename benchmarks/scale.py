@@ -206,7 +206,14 @@ class Clock:
 
 
 def run_one(
-    *, sites: int, destinations: int, seed: int, time_limit_s: float, reduce: str | None, start_share: float | None
+    *,
+    sites: int,
+    destinations: int,
+    seed: int,
+    time_limit_s: float,
+    reduce: str | None,
+    start_share: float | None,
+    settings: tuple[str, ...] | list[str] = (),
 ) -> dict:
     """Generate, route, build and solve one size; the figures of each step."""
     import depotsite
@@ -221,6 +228,7 @@ def run_one(
         with Clock() as gen:
             path = generate(sites=sites, destinations=destinations, seed=seed, folder=Path(tmp))
         overrides = [f"solver.time_limit_s={time_limit_s}"] + ([f"solver.reduce={reduce}"] if reduce else [])
+        overrides += list(settings)  # as `depotsite solve --set`
         scenario = depotsite.load_scenario(path, overrides=overrides)
         inputs = depotsite.read_inputs(scenario)
         with Clock() as routing:
@@ -282,6 +290,14 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="share of the time left for the reduction's start (depotsite.reduction.START_SHARE; 0: no start)",
     )
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a scenario override, as `depotsite solve --set` (e.g. solver.threads=1); repeatable",
+    )
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child process: one size, JSON
     args = parser.parse_args(argv)
     sizes = [int(x) for x in args.sites.split(",")]
@@ -293,6 +309,7 @@ def main(argv: list[str] | None = None) -> None:
             time_limit_s=args.time_limit,
             reduce=args.reduce,
             start_share=args.start_share,
+            settings=args.settings,
         )
         print(json.dumps(figures))
         return
@@ -305,6 +322,7 @@ def main(argv: list[str] | None = None) -> None:
         command += ["--seed", str(args.seed), "--time-limit", str(args.time_limit)]
         command += ["--reduce", args.reduce] if args.reduce else []
         command += ["--start-share", str(args.start_share)] if args.start_share is not None else []
+        command += [arg for setting in args.settings for arg in ("--set", setting)]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             print(f"{n:>6} failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
