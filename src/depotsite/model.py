@@ -245,9 +245,10 @@ def add_site_capacity(m: pyo.ConcreteModel, inst: Instance) -> None:
     (``site_capacity_fewest_sites``): implied for whole openings by the rows above, it lifts the relaxation's
     bound where the relaxation would open a fraction of each site in proportion to what it holds (eight F-16
     shelters of 24 for 171 aircraft, not 7.1)."""
-    held = defaultdict(list)  # grouped once: a scan of inst.allowed per site is quadratic
+    held, holders = defaultdict(list), defaultdict(list)  # grouped once: a scan per site or system is quadratic
     for s, w in inst.allowed:
         held[s].append(w)
+        holders[w].append(s)
     keys = [(s, r) for s in inst.sites for r in RESOURCES if any(inst.footprint[w, r] > 0 for w in held[s])]
 
     def rule(m, s, r):
@@ -260,9 +261,6 @@ def add_site_capacity(m: pyo.ConcreteModel, inst: Instance) -> None:
         "site_capacity_per_system", m.A, rule=lambda m, s, w: m.stock[s, w] <= inst.stock_bound[s, w] * m.open_site[s]
     )
     fewest = fewest_sites_rows(inst)
-    holders = defaultdict(list)
-    for s, w in inst.allowed:
-        holders[w].append(s)
     m.site_capacity_fewest_sites = constraint(
         "site_capacity_fewest_sites",
         [w for w, k in fewest.items() if k >= 2],

@@ -60,12 +60,8 @@ PRICING_ROUNDS = 6  # column-generation rounds of the relaxation at most
 ADD_PER_ROUND = 200  # sites added per pricing round at most (the most negative first)
 SITE_VARS = ("open_site", "stock", "ship", "holds", "queue_slots", "queue_sq", "use_route")  # index[0] = site
 COUPLING_VARS = ("host_holds", "max_share_pct", "max_share_steps", "share_sq", "makespan_h")
-OPEN_ROWS = (
-    "max_sites",
-    "budget",
-    "force_open",
-    "site_capacity_fewest_sites",
-)  # the coupling rows an opening may enter
+# the coupling rows an opening may enter
+OPEN_ROWS = ("max_sites", "budget", "force_open", "site_capacity_fewest_sites")
 START_SHARE = 0.25  # of the time left, at most, for the MIP over the sites the relaxation opens (the start)
 SHIP_ROWS = ("meet_demand",)  # the coupling rows a shipment may enter
 
