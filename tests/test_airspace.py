@@ -156,3 +156,68 @@ def test_no_route_of_the_base_run_crosses_belarus_russia_or_transnistria(base_ru
             GEOD.line_length(*zip(*route["geometry"]["coordinates"], strict=True))
             > GEOD.inv(lon1, lat1, lon2, lat2)[2] * 1.05
         )
+
+
+def test_every_flight_of_one_call_is_the_shortest_way_round_the_shipped_closed_airspace():
+    """``flight_paths`` works the visibility graph's ways out once for all flights. Each flight from 60 seeded
+    points of the hosts and Ukraine (and two inside Belarus) to the base's air bases is checked against a
+    shortest path searched on its own graph (networkx, both places joined to every vertex they see): the
+    same length, no leg entering the closed area, None exactly where no way exists."""
+    import networkx as nx
+
+    from depotsite.network.airspace import _to_m, flight_paths
+    from depotsite.network.graph import load_network
+    from depotsite.network.routing import _closed_polygons, avoided_regions
+    from depotsite.scenario import load_scenario
+    from depotsite.sources import read_inputs
+
+    scenario = load_scenario(ROOT / "models" / "base.toml")
+    inputs = read_inputs(scenario)
+    network = load_network(scenario.data.roads, scenario.data.boundaries)
+    rng = np.random.default_rng(11)
+    hosts = np.flatnonzero(np.isin(network.country.astype(str), ["PL", "RO", "LT", "LV", "EE", "UA"]))
+    picked = rng.choice(hosts, size=60, replace=False)
+    starts = [(float(network.lon[k]), float(network.lat[k])) for k in picked] + [(27.56, 53.90), (30.33, 53.90)]
+    ends = [(d.lon, d.lat) for d in inputs.destinations.values() if d.kind == "air_base"]
+    pairs = np.array([(*a, *b) for a in starts for b in ends])
+    everything = np.vstack([pairs[:, :2], pairs[:, 2:]])
+    air = closed_airspace(
+        _closed_polygons(network, avoided_regions(scenario), list(scenario.network.avoid_countries)),
+        margin_km=scenario.network.airspace_margin_km,
+        ends_lonlat=everything,
+    )
+    found = flight_paths(air, pairs[:, :2], pairs[:, 2:])
+
+    def metres(points):
+        return np.column_stack(_to_m(points[:, 0], points[:, 1]))
+
+    graph = nx.Graph()
+    vertices = air.vertices
+    for i, j, m in zip(*air.graph.nonzero(), air.graph.data, strict=True):
+        graph.add_edge(i, j, m=m)
+    round_about = unreachable = 0
+    for (lon1, lat1, lon2, lat2), corners in zip(pairs, found, strict=True):
+        a, b = metres(np.array([[lon1, lat1], [lon2, lat2]]))
+        if not air.blocked(a[None], b[None])[0]:
+            assert corners.tolist() == [[lon1, lat1], [lon2, lat2]]
+            continue
+        round_about += 1
+        g = graph.copy()
+        for end, place in (("a", a), ("b", b)):
+            if shapely.intersects(air.closed, shapely.points(place)):
+                continue
+            for k, v in enumerate(vertices):
+                if not air.blocked(place[None], v[None])[0]:
+                    g.add_edge(end, k, m=float(np.hypot(*(v - place))))
+        try:
+            best = nx.dijkstra_path_length(g, "a", "b", weight="m")
+        except (nx.NetworkXNoPath, nx.NodeNotFound):
+            assert corners is None
+            unreachable += 1
+            continue
+        assert corners is not None
+        assert corners[0].tolist() == [lon1, lat1] and corners[-1].tolist() == [lon2, lat2]
+        flown = metres(corners)
+        assert np.hypot(*np.diff(flown, axis=0).T).sum() == pytest.approx(best, rel=1e-9)
+        assert not shapely.intersects(air.closed, shapely.linestrings(np.stack([flown[:-1], flown[1:]], axis=1))).any()
+    assert round_about > 20 and unreachable >= 2 * len(ends)  # the two places in Belarus reach nothing

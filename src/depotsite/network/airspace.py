@@ -12,7 +12,7 @@ flight with no such path is unreachable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -35,36 +35,30 @@ _GEOD = Geod(ellps="WGS84")
 class Airspace:
     """The closed area (metres, EPSG:3035) and the visibility graph among its outline's vertices."""
 
-    closed: shapely.Geometry  # the area a leg must not enter (already shrunk by GRAZE_M)
+    closed: shapely.Geometry  # the area a leg must not enter (already shrunk by GRAZE_M), prepared
     vertices: np.ndarray  # (n, 2) outline vertices in metres
     graph: csr_matrix  # metres between vertices that see each other
-    _sight: dict[bytes, np.ndarray | None] = field(default_factory=dict, compare=False, repr=False)
 
     def blocked(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Whether each straight leg a[i] -> b[i] (metres) enters the closed area."""
         legs = shapely.linestrings(np.stack([a, b], axis=1))
-        return shapely.intersects(legs, self.closed)
+        return shapely.intersects(self.closed, legs)  # the prepared area first: GEOS uses its index
 
     @cached_property
-    def padded(self) -> csr_matrix:
-        """The graph with two more nodes (rows and columns ``n`` and ``n + 1``) for a flight's two ends."""
+    def between(self) -> tuple[np.ndarray, np.ndarray]:
+        """Metres of the shortest way between every two vertices, and each way's predecessors (Dijkstra)."""
+        return dijkstra(self.graph, directed=False, return_predecessors=True)
+
+    def sight(self, places: np.ndarray) -> np.ndarray:
+        """Which vertices each place (metres, one per row) sees: an (places, vertices) boolean array, a row
+        of False for a place inside the closed area."""
         n = len(self.vertices)
-        known = self.graph.tocoo()
-        return csr_matrix((known.data, (known.row, known.col)), shape=(n + 2, n + 2))
-
-    def sight(self, end: np.ndarray) -> np.ndarray | None:
-        """The vertices a place (metres) sees, by position; None when it lies inside the closed area.
-
-        Worked out once per place: an air base starts or ends many flights.
-        """
-        key = end.tobytes()
-        if key not in self._sight:
-            inside = bool(shapely.intersects(shapely.points(end), self.closed))
-            n = len(self.vertices)
-            self._sight[key] = (
-                None if inside else np.flatnonzero(~self.blocked(np.repeat(end[None], n, axis=0), self.vertices))
-            )
-        return self._sight[key]
+        if not len(places) or not n:
+            return np.zeros((len(places), n), dtype=bool)
+        free = ~self.blocked(np.repeat(places, n, axis=0), np.tile(self.vertices, (len(places), 1)))
+        free = free.reshape(len(places), n)
+        free[shapely.intersects(self.closed, shapely.points(places))] = False
+        return free
 
 
 def closed_airspace(polygons: list, *, margin_km: float, ends_lonlat: np.ndarray) -> Airspace | None:
@@ -99,7 +93,7 @@ def closed_airspace(polygons: list, *, margin_km: float, ends_lonlat: np.ndarray
     shapely.prepare(closed)
     n = len(points)
     i, j = np.triu_indices(n, k=1)
-    free = ~shapely.intersects(shapely.linestrings(np.stack([points[i], points[j]], axis=1)), closed) if n else []
+    free = ~shapely.intersects(closed, shapely.linestrings(np.stack([points[i], points[j]], axis=1))) if n else []
     i, j = i[free], j[free]
     metres = np.hypot(*(points[i] - points[j]).T)
     graph = csr_matrix((np.r_[metres, metres], (np.r_[i, j], np.r_[j, i])), shape=(n, n))
@@ -123,51 +117,76 @@ def _to_m(lon, lat):
 
 
 def flight_path(airspace: Airspace | None, lon1: float, lat1: float, lon2: float, lat2: float) -> np.ndarray | None:
-    """The (lon, lat) corners of the shortest flight between two places that keeps out of the closed area.
+    """The (lon, lat) corners of the shortest flight between two places that keeps out of the closed area
+    (``flight_paths`` for one flight)."""
+    return flight_paths(airspace, np.array([[lon1, lat1]]), np.array([[lon2, lat2]]))[0]
+
+
+def flight_paths(airspace: Airspace | None, starts: np.ndarray, ends: np.ndarray) -> list[np.ndarray | None]:
+    """The (lon, lat) corners of the shortest flight from each ``starts[i]`` to ``ends[i]`` that keeps out of
+    the closed area.
+
+    A flight whose straight leg is blocked leaves its start for a vertex it sees, follows the visibility
+    graph's shortest way to a vertex its end sees, and flies on to its end: the shortest of these over every
+    such pair of vertices (the graph's ways are worked out once, for all flights; each end's best way on from
+    every vertex once per end).
 
     Parameters
     ----------
     airspace
-        From ``closed_airspace``; None for no closed area (the direct leg).
-    lon1, lat1, lon2, lat2
-        The two places, in degrees.
+        From ``closed_airspace``; None for no closed area (every flight direct).
+    starts, ends
+        (k, 2) longitude/latitude of each flight's two places, in degrees.
 
     Returns
     -------
-    numpy.ndarray or None
-        (k, 2) corners, the ends included (two rows for a direct leg); None when no path exists or an end
-        lies inside the closed area.
+    list of numpy.ndarray or None
+        Per flight, (m, 2) corners with its two places exactly as given (two rows for a direct leg); None when
+        no way round exists or a place lies inside the closed area.
     """
-    ends = np.column_stack(_to_m(np.array([lon1, lon2]), np.array([lat1, lat2])))
-    if airspace is None or not airspace.blocked(ends[:1], ends[1:])[0]:
-        return np.array([[lon1, lat1], [lon2, lat2]])
-    rows = [airspace.sight(end) for end in ends]
-    if rows[0] is None or rows[1] is None:
-        return None
-    n = len(airspace.vertices)
-    a, b = n, n + 1  # the two ends join the graph as its last two nodes
-    span = [np.hypot(*(airspace.vertices[r] - ends[k]).T) for k, r in enumerate(rows)]
-    extra = csr_matrix(
-        (
-            np.r_[span[0], span[0], span[1], span[1]],
-            (
-                np.r_[np.full(len(rows[0]), a), rows[0], np.full(len(rows[1]), b), rows[1]],
-                np.r_[rows[0], np.full(len(rows[0]), a), rows[1], np.full(len(rows[1]), b)],
-            ),
-        ),
-        shape=(n + 2, n + 2),
-    )
-    graph = extra + airspace.padded
-    dist, pred = dijkstra(graph, directed=False, indices=a, return_predecessors=True)
-    if not np.isfinite(dist[b]):
-        return None
-    order, node = [], b
-    while node != a:
+    starts, ends = np.asarray(starts, dtype=float).reshape(-1, 2), np.asarray(ends, dtype=float).reshape(-1, 2)
+    direct = [np.array([a, b]) for a, b in zip(starts, ends, strict=True)]
+    if airspace is None or not len(starts):
+        return list(direct)
+    a_m = np.column_stack(_to_m(starts[:, 0], starts[:, 1]))
+    b_m = np.column_stack(_to_m(ends[:, 0], ends[:, 1]))
+    found: list[np.ndarray | None] = list(direct)
+    round_about = np.flatnonzero(airspace.blocked(a_m, b_m))
+    if not len(airspace.vertices):  # no way round at all
+        for flight in round_about:
+            found[flight] = None
+    if not len(round_about) or not len(airspace.vertices):
+        return found
+    places, code = np.unique(np.vstack([a_m[round_about], b_m[round_about]]), axis=0, return_inverse=True)
+    code = code.reshape(2, -1)
+    seen = airspace.sight(places)
+    span = np.where(seen, np.hypot(*(places[:, None, :] - airspace.vertices[None, :, :]).transpose(2, 0, 1)), np.inf)
+    metres, pred = airspace.between
+    for end in np.unique(code[1]):
+        # on[i]: the shortest way from vertex i to this end, through the vertex ``last[i]`` the end sees
+        via = metres + span[end][None, :]
+        last = np.argmin(via, axis=1)
+        on = via[np.arange(len(last)), last]
+        flights = np.flatnonzero(code[1] == end)
+        total = span[code[0, flights]] + on[None, :]
+        first = np.argmin(total, axis=1)
+        for row, flight, i in zip(range(len(flights)), round_about[flights], first, strict=True):
+            if np.isfinite(total[row, i]):
+                found[flight] = _corners(airspace, pred, int(i), int(last[i]), starts[flight], ends[flight])
+            else:
+                found[flight] = None
+    return found
+
+
+def _corners(airspace: Airspace, pred: np.ndarray, first: int, last: int, start: np.ndarray, end: np.ndarray):
+    """The flight's corners: its start, the graph's vertices from ``first`` to ``last``, its end (lon, lat)."""
+    order, node = [last], last
+    while node != first:
+        node = int(pred[first, node])
         order.append(node)
-        node = pred[node]
-    turns = np.array([airspace.vertices[k] for k in reversed(order[1:])])
+    turns = airspace.vertices[order[::-1]]
     lon, lat = _TO_DEG.transform(turns[:, 0], turns[:, 1])
-    return np.vstack([[lon1, lat1], np.column_stack([lon, lat]), [lon2, lat2]])  # the ends exactly as given
+    return np.vstack([start, np.column_stack([lon, lat]), end])  # the ends exactly as given
 
 
 def path_km(corners: np.ndarray) -> float:

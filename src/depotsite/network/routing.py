@@ -15,7 +15,7 @@ from scipy.spatial import cKDTree
 from depotsite.countries import read_countries
 from depotsite.errors import NetworkError
 from depotsite.inputs import Inputs
-from depotsite.network.airspace import closed_airspace, flight_path, path_km
+from depotsite.network.airspace import closed_airspace, flight_paths, path_km
 from depotsite.network.graph import RoadNetwork, haversine_km, tag_countries
 from depotsite.network.transit import (
     Area,
@@ -187,25 +187,25 @@ def _air_legs(sites: list, dests: list, name: str, profile, airspace, network, a
     keeps out of closed airspace, else the shortest way round it (``depotsite.network.airspace``); the
     pairs with no way round, with the reason."""
     legs, unreachable = {}, {}
+    pairs = [(s, d) for s in sites if s.kind == "air_base" for d in dests if d.kind == "air_base"]
+    ways = flight_paths(
+        airspace, np.array([(s.lon, s.lat) for s, _ in pairs]), np.array([(d.lon, d.lat) for _, d in pairs])
+    )
     flights: list[tuple[tuple[str, str, str], float, np.ndarray]] = []
-    for s in sites:
-        for d in dests:
-            if s.kind != "air_base" or d.kind != "air_base":
-                continue
-            key = (s.site_id, d.destination_id, name)
-            corners = flight_path(airspace, s.lon, s.lat, d.lon, d.lat)
-            if corners is None:
-                unreachable[key] = f"no flight from {s.site_id} to {d.destination_id} that keeps out of closed airspace"
-                continue
-            if len(corners) == 2:
-                km = float(haversine_km(s.lat, s.lon, d.lat, d.lon))
-                path = great_circle(s.lon, s.lat, d.lon, d.lat)
-            else:
-                km = path_km(corners)
-                path = np.vstack(
-                    [*(great_circle(*a, *b, points=8)[:-1] for a, b in itertools.pairwise(corners)), corners[-1:]]
-                )
-            flights.append((key, km / profile.cruise_kph, path))
+    for (s, d), corners in zip(pairs, ways, strict=True):
+        key = (s.site_id, d.destination_id, name)
+        if corners is None:
+            unreachable[key] = f"no flight from {s.site_id} to {d.destination_id} that keeps out of closed airspace"
+            continue
+        if len(corners) == 2:
+            km = float(haversine_km(s.lat, s.lon, d.lat, d.lon))
+            path = great_circle(s.lon, s.lat, d.lon, d.lat)
+        else:
+            km = path_km(corners)
+            path = np.vstack(
+                [*(great_circle(*a, *b, points=8)[:-1] for a, b in itertools.pairwise(corners)), corners[-1:]]
+            )
+        flights.append((key, km / profile.cruise_kph, path))
     facts = air_facts(network, area, [f[2] for f in flights], flight_h=[f[1] for f in flights])
     for (key, flight_h, path), fact in zip(flights, facts, strict=True):
         legs[key] = Leg(
