@@ -65,6 +65,15 @@ def test_a_clear_flight_is_the_direct_leg_and_a_closed_end_is_unreachable():
     assert flight_path(None, 0.0, 0.0, 0.2, 0.0).tolist() == [[0.0, 0.0], [0.2, 0.0]]
 
 
+def test_a_blocked_flight_with_no_corner_in_reach_is_unreachable():
+    """Corners farther than 600 km from every given place are left out of the graph: placed 2,000 km away, the
+    wall keeps none, so the flight across it has nowhere to turn, while the clear one flies direct."""
+    air = closed_airspace([WALL], margin_km=0, ends_lonlat=np.array([[20.0, 0.0], [20.1, 0.0]]))
+    assert len(air.vertices) == 0
+    assert flight_path(air, 0.0, 0.0, 0.2, 0.0) is None
+    assert flight_path(air, 0.0, 0.5, 0.2, 0.5).tolist() == [[0.0, 0.5], [0.2, 0.5]]
+
+
 def test_the_margin_keeps_flights_away():
     """With a 5 km margin no point of the way round comes within 5 km (less the 0.5 km graze) of the wall."""
     air = closed_airspace([WALL], margin_km=5, ends_lonlat=np.array([[-0.2, 0.0], [0.4, 0.0]]))

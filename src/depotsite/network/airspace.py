@@ -145,18 +145,15 @@ def flight_paths(airspace: Airspace | None, starts: np.ndarray, ends: np.ndarray
         no way round exists or a place lies inside the closed area.
     """
     starts, ends = np.asarray(starts, dtype=float).reshape(-1, 2), np.asarray(ends, dtype=float).reshape(-1, 2)
-    direct = [np.array([a, b]) for a, b in zip(starts, ends, strict=True)]
+    found: list[np.ndarray | None] = [np.array([a, b]) for a, b in zip(starts, ends, strict=True)]
     if airspace is None or not len(starts):
-        return list(direct)
+        return found
     a_m = np.column_stack(_to_m(starts[:, 0], starts[:, 1]))
     b_m = np.column_stack(_to_m(ends[:, 0], ends[:, 1]))
-    found: list[np.ndarray | None] = list(direct)
-    round_about = np.flatnonzero(airspace.blocked(a_m, b_m))
-    if not len(airspace.vertices):  # no way round at all
-        for flight in round_about:
-            found[flight] = None
-    if not len(round_about) or not len(airspace.vertices):
-        return found
+    blocked = airspace.blocked(a_m, b_m)
+    if not len(airspace.vertices):  # nowhere to turn: a blocked flight has no way round
+        return [None if cut else path for cut, path in zip(blocked, found, strict=True)]
+    round_about = np.flatnonzero(blocked)
     places, code = np.unique(np.vstack([a_m[round_about], b_m[round_about]]), axis=0, return_inverse=True)
     code = code.reshape(2, -1)
     seen = airspace.sight(places)
@@ -170,7 +167,7 @@ def flight_paths(airspace: Airspace | None, starts: np.ndarray, ends: np.ndarray
         flights = np.flatnonzero(code[1] == end)
         total = span[code[0, flights]] + on[None, :]
         first = np.argmin(total, axis=1)
-        for row, flight, i in zip(range(len(flights)), round_about[flights], first, strict=True):
+        for row, (flight, i) in enumerate(zip(round_about[flights], first, strict=True)):
             if np.isfinite(total[row, i]):
                 found[flight] = _corners(airspace, pred, int(i), int(last[i]), starts[flight], ends[flight])
             else:
