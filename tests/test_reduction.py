@@ -12,7 +12,16 @@ import pytest
 import depotsite.solve
 from depotsite.instance import build_instance
 from depotsite.model import build_model
-from depotsite.reduction import _Routes, first_sites, price, restricted, solve_reduced, unsupported, wanted
+from depotsite.reduction import (
+    _Routes,
+    carried_posture,
+    first_sites,
+    price,
+    restricted,
+    solve_reduced,
+    unsupported,
+    wanted,
+)
 from depotsite.solve import best_in_support, relaxation, solve
 from depotsite.timelimit import Deadline
 from instances import make_inputs, make_scenario, site, system, times
@@ -57,6 +66,41 @@ def test_the_proof_adds_back_a_site_that_beats_the_posture_and_keeps_out_one_tha
     assert set(model.instance.sites) == {"fast", "slow"}
     assert "far" in model.instance.pruned_sites
     assert model.instance.reduction["proven"] is True
+
+
+@pytest.mark.parametrize("seed", [20, 40])
+def test_a_solve_after_the_proof_adds_sites_back_starts_at_the_last_posture(seed):
+    """Two of the random instances whose proof adds sites back after the restricted MIP (its pricing did not):
+    HiGHS takes the last posture as the start of the solve over the larger set, and the optimum is still the
+    enumerated one."""
+    inst, optimum = _random_capacitated(seed)
+    model, outcome = solve_reduced(inst, deadline=Deadline(60), threads=1, first_k=1)
+    record = model.instance.reduction
+    assert record["added_back_by_the_proof"] >= 1
+    assert record["restarts_accepted"] == [True]
+    assert outcome.objective == pytest.approx(optimum, rel=1e-7, abs=1e-7)
+    assert record["proven"] is True
+
+
+def test_the_posture_carried_to_more_sites_is_the_old_one_with_the_added_sites_closed():
+    """The 110 posture of ``fast`` alone, carried to the model over ``fast`` and ``slow``: every variable of
+    ``slow`` at 0, ``fast``'s as solved, and the new model's objective and every row hold at it."""
+    hours = {("fast", "d", "x"): 10.0, ("slow", "d", "x"): 11.0}
+    inst = _instance(hours, [("fast", "A", 10, 100.0), ("slow", "A", 10, 0.0)], {("d", "x"): 10})
+    old = build_model(restricted(inst, {"fast"}))
+    assert solve(old, time_limit_s=30).objective == pytest.approx(110.0)
+    new = build_model(restricted(inst, {"fast", "slow"}))
+    carried = carried_posture(old, new)
+    assert len(carried) == sum(1 for _ in new.component_data_objects(pyo.Var, active=True))
+    for var, value in carried:
+        var.set_value(value)
+        assert value == (0.0 if "slow" in var.name else old.find_component(var.name).value), var.name
+    assert pyo.value(new.objective) == pytest.approx(110.0)
+    for row in new.component_data_objects(pyo.Constraint, active=True):
+        body = pyo.value(row.body)
+        assert (row.lower is None or body >= pyo.value(row.lower) - 1e-9) and (
+            row.upper is None or body <= pyo.value(row.upper) + 1e-9
+        ), row.name
 
 
 def _random_capacitated(seed):

@@ -43,13 +43,14 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 import numpy as np
+import pyomo.environ as pyo
 
 from depotsite.dispatch import unit_weight
 from depotsite.errors import InfeasibleError, SolverError
 from depotsite.instance import Instance, fewest_sites_rows
 from depotsite.model import build_model, route_use_keys
 from depotsite.posture import SolveOutcome
-from depotsite.solve import Relaxation, best_in_support, relaxation, solve
+from depotsite.solve import Relaxation, best_in_support, new_solver, relaxation, solve
 from depotsite.timelimit import Deadline
 
 log = logging.getLogger(__name__)
@@ -355,6 +356,16 @@ def support_start(model, rel: Relaxation, *, deadline: Deadline, threads: int, m
     }
 
 
+def carried_posture(old, new) -> list[tuple[pyo.Var, float]]:
+    """The posture of ``old`` (a restricted model, solved) as a start for ``new`` (the same instance over more
+    sites): each variable of ``new`` at the value of the variable of the same name in ``old``, the added
+    sites' variables at 0. The added sites stay closed, so the posture keeps every rule of ``new``: the
+    formulations the reduction applies to index no variable by anything but sites, systems, destinations and
+    hosts (no makespan ladder, no queue)."""
+    values = {v.name: v.value for v in old.component_data_objects(pyo.Var, active=True) if v.value is not None}
+    return [(v, values.get(v.name, 0.0)) for v in new.component_data_objects(pyo.Var, active=True)]
+
+
 def _model(inst: Instance, keep: set[str], deadline: Deadline):
     return build_model(restricted(inst, keep), deadline=deadline)
 
@@ -443,6 +454,7 @@ def solve_reduced(
         "lower_bound": prices.lower_bound,
     }
     added_back: list[str] = []
+    restarts: list = []  # the solvers of the solves after sites were added back, each started at the last posture
     loaded = rel.solver  # the last relaxation's solver holds this model already: the MIP need not load it again
     t = time.perf_counter()
     start = support_start(model, rel, deadline=deadline, threads=threads, mip_gap=mip_gap)
@@ -475,10 +487,12 @@ def solve_reduced(
         log.info("reduction: %d left-out sites could improve the posture (%.6g); adding them back", len(unsafe), z)
         added_back += unsafe
         keep |= set(unsafe)
-        loaded = None
         t = time.perf_counter()
-        model = _model(inst, keep, deadline)
+        solved, model = model, _model(inst, keep, deadline)
         timings["build_s"] += time.perf_counter() - t
+        loaded = new_solver()
+        loaded.start_from(carried_posture(solved, model))  # the posture found so far, the added sites closed
+        restarts.append(loaded)
     outside = [prices.lower_bound + max(0.0, v) for s, v in prices.phi.items() if s not in keep]
     bound = min([b for b in (outcome.bound,) if b is not None] + outside, default=None)
     proven = outcome.status == "optimal" and not unsafe
@@ -487,6 +501,7 @@ def solve_reduced(
         "kept_sites": len(keep),
         "pruned_sites": len(inst.sites) - len(keep),
         "added_back_by_the_proof": len(added_back),
+        "restarts_accepted": [r.start_accepted for r in restarts],
         "start": start,
         "full_bound": bound,
         "proven": proven,
