@@ -3,7 +3,8 @@
 ``python benchmarks/scale.py --sites 500,2000,10000 --destinations 50 --seed 1 --time-limit 60`` generates,
 for each size, a seeded instance and solves it in a process of its own (so each size's peak memory is its
 own), printing one line per size: routing, model construction (instance, reduction and pyomo model) and
-solve time, wall and CPU, status, gap, objective and peak resident memory.
+solve time, wall and CPU, status, gap, objective and peak resident memory. ``--routing-only`` stops each size
+after its road matrix: the routing's seconds and memory alone.
 
 The instance: ``--sites`` real nodes of the shipped road extract (``data/roads``) inside the seven host
 countries as candidate sites, each given the kind, capacities, dispatch rate and fixed cost of a random
@@ -214,8 +215,10 @@ def run_one(
     reduce: str | None,
     start_share: float | None,
     settings: tuple[str, ...] | list[str] = (),
+    routing_only: bool = False,
 ) -> dict:
-    """Generate, route, build and solve one size; the figures of each step."""
+    """Generate, route, build and solve one size; the figures of each step (only up to the routing with
+    ``routing_only``)."""
     import depotsite
     import depotsite.reduction
     from depotsite.explain import run_solve
@@ -233,6 +236,14 @@ def run_one(
         inputs = depotsite.read_inputs(scenario)
         with Clock() as routing:
             travel = route(inputs, scenario)
+        if routing_only:
+            return {
+                "sites": sites,
+                "candidate_pairs": len(travel.legs),
+                "routing_s": routing.wall,
+                "routing_cpu_s": routing.cpu,
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
         write_demand(Path(tmp), eligible=servable(inputs, scenario, travel), destinations=destinations, seed=seed)
         scenario = depotsite.load_scenario(path, overrides=overrides)
         inputs = depotsite.read_inputs(scenario)  # the same sites and destinations: the legs stand
@@ -298,6 +309,7 @@ def main(argv: list[str] | None = None) -> None:
         metavar="KEY=VALUE",
         help="a scenario override, as `depotsite solve --set` (e.g. solver.threads=1); repeatable",
     )
+    parser.add_argument("--routing-only", action="store_true", help="generate and route each size, no build or solve")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child process: one size, JSON
     args = parser.parse_args(argv)
     sizes = [int(x) for x in args.sites.split(",")]
@@ -310,24 +322,33 @@ def main(argv: list[str] | None = None) -> None:
             reduce=args.reduce,
             start_share=args.start_share,
             settings=args.settings,
+            routing_only=args.routing_only,
         )
         print(json.dumps(figures))
         return
-    print(
-        f"{'sites':>6} {'routes':>8} {'routing s (cpu)':>16} {'build s (cpu)':>14} {'solve s (cpu)':>15} "
-        f"{'build/solve':>11} {'status':>10} {'gap':>8} {'objective':>11} {'peak MB':>8}"
-    )
+    if args.routing_only:
+        print(f"{'sites':>6} {'legs':>9} {'routing s':>10} {'cpu s':>7} {'peak MB':>8}")
+    else:
+        print(
+            f"{'sites':>6} {'routes':>8} {'routing s (cpu)':>16} {'build s (cpu)':>14} {'solve s (cpu)':>15} "
+            f"{'build/solve':>11} {'status':>10} {'gap':>8} {'objective':>11} {'peak MB':>8}"
+        )
     for n in sizes:
         command = [sys.executable, __file__, "--one", "--sites", str(n), "--destinations", str(args.destinations)]
         command += ["--seed", str(args.seed), "--time-limit", str(args.time_limit)]
         command += ["--reduce", args.reduce] if args.reduce else []
         command += ["--start-share", str(args.start_share)] if args.start_share is not None else []
         command += [arg for setting in args.settings for arg in ("--set", setting)]
+        command += ["--routing-only"] if args.routing_only else []
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             print(f"{n:>6} failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
             continue
         f = json.loads(done.stdout.strip().splitlines()[-1])
+        if args.routing_only:
+            legs, wall, cpu = f["candidate_pairs"], f["routing_s"], f["routing_cpu_s"]
+            print(f"{n:>6} {legs:>9} {wall:>10.1f} {cpu:>7.1f} {f['peak_mb']:>8.0f}")
+            continue
         ratio = f["build_s"] / f["solve_s"] if f["solve_s"] > 0 else math.inf
         print(
             f"{n:>6} {f['routes']:>8} {f['routing_s']:>8.1f} ({f['routing_cpu_s']:>5.1f}) "
