@@ -85,14 +85,14 @@ def _linear(row) -> tuple[float, dict[str, float]]:
 
 
 def test_the_makespan_ladder_has_a_step_per_distinct_hour_above_the_floor():
-    """The ladder row is T >= 3 + 2 z0 + 1 z1 + 1 z2 + 2.5 z3 (``_ladder_model``'s docstring), each z in
-    [0, 1], z_k >= z_k+1 for k = 0, 1, 2, and z_k >= use[r] for every route of t_k hours: b-d1 (5 h) at
+    """The ladder row is T >= 3 + 2 z0 + 1 z1 + 1 z2 + 2.5 z3 (``_ladder_model``'s docstring), each z
+    binary, z_k >= z_k+1 for k = 0, 1, 2, and z_k >= use[r] for every route of t_k hours: b-d1 (5 h) at
     level 0, b-d2 (6 h) at 1, c-d2 (7 h) at 2, c-d1 (9.5 h) at 3; a's routes (2 and 3 h, not above the
     floor) climb no step. T's own lower bound is the floor."""
     m = _ladder_model()
     assert m.makespan_h.lb == pytest.approx(3.0)
     assert list(m.LADDER) == [0, 1, 2, 3]
-    assert all(m.makespan_level[k].bounds == (0, 1) for k in m.LADDER)
+    assert all(m.makespan_level[k].is_binary() for k in m.LADDER)
     constant, coefficients = _linear(m.makespan_ladder)
     assert constant == pytest.approx(-3.0)
     assert coefficients == pytest.approx(

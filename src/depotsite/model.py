@@ -98,7 +98,7 @@ Objective terms (each in its own unit)::
                                     perspective, added where a posture needs them: exact at the end)
           makespan  T >= tau[r] use[r] + 24/disp[s] pre[r], its order longest journeys first   (hours)
                     + the ladder T >= T0 + sum_k (t_k - t_k-1) z[k], z[k] >= use[r] for tau[r] = t_k,
-                    z[k] >= z[k+1] (t_k the distinct tau above the floor T0: valid, and a far stronger LP)
+                    z[k] >= z[k+1], z binary (t_k the distinct tau above the floor T0: valid, a far stronger LP)
     risk  max_host_share  r >= 100 (value in h) / V,  r = 100 g k / V, k whole      (percentage points)
           hhi             10 000 sum_h z[h], z[h] >= 2 a x[h] - a^2 at tangent points a   (points)
           expected_loss   100 sum_h threat[h] (value in h) / V               (percentage points)

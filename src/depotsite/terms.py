@@ -51,13 +51,18 @@ def _add_makespan_ladder(m: pyo.ConcreteModel, inst: Instance, floor: float) -> 
     is the largest ``tau`` of a used route, a valid bound on the last arrival (its queue comes on top);
     in the LP a route used a tenth lifts T by a tenth of the step from the level below, where
     ``tau[r] use[r]`` lifts it by nothing above the floor: a far stronger bound.
+
+    The z_k are binary. That changes no optimum: at whole ``use`` the least z the rows allow is already
+    whole (z_k = 1 exactly when a route of t_k hours or more is used). It lets HiGHS branch on "T reaches
+    t_k", the question the weighted makespan turns on (base with ``time = "makespan"``: 1.7% from the bound
+    after 120 s against 4.3% with z continuous, ``benchmarks/README.md``).
     """
     hours = sorted({inst.tau_h[r] for r in inst.routes if inst.tau_h[r] > floor})
     if not hours:
         return
     level = {t: k for k, t in enumerate(hours)}
     m.LADDER = pyo.RangeSet(0, len(hours) - 1)
-    m.makespan_level = pyo.Var(m.LADDER, bounds=(0, 1))
+    m.makespan_level = pyo.Var(m.LADDER, domain=pyo.Binary)
     steps = [hours[0] - floor] + [b - a for a, b in itertools.pairwise(hours)]
     m.makespan_ladder = pyo.Constraint(
         expr=m.makespan_h >= floor + sum(step * m.makespan_level[k] for k, step in enumerate(steps))
