@@ -14,7 +14,6 @@ from depotsite.instance import build_instance
 from depotsite.model import build_model
 from depotsite.reduction import (
     _Routes,
-    carried_posture,
     first_sites,
     price,
     restricted,
@@ -22,7 +21,7 @@ from depotsite.reduction import (
     unsupported,
     wanted,
 )
-from depotsite.solve import best_in_support, relaxation, solve
+from depotsite.solve import best_in_support, carried_posture, relaxation, solve
 from depotsite.timelimit import Deadline
 from instances import make_inputs, make_scenario, site, system, times
 from test_oracle import enumerate_optimum

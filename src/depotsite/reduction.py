@@ -43,14 +43,13 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pyomo.environ as pyo
 
 from depotsite.dispatch import unit_weight
 from depotsite.errors import InfeasibleError, SolverError
 from depotsite.instance import Instance, fewest_sites_rows
 from depotsite.model import build_model, route_use_keys
 from depotsite.posture import SolveOutcome
-from depotsite.solve import Relaxation, best_in_support, new_solver, relaxation, solve
+from depotsite.solve import Relaxation, best_in_support, carried_posture, new_solver, relaxation, solve
 from depotsite.timelimit import Deadline
 
 log = logging.getLogger(__name__)
@@ -354,16 +353,6 @@ def support_start(model, rel: Relaxation, *, deadline: Deadline, threads: int, m
         "proven_in_support": best.proven,
         "seconds": round(best.solve_s, 3),
     }
-
-
-def carried_posture(old, new) -> list[tuple[pyo.Var, float]]:
-    """The posture of ``old`` (a restricted model, solved) as a start for ``new`` (the same instance over more
-    sites): each variable of ``new`` at the value of the variable of the same name in ``old``, the added
-    sites' variables at 0. The added sites stay closed, so the posture keeps every rule of ``new``: the
-    formulations the reduction applies to index no variable by anything but sites, systems, destinations and
-    hosts (no makespan ladder, no queue)."""
-    values = {v.name: v.value for v in old.component_data_objects(pyo.Var, active=True) if v.value is not None}
-    return [(v, values.get(v.name, 0.0)) for v in new.component_data_objects(pyo.Var, active=True)]
 
 
 def _model(inst: Instance, keep: set[str], deadline: Deadline):

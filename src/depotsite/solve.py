@@ -93,6 +93,16 @@ def model_values(model: pyo.ConcreteModel) -> list[tuple[Any, float]]:
     return [(v, v.value) for v in model.component_data_objects(pyo.Var, active=True) if v.value is not None]
 
 
+def carried_posture(old, new) -> list[tuple[pyo.Var, float]]:
+    """The posture of ``old`` (a restricted model of ``depotsite.reduction``, solved) as a start for ``new``
+    (the same instance over more sites): each variable of ``new`` at the value of the variable of the same
+    name in ``old``, the added sites' variables at 0. The added sites stay closed, so the posture keeps every
+    rule of ``new``: the formulations the reduction applies to index no variable by anything but sites,
+    systems, destinations and hosts (no makespan ladder, no queue)."""
+    values = {v.name: v.value for v in old.component_data_objects(pyo.Var, active=True) if v.value is not None}
+    return [(v, values.get(v.name, 0.0)) for v in new.component_data_objects(pyo.Var, active=True)]
+
+
 _scheduler_threads: list[int] = []  # the thread count HiGHS's process-wide task scheduler was started with
 
 
