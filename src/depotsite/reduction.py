@@ -443,7 +443,7 @@ def solve_reduced(
         "lower_bound": prices.lower_bound,
     }
     added_back: list[str] = []
-    restarts: list = []  # the solvers of the solves after sites were added back, each started at the last posture
+    restarts_accepted: list[bool | None] = []  # per solve after an add-back: whether HiGHS took its start
     loaded = rel.solver  # the last relaxation's solver holds this model already: the MIP need not load it again
     t = time.perf_counter()
     start = support_start(model, rel, deadline=deadline, threads=threads, mip_gap=mip_gap)
@@ -468,6 +468,8 @@ def solve_reduced(
         timings["mip_s"] += time.perf_counter() - t
         if start is not None and "accepted" not in start:
             start["accepted"] = loaded.start_accepted
+        if added_back:  # every solve after the first follows an add-back, started at the posture before it
+            restarts_accepted.append(loaded.start_accepted)
         z = outcome.objective
         tol = 1e-7 * max(1.0, abs(z))
         unsafe = [s for s, v in prices.phi.items() if s not in keep and prices.lower_bound + max(0.0, v) < z - tol]
@@ -481,7 +483,6 @@ def solve_reduced(
         timings["build_s"] += time.perf_counter() - t
         loaded = new_solver()
         loaded.start_from(carried_posture(solved, model))  # the posture found so far, the added sites closed
-        restarts.append(loaded)
     outside = [prices.lower_bound + max(0.0, v) for s, v in prices.phi.items() if s not in keep]
     bound = min([b for b in (outcome.bound,) if b is not None] + outside, default=None)
     proven = outcome.status == "optimal" and not unsafe
@@ -490,7 +491,7 @@ def solve_reduced(
         "kept_sites": len(keep),
         "pruned_sites": len(inst.sites) - len(keep),
         "added_back_by_the_proof": len(added_back),
-        "restarts_accepted": [r.start_accepted for r in restarts],
+        "restarts_accepted": restarts_accepted,
         "start": start,
         "full_bound": bound,
         "proven": proven,

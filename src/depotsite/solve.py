@@ -93,7 +93,7 @@ def model_values(model: pyo.ConcreteModel) -> list[tuple[Any, float]]:
     return [(v, v.value) for v in model.component_data_objects(pyo.Var, active=True) if v.value is not None]
 
 
-def carried_posture(old, new) -> list[tuple[pyo.Var, float]]:
+def carried_posture(old: pyo.ConcreteModel, new: pyo.ConcreteModel) -> list[tuple[Any, float]]:
     """The posture of ``old`` (a restricted model of ``depotsite.reduction``, solved) as a start for ``new``
     (the same instance over more sites): each variable of ``new`` at the value of the variable of the same
     name in ``old``, the added sites' variables at 0. The added sites stay closed, so the posture keeps every
