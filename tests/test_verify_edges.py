@@ -128,6 +128,16 @@ def test_a_manifest_without_output_digests_says_so_once(run):
     assert not any(c.startswith("layers.gpkg") for c in found.checks)  # no recorded GeoPackage to check
 
 
+@pytest.mark.parametrize("outputs", [3, "x", [1]])
+def test_output_digests_that_are_not_a_table_say_so_once(run, outputs):
+    """Not only a missing 'outputs': one of another shape is the same one violation (the GeoPackage check
+    once read it as a table and ended the whole verification as 'malformed')."""
+    edit_json(run / "manifest.json", lambda m: m.update(outputs=outputs))
+    assert verify_run(run).violations == [
+        "manifest.json records no output SHA-256 ('outputs'); rewrite the run with this version"
+    ]
+
+
 def test_an_output_without_a_digest_is_named(run):
     edit_json(run / "manifest.json", lambda m: m["outputs"].pop("routes.geojson"))
     found = verify_run(run)

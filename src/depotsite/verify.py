@@ -125,8 +125,9 @@ LAYERS = ("depots", "routes", "sites", "destinations")
 def check_geopackage(run: Path, manifest: dict[str, Any], v: Verification) -> None:
     """``layers.gpkg``, when the run wrote one: its tables are the run's GeoJSON layers, feature for feature
     (its bytes are already checked against the manifest; this checks that it holds what it claims to)."""
-    if GEOPACKAGE not in (manifest.get("outputs") or {}) or not (run / GEOPACKAGE).is_file():
-        return  # written before GeoPackages, or missing (check_files says so)
+    outputs = manifest.get("outputs")
+    if not isinstance(outputs, dict) or GEOPACKAGE not in outputs or not (run / GEOPACKAGE).is_file():
+        return  # written before GeoPackages, or missing, or no digests at all (check_files says so)
     import pyogrio
 
     try:
