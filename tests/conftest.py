@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -14,16 +15,39 @@ from typer.testing import CliRunner
 os.environ["COLUMNS"] = "240"
 
 from depotsite.cli import app
+from depotsite.errors import InputError
+from depotsite.inputs import load_inputs
 
 sys.path.insert(0, str(Path(__file__).parent))  # the inline-instance helpers
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "models" / "base.toml"
+DATA = ROOT / "data"
+TABLES = ("hosts", "sites", "systems", "destinations", "demand")  # the tables load_inputs reads
 runner = CliRunner()
 
 
 def invoke(*args: object):
     return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def tables(tmp_path):
+    """A writable copy of the shipped tables; returns (folder, loader)."""
+    for name in TABLES:
+        shutil.copy(DATA / f"{name}.csv", tmp_path / f"{name}.csv")
+
+    def load(**kwargs):
+        return load_inputs(**{name: tmp_path / f"{name}.csv" for name in TABLES}, **kwargs)
+
+    return tmp_path, load
+
+
+def problems_of(load, **kwargs) -> list[str]:
+    """The problems of the InputError that ``load(**kwargs)`` must raise."""
+    with pytest.raises(InputError) as caught:
+        load(**kwargs)
+    return caught.value.problems
 
 
 @pytest.fixture(scope="session")

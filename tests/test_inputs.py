@@ -3,42 +3,20 @@
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
 
+from conftest import DATA, TABLES, problems_of
 from depotsite.errors import InputError
-from depotsite.inputs import load_inputs
 from depotsite.tables import read_rows, write_csv
-
-DATA = Path(__file__).resolve().parents[1] / "data"
-TABLES = ("hosts", "sites", "systems", "destinations", "demand")
-
-
-@pytest.fixture
-def tables(tmp_path):
-    """A writable copy of the shipped tables; returns (folder, loader)."""
-    for name in TABLES:
-        shutil.copy(DATA / f"{name}.csv", tmp_path / f"{name}.csv")
-
-    def load(**kwargs):
-        return load_inputs(**{name: tmp_path / f"{name}.csv" for name in TABLES}, **kwargs)
-
-    return tmp_path, load
 
 
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path.name}"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def problems_of(load, **kwargs) -> list[str]:
-    with pytest.raises(InputError) as caught:
-        load(**kwargs)
-    return caught.value.problems
 
 
 def test_shipped_tables_load(tables):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
-import shutil
 import socket
 import stat
 import sys
@@ -16,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from depotsite.errors import InputError
-from depotsite.inputs import load_inputs
+from conftest import problems_of
 from depotsite.tables import (
     MAX_ID_CHARS,
     MAX_TABLE_BYTES,
@@ -45,8 +43,6 @@ from depotsite.tables import (
     utf8_lines,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-TABLES = ("hosts", "sites", "systems", "destinations", "demand")
 HOSTS_HEADER = "host_id,name,group,release_delay_h"
 
 
@@ -225,34 +221,17 @@ def test_read_table_reports_a_read_error():
 # --- demand and profiles through load_inputs -----------------------------------------------------------
 
 
-@pytest.fixture
-def tables(tmp_path):
-    for name in TABLES:
-        shutil.copy(DATA / f"{name}.csv", tmp_path / f"{name}.csv")
-
-    def load(**kwargs):
-        return load_inputs(**{name: tmp_path / f"{name}.csv" for name in TABLES}, **kwargs)
-
-    return tmp_path, load
-
-
-def _problems(load, **kwargs) -> list[str]:
-    with pytest.raises(InputError) as caught:
-        load(**kwargs)
-    return caught.value.problems
-
-
 def test_a_repeated_unknown_demand_row_is_not_also_a_duplicate(tables):
     folder, load = tables
     (folder / "demand.csv").write_text("destination_id,system_id,units\nua_kiev,patriot,2\nua_kiev,patriot,1\n")
     unknown = "unknown destination_id 'ua_kiev'; add it to destinations.csv or fix the id (did you mean 'ua_kyiv'?)"
-    assert _problems(load) == [f"demand.csv line 2: {unknown}", f"demand.csv line 3: {unknown}"]
+    assert problems_of(load) == [f"demand.csv line 2: {unknown}", f"demand.csv line 3: {unknown}"]
 
 
 def test_every_repeat_names_the_first_row(tables):
     folder, load = tables
     (folder / "demand.csv").write_text("destination_id,system_id,units\n" + "ua_kyiv,patriot,1\n" * 3)
-    assert _problems(load) == [
+    assert problems_of(load) == [
         f"demand.csv line {line}: duplicate row for ua_kyiv/patriot (first on line 2); merge the two rows into one"
         for line in (3, 4)
     ]
@@ -271,7 +250,7 @@ def test_profile_alternatives_are_checked_one_by_one(tables):
     (folder / "systems.csv").write_text(text.replace(",NONE,wheeled,", ",NONE,wheeled;tracked,", 1), "utf-8")
     assert load(profiles={"tracked", "wheeled", "air"}).systems["patriot"].profile == "wheeled;tracked"
     (folder / "systems.csv").write_text(text.replace(",NONE,wheeled,", ",NONE,wheeled;hover,", 1), "utf-8")
-    assert _problems(load, profiles={"tracked", "wheeled", "air"}) == [
+    assert problems_of(load, profiles={"tracked", "wheeled", "air"}) == [
         "systems.csv line 2 (patriot): unknown transport profile 'hover'; use one of air, tracked, wheeled or "
         "define it under [network.profiles] in the scenario"
     ]
