@@ -88,6 +88,12 @@ def _manifest(run: Path, v: Verification) -> dict[str, Any]:
     return doc
 
 
+def recorded_outputs(manifest: dict[str, Any]) -> dict[str, Any] | None:
+    """The manifest's output SHA-256 by file name, or None when it records them as no table (or not at all)."""
+    outputs = manifest.get("outputs")
+    return outputs if isinstance(outputs, dict) else None
+
+
 def check_files(run: Path, manifest: dict[str, Any], v: Verification) -> None:
     """Every input and every output against the SHA-256 the manifest recorded."""
     for role, entry in manifest["inputs"].items():
@@ -99,8 +105,8 @@ def check_files(run: Path, manifest: dict[str, Any], v: Verification) -> None:
                 f"input {role} ({path}) changed after the run: SHA-256 {now[:12]}... "
                 f"differs from the manifest's {entry['sha256'][:12]}..."
             )
-    outputs = manifest.get("outputs")
-    if not isinstance(outputs, dict):
+    outputs = recorded_outputs(manifest)
+    if outputs is None:
         v.violations.append("manifest.json records no output SHA-256 ('outputs'); rewrite the run with this version")
         outputs = {}
     for name in sorted(set(OUTPUT_FILES) - set(outputs)):
@@ -125,8 +131,7 @@ LAYERS = ("depots", "routes", "sites", "destinations")
 def check_geopackage(run: Path, manifest: dict[str, Any], v: Verification) -> None:
     """``layers.gpkg``, when the run wrote one: its tables are the run's GeoJSON layers, feature for feature
     (its bytes are already checked against the manifest; this checks that it holds what it claims to)."""
-    outputs = manifest.get("outputs")
-    if not isinstance(outputs, dict) or GEOPACKAGE not in outputs or not (run / GEOPACKAGE).is_file():
+    if GEOPACKAGE not in (recorded_outputs(manifest) or {}) or not (run / GEOPACKAGE).is_file():
         return  # written before GeoPackages, or missing, or no digests at all (check_files says so)
     import pyogrio
 
