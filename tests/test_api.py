@@ -83,6 +83,20 @@ def test_importing_the_package_loads_no_heavy_library():
     assert done.stdout.strip() == "[]"
 
 
+def test_a_solve_loads_only_the_pyomo_it_uses(tmp_path):
+    """The pipeline needs pyomo's modelling core and its HiGHS interface, not ``pyomo.environ`` (every plugin:
+    GDP, DAE, the solver zoo, about 0.2 s of every process); only ``--save-lp`` loads it, for the writers."""
+    code = (
+        "import sys, depotsite\n"
+        f"s = depotsite.load_scenario({str(tiny_scenario(tmp_path))!r}); i = depotsite.read_inputs(s)\n"
+        "inst = depotsite.build_instance(i, depotsite.travel_times_for(i, s), s)\n"
+        "print(depotsite.run_solve(depotsite.build_model(inst), time_limit_s=60).status)\n"
+        "print(sorted(m for m in ('pyomo.environ', 'pyomo.gdp', 'pyomo.dae', 'pyomo.core') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["optimal", "['pyomo.core']"]
+
+
 def test_solves_in_one_process_may_change_the_thread_count(tmp_path):
     """HiGHS keeps one task scheduler per process; a solve asking for another thread count than the first
     one used to stop with status 'unknown' (exit 4) until the scheduler is restarted."""

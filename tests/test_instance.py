@@ -9,7 +9,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.repn import generate_standard_repn
 
 import depotsite.dispatch

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 import highspy
-import pyomo.environ as pyo
+import pyomo.core as pyo
 import pytest
 
 import depotsite.solve

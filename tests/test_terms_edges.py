@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 import pytest
 from pyomo.repn import generate_standard_repn
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from depotsite.model import FAMILIES, Family
 from depotsite.solve import SolveOutcome, probe, solve

@@ -116,7 +116,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from depotsite import words
 from depotsite.dispatch import arrival_h, hours_per_slot, queue_coefficients, queue_deadline_routes, slot_bounds

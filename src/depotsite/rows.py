@@ -10,7 +10,7 @@ import sys
 from collections import defaultdict
 from typing import Any
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from depotsite.dispatch import dispatch_order
 from depotsite.errors import InfeasibleError

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from depotsite.dispatch import hours_per_slot, queue_coefficients, site_classes, unit_weight
 from depotsite.instance import Instance

@@ -24,7 +24,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.contrib.solver.common.results import TerminationCondition
 
 from depotsite.analysis.site_reasons import SiteReport, site_reasons

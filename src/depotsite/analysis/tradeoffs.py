@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from depotsite.errors import InfeasibleError, SolverError
 from depotsite.explain import explain_infeasible

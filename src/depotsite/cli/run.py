@@ -143,8 +143,6 @@ def explain_for_summary(p, posture, result, sc, timings: dict[str, float]) -> di
 
 def check_solve_outputs(out_dir: Path, save_lp: Path | None, *, inputs: list[Path]) -> None:
     """Refuse, before any work, an ``--out`` or ``--save-lp`` that writing could destroy (see outdir)."""
-    from pyomo.opt import guess_format
-
     from depotsite.output.outdir import absolute_path, file_problems, folder_problems, refuse
 
     problems = folder_problems(out_dir, kind="run", inputs=inputs)
@@ -155,7 +153,7 @@ def check_solve_outputs(out_dir: Path, save_lp: Path | None, *, inputs: list[Pat
                 f"--save-lp {save_lp}: is inside --out {out_dir}, which the run folder replaces; "
                 "save the LP file elsewhere"
             ]
-        if not lp_problems and guess_format(str(save_lp)) is None:
+        if not lp_problems and _lp_format(save_lp) is None:
             lp_problems = [f"--save-lp {save_lp}: name the file .lp (CPLEX LP) or .mps (MPS)"]
         problems += lp_problems
     refuse(problems)
@@ -163,12 +161,19 @@ def check_solve_outputs(out_dir: Path, save_lp: Path | None, *, inputs: list[Pat
 
 def write_lp(model, path: Path, *, inputs: list[Path]) -> None:
     """Write the model as an LP (or MPS) file, atomically, with the formulation's names."""
-    from pyomo.opt import guess_format
-
     from depotsite.output.outdir import atomic_file
 
     with atomic_file(path, inputs=inputs, option="--save-lp") as staged:
-        model.write(str(staged), format=guess_format(str(path)), io_options={"symbolic_solver_labels": True})
+        model.write(str(staged), format=_lp_format(path), io_options={"symbolic_solver_labels": True})
+
+
+def _lp_format(path: Path):
+    """pyomo's writer format for the file's name (None: neither .lp nor .mps). Only here, on ``--save-lp``,
+    is ``pyomo.environ`` imported: it registers the LP and MPS writers, and a solve needs none of its plugins."""
+    import pyomo.environ  # noqa: F401
+    from pyomo.opt import guess_format
+
+    return guess_format(str(path))
 
 
 def print_summary(result, p, out_dir: Path) -> None:
