@@ -12,6 +12,7 @@ import pyomo.core as pyo
 import pytest
 from pyomo.repn import generate_standard_repn
 
+from depotsite.dispatch import slot_steps
 from depotsite.errors import InfeasibleError
 from depotsite.instance import build_instance
 from depotsite.model import build_model, first_breakpoints, posture_of
@@ -202,3 +203,49 @@ def test_two_units_split_when_the_queue_at_one_site_costs_its_exact_wait():
     result = collect(model.instance, posture_of(model), outcome)
     assert result.stock == {("a", "x"): 1, ("b", "x"): 1}
     assert result.objective == pytest.approx(22.75 / 2, rel=1e-9)
+
+
+def test_a_queue_of_many_slot_units_is_counted_in_whole_units_and_costs_its_exact_wait():
+    """2 units of x, 3 dispatch slots each, sites a (10 h) and b (10.75 h), one slot an hour each.
+
+    Both at a: the units leave after 3 and 6 h, 13 + 16 = 29 unit-hours; one at each: 13 + 13.75 = 26.75;
+    both at b: 30.5. The split is the optimum, mean 13.375 h. A site's slots for x are 0, 3, 6, ...: the
+    queue is counted in steps of 3 slots (``slot_steps``), so N at a site is its units and its cost
+    ``24/disp (u/2c) 3^2 N^2 + u c x / 2`` (a cost without the 3^2 would be under a ninth of the true
+    square, and both units would go to a)."""
+    inputs = make_inputs(
+        hosts=["A", "B"],
+        sites=[site("a", "A"), site("b", "B")],
+        systems=[system("x", slots=3)],
+        demand={("d", "x"): 2},
+    )
+    travel = times({("a", "d", "x"): 10.0, ("b", "d", "x"): 10.75})
+    inst = build_instance(inputs, travel, make_scenario(objective={"queues": True}))
+    assert slot_steps(inst) == {("a", 0): 3, ("b", 0): 3}
+    model = build_model(inst)
+    assert model.queue_slots["a", 0].ub == 2  # two units, not six slots
+    outcome = solve(model, time_limit_s=30)
+    result = collect(inst, posture_of(model), outcome)
+    assert result.stock == {("a", "x"): 1, ("b", "x"): 1}
+    assert result.objective == pytest.approx(26.75 / 2, rel=1e-9)
+    assert {x.site_id: x.queue_h for x in result.deliveries} == pytest.approx({"a": 3.0, "b": 3.0})
+
+
+def test_the_queue_step_is_the_gcd_of_the_slots_of_the_systems_before_it():
+    """Systems of 1, 4 and 6 slots at one site, the mean time with equal priorities: by weight per slot the
+    queue is y (1 slot), then p (4), then q (6); the steps of its first 1, 2 and 3 systems are gcd(1) = 1,
+    gcd(1, 4) = 1 and 1; at a site holding only p and q (a port, where y may not be stored), 4 then
+    gcd(4, 6) = 2."""
+    inputs = make_inputs(
+        hosts=["A"],
+        sites=[site("a", "A"), site("b", "A", kind="port")],
+        systems=[
+            system("p", slots=4, kinds="army_base;port"),
+            system("q", slots=6, kinds="army_base;port"),
+            system("y", slots=1),
+        ],
+        demand={("d", "p"): 1, ("d", "q"): 1, ("d", "y"): 1},
+    )
+    travel = times({(s, "d", w): 10.0 for s in "ab" for w in "pqy"})
+    inst = build_instance(inputs, travel, make_scenario(objective={"queues": True}))
+    assert slot_steps(inst) == {("a", 0): 1, ("a", 1): 1, ("a", 2): 1, ("b", 0): 4, ("b", 1): 2}

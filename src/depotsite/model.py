@@ -55,8 +55,9 @@ host_holds[h,w]         ``m.host_holds``                 1 if host h holds w (mi
 use[s,d,w], T           ``m.use_route``                  1 if a route is used; the makespan (hours)
                         ``m.makespan_h``
 z[k]                    ``m.makespan_level``             1 once a route of t_k hours or more is used
-N[s,k], sq[s,k]         ``m.queue_slots``                slots of the first k systems of s's queue order
-                        ``m.queue_sq``                   (queues on); sq >= N^2 by secants
+N[s,k], sq[s,k]         ``m.queue_slots``                slots of the first k systems of s's queue order,
+                        ``m.queue_sq``                   in steps of g[s,k] (queues on); sq >= N^2 by secants
+g[s,k]                  ``dispatch.slot_steps``          gcd of the slots per unit of those k systems
 b[s,k]                  ``dispatch.queue_coefficients``  u/2c of the k-th system less the next one's
 r, z[h]                 ``m.max_share_pct``              largest host share; share squared (hhi)
                         ``m.share_sq``
@@ -93,7 +94,8 @@ Constraints (one ``add_<name>`` each, registered in ``FAMILIES``)::
 Objective terms (each in its own unit)::
 
     time  mean, value, system_mean     sum_r u[w] tau[r] ship[r]                              (hours)
-                    + with queues   sum_s 24/disp[s] (sum_k b[s,k] sq[s,k] + sum_w u[w] c[w] stock[s,w] / 2),
+                    + with queues   sum_s 24/disp[s] (sum_k b[s,k] g[s,k]^2 sq[s,k] + sum_w u[w] c[w] stock[s,w] / 2),
+                                    g[s,k] N[s,k] = sum_{w in the first k} c[w] stock[s,w],
                                     sq[s,k] >= (2n+1) N[s,k] - n(n+1) open_site[s] for whole n (secants in
                                     perspective, added where a posture needs them: exact at the end)
           makespan  T >= tau[r] use[r] + 24/disp[s] pre[r], its order longest journeys first   (hours)
@@ -119,7 +121,14 @@ from dataclasses import dataclass
 import pyomo.core as pyo
 
 from depotsite import words
-from depotsite.dispatch import arrival_h, hours_per_slot, queue_coefficients, queue_deadline_routes, slot_bounds
+from depotsite.dispatch import (
+    arrival_h,
+    hours_per_slot,
+    queue_coefficients,
+    queue_deadline_routes,
+    slot_bounds,
+    slot_steps,
+)
 from depotsite.errors import InfeasibleError
 from depotsite.instance import RESOURCES, Instance, fewest_sites_rows
 from depotsite.rows import constraint, sites_serving, slot_prefix, stock_in
@@ -166,7 +175,8 @@ def add_variables(m: pyo.ConcreteModel, inst: Instance) -> None:
     if inst.time_measure == "makespan":
         m.makespan_h = pyo.Var(domain=pyo.NonNegativeReals)
     else:
-        bounds = slot_bounds(inst)
+        steps = slot_steps(inst)
+        bounds = {q: most // steps[q] for q, most in slot_bounds(inst).items()}  # in steps of g[s,k]
         m.QK = pyo.Set(initialize=sorted(queue_coefficients(inst)), dimen=2, ordered=True)
         m.QKN = pyo.Set(
             initialize=[(s, k, n) for s, k in m.QK for n in first_breakpoints(bounds[s, k])], dimen=3, ordered=True

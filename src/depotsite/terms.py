@@ -9,7 +9,7 @@ import itertools
 
 import pyomo.core as pyo
 
-from depotsite.dispatch import hours_per_slot, queue_coefficients, site_classes, unit_weight
+from depotsite.dispatch import hours_per_slot, queue_coefficients, site_classes, slot_steps, unit_weight
 from depotsite.instance import Instance
 from depotsite.rows import constraint, sites_serving, slot_prefix, stock_in
 
@@ -87,17 +87,20 @@ def _transit_part(m: pyo.ConcreteModel, inst: Instance):
 
 
 def _queue_part(m: pyo.ConcreteModel, inst: Instance):
-    """The weighted wait of every site's queue: 24/disp (sum_k (b_k - b_k+1) sq[s,k] + sum_k u_k c_k x_k / 2),
-    with sq[s,k] >= N_k^2 by its secants through whole breakpoints (exact at whole N_k)."""
+    """The weighted wait of every site's queue: 24/disp (sum_k (b_k - b_k+1) g_k^2 sq[s,k] + sum_k u_k c_k x_k / 2),
+    with N_k the first k systems' slots in steps of g_k (``dispatch.slot_steps``) and sq[s,k] >= N_k^2 by its
+    secants through whole breakpoints (exact at whole N_k)."""
     if not inst.queues:
         return 0
-    u, classes, coefficient = unit_weight(inst), site_classes(inst), queue_coefficients(inst)
-    total = sum(hours_per_slot(inst, s) * coefficient[s, k] * m.queue_sq[s, k] for s, k in m.QK)
+    u, classes, coefficient, g = unit_weight(inst), site_classes(inst), queue_coefficients(inst), slot_steps(inst)
+    total = sum(hours_per_slot(inst, s) * coefficient[s, k] * g[s, k] ** 2 * m.queue_sq[s, k] for s, k in m.QK)
     total += sum(hours_per_slot(inst, s) * u[w] * inst.slots[w] * m.stock[s, w] / 2 for s, w in inst.allowed)
     m.queue_slots_def = constraint(
         "queue_slots_def",
         m.QK,
-        rule=lambda m, s, k: m.queue_slots[s, k] == sum(inst.slots[w] * m.stock[s, w] for w in classes[s][: k + 1]),
+        rule=lambda m, s, k: (
+            m.queue_slots[s, k] == sum(inst.slots[w] // g[s, k] * m.stock[s, w] for w in classes[s][: k + 1])
+        ),
     )
     m.queue_secant = constraint(
         "queue_secant",
