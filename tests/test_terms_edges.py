@@ -23,29 +23,30 @@ from instances import make_inputs, make_scenario, site, system, times
 
 
 def test_a_queue_past_the_first_secants_is_refined_to_its_exact_wait():
-    """28 units of x, sites a (10 h) and b (18 h), one slot an hour each, the mean time with queues.
+    """60 units of x, sites a (10 h) and b (18 h), one slot an hour each, the mean time with queues.
 
-    The k-th unit at a is available at k + 10 h, at b at k + 18 h; the cheapest 28 of these are a's first
-    18 (the 18th at 28 h) and b's first 10 (the 10th at 28 h): 18 and 10 units, the next of either at 29 h.
-    Total 171 + 180 + 55 + 180 = 586 unit-hours, mean 586 / 28 h; mean waits (1 + 18) / 2 = 9.5 h at a and
-    5.5 h at b. The first secants of N^2 are at 0, 4, ..., 24, 27 (each through n and n + 1), so neither
-    18 nor 10 slots is exact at first (the secants below give 322 < 324 and 98 < 100): only the refinement
-    (the two secants that meet at N, then a new solve) makes the queue, and so the optimum, exact.
+    The k-th unit at a is available at k + 10 h, at b at k + 18 h; the cheapest 60 of these are a's first
+    34 (the 34th at 44 h) and b's first 26 (the 26th at 44 h): 34 and 26 units, the next of either at 45 h.
+    Total 595 + 340 + 351 + 468 = 1,754 unit-hours, mean 1754 / 60 h; mean waits (1 + 34) / 2 = 17.5 h at a
+    and 13.5 h at b. The first secants of N^2 are at 0, 4, ..., 56, 59 (each through n and n + 1), so
+    neither 34 nor 26 slots is exact at first (the secants below give 1,154 < 1,156 and 674 < 676): only
+    the refinement (the two secants that meet at N, then a new solve) makes the queue, and so the optimum,
+    exact.
     """
     inputs = make_inputs(
-        hosts=["A", "B"], sites=[site("a", "A"), site("b", "B")], systems=[system("x")], demand={("d", "x"): 28}
+        hosts=["A", "B"], sites=[site("a", "A"), site("b", "B")], systems=[system("x")], demand={("d", "x"): 60}
     )
     travel = times({("a", "d", "x"): 10.0, ("b", "d", "x"): 18.0})
     model = build_model(build_instance(inputs, travel, make_scenario(objective={"queues": True})))
-    assert first_breakpoints(28) == [0, 4, 8, 12, 16, 20, 24, 27]
+    assert first_breakpoints(60) == [*range(0, 57, 4), 59]
     outcome = solve(model, time_limit_s=60)
     result = collect(model.instance, posture_of(model), outcome)
     assert result.status == "optimal"
-    assert result.stock == {("a", "x"): 18, ("b", "x"): 10}
-    assert result.objective == pytest.approx(586 / 28, rel=1e-9)
-    assert result.terms["time_h"] == pytest.approx(586 / 28, rel=1e-9)
-    assert {x.site_id: x.queue_h for x in result.deliveries} == pytest.approx({"a": 9.5, "b": 5.5})
-    for s, n in (("a", 18), ("b", 10)):
+    assert result.stock == {("a", "x"): 34, ("b", "x"): 26}
+    assert result.objective == pytest.approx(1754 / 60, rel=1e-9)
+    assert result.terms["time_h"] == pytest.approx(1754 / 60, rel=1e-9)
+    assert {x.site_id: x.queue_h for x in result.deliveries} == pytest.approx({"a": 17.5, "b": 13.5})
+    for s, n in (("a", 34), ("b", 26)):
         assert (s, 0, n - 1) in model.QKN and (s, 0, n) in model.QKN  # the secants through n-1, n and n, n+1
         assert model.queue_sq[s, 0].value == pytest.approx(n * n)
 
@@ -168,8 +169,8 @@ def test_a_long_queue_between_far_apart_secants_gets_the_split_only_the_exact_qu
     """200 units of x, sites a (10 h) and b (34 h) with room for all, one slot an hour each, the mean time
     with queues. The k-th unit at a is available at k + 10 h, at b at k + 34 h: the cheapest 200 are a's
     first 112 and b's first 88 (both the last at 122 h, the next of either at 123 h), total
-    6328 + 1120 + 3916 + 2992 = 14,356 unit-hours, mean 71.78 h. The first secants are 25 slots apart
-    (0, 25, ..., 175, 199), so between them the queue's cost is under its true value by up to a tenth:
+    6328 + 1120 + 3916 + 2992 = 14,356 unit-hours, mean 71.78 h. The first secants are 13 slots apart
+    (0, 13, ..., 195, 199), so between them the queue's cost is under its true value:
     without refining, the solver's split sits where the secants meet, not at 112 and 88."""
     inputs = make_inputs(
         hosts=["A", "B"],
@@ -179,7 +180,7 @@ def test_a_long_queue_between_far_apart_secants_gets_the_split_only_the_exact_qu
     )
     travel = times({("a", "d", "x"): 10.0, ("b", "d", "x"): 34.0})
     model = build_model(build_instance(inputs, travel, make_scenario(objective={"queues": True})))
-    assert first_breakpoints(200) == [0, 25, 50, 75, 100, 125, 150, 175, 199]
+    assert first_breakpoints(200) == [*range(0, 200, 13), 199]
     outcome = solve(model, time_limit_s=60)
     result = collect(model.instance, posture_of(model), outcome)
     assert result.status == "optimal"

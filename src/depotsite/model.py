@@ -138,7 +138,7 @@ from depotsite.timelimit import Deadline
 
 log = logging.getLogger(__name__)
 
-QUEUE_BREAKPOINTS = 8  # secants per site queue term in the first solve
+QUEUE_BREAKPOINTS = 16  # secants per site queue term in the first solve
 
 
 # --- sets and variables ---------------------------------------------------------------------------------
