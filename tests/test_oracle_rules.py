@@ -74,7 +74,7 @@ def random_instance(seed: int) -> Instance:
             "shelters": 1.0 if air else 0.0,
             "lot": rng.choice([1, 1, 2]),
             "kinds": "air_base" if air else rng.choice(["army_base", "army_base;air_base"]),
-            "slots": rng.choice([1, 1, 2]),  # dispatch slots per unit
+            "slots": rng.choice([1, 1, 2, 3]),  # dispatch slots per unit (2 or 3: queues in steps of them)
         }
     for info in systems.values():  # at least one site of an allowed kind has room for a unit
         if not any(sites[s]["kind"] in info["kinds"].split(";") for s in sites):
@@ -439,8 +439,11 @@ def test_the_seeded_instances_exercise_every_family():
         inst = random_instance(seed)
         r = inst.rules
         seen["time=" + r["objective"]["time"]] += 1
-        seen["queues"] += r["objective"]["queues"] and r["objective"]["time"] != "makespan"
+        seen_queues = r["objective"]["queues"] and r["objective"]["time"] != "makespan"
+        seen["queues"] += seen_queues
         seen["slots"] += any(w["slots"] > 1 for w in inst.systems.values())
+        # every queue counted in steps of 2 or more slots (``depotsite.dispatch.slot_steps``)
+        seen["queue in steps"] += seen_queues and all(w["slots"] > 1 for w in inst.systems.values())
         seen["risk=" + r["objective"]["risk"]] += 1
         seen["cost"] += r["objective"]["cost_weight"] > 0
         for rule in r["hosts"].values():
@@ -457,4 +460,4 @@ def test_the_seeded_instances_exercise_every_family():
         seen["shelters"] += any(w["shelters"] > 0 for w in inst.systems.values())
         seen["earmarks"] += bool(inst.earmarks)
     assert all(n >= 5 for n in seen.values()), dict(seen)
-    assert len(seen) == 26, sorted(seen)
+    assert len(seen) == 27, sorted(seen)
