@@ -123,13 +123,14 @@ def queue_waits(p: Instance, ship: dict[Pair, int]) -> dict[Pair, tuple[float, f
 
 
 def slot_bounds(p: Instance) -> dict[tuple[str, int], int]:
-    """(site, k) -> most slots the first k + 1 systems of the site's queue could fill (mean measures)."""
-    bounds = {}
+    """(site, k) -> most slots the first k + 1 systems of the site's queue could fill, in their steps
+    (``slot_steps``: the unit the model counts them in; mean measures)."""
+    steps, bounds = slot_steps(p), {}
     for s, classes in site_classes(p).items():
         total = 0
         for k, w in enumerate(classes):
             total += p.slots[w] * p.stock_bound[s, w]
-            bounds[s, k] = total
+            bounds[s, k] = total // steps[s, k]
     return bounds
 
 

@@ -127,7 +127,6 @@ from depotsite.dispatch import (
     queue_coefficients,
     queue_deadline_routes,
     slot_bounds,
-    slot_steps,
 )
 from depotsite.errors import InfeasibleError
 from depotsite.instance import RESOURCES, Instance, fewest_sites_rows
@@ -175,8 +174,7 @@ def add_variables(m: pyo.ConcreteModel, inst: Instance) -> None:
     if inst.time_measure == "makespan":
         m.makespan_h = pyo.Var(domain=pyo.NonNegativeReals)
     else:
-        steps = slot_steps(inst)
-        bounds = {q: most // steps[q] for q, most in slot_bounds(inst).items()}  # in steps of g[s,k]
+        bounds = slot_bounds(inst)  # in steps of g[s,k]
         m.QK = pyo.Set(initialize=sorted(queue_coefficients(inst)), dimen=2, ordered=True)
         m.QKN = pyo.Set(
             initialize=[(s, k, n) for s, k in m.QK for n in first_breakpoints(bounds[s, k])], dimen=3, ordered=True
