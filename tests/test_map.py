@@ -286,15 +286,58 @@ def test_simplified_outlines_stay_within_the_tolerance_of_the_boundaries(base_po
     of the country's own boundary, and the outlines hold far fewer vertices than the file."""
     import shapely
 
-    from depotsite.output.basemap import boundary_shapes
-    from depotsite.output.maps import OUTLINE_DECIMALS, OUTLINE_TOLERANCE_DEG, _outline
+    from depotsite.output.basemap import OUTLINE_TOLERANCE_DEG, boundary_shapes, simplified_boundaries
+    from depotsite.output.maps import OUTLINE_DECIMALS, _outline
 
     _, p, _ = base_posture
-    shapes = [geometry for _, geometry in boundary_shapes(p)]
+    raw, simple = boundary_shapes(p), simplified_boundaries(p)
+    assert [props for props, _ in raw] == [props for props, _ in simple]
     allowed = OUTLINE_TOLERANCE_DEG + 0.5 * 10**-OUTLINE_DECIMALS * math.sqrt(2) + 1e-9
-    for geometry in shapes:
-        xs, ys = _outline([geometry])
+    for (_, geometry), (_, simplified) in zip(raw, simple, strict=True):
+        xs, ys = _outline([simplified])
         vertices = shapely.points([(x, y) for x, y in zip(xs, ys, strict=True) if x is not None])
         assert shapely.distance(vertices, geometry.boundary).max() <= allowed
-    xs, _ = _outline(shapes)
-    assert sum(x is not None for x in xs) < 0.6 * sum(shapely.get_num_coordinates(g) for g in shapes)
+    xs, _ = _outline([g for _, g in simple])
+    assert sum(x is not None for x in xs) < 0.6 * sum(shapely.get_num_coordinates(g) for _, g in raw)
+
+
+def test_the_boundaries_are_read_once_for_both_maps_and_again_when_the_file_changes(tmp_path, base_posture):
+    """Both maps of a run draw the same simplified geometries (read and simplified once); a boundaries file
+    rewritten between runs of one process is read again, not served from the cache."""
+    import dataclasses
+
+    from depotsite.output.basemap import simplified_boundaries
+
+    _, p, _ = base_posture
+    first, again = simplified_boundaries(p), simplified_boundaries(p)
+    assert all(a is b for (_, a), (_, b) in zip(first, again, strict=True))
+    again[0][0]["country_id"] = "XX"  # a caller's change to the properties does not reach the next caller
+    assert simplified_boundaries(p)[0][0]["country_id"] != "XX"
+
+    copy = tmp_path / "countries.geojson"
+    copy.write_bytes(Path(p.scenario.data.boundaries).read_bytes())
+    moved = p.scenario.model_copy(update={"data": p.scenario.data.model_copy(update={"boundaries": copy})})
+    q = dataclasses.replace(p, scenario=moved)
+    assert [props for props, _ in simplified_boundaries(q)] == [props for props, _ in first]
+    collection = json.loads(copy.read_text(encoding="utf-8"))
+    kept = [f for f in collection["features"] if f["properties"]["country_id"] != "PL"]
+    copy.write_text(json.dumps({**collection, "features": kept}), encoding="utf-8")
+    assert [props["country_id"] for props, _ in simplified_boundaries(q)] == [
+        props["country_id"] for props, _ in first if props["country_id"] != "PL"
+    ]
+
+
+def test_the_png_maps_projection_is_pyprojs_epsg_3035(base_posture):
+    """The written-out LAEA Europe operation gives PROJ's own EPSG:4326 to EPSG:3035 metres over the map."""
+    import numpy as np
+    from pyproj import Transformer
+
+    from depotsite.output.basemap import extent
+    from depotsite.output.briefing import CRS, LAEA_EUROPE
+
+    _, p, _ = base_posture
+    x0, x1, y0, y1 = extent(p, 4.0)
+    lon, lat = (a.ravel() for a in np.meshgrid(np.linspace(x0, x1, 40), np.linspace(y0, y1, 40)))
+    expected = Transformer.from_crs("EPSG:4326", CRS, always_xy=True).transform(lon, lat)
+    drawn = Transformer.from_pipeline(LAEA_EUROPE).transform(lon, lat)
+    assert np.abs(np.subtract(drawn, expected)).max() < 1e-6

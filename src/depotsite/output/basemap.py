@@ -6,6 +6,7 @@ air-gapped machines draw exactly what connected ones do.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -48,17 +49,46 @@ def boundary_shapes(p: Instance) -> list[tuple[dict[str, Any], shapely.Geometry]
     """The countries of ``boundaries``, as each feature's properties and its shapely geometry (lon/lat),
     read with json and shapely alone (no geopandas and pandas to import for the interactive map); None when
     the scenario names no boundaries file. The boundaries file is GeoJSON (``data/README.md``)."""
-    import shapely
-    from shapely.geometry import shape
+    found = _boundaries_file(p)
+    return None if found is None else [(dict(props), g) for props, g in _countries(*found, simplified=False)]
 
+
+def simplified_boundaries(p: Instance) -> list[tuple[dict[str, Any], shapely.Geometry]] | None:
+    """``boundary_shapes`` with each geometry simplified to ``OUTLINE_TOLERANCE_DEG`` (topology kept): what
+    both maps draw. Read and simplified once per file, version and extent in a process, so the two maps of a
+    run share the work (about 0.1 s on the shipped boundaries); the geometries are immutable."""
+    found = _boundaries_file(p)
+    return None if found is None else [(dict(props), g) for props, g in _countries(*found, simplified=True)]
+
+
+def _boundaries_file(p: Instance) -> tuple[str, int, int, tuple[float, float, float, float]] | None:
+    """The boundaries file's resolved path, modification time and size (the cache's key: a rewritten file is
+    read again) and the extent of the instance with a 4-degree margin; None when there is no file."""
     path = p.scenario.data.boundaries
     if path is None or not Path(path).is_file():
         return None
+    stat = Path(path).stat()
+    return str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size, extent(p, 4.0)
+
+
+@functools.lru_cache(maxsize=8)
+def _countries(
+    path: str, mtime_ns: int, size: int, box: tuple[float, float, float, float], *, simplified: bool
+) -> tuple[tuple[dict[str, Any], shapely.Geometry], ...]:
+    """The features of the boundaries file that meet ``box`` (``extent``'s order), simplified or not."""
+    import shapely
+    from shapely.geometry import shape
+
+    if simplified:
+        return tuple(
+            (props, geometry.simplify(OUTLINE_TOLERANCE_DEG, preserve_topology=True))
+            for props, geometry in _countries(path, mtime_ns, size, box, simplified=False)
+        )
     features = json.loads(Path(path).read_text(encoding="utf-8"))["features"]
-    x0, x1, y0, y1 = extent(p, 4.0)
-    box = shapely.box(x0, y0, x1, y1)
+    x0, x1, y0, y1 = box
+    near = shapely.box(x0, y0, x1, y1)
     shapes = [(f.get("properties") or {}, shape(f["geometry"])) for f in features if f.get("geometry")]
-    return [(props, geometry) for props, geometry in shapes if geometry.intersects(box)]
+    return tuple((props, geometry) for props, geometry in shapes if geometry.intersects(near))
 
 
 def colours(keys: Iterable[str], palette: Sequence[str]) -> dict[str, str]:

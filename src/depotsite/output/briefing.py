@@ -28,7 +28,7 @@ from matplotlib.path import Path
 from matplotlib.transforms import Bbox
 from pyproj import Transformer
 
-from depotsite.output.basemap import HOST_COLOURS, OUTLINE_TOLERANCE_DEG, SYSTEM_COLOURS, boundary_shapes, colours
+from depotsite.output.basemap import HOST_COLOURS, SYSTEM_COLOURS, colours, simplified_boundaries
 from depotsite.output.geojson import route_points
 from depotsite.output.units import risk_unit
 
@@ -39,6 +39,13 @@ if TYPE_CHECKING:
     from depotsite.traveltimes import TravelTimes
 
 CRS = "EPSG:3035"  # ETRS89 / LAEA Europe: equal area, metres
+LAEA_EUROPE = (
+    "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
+    "+step +proj=laea +lat_0=52 +lon_0=10 +x_0=4321000 +y_0=3210000 +ellps=GRS80"
+)
+"""The operation PROJ picks from EPSG:4326 (lon/lat order) to ``CRS``, written out: building it from the two
+codes looks both up in PROJ's database, 75 ms of every map; the projected metres are the same
+(``tests/test_map.py``)."""
 MARGIN_M = 120_000.0
 LINE_STYLES: list[Any] = ["-", (0, (6, 2)), (0, (4, 1.5, 1, 1.5)), (0, (1.5, 1.2))]
 SIZE_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
@@ -80,7 +87,7 @@ def briefing_figure(result: RunResult, p: Instance, travel: TravelTimes, *, chan
     fig = Figure(figsize=(12.5, 8.5), dpi=110)
     FigureCanvasAgg(fig)  # the labels' placement measures text with its renderer
     ax = fig.add_axes((0.02, 0.03, 0.72, 0.84), gid="map")
-    project = Transformer.from_crs("EPSG:4326", CRS, always_xy=True).transform
+    project = Transformer.from_pipeline(LAEA_EUROPE).transform
     host_colour, system_colour = colours(p.hosts, HOST_COLOURS), colours(p.systems, SYSTEM_COLOURS)
     held = {p.host_of[s] for (s, _), n in result.stock.items() if n > 0}
     _base(ax, p, {h: host_colour[h] for h in held}, project)
@@ -98,15 +105,12 @@ def briefing_figure(result: RunResult, p: Instance, travel: TravelTimes, *, chan
 def _base(ax: Axes, p: Instance, shaded: dict[str, str], project) -> None:
     """The countries in LAEA metres, each polygon one path of a collection (as geopandas draws them, without
     importing geopandas and pandas), and each host holding stock shaded over them in its colour. The
-    outlines are simplified to ``OUTLINE_TOLERANCE_DEG`` first, as in ``map.html``: under a pixel, and a
-    tenth of the vertices to project and draw."""
-    shapes = boundary_shapes(p)
+    outlines are those ``map.html`` draws, simplified to ``OUTLINE_TOLERANCE_DEG`` (``simplified_boundaries``):
+    under a pixel, and a tenth of the vertices to project and draw."""
+    shapes = simplified_boundaries(p)
     if shapes is None:
         return
-    paths = [
-        (props.get("country_id"), _polygon_paths(geometry.simplify(OUTLINE_TOLERANCE_DEG), project))
-        for props, geometry in shapes
-    ]
+    paths = [(props.get("country_id"), _polygon_paths(geometry, project)) for props, geometry in shapes]
     ax.add_collection(
         PatchCollection(
             [PathPatch(path) for _, parts in paths for path in parts],

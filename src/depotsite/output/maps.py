@@ -21,11 +21,10 @@ from typing import TYPE_CHECKING, Any
 from depotsite.instance import Instance
 from depotsite.output.basemap import (
     HOST_COLOURS,
-    OUTLINE_TOLERANCE_DEG,
     SYSTEM_COLOURS,
-    boundary_shapes,
     colours,
     extent,
+    simplified_boundaries,
 )
 from depotsite.output.geojson import route_points
 from depotsite.results import RunResult
@@ -44,11 +43,12 @@ PLOTLY_JS = "plotly.min.js"
 
 
 def _outline(geometries: Sequence[shapely.Geometry]) -> tuple[list[float | None], list[float | None]]:
-    """The countries' outlines as one line trace's coordinates, simplified (topology kept) and rounded."""
+    """The countries' outlines (``simplified_boundaries``) as one line trace's coordinates, rounded to
+    ``OUTLINE_DECIMALS``."""
     xs: list[float | None] = []
     ys: list[float | None] = []
     for geometry in geometries:
-        simple = geometry.simplify(OUTLINE_TOLERANCE_DEG, preserve_topology=True).boundary
+        simple = geometry.boundary
         for line in getattr(simple, "geoms", [simple]):
             x, y = line.xy
             xs += [*(round(v, OUTLINE_DECIMALS) for v in x), None]
@@ -83,7 +83,7 @@ def html_map_spec(
     """``html_map`` as plotly's plain figure dictionary (``data`` and ``layout``), without plotly's validation
     of every coordinate: what ``map.html`` is written from."""
     data: list[dict[str, Any]] = []
-    shapes = boundary_shapes(p)
+    shapes = simplified_boundaries(p)
     if shapes is not None:
         xs, ys = _outline([geometry for _, geometry in shapes])
         data.append(
