@@ -16,14 +16,15 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection, PatchCollection
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, PathPatch
+from matplotlib.patches import Patch
 from matplotlib.path import Path
 from matplotlib.transforms import Bbox
 from pyproj import Transformer
@@ -112,8 +113,8 @@ def _base(ax: Axes, p: Instance, shaded: dict[str, str], project) -> None:
         return
     paths = [(props.get("country_id"), _polygon_paths(geometry, project)) for props, geometry in shapes]
     ax.add_collection(
-        PatchCollection(
-            [PathPatch(path) for _, parts in paths for path in parts],
+        PathCollection(
+            [path for _, parts in paths for path in parts],
             facecolor="#f4f4f2",
             edgecolor="#a0a0a0",
             linewidth=0.5,
@@ -121,28 +122,32 @@ def _base(ax: Axes, p: Instance, shaded: dict[str, str], project) -> None:
         )
     )
     for h, colour in shaded.items():
-        hosts = [PathPatch(path) for country, parts in paths if country == h for path in parts]
+        hosts = [path for country, parts in paths if country == h for path in parts]
         if hosts:
             ax.add_collection(
-                PatchCollection(hosts, facecolor=colour, alpha=0.16, edgecolor="#808080", linewidth=0.6, zorder=0.5)
+                PathCollection(hosts, facecolor=colour, alpha=0.16, edgecolor="#808080", linewidth=0.6, zorder=0.5)
             )
     ax.autoscale_view()
 
 
 def _polygon_paths(geometry: Any, project) -> list[Path]:
-    """A matplotlib path per polygon of a (multi)polygon, its holes as further closed rings, projected."""
-    paths = []
-    for polygon in getattr(geometry, "geoms", [geometry]):
-        if polygon.geom_type != "Polygon" or polygon.is_empty:
-            continue
-        rings = [polygon.exterior, *polygon.interiors]
-        vertices: list[tuple[float, float]] = []
-        codes: list[Any] = []
-        for ring in rings:
-            xs, ys = project(*ring.xy)
-            vertices += list(zip(xs, ys, strict=True))
-            codes += [Path.MOVETO] + [Path.LINETO] * (len(xs) - 2) + [Path.CLOSEPOLY]
-        paths.append(Path(vertices, codes))
+    """A matplotlib path per polygon of a (multi)polygon, its holes as further closed rings, projected (all
+    the geometry's vertices in one call of ``project``)."""
+    polygons = [g for g in getattr(geometry, "geoms", [geometry]) if g.geom_type == "Polygon" and not g.is_empty]
+    rings = [[np.asarray(ring.coords) for ring in (polygon.exterior, *polygon.interiors)] for polygon in polygons]
+    if not rings:
+        return []
+    lon, lat = np.concatenate([r for parts in rings for r in parts]).T
+    xy = np.column_stack(project(lon, lat))
+    paths, start = [], 0
+    for parts in rings:
+        codes = np.full(sum(len(r) for r in parts), Path.LINETO, dtype=Path.code_type)
+        at = 0
+        for r in parts:
+            codes[at], codes[at + len(r) - 1] = Path.MOVETO, Path.CLOSEPOLY
+            at += len(r)
+        paths.append(Path(xy[start : start + at], codes))
+        start += at
     return paths
 
 
