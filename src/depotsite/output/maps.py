@@ -48,8 +48,8 @@ def _outline(geometries: Sequence[shapely.Geometry]) -> tuple[list[float | None]
     xs: list[float | None] = []
     ys: list[float | None] = []
     for geometry in geometries:
-        simple = geometry.boundary
-        for line in getattr(simple, "geoms", [simple]):
+        boundary = geometry.boundary
+        for line in getattr(boundary, "geoms", [boundary]):
             x, y = line.xy
             xs += [*(round(v, OUTLINE_DECIMALS) for v in x), None]
             ys += [*(round(v, OUTLINE_DECIMALS) for v in y), None]
