@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("keys",),
     ("network",),
     ("sources", "instance", "posture", "words"),
-    ("dispatch", "shipments", "rows"),
+    ("dispatch", "shipments", "rows", "dominance"),
     ("terms",),
     ("model",),
     ("solve",),

@@ -105,6 +105,9 @@ class Instance:
     # system -> at most this many sites in its fewest-sites row (a restricted instance carries the full
     # instance's figures, so that row is the full model's row over the sites kept); empty: its own figures
     fewest_sites_cap: dict[str, int] = field(default_factory=dict)
+    # whether the model orders dominated sites after the sites that dominate them (depotsite.dominance); off
+    # in the reduction's restricted models (their dual proof prices no such row) and fixed-posture programmes
+    site_dominance: bool = True
 
 
 def stock_bound(inputs: Inputs, site_id: str, system_id: str) -> int:

@@ -86,6 +86,9 @@ Constraints (one ``add_<name>`` each, registered in ``FAMILIES``)::
     host_loss_resilience for every set L: sum_{s: h(s) not in L} stock[s,w] >= keep[w]
     max_sites, budget    sum_s open_site[s] <= n;  sum_s fc[s] open_site[s] <= budget
     force_open           open_site[s] = 1
+    site_dominance       open_site[a] <= open_site[b] where site b of a's host dominates a: every route of a
+                         at b no slower, capacities and stock bounds no smaller, dispatch no slower, fixed
+                         cost no higher   (valid: some optimal posture meets it; depotsite.dominance)
     queue_deadline       ship[r] <= dem use[r]; with queues, for a route whose queue could be late:
                          arr[r] use[r] + 24/disp[s] pre[r] <= deadline[w] + M (1 - use[r])   (ship whole there)
     honour_earmarks      sum_{s in h} stock[s,w] >= earm[h,w]   (units purchasers earmarked for host h)
@@ -128,6 +131,7 @@ from depotsite.dispatch import (
     queue_deadline_routes,
     slot_bounds,
 )
+from depotsite.dominance import dominated_pairs
 from depotsite.errors import InfeasibleError
 from depotsite.instance import RESOURCES, Instance, fewest_sites_rows
 from depotsite.rows import constraint, sites_serving, slot_prefix, stock_in
@@ -396,6 +400,14 @@ def add_honour_earmarks(m: pyo.ConcreteModel, inst: Instance) -> None:
     )
 
 
+def add_site_dominance(m: pyo.ConcreteModel, inst: Instance) -> None:
+    """open_site[a] <= open_site[b] for every site a that site b of the same host dominates: b is as fast
+    on every route, as big, as cheap and as quick to dispatch (``depotsite.dominance``, which proves an
+    optimal posture meets these rows). They cut off postures branch and bound would otherwise search twice."""
+    pairs = dominated_pairs(inst) if inst.site_dominance else []
+    m.site_dominance = constraint("site_dominance", pairs, rule=lambda m, a, b: m.open_site[a] <= m.open_site[b])
+
+
 # --- the registry ---------------------------------------------------------------------------------------
 
 
@@ -404,7 +416,8 @@ class Family:
     """One rule family: its ``add_<name>`` and, for a rule a user can relax, its words.
 
     ``kind`` is ``flow`` (conservation of units), ``rule`` (a policy the scenario sets), ``capacity`` (what
-    a site physically holds) or ``objective``. The infeasibility explanation relaxes rules first, then
+    a site physically holds), ``valid`` (rows an optimal posture meets, for a tighter search) or
+    ``objective``. The infeasibility explanation relaxes rules first, then
     capacities. The constraint components a flow, rule or capacity family adds carry its name, so the
     LP file's rows read as policy.
     """
@@ -430,6 +443,7 @@ FAMILIES = (
     Family("force_open", add_force_open, "rule", words.force_open),
     Family("queue_deadline", add_queue_deadline, "rule", words.queue_deadline),
     Family("honour_earmarks", add_honour_earmarks, "rule", words.honour_earmarks),
+    Family("site_dominance", add_site_dominance, "valid"),
     Family("time_term", add_time_term, "objective"),
     Family("risk_term", add_risk_term, "objective"),
     Family("cost_term", add_cost_term, "objective"),

@@ -136,6 +136,7 @@ def restricted(inst: Instance, keep: set[str]) -> Instance:
         pruned_sites={s: reason for s in inst.sites if s not in keep},
         reduction={},
         fewest_sites_cap=fewest_sites_rows(inst),  # the full model's rows, over the sites kept
+        site_dominance=False,  # rows between two sites, which the proof does not price
     )
 
 

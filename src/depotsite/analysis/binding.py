@@ -265,7 +265,7 @@ def fixed_binaries_model(p: Instance, posture: Posture) -> pyo.ConcreteModel:
     pyo.ConcreteModel
         A linear programme whose duals price the caps and resilience rules for this structure.
     """
-    m = build_model(p)
+    m = build_model(dataclasses.replace(p, site_dominance=False))  # the posture given, whichever site it opens
     held_hosts = {(p.host_of[s], w) for (s, w) in posture.stock}
     values = {
         "open_site": lambda k: k in posture.open_sites,

@@ -17,17 +17,18 @@ from functools import cached_property
 
 import numpy as np
 import shapely
-from pyproj import Geod, Transformer
+from pyproj import Geod
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry.polygon import orient
+
+from depotsite.network import laea
 
 OUTLINE_OFFSET_M = 5_000.0  # the graph's vertices lie this far outside the closed area
 SIMPLIFY_M = 3_000.0  # the outline's tolerance: its chords stay 2 km outside, so neighbours see each other
 GRAZE_M = 500.0  # a leg may graze the closed area by this much (the outline's own simplification)
 REACH_M = 600_000.0  # outline vertices farther than this from every flight's ends are left out
-_TO_M = Transformer.from_crs(4326, 3035, always_xy=True)
-_TO_DEG = Transformer.from_crs(3035, 4326, always_xy=True)
+_TO_M, _TO_DEG = laea.transformers(**laea.EPSG_3035)  # lon/lat <-> EPSG:3035 metres
 _GEOD = Geod(ellps="WGS84")
 
 

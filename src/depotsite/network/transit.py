@@ -28,6 +28,7 @@ import shapely
 from pyproj import Transformer
 
 from depotsite.countries import KINDS, CountryKind, breaks_gauge, crossing_kind
+from depotsite.network import laea
 from depotsite.network.graph import RoadNetwork, tag_countries
 from depotsite.network.trees import Tree
 from depotsite.scenario import Profile
@@ -44,8 +45,7 @@ class Projection:
     @classmethod
     def centred(cls, lon: float, lat: float) -> Projection:
         """The projection centred on (lon, lat): scale error under 1 % within 800 km of it."""
-        crs = f"+proj=laea +lat_0={lat:.6f} +lon_0={lon:.6f} +datum=WGS84 +units=m"
-        return cls(Transformer.from_crs(4326, crs, always_xy=True), Transformer.from_crs(crs, 4326, always_xy=True))
+        return cls(*laea.transformers(lat_0=lat, lon_0=lon))
 
     def project(self, geometry: shapely.Geometry) -> shapely.Geometry:
         """The geometry (lon/lat) in metres."""

@@ -29,6 +29,7 @@ from matplotlib.path import Path
 from matplotlib.transforms import Bbox
 from pyproj import Transformer
 
+from depotsite.network import laea
 from depotsite.output.basemap import HOST_COLOURS, SYSTEM_COLOURS, colours, simplified_boundaries
 from depotsite.output.geojson import route_points
 from depotsite.output.units import risk_unit
@@ -40,13 +41,8 @@ if TYPE_CHECKING:
     from depotsite.traveltimes import TravelTimes
 
 CRS = "EPSG:3035"  # ETRS89 / LAEA Europe: equal area, metres
-LAEA_EUROPE = (
-    "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
-    "+step +proj=laea +lat_0=52 +lon_0=10 +x_0=4321000 +y_0=3210000 +ellps=GRS80"
-)
-"""The operation PROJ picks from EPSG:4326 (lon/lat order) to ``CRS``, written out: building it from the two
-codes looks both up in PROJ's database, 75 ms of every map; the projected metres are the same
-(``tests/test_map.py``)."""
+LAEA_EUROPE = laea.forward(**laea.EPSG_3035)
+"""The operation PROJ picks from EPSG:4326 (lon/lat order) to ``CRS``, written out (``depotsite.network.laea``)."""
 MARGIN_M = 120_000.0
 LINE_STYLES: list[Any] = ["-", (0, (6, 2)), (0, (4, 1.5, 1, 1.5)), (0, (1.5, 1.2))]
 SIZE_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
