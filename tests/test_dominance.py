@@ -76,6 +76,42 @@ def test_the_rows_hold_the_dominated_site_closed_while_its_better_is_closed():
     assert len(build_model(replace(inst, site_dominance=False)).site_dominance) == 0
 
 
+def test_a_site_of_the_skips_dominates_no_one_but_may_still_be_dominated():
+    """``dominance_skips`` (the sites the reduction adds back) leaves out the pairs those sites dominate in,
+    not the pairs where they are the dominated one."""
+    inst = resolved()
+    assert sorted(dominated_pairs(replace(inst, dominance_skips=frozenset({"big"})))) == [("small", "twin")]
+    assert sorted(dominated_pairs(replace(inst, dominance_skips=frozenset({"twin"})))) == [
+        ("small", "big"),
+        ("twin", "big"),
+    ]
+
+
+def test_alternatives_still_offer_a_dominated_site_in_place_of_the_one_that_dominates_it():
+    """The rows keep an optimum, but the next best posture may open the dominated site instead: with 4 units
+    on one route of 5 h, big (2.0 M USD) gives 5 + 2 = 7, small (6 bays, 2.1) gives 7.1, both 9.1 and c in
+    host B (5.0) 10. The model is built with the rows (small after big); the alternatives still list small,
+    then both, each holding units (not big again with small left open and empty, also 9.1)."""
+    from depotsite.analysis.tradeoffs import alternatives
+
+    sites = [
+        site("big", "A", bays=10, cost=2.0),
+        site("small", "A", bays=6, cost=2.1),
+        site("c", "B", bays=10, cost=5.0),
+    ]
+    hours = {(s, "d", "x"): 5.0 for s in ("big", "small", "c")}
+    inst = resolved(sites=sites, hours=hours, demand={("d", "x"): 4}, objective={"cost_weight": 1.0})
+    model = build_model(inst)
+    assert list(model.site_dominance) == [("small", "big")]
+    best, found = alternatives(model, count=2, within_pct=100, threads=1, time_limit_s=30)
+    assert best.open_sites == ("big",) and best.objective == pytest.approx(7.0)
+    assert [(a.result.open_sites, round(a.result.objective, 6)) for a in found] == [
+        (("small",), 7.1),
+        (("big", "small"), 9.1),
+    ]
+    assert model.site_dominance.active  # the model keeps its rows for what comes after
+
+
 def test_queue_deadlines_leave_the_order_out_because_a_faster_site_can_queue_worse():
     """Why there are no pairs with queue deadlines. Under the makespan b sends its longest journeys first:
     Leopards (``y``, 10 slots each) before the Patriot (``x``, due in 7 h), where a sends the Patriot first.

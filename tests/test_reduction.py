@@ -11,6 +11,7 @@ import pyomo.core as pyo
 import pytest
 
 import depotsite.solve
+from depotsite.dominance import dominated_pairs
 from depotsite.instance import build_instance
 from depotsite.model import build_model
 from depotsite.reduction import (
@@ -21,6 +22,8 @@ from depotsite.reduction import (
     solve_reduced,
     unsupported,
     wanted,
+    with_dominance,
+    without_dominance,
 )
 from depotsite.solve import best_in_support, carried_posture, relaxation, solve
 from depotsite.timelimit import Deadline
@@ -77,6 +80,7 @@ def test_a_solve_after_the_proof_adds_sites_back_starts_at_the_last_posture(seed
     model, outcome = solve_reduced(inst, deadline=Deadline(60), threads=1, first_k=1)
     record = model.instance.reduction
     assert record["added_back_by_the_proof"] >= 1
+    assert len(model.instance.dominance_skips) == record["added_back_by_the_proof"]  # dominators of no row
     assert record["restarts_accepted"] == [True]
     assert outcome.objective == pytest.approx(optimum, rel=1e-7, abs=1e-7)
     assert record["proven"] is True
@@ -237,7 +241,7 @@ def _three_sites():
 def test_the_best_posture_of_a_part_is_the_best_over_the_sites_left_open():
     """The three sites of the first test: closing ``slow`` leaves ``fast`` (10 h + 100 = 110) as the best;
     closing ``slow`` and ``fast`` leaves ``far`` (50 h + 100 = 150); closing nothing gives the optimum 11.
-    Built as the reduction builds its models, without the site-dominance rows (``fast`` dominates ``far``,
+    Built as the reduction's relaxations load its models, without the site-dominance rows (``fast`` dominates ``far``,
     which they would hold closed with it)."""
     model = build_model(replace(_three_sites(), site_dominance=False))
     rel = relaxation(model, deadline=Deadline(30), threads=1)
@@ -359,3 +363,76 @@ def test_reduction_keeps_the_enumerated_optimum_when_several_sites_must_open(see
     assert outcome.status == "optimal"
     assert outcome.objective == pytest.approx(optimum, rel=1e-7, abs=1e-7)
     assert model.instance.reduction["proven"] is True
+
+
+def _random_with_copies(seed):
+    """A random instance of three or four sites and two more, each a copy of one of them in its host: at most
+    as big, at least as dear, each route at least as slow or missing. So the restricted models hold
+    site-dominance rows; with the enumeration oracle's optimum."""
+    rng = random.Random(7000 + seed)
+    names = [f"s{i}" for i in range(rng.randint(3, 4))]
+    destinations = [f"d{j}" for j in range(rng.randint(1, 3))]
+    demand = {(d, "x"): rng.randint(1, 6) for d in destinations}
+    capacity = {s: rng.randint(1, sum(demand.values())) for s in names}
+    capacity["s0"] = sum(demand.values())
+    fixed = {s: float(rng.randint(0, 20)) for s in names}
+    hours = {(s, d, "x"): float(rng.randint(1, 40)) for s in names for d in destinations}
+    host = {s: "AB"[i % 2] for i, s in enumerate(names)}
+    for copy in ("c0", "c1"):
+        original = rng.choice(names)
+        capacity[copy] = rng.randint(1, capacity[original])
+        fixed[copy] = fixed[original] + rng.randint(0, 3)
+        host[copy] = host[original]
+        for d in destinations:
+            if rng.random() < 0.8:
+                hours[copy, d, "x"] = hours[original, d, "x"] + rng.randint(0, 3)
+    cost_weight = rng.choice([0.1, 1.0])
+    inst = _instance(hours, [(s, host[s], capacity[s], fixed[s]) for s in capacity], demand, cost_weight=cost_weight)
+    return inst, enumerate_optimum(capacity, fixed, demand, hours, cost_weight)
+
+
+@pytest.mark.parametrize("seed", [1, 3, 9, 10, 15, 28])
+def test_the_restricted_mip_holds_dominated_sites_closed_and_keeps_the_enumerated_optimum(seed):
+    """The restricted MIP has the site-dominance rows between the sites it keeps (the relaxations that price
+    the others do not), and the reduced solve still proves the enumerated optimum."""
+    inst, optimum = _random_with_copies(seed)
+    model, outcome = solve_reduced(inst, deadline=Deadline(60), threads=1, first_k=2)
+    record = model.instance.reduction
+    assert record["site_dominance_rows"] == len(dominated_pairs(model.instance)) >= 1
+    assert sorted(model.site_dominance) == sorted(dominated_pairs(model.instance))
+    assert outcome.status == "optimal" and record["proven"] is True
+    assert outcome.objective == pytest.approx(optimum, rel=1e-7, abs=1e-7)
+
+
+def test_the_pricing_relaxation_has_no_site_dominance_row_and_the_mip_has_them_all():
+    """The proof prices every row of its relaxation as a site row or a coupling row; a row between two sites
+    is neither, so the relaxation is solved without them and they are put back for the MIP."""
+    inst, _ = _random_with_copies(9)
+    model = build_model(restricted(inst, set(inst.sites)))
+    assert len(model.site_dominance) >= 1
+    without_dominance(model)
+    rel = relaxation(model, deadline=Deadline(30), threads=1)
+    assert not [c for c in rel.row if c.parent_component() is model.site_dominance]
+    price(inst, model, rel, _Routes.of(inst))  # prices: no row it does not know
+    with_dominance(model, rel.solver)
+    loaded = rel.solver._solver_model.getLp()
+    assert loaded.num_row_ == len(rel.row) + len(model.site_dominance)
+
+
+def test_a_site_added_back_holds_no_site_closed_so_the_posture_carried_over_keeps_every_row():
+    """``b`` and ``a`` are twins, ``b`` first in the table, so ``b`` dominates ``a``; the first restricted model
+    keeps ``a`` (the fastest, by name on a tie) and opens it. Were ``b``, added back, to dominate ``a`` in the
+    larger model, the posture carried over (``a`` open, ``b`` closed) would break that row; added back, it
+    dominates no one (``Instance.dominance_skips``), and the carried posture keeps every row."""
+    hours = {("b", "d", "x"): 10.0, ("a", "d", "x"): 10.0}
+    inst = _instance(hours, [("b", "A", 10, 5.0), ("a", "A", 10, 5.0)], {("d", "x"): 10})
+    assert first_sites(inst, k=1) == {"a"}
+    assert dominated_pairs(restricted(inst, {"a", "b"})) == [("a", "b")]
+    old = build_model(restricted(inst, {"a"}))
+    assert solve(old, time_limit_s=30).status == "optimal"
+    new = build_model(restricted(inst, {"a", "b"}, added_back=["b"]))
+    assert len(new.site_dominance) == 0
+    values = {id(v): x for v, x in carried_posture(old, new)}
+    assert _rows_broken(new, values) == []
+    plain = build_model(restricted(inst, {"a", "b"}))
+    assert _rows_broken(plain, {id(v): x for v, x in carried_posture(old, plain)}) == ["site_dominance[a,b]"]

@@ -17,7 +17,10 @@ b gives a posture that is feasible and costs no more in any term:
 So ``open_site[a] <= open_site[b]`` keeps an optimal posture (``model.add_site_dominance``) and cuts off
 the interchangeable twins of every posture, which branch and bound would otherwise search again. Sites that
 dominate each other (the same figures) are ordered by their place in the site table, so the rows never
-form a cycle: moving stock up the order ends, and ends at a posture meeting every row.
+form a cycle: moving stock up the order ends, and ends at a posture meeting every row. The same holds for
+any subset of the pairs (move only along the pairs kept), so the sites of ``Instance.dominance_skips`` may
+be left out as dominators: the reduction does so for the sites it adds back, whose rows the posture carried
+over from the smaller model could break.
 
 Not used with queue deadlines (``dispatch.queue_deadline_routes``): b's queue follows its own journey times,
 and a deadline met in a's order need not be met in b's; and ``tau_h`` may count exposure hours the deadline
@@ -58,8 +61,9 @@ def _figures(inst: Instance, sites: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def dominated_pairs(inst: Instance) -> list[tuple[str, str]]:
-    """Every (a, b) with b dominating a (module docstring), none for a forced site a; empty with queue
-    deadlines. Mutual dominance counts once, a dominated by the earlier site of the table."""
+    """Every (a, b) with b dominating a (module docstring), none for a forced site a or a site b of
+    ``inst.dominance_skips``; empty with queue deadlines. Mutual dominance counts once, a dominated by the
+    earlier site of the table."""
     if queue_deadline_routes(inst):
         return []
     by_host: dict[str, list[str]] = defaultdict(list)
@@ -71,6 +75,7 @@ def dominated_pairs(inst: Instance) -> list[tuple[str, str]]:
         if len(sites) < 2:
             continue
         hours, more = _figures(inst, sites)
+        dominator = np.array([s not in inst.dominance_skips for s in sites])
         for i, a in enumerate(sites):
             if a in forced:
                 continue
@@ -79,5 +84,6 @@ def dominated_pairs(inst: Instance) -> list[tuple[str, str]]:
             same = (hours == hours[i]).all(axis=1) & (more == more[i]).all(axis=1)
             beats = faster & better & (~same | (np.arange(len(sites)) < i))
             beats[i] = False
+            beats &= dominator
             pairs += [(a, sites[j]) for j in np.flatnonzero(beats)]
     return pairs

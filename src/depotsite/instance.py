@@ -106,8 +106,10 @@ class Instance:
     # instance's figures, so that row is the full model's row over the sites kept); empty: its own figures
     fewest_sites_cap: dict[str, int] = field(default_factory=dict)
     # whether the model orders dominated sites after the sites that dominate them (depotsite.dominance); off
-    # in the reduction's restricted models (their dual proof prices no such row) and fixed-posture programmes
+    # in fixed-posture programmes. The sites in dominance_skips hold no other site closed: the sites the
+    # reduction adds back, so the posture it carries to the larger model keeps every row
     site_dominance: bool = True
+    dominance_skips: frozenset[str] = frozenset()
 
 
 def stock_bound(inputs: Inputs, site_id: str, system_id: str) -> int:

@@ -293,6 +293,11 @@ def describe_difference(p: Instance, base: RunResult, other: RunResult) -> str:
     return "; ".join(parts or ["same sites, same shares"]) + f" (objective +{extra:.2f}%)"
 
 
+def _opened(model: pyo.ConcreteModel) -> set[str]:
+    """The sites open in the model's posture (forced sites included, held or not)."""
+    return {s for s, v in model.open_site.items() if (v.value or 0.0) > 0.5}
+
+
 def alternatives(
     model: pyo.ConcreteModel,
     *,
@@ -306,7 +311,11 @@ def alternatives(
     """The optimum and up to ``count`` postures with other open-site sets within ``within_pct`` of it.
 
     Each new posture must differ from every earlier one in at least one open site (a no-good cut on the
-    ``open_site`` binaries) and keep the weighted objective within the allowance.
+    ``open_site`` binaries) and keep the weighted objective within the allowance. While it searches, a site
+    that is open and not forced holds at least one unit (``holds_a_unit``), so a posture that differs only
+    in an empty site left open is not found again as an alternative; and the model's site-dominance rows are
+    left out: they keep an optimum but cut off the postures that open a dominated site instead of the site
+    that dominates it, which are alternatives a host negotiation asks about.
 
     Parameters
     ----------
@@ -316,15 +325,26 @@ def alternatives(
     """
     p: Instance = model.instance
     deadline = deadline or Deadline(time_limit_s)
+    dominance = getattr(model, "site_dominance", None)
+    if dominance is not None:
+        dominance.deactivate()
     solver = new_solver()
     optimum = solve(
         model, deadline=deadline.share(count + 1), threads=threads, solver=solver, explain=explain_infeasible
     )
     best = collect(p, posture_of(model), optimum)
     model.within = pyo.Constraint(expr=model.objective.expr <= best.objective * (1 + within_pct / 100) + 1e-9)
+    forced = set(p.force_open)
+    held: dict[str, list[str]] = {s: [] for s in p.sites}
+    for s, w in p.allowed:
+        held[s].append(w)
+    model.holds_a_unit = pyo.Constraint(
+        [s for s in p.sites if s not in forced],
+        rule=lambda m, s: m.open_site[s] <= sum(m.stock[s, w] for w in held[s]),
+    )
     model.no_good = pyo.ConstraintList()
     found: list[Alternative] = []
-    seen = [set(best.open_sites)]
+    seen = [_opened(model)]
     for rank in range(1, count + 1):
         opened = seen[-1]
         model.no_good.add(
@@ -341,10 +361,12 @@ def alternatives(
             log.info("alternatives: no further posture within %.2f%% (%s)", within_pct, exc)
             break
         result = collect(p, posture_of(model), outcome)
-        seen.append(set(result.open_sites))
+        seen.append(_opened(model))
         found.append(Alternative(rank=rank, result=result, difference=describe_difference(p, best, result)))
         if progress:
             progress(rank, count)
-    model.del_component(model.within)
-    model.del_component(model.no_good)
+    for name in ("within", "holds_a_unit", "no_good"):
+        model.del_component(name)
+    if dominance is not None:
+        dominance.activate()
     return best, found
