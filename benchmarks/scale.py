@@ -367,6 +367,7 @@ def main(argv: list[str] | None = None) -> None:
                 st = r["start"]
                 print(
                     f"       start: {st['objective']:.4f} over the {st['support_sites']} sites the relaxation opens "
+                    "(and their dominators) "
                     f"({'best of them' if st['proven_in_support'] else 'time limit'}) in {st['seconds']:.1f} s; "
                     f"HiGHS took it: {st.get('accepted')}"
                 )

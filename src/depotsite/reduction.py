@@ -344,14 +344,19 @@ def price(inst: Instance, model, rel: Relaxation, routes: _Routes, *, tol: float
 
 def support_start(model, rel: Relaxation, *, deadline: Deadline, threads: int, mip_gap: float) -> dict | None:
     """A first posture for the restricted MIP, handed to ``rel.solver`` (which holds ``model``) as its start:
-    the best posture over the sites the relaxation opens at all, found by a MIP with every other site held
-    closed, within ``START_SHARE`` of the time left. Its posture keeps every rule of the model, so it only
-    prunes the MIP's search (the optimum is the MIP's to prove). Returns what the reduction's record says of
-    it, or None when there is no smaller part to solve, too little time, or no posture in the part.
+    the best posture over the sites the relaxation opens at all and the sites that dominate them, found by a
+    MIP with every other site held closed, within ``START_SHARE`` of the time left. Its posture keeps every
+    rule of the model, so it only prunes the MIP's search (the optimum is the MIP's to prove). Returns what
+    the reduction's record says of it, or None when there is no smaller part to solve, too little time, or
+    no posture in the part.
     """
-    columns = [rel.column[id(v)] for v in model.open_site.values() if id(v) in rel.column]
-    closed = [c for c in columns if rel.col_value[c] <= 1e-6]
-    support = len(columns) - len(closed)
+    column = {s: rel.column[id(v)] for s, v in model.open_site.items() if id(v) in rel.column}
+    opened = {s for s, c in column.items() if rel.col_value[c] > 1e-6}
+    # a site that dominates a site the relaxation opens stays in the part: the rows may move that site's
+    # stock there (without it, the part would hold the dominated site closed too)
+    dominators = {b for a, b in model.site_dominance if a in opened}
+    closed = [c for s, c in column.items() if s not in opened and s not in dominators]
+    support = len(column) - len(closed)
     budget_s = START_SHARE * deadline.remaining_s()
     if not closed or budget_s < 1.0:
         return None
@@ -360,7 +365,7 @@ def support_start(model, rel: Relaxation, *, deadline: Deadline, threads: int, m
         return None
     rel.solver.start_at_columns(best.col_value)
     log.info(
-        "reduction: start over the %d sites the relaxation opens: %.6g (%s) in %.2f s",
+        "reduction: start over the %d sites the relaxation opens and their dominators: %.6g (%s) in %.2f s",
         support,
         best.objective,
         "best of them" if best.proven else "time limit",
