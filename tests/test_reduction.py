@@ -20,6 +20,7 @@ from depotsite.reduction import (
     price,
     restricted,
     solve_reduced,
+    support_start,
     unsupported,
     wanted,
     with_dominance,
@@ -436,3 +437,24 @@ def test_a_site_added_back_holds_no_site_closed_so_the_posture_carried_over_keep
     assert _rows_broken(new, values) == []
     plain = build_model(restricted(inst, {"a", "b"}))
     assert _rows_broken(plain, {id(v): x for v, x in carried_posture(old, plain)}) == ["site_dominance[a,b]"]
+
+
+def test_the_start_keeps_the_sites_that_dominate_a_site_the_relaxation_opens(monkeypatch):
+    """The start's part is the sites the relaxation opens; were it to hold ``b`` closed while the relaxation
+    opens ``a``, which ``b`` dominates, the rows would hold ``a`` closed too. Given a relaxation that opens
+    ``a`` alone, the part keeps ``a`` and ``b`` and closes only ``c``, which dominates no one it opens."""
+    import depotsite.reduction as reduction
+
+    hours = {("b", "d", "x"): 10.0, ("a", "d", "x"): 10.0, ("c", "d", "x"): 12.0}
+    inst = _instance(hours, [("b", "A", 10, 5.0), ("a", "A", 10, 5.0), ("c", "A", 10, 5.0)], {("d", "x"): 10})
+    model = build_model(inst)
+    assert sorted(model.site_dominance) == [("a", "b"), ("c", "a"), ("c", "b")]
+    rel = relaxation(model, deadline=Deadline(30), threads=1)
+    col = {s: rel.column[id(v)] for s, v in model.open_site.items()}
+    values = rel.col_value.copy()
+    values[[col["b"], col["c"]]] = 0.0
+    values[col["a"]] = 1.0
+    seen = []
+    monkeypatch.setattr(reduction, "best_in_support", lambda rel, *, closed, **kw: seen.append(closed))
+    support_start(model, replace(rel, col_value=values), deadline=Deadline(30), threads=1, mip_gap=0.0)
+    assert seen == [[col["c"]]]
