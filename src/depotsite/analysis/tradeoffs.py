@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 import pyomo.core as pyo
 
+from depotsite.dispatch import site_classes
 from depotsite.errors import InfeasibleError, SolverError
 from depotsite.explain import explain_infeasible
 from depotsite.instance import Instance
@@ -335,12 +336,10 @@ def alternatives(
     best = collect(p, posture_of(model), optimum)
     model.within = pyo.Constraint(expr=model.objective.expr <= best.objective * (1 + within_pct / 100) + 1e-9)
     forced = set(p.force_open)
-    held: dict[str, list[str]] = {s: [] for s in p.sites}
-    for s, w in p.allowed:
-        held[s].append(w)
+    held = site_classes(p)
     model.holds_a_unit = pyo.Constraint(
         [s for s in p.sites if s not in forced],
-        rule=lambda m, s: m.open_site[s] <= sum(m.stock[s, w] for w in held[s]),
+        rule=lambda m, s: m.open_site[s] <= sum(m.stock[s, w] for w in held.get(s, ())),
     )
     model.no_good = pyo.ConstraintList()
     found: list[Alternative] = []
